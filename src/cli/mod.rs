@@ -1,0 +1,340 @@
+//! The command line: argument definitions (clap) and dispatch. Each command area lives in its
+//! own file; all of them turn library errors into one-line messages here, at the edge.
+//!
+//! Exit status: 0 success, 1 failure, 2 usage error (clap's own, and [`CliError::Usage`]).
+
+mod jobs_cmd;
+mod profiles_cmd;
+mod sdtid_cmd;
+pub mod secrets;
+mod tokens_cmd;
+mod workspace_cmd;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// A failure to report on stderr as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The invocation itself is wrong (exit status 2).
+    #[error("{0}")]
+    Usage(String),
+    /// Anything else (exit status 1).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl CliError {
+    pub fn failed(message: impl std::fmt::Display) -> Self {
+        Self::Failed(message.to_string())
+    }
+    pub fn usage(message: impl std::fmt::Display) -> Self {
+        Self::Usage(message.to_string())
+    }
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::Usage(_) => 2,
+            Self::Failed(_) => 1,
+        }
+    }
+}
+
+/// Distribute RSA SecurID-compatible software tokens as SDTID token files.
+///
+/// Without a command, opens the full-screen wizard on the workspace.
+#[derive(Debug, Parser)]
+#[command(name = "tokendist", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// Open the wizard on a fresh demo workspace (passphrase `demo`), without a prompt.
+    #[arg(long)]
+    pub demo: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every workspace command takes.
+#[derive(Debug, Clone, Args, Default)]
+pub struct GlobalArgs {
+    /// Workspace directory (default: $TOKENDIST_HOME, else the platform data directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    /// Read the inventory passphrase from the first line of this file
+    /// (default: $TOKENDIST_PASSPHRASE_FILE, else a prompt on the terminal).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read, check and write single SDTID files.
+    #[command(subcommand)]
+    Sdtid(SdtidCommand),
+    /// Create a workspace and its passphrase-protected inventory.
+    Init,
+    /// Create a ready demo workspace (passphrase `demo`) with tokens and users.
+    Demo,
+    /// Manage the token inventory.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+    /// Software token profiles.
+    #[command(subcommand)]
+    Profiles(ProfilesCommand),
+    /// Distribution jobs.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+}
+
+/// Where a password comes from. Never from a flag value.
+#[derive(Debug, Clone, Args, Default)]
+pub struct PasswordSource {
+    /// Read the password from the first line of standard input.
+    #[arg(long, conflicts_with = "password_file")]
+    pub password_stdin: bool,
+    /// Read the password from the first line of this file.
+    #[arg(long, value_name = "PATH")]
+    pub password_file: Option<PathBuf>,
+}
+
+/// Where a token file's password comes from (import/export).
+#[derive(Debug, Clone, Args, Default)]
+pub struct FilePasswordSource {
+    /// Read the token file's password from the first line of standard input.
+    #[arg(long, conflicts_with = "file_password_file")]
+    pub file_password_stdin: bool,
+    /// Read the token file's password from the first line of this file.
+    #[arg(long, value_name = "PATH")]
+    pub file_password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SdtidCommand {
+    /// Show a file's fields, which MACs verify and how it is protected.
+    Inspect {
+        file: PathBuf,
+        #[command(flatten)]
+        password: PasswordSource,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Also print the decrypted seed (hex).
+        #[arg(long)]
+        show_seed: bool,
+    },
+    /// Print the current tokencode and nothing else.
+    Code {
+        file: PathBuf,
+        #[command(flatten)]
+        password: PasswordSource,
+        /// Compute the code at this Unix time instead of now.
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        time: Option<i64>,
+        /// PIN to add into the code (PIN mode 2 and 3 tokens only).
+        #[arg(long, value_name = "DIGITS")]
+        pin: Option<String>,
+    },
+    /// Write one token file and print its serial.
+    Issue(IssueArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IssueArgs {
+    /// Output file (created with mode 0600).
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+    /// Token serial (1-12 digits; random when omitted).
+    #[arg(long, value_name = "DIGITS")]
+    pub serial: Option<String>,
+    /// Token seed as 32 hex digits (random when omitted).
+    #[arg(long, value_name = "HEX")]
+    pub seed_hex: Option<String>,
+    #[command(flatten)]
+    pub password: PasswordSource,
+    /// DeviceSerialNumber to bind the token to.
+    #[arg(long, value_name = "ID")]
+    pub device_id: Option<String>,
+    #[arg(long, value_name = "TEXT")]
+    pub nickname: Option<String>,
+    #[arg(long, value_name = "LOGIN")]
+    pub user_login: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub first_name: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub last_name: Option<String>,
+    /// Tokencode length: 6 or 8.
+    #[arg(long, default_value_t = 8, value_parser = parse_digits)]
+    pub digits: u32,
+    /// Seconds per tokencode: 30 or 60.
+    #[arg(long, default_value_t = 60, value_parser = parse_interval)]
+    pub interval: u32,
+    /// 0/1: no PIN in the code; 2/3: PIN added into the code.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=3))]
+    pub pin_mode: u32,
+    /// Last valid day (default: five years from today).
+    #[arg(long, value_name = "YYYY/MM/DD")]
+    pub expires: Option<String>,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Import a token record file (one or many tokens): all or nothing.
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        password: FilePasswordSource,
+        /// Replace tokens whose serial is already held instead of skipping them.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Assign tokens to users from a CSV (`serial,user_login,first_name,last_name`).
+    Assign { csv: PathBuf },
+    /// Remove the user assignment of these tokens.
+    Unassign {
+        #[arg(required = true)]
+        serials: Vec<String>,
+    },
+    /// List tokens (never seeds).
+    List(TokenListArgs),
+    /// Write the inventory as a password-protected token record file.
+    Export {
+        file: PathBuf,
+        #[command(flatten)]
+        password: FilePasswordSource,
+        /// Only these serials (FROM-TO, or one serial).
+        #[arg(long, value_name = "FROM-TO")]
+        serials: Vec<String>,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TokenListArgs {
+    #[arg(long)]
+    pub json: bool,
+    /// Only these serials (FROM-TO, or one serial; repeatable).
+    #[arg(long, value_name = "FROM-TO")]
+    pub serials: Vec<String>,
+    /// Only tokens whose user login matches this glob.
+    #[arg(long, value_name = "GLOB")]
+    pub user: Option<String>,
+    #[arg(long, conflicts_with = "unassigned")]
+    pub assigned: bool,
+    #[arg(long)]
+    pub unassigned: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfilesCommand {
+    /// List software token profiles.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Validate, review and run a distribution job.
+    Submit(SubmitArgs),
+    /// List jobs from the history.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one job (id or name).
+    Show {
+        job: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Save a completed job's output ZIP.
+    Download {
+        job: String,
+        #[arg(long, value_name = "PATH")]
+        output: PathBuf,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove a job's staged output (the history record stays).
+    Delete { job: String },
+}
+
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    #[arg(long)]
+    pub profile: String,
+    /// Serial range FROM-TO, or one serial (repeatable).
+    #[arg(long, value_name = "FROM-TO", required = true)]
+    pub serials: Vec<String>,
+    /// Job name (default: generated from the date and time).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Bind every file to this device id instead of the profile's device class.
+    #[arg(long, value_name = "ID")]
+    pub device_id: Option<String>,
+    #[arg(long, value_name = "TEXT")]
+    pub nickname: Option<String>,
+    /// Only tokens whose user login matches this glob.
+    #[arg(long, value_name = "GLOB")]
+    pub user: Option<String>,
+    /// Also distribute tokens an earlier job distributed.
+    #[arg(long)]
+    pub include_distributed: bool,
+    /// Take at most this many tokens.
+    #[arg(long, value_name = "N")]
+    pub max_count: Option<usize>,
+    #[arg(long, value_parser = ["none", "password", "user-id", "user-id+password"])]
+    pub protection: String,
+    #[command(flatten)]
+    pub password: PasswordSource,
+    /// Accept the review's warnings without asking.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+fn parse_digits(text: &str) -> Result<u32, String> {
+    match text {
+        "6" => Ok(6),
+        "8" => Ok(8),
+        _ => Err("must be 6 or 8".into()),
+    }
+}
+
+fn parse_interval(text: &str) -> Result<u32, String> {
+    match text {
+        "30" => Ok(30),
+        "60" => Ok(60),
+        _ => Err("must be 30 or 60".into()),
+    }
+}
+
+/// Parses the process arguments and runs the command; returns the exit status.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => 0,
+        Err(error) => {
+            eprintln!("tokendist: {error}");
+            error.exit_code()
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        None => crate::tui::run(&cli.global, cli.demo).map_err(CliError::failed),
+        Some(Command::Sdtid(command)) => sdtid_cmd::run(command),
+        Some(Command::Init) => workspace_cmd::init(&cli.global),
+        Some(Command::Demo) => workspace_cmd::demo(&cli.global),
+        Some(Command::Tokens(command)) => tokens_cmd::run(&cli.global, command),
+        Some(Command::Profiles(command)) => profiles_cmd::run(&cli.global, command),
+        Some(Command::Jobs(command)) => jobs_cmd::run(&cli.global, command),
+    }
+}

@@ -1,0 +1,13 @@
+//! tokendist: distribute RSA SecurID-compatible software tokens as SDTID files.
+//!
+//! Layers, in the direction imports flow: [`token`] (token math) and [`sdtid`] (the file
+//! format) are pure; [`workspace`] keeps configuration, the encrypted inventory and locking;
+//! [`jobs`] turns a job specification into files; [`cli`] and [`tui`] are the edges.
+
+pub mod cli;
+pub mod jobs;
+pub mod sdtid;
+pub mod secret;
+pub mod token;
+pub mod tui;
+pub mod workspace;
