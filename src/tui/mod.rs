@@ -1,7 +1,38 @@
-//! The full-screen wizard (ratatui + crossterm). Built by the TUI work.
+//! The full-screen wizard (ratatui + crossterm).
+//!
+//! Shape: state ([`app`]) → [`update`] → view ([`view`]). Keys, signals and job progress
+//! become [`msg::Msg`]s; the pure update changes the state and returns [`msg::Effect`]s that
+//! the [`runtime`] performs against a [`backend::Backend`] (the port onto the workspace and
+//! the job engine, implemented by [`adapter`]). Each screen and wizard panel has its own file
+//! with its keys and its view; key tables live in [`keymap`] and feed the footer and help.
+
+pub mod adapter;
+pub mod app;
+pub mod backend;
+pub mod dialog;
+pub mod effects;
+pub mod footer;
+pub mod help;
+pub mod jobs_view;
+pub mod keymap;
+pub mod msg;
+pub mod progress;
+pub mod runtime;
+pub mod terminal;
+pub mod theme;
+pub mod tokens_view;
+pub mod update;
+pub mod view;
+pub mod wizard;
+
 
 /// Opens the wizard on the configured workspace, or on a fresh demo workspace.
+///
+/// The passphrase is asked for (when needed) before the terminal switches to full screen.
 pub fn run(global: &crate::cli::GlobalArgs, demo: bool) -> Result<(), String> {
-    let _ = (global, demo);
-    todo!("TUI work")
+    let mut backend = adapter::open(global, demo)?;
+    match runtime::run(&mut backend, theme::Theme::from_env())? {
+        runtime::Ended::Quit => Ok(()),
+        runtime::Ended::Signal(name) => Err(format!("stopped by {name}; a running job was cancelled")),
+    }
 }

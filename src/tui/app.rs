@@ -1,0 +1,219 @@
+//! The whole UI state. Views read it; only the update changes it.
+
+use super::backend::{Downloaded, JobOutcome, JobRow, JobStatus, Progress, TokenRow};
+use super::keymap::KeyContext;
+use super::theme::Theme;
+use super::wizard::Wizard;
+use crate::workspace::Profile;
+use tui_input::Input;
+
+/// The top-level screens (F2, F3, F4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    /// The wizard, or the running job's progress once submitted.
+    Wizard,
+    Jobs,
+    Tokens,
+}
+
+/// A job started from this session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunningJob {
+    pub id: String,
+    pub name: String,
+    pub progress: Progress,
+    /// Set once the job ends; the panel then shows the outcome.
+    pub outcome: Option<JobOutcome>,
+}
+
+impl RunningJob {
+    pub fn is_running(&self) -> bool {
+        self.outcome.is_none()
+    }
+}
+
+/// The Jobs tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobsTab {
+    InProgress,
+    Completed,
+    Failed,
+}
+
+impl JobsTab {
+    pub const ALL: [JobsTab; 3] = [JobsTab::InProgress, JobsTab::Completed, JobsTab::Failed];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::InProgress => "In progress",
+            Self::Completed => "Completed",
+            Self::Failed => "Failed",
+        }
+    }
+
+    pub fn holds(self, status: JobStatus) -> bool {
+        match self {
+            Self::InProgress => matches!(status, JobStatus::Queued | JobStatus::Running),
+            Self::Completed => status == JobStatus::Completed,
+            Self::Failed => {
+                matches!(status, JobStatus::Failed | JobStatus::Cancelled | JobStatus::Interrupted)
+            }
+        }
+    }
+
+    pub fn index(self) -> usize {
+        Self::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// The Jobs screen.
+#[derive(Debug, Clone)]
+pub struct JobsState {
+    pub tab: JobsTab,
+    pub rows: Vec<JobRow>,
+    /// Cursor per tab.
+    pub cursor: [usize; 3],
+    pub error: Option<String>,
+    /// A job to put the cursor on once the list is (re)loaded.
+    pub focus_id: Option<String>,
+}
+
+impl JobsState {
+    pub fn visible(&self) -> Vec<&JobRow> {
+        self.rows.iter().filter(|r| self.tab.holds(r.status)).collect()
+    }
+
+    pub fn selected(&self) -> Option<&JobRow> {
+        let visible = self.visible();
+        visible.get(self.cursor[self.tab.index()]).copied()
+    }
+}
+
+/// The Tokens browser.
+#[derive(Debug, Clone, Default)]
+pub struct TokensState {
+    pub rows: Vec<TokenRow>,
+    pub filter: Input,
+    pub filtering: bool,
+    pub cursor: usize,
+}
+
+impl TokensState {
+    /// Rows whose serial or user (login or name) contains the filter text.
+    pub fn visible(&self) -> Vec<&TokenRow> {
+        let needle = self.filter.value().trim().to_lowercase();
+        self.rows
+            .iter()
+            .filter(|row| {
+                needle.is_empty()
+                    || row.serial.as_str().contains(&needle)
+                    || row.login.as_deref().is_some_and(|l| l.to_lowercase().contains(&needle))
+                    || row.full_name.to_lowercase().contains(&needle)
+            })
+            .collect()
+    }
+}
+
+/// An entry of the job actions menu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MenuItem {
+    ViewDetails,
+    Download,
+    Delete,
+}
+
+impl MenuItem {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ViewDetails => "View details",
+            Self::Download => "Download Output File",
+            Self::Delete => "Delete",
+        }
+    }
+}
+
+/// What a yes/no question is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfirmKind {
+    Quit,
+    CancelJob,
+    Overwrite { job: Box<JobRow>, path: std::path::PathBuf },
+    Delete { job_id: String, job_name: String },
+}
+
+/// A dialog above the screen; it takes the keys while open.
+#[derive(Debug, Clone)]
+pub enum Overlay {
+    Help,
+    Menu { job: Box<JobRow>, items: Vec<MenuItem>, cursor: usize },
+    Details { job: Box<JobRow>, scroll: u16 },
+    DownloadPrompt { job: Box<JobRow>, input: Input, default: String, error: Option<String> },
+    Confirm { kind: ConfirmKind, question: String },
+    Saved(Downloaded),
+    Message { title: String, text: String, error: bool },
+}
+
+/// Everything on screen.
+pub struct State {
+    pub screen: Screen,
+    pub profiles: Vec<Profile>,
+    pub wizard: Wizard,
+    pub run: Option<RunningJob>,
+    pub jobs: JobsState,
+    pub tokens: TokensState,
+    pub overlay: Option<Overlay>,
+    pub theme: Theme,
+    pub quitting: bool,
+}
+
+impl State {
+    pub fn new(profiles: Vec<Profile>, default_name: String, theme: Theme) -> Self {
+        let wizard = Wizard::new(default_name, &profiles);
+        Self {
+            screen: Screen::Wizard,
+            profiles,
+            wizard,
+            run: None,
+            jobs: JobsState { tab: JobsTab::Completed, rows: Vec::new(), cursor: [0; 3], error: None, focus_id: None },
+            tokens: TokensState::default(),
+            overlay: None,
+            theme,
+            quitting: false,
+        }
+    }
+
+    pub fn job_running(&self) -> bool {
+        self.run.as_ref().is_some_and(RunningJob::is_running)
+    }
+
+    /// True when the wizard screen shows the job's progress instead of the wizard.
+    pub fn shows_progress(&self) -> bool {
+        self.screen == Screen::Wizard && self.run.is_some()
+    }
+
+    /// The key table in effect now.
+    pub fn key_context(&self) -> KeyContext {
+        match &self.overlay {
+            Some(Overlay::Help) => return KeyContext::Help,
+            Some(Overlay::Menu { .. }) => return KeyContext::Menu,
+            Some(Overlay::Confirm { .. }) => return KeyContext::Confirm,
+            Some(Overlay::DownloadPrompt { .. }) => return KeyContext::Prompt,
+            Some(Overlay::Details { .. } | Overlay::Saved(_) | Overlay::Message { .. }) => {
+                return KeyContext::Info;
+            }
+            None => {}
+        }
+        self.screen_context()
+    }
+
+    /// The key table of the screen itself, ignoring any dialog.
+    pub fn screen_context(&self) -> KeyContext {
+        match self.screen {
+            Screen::Wizard if self.run.is_some() => KeyContext::Progress,
+            Screen::Wizard => self.wizard.key_context(),
+            Screen::Jobs => KeyContext::Jobs,
+            Screen::Tokens if self.tokens.filtering => KeyContext::TokensFilter,
+            Screen::Tokens => KeyContext::Tokens,
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! The port between the wizard and the layers below it (workspace and job engine).
+//!
+//! The UI asks for what it shows and hands over what the administrator decided through this
+//! one trait, so screens can be built and tested against [`FakeBackend`](super::fake) while the
+//! real adapter ([`super::adapter`]) maps it onto `crate::jobs` and `crate::workspace`. The view
+//! types here carry no seeds and no passwords: the UI never needs them.
+
+use crate::jobs::{JobField, JobSpec};
+use crate::token::Serial;
+use crate::workspace::Profile;
+use crossbeam_channel::Receiver;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// One inventory token as the browser and the selection table show it (never its seed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    pub serial: Serial,
+    /// The assigned user's login, if any.
+    pub login: Option<String>,
+    /// "First Last" of the assigned user, empty when unassigned.
+    pub full_name: String,
+    pub expires: time::Date,
+    pub expired: bool,
+    pub key_bits: u32,
+    /// How many jobs distributed this token before.
+    pub distributed_count: usize,
+}
+
+/// A validation failure on one field, in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldIssue {
+    pub field: JobField,
+    pub message: String,
+}
+
+impl FieldIssue {
+    pub fn new(field: JobField, message: impl Into<String>) -> Self {
+        Self { field, message: message.into() }
+    }
+}
+
+/// A token left out of a job, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exclusion {
+    pub serial: Serial,
+    pub reason: String,
+}
+
+/// What a selection criteria picks right now: for the live count and table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SelectionPreview {
+    pub selected: Vec<TokenRow>,
+    pub excluded: Vec<Exclusion>,
+}
+
+/// The review summary shown before Submit (built by the job engine, shared with the CLI).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReviewSummary {
+    /// (label, value) pairs: every choice of the wizard. Never the password itself.
+    pub choices: Vec<(String, String)>,
+    pub selected_count: usize,
+    pub excluded: Vec<Exclusion>,
+    /// Tokens an earlier job distributed; empty when there is nothing to warn about.
+    pub redistributed: Vec<Serial>,
+    /// The redistribution warning in words, when `redistributed` is not empty.
+    pub warning: Option<String>,
+}
+
+/// Where a job stands, as the history records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+    Interrupted,
+}
+
+impl JobStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// One job of the history, for the Jobs tabs and the details view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRow {
+    pub id: String,
+    pub name: String,
+    pub profile: String,
+    pub status: JobStatus,
+    pub token_count: usize,
+    /// "YYYY-MM-DD HH:MM" (UTC), as recorded.
+    pub created_at: String,
+    pub finished_at: Option<String>,
+    pub error: Option<String>,
+    pub output_size: Option<u64>,
+    pub output_sha256: Option<String>,
+    /// True while the staged output is still there to be downloaded.
+    pub output_available: bool,
+    /// (when, path) of every download so far.
+    pub downloads: Vec<(String, String)>,
+    /// Protection mode and binding in words, for the details view.
+    pub protection: String,
+    pub binding: String,
+}
+
+impl JobRow {
+    pub fn downloaded(&self) -> bool {
+        !self.downloads.is_empty()
+    }
+}
+
+/// Progress of a running job.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Progress {
+    pub done: u64,
+    pub total: u64,
+    /// Tokens per second so far.
+    pub rate: f64,
+    /// Time left at the current rate.
+    pub eta: Option<Duration>,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    Completed { tokens: usize },
+    Failed(String),
+    Cancelled,
+}
+
+/// What a running job reports, in order: any number of `Progress`, then one `Finished`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobEvent {
+    Progress(Progress),
+    Finished(JobOutcome),
+}
+
+/// Asks a running job to stop; it finishes its current files, records itself `cancelled` and
+/// sends `Finished(Cancelled)`.
+#[derive(Debug, Clone, Default)]
+pub struct CancelHandle(Arc<AtomicBool>);
+
+impl CancelHandle {
+    pub fn new(flag: Arc<AtomicBool>) -> Self {
+        Self(flag)
+    }
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// A job that has been started.
+pub struct JobHandle {
+    pub id: String,
+    pub name: String,
+    pub total: u64,
+    pub events: Receiver<JobEvent>,
+    pub cancel: CancelHandle,
+}
+
+/// A saved output ZIP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Downloaded {
+    pub path: PathBuf,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// Why a download did not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownloadError {
+    /// The target exists; ask before overwriting.
+    Exists(PathBuf),
+    Failed(String),
+}
+
+/// Everything the wizard needs from the workspace and the job engine.
+pub trait Backend {
+    /// All profiles, distributable or not, in configuration order.
+    fn profiles(&self) -> Vec<Profile>;
+    /// The whole inventory for the browser, in serial order.
+    fn tokens(&self) -> Vec<TokenRow>;
+    /// A fresh, unused default job name.
+    fn default_job_name(&self) -> String;
+    /// Every rule the job engine checks, one message per failure, each naming its field.
+    fn validate(&self, spec: &JobSpec) -> Vec<FieldIssue>;
+    /// The tokens `spec.selection` picks for `spec.profile` right now.
+    fn preview(&self, spec: &JobSpec) -> SelectionPreview;
+    /// The review summary, or what is still wrong.
+    fn review(&self, spec: &JobSpec) -> Result<ReviewSummary, Vec<FieldIssue>>;
+    /// Starts the job in the background.
+    fn start_job(&mut self, spec: JobSpec) -> Result<JobHandle, String>;
+    /// The job history, newest first.
+    fn jobs(&self) -> Result<Vec<JobRow>, String>;
+    /// Where a job's ZIP goes unless the administrator says otherwise.
+    fn default_download_path(&self, job: &JobRow) -> PathBuf;
+    /// Writes the job's ZIP to `path`; refuses to replace a file unless `overwrite`.
+    fn download(&mut self, job_id: &str, path: &Path, overwrite: bool) -> Result<Downloaded, DownloadError>;
+    /// Removes a job's staged output; its history record stays.
+    fn delete_output(&mut self, job_id: &str) -> Result<(), String>;
+}

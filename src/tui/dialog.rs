@@ -1,0 +1,309 @@
+//! Dialogs above the screen: the job actions menu, job details, the download path prompt, the
+//! yes/no confirmation, the saved-file report and messages. All destructive actions pass
+//! through the one confirmation.
+
+use super::app::{ConfirmKind, MenuItem, Overlay, State};
+use super::backend::JobRow;
+use super::keymap::Action;
+use super::msg::Effect;
+use super::theme::Theme;
+use super::wizard::panel::{render_messages, text_field};
+use crossterm::event::KeyEvent;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph, Wrap};
+use std::path::PathBuf;
+use tui_input::Input;
+
+pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
+    let Some(overlay) = state.overlay.take() else { return Vec::new() };
+    match overlay {
+        Overlay::Help => help_action(state, action),
+        Overlay::Menu { job, items, cursor } => menu_action(state, job, items, cursor, action),
+        Overlay::Details { job, scroll } => {
+            state.overlay = match action {
+                Action::Close => None,
+                Action::Up => Some(Overlay::Details { job, scroll: scroll.saturating_sub(1) }),
+                Action::Down => Some(Overlay::Details { job, scroll: scroll.saturating_add(1).min(100) }),
+                _ => Some(Overlay::Details { job, scroll }),
+            };
+            Vec::new()
+        }
+        Overlay::DownloadPrompt { job, mut input, default, error } => match action {
+            Action::Close => Vec::new(),
+            Action::RestoreDefault => {
+                input = Input::new(default.clone());
+                state.overlay = Some(Overlay::DownloadPrompt { job, input, default, error: None });
+                Vec::new()
+            }
+            Action::Open => {
+                let path = input.value().trim().to_owned();
+                let job_id = job.id.clone();
+                if path.is_empty() {
+                    let error = Some("type the path to save the ZIP to".to_owned());
+                    state.overlay = Some(Overlay::DownloadPrompt { job, input, default, error });
+                    return Vec::new();
+                }
+                state.overlay = Some(Overlay::DownloadPrompt { job, input, default, error: None });
+                vec![Effect::Download { job_id, path: PathBuf::from(path), overwrite: false }]
+            }
+            _ => {
+                state.overlay = Some(Overlay::DownloadPrompt { job, input, default, error });
+                Vec::new()
+            }
+        },
+        Overlay::Confirm { kind, question } => match action {
+            Action::Yes => confirmed(state, kind),
+            Action::No => {
+                if let ConfirmKind::Overwrite { job, path } = kind {
+                    let default = path.display().to_string();
+                    let input = Input::new(default.clone());
+                    state.overlay = Some(Overlay::DownloadPrompt { job, input, default, error: None });
+                }
+                Vec::new()
+            }
+            _ => {
+                state.overlay = Some(Overlay::Confirm { kind, question });
+                Vec::new()
+            }
+        },
+        other @ (Overlay::Saved(_) | Overlay::Message { .. }) => {
+            if action != Action::Close {
+                state.overlay = Some(other);
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn help_action(state: &mut State, action: Action) -> Vec<Effect> {
+    if action != Action::Close {
+        state.overlay = Some(Overlay::Help);
+    }
+    Vec::new()
+}
+
+fn menu_action(
+    state: &mut State,
+    job: Box<JobRow>,
+    items: Vec<MenuItem>,
+    cursor: usize,
+    action: Action,
+) -> Vec<Effect> {
+    let last = items.len().saturating_sub(1);
+    match action {
+        Action::Close => Vec::new(),
+        Action::Up => {
+            state.overlay = Some(Overlay::Menu { job, items, cursor: cursor.saturating_sub(1) });
+            Vec::new()
+        }
+        Action::Down => {
+            state.overlay = Some(Overlay::Menu { job, items, cursor: (cursor + 1).min(last) });
+            Vec::new()
+        }
+        Action::Open => match items.get(cursor) {
+            Some(MenuItem::ViewDetails) => {
+                state.overlay = Some(Overlay::Details { job, scroll: 0 });
+                Vec::new()
+            }
+            Some(MenuItem::Download) => {
+                state.overlay = Some(Overlay::DownloadPrompt {
+                    job: job.clone(),
+                    input: Input::default(),
+                    default: String::new(),
+                    error: None,
+                });
+                vec![Effect::SuggestDownloadPath(job)]
+            }
+            Some(MenuItem::Delete) => {
+                state.overlay = Some(Overlay::Confirm {
+                    question: format!(
+                        "Delete the output of job {:?}? It can no longer be downloaded; the history record stays.",
+                        job.name
+                    ),
+                    kind: ConfirmKind::Delete { job_id: job.id.clone(), job_name: job.name.clone() },
+                });
+                Vec::new()
+            }
+            None => Vec::new(),
+        },
+        _ => {
+            state.overlay = Some(Overlay::Menu { job, items, cursor });
+            Vec::new()
+        }
+    }
+}
+
+fn confirmed(state: &mut State, kind: ConfirmKind) -> Vec<Effect> {
+    match kind {
+        ConfirmKind::Quit => {
+            state.quitting = true;
+            vec![Effect::Quit]
+        }
+        ConfirmKind::CancelJob => vec![Effect::CancelJob],
+        ConfirmKind::Overwrite { job, path } => {
+            let job_id = job.id.clone();
+            let default = path.display().to_string();
+            state.overlay = Some(Overlay::DownloadPrompt {
+                job,
+                input: Input::new(default.clone()),
+                default,
+                error: None,
+            });
+            vec![Effect::Download { job_id, path, overwrite: true }]
+        }
+        ConfirmKind::Delete { job_id, job_name } => vec![Effect::DeleteOutput { job_id, job_name }],
+    }
+}
+
+/// Typing in the download path prompt.
+pub fn on_text(state: &mut State, key: KeyEvent) {
+    if let Some(Overlay::DownloadPrompt { input, error, .. }) = state.overlay.as_mut() {
+        if super::wizard::input_edit(input, key) {
+            *error = None;
+        }
+    }
+}
+
+/// The configured default path arrived: fill it in unless something was typed already.
+pub fn path_suggested(state: &mut State, job_id: &str, path: PathBuf) {
+    if let Some(Overlay::DownloadPrompt { job, input, default, .. }) = state.overlay.as_mut() {
+        if job.id == job_id {
+            *default = path.display().to_string();
+            if input.value().is_empty() {
+                *input = Input::new(default.clone());
+            }
+        }
+    }
+}
+
+/// A box centred in `area`, at most `width` × `height`.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}
+
+fn frame_box<'a>(frame: &mut Frame, area: Rect, title: &'a str, theme: &Theme) -> Rect {
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.focus_border())
+        .title(Span::styled(format!(" {title} "), theme.title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
+}
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+    let theme = &state.theme;
+    let Some(overlay) = &state.overlay else { return };
+    match overlay {
+        Overlay::Help => super::help::render(frame, area, state),
+        Overlay::Menu { job, items, cursor } => {
+            let inner = frame_box(frame, centered(area, 40, items.len() as u16 + 4), &job.name, theme);
+            let list = List::new(items.iter().map(|i| ListItem::new(i.label())).collect::<Vec<_>>())
+                .highlight_symbol("> ")
+                .highlight_style(theme.focus());
+            let mut list_state = ListState::default().with_selected(Some(*cursor));
+            frame.render_stateful_widget(list, inner, &mut list_state);
+        }
+        Overlay::Details { job, scroll } => {
+            let inner = frame_box(frame, centered(area, 76, 20), "Job details", theme);
+            let lines = details_lines(job, theme);
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((*scroll, 0)), inner);
+        }
+        Overlay::DownloadPrompt { job, input, error, .. } => {
+            let inner = frame_box(frame, centered(area, 76, 9), "Download Output File", theme);
+            let [intro, _, field, _, message] = Layout::vertical([
+                Constraint::Length(1),
+                Constraint::Length(1),
+                Constraint::Length(1),
+                Constraint::Length(1),
+                Constraint::Min(1),
+            ])
+            .areas(inner);
+            frame.render_widget(Paragraph::new(format!("Save the ZIP of job {:?} to:", job.name)), intro);
+            text_field(frame, field, "Path", input, true, theme);
+            match error {
+                Some(error) => render_messages(frame, message, std::slice::from_ref(error), theme),
+                None => frame.render_widget(
+                    Paragraph::new(Span::styled(
+                        "Enter saves (asks before replacing a file) · Ctrl-R default · Esc cancels",
+                        theme.dim(),
+                    )),
+                    message,
+                ),
+            }
+        }
+        Overlay::Confirm { question, .. } => {
+            let inner = frame_box(frame, centered(area, 60, 7), "Confirm", theme);
+            let lines = vec![
+                Line::from(question.clone()),
+                Line::from(""),
+                Line::from(vec![
+                    Span::styled(" y ", theme.focus()),
+                    Span::raw(" yes    "),
+                    Span::styled(" n ", theme.focus()),
+                    Span::raw(" no (Esc)"),
+                ]),
+            ];
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+        }
+        Overlay::Saved(saved) => {
+            let inner = frame_box(frame, centered(area, 78, 9), "Saved", theme);
+            let lines = vec![
+                Line::from(Span::styled("✓ Output ZIP saved", theme.ok())),
+                Line::from(format!("Path    {}", saved.path.display())),
+                Line::from(format!("Size    {} bytes", saved.size)),
+                Line::from("SHA-256"),
+                Line::from(saved.sha256.clone()),
+            ];
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        }
+        Overlay::Message { title, text, error } => {
+            let inner = frame_box(frame, centered(area, 64, 8), title, theme);
+            let style = if *error { theme.error() } else { theme.text() };
+            frame.render_widget(Paragraph::new(Span::styled(text.clone(), style)).wrap(Wrap { trim: true }), inner);
+        }
+    }
+}
+
+fn details_lines(job: &JobRow, theme: &Theme) -> Vec<Line<'static>> {
+    let row = |label: &str, value: String| {
+        Line::from(vec![Span::styled(format!("{label:<12}"), theme.dim()), Span::raw(value)])
+    };
+    let mut lines = vec![
+        row("Name", job.name.clone()),
+        row("Id", job.id.clone()),
+        row("Status", job.status.label().to_owned()),
+        row("Profile", job.profile.clone()),
+        row("Binding", job.binding.clone()),
+        row("Protection", job.protection.clone()),
+        row("Tokens", job.token_count.to_string()),
+        row("Created", job.created_at.clone()),
+        row("Finished", job.finished_at.clone().unwrap_or_else(|| "-".into())),
+    ];
+    if let Some(error) = &job.error {
+        lines.push(Line::from(vec![Span::styled(format!("{:<12}", "Error"), theme.dim()), Span::styled(error.clone(), theme.error())]));
+    }
+    if let Some(size) = job.output_size {
+        lines.push(row("Output", format!("{size} bytes{}", if job.output_available { "" } else { " (deleted)" })));
+    }
+    if let Some(sha) = &job.output_sha256 {
+        lines.push(row("SHA-256", sha.clone()));
+    }
+    if job.downloads.is_empty() {
+        lines.push(row("Downloads", "none yet".into()));
+    }
+    for (at, path) in &job.downloads {
+        lines.push(row("Downloaded", format!("{at}  {path}")));
+    }
+    lines
+}

@@ -1,0 +1,52 @@
+//! Performing effects against the backend. Shared by the runtime and the tests, so the tests
+//! drive exactly the code the program runs.
+
+use super::backend::{Backend, JobHandle};
+use super::msg::{Effect, Msg};
+
+/// What performing an effect produced.
+pub enum Performed {
+    /// Messages to feed back into the update.
+    Msgs(Vec<Msg>),
+    /// A job started; the caller watches its events.
+    Started(JobHandle),
+    /// Ask the running job to stop.
+    Cancel,
+    /// Leave the program (after cancelling a running job).
+    Quit,
+}
+
+pub fn perform(backend: &mut dyn Backend, effect: Effect) -> Performed {
+    let msg = match effect {
+        Effect::Validate { spec, advance_from } => {
+            Msg::Validated { issues: backend.validate(&spec), advance_from }
+        }
+        Effect::Preview(spec) => Msg::Previewed(backend.preview(&spec)),
+        Effect::Review(spec) => Msg::Reviewed(backend.review(&spec)),
+        Effect::StartJob(spec) => match backend.start_job(*spec) {
+            Ok(handle) => return Performed::Started(handle),
+            Err(error) => Msg::JobStartFailed(error),
+        },
+        Effect::CancelJob => return Performed::Cancel,
+        Effect::NewWizard => Msg::WizardReady { default_name: backend.default_job_name() },
+        Effect::LoadJobs => Msg::JobsLoaded(backend.jobs()),
+        Effect::LoadTokens => Msg::TokensLoaded(backend.tokens()),
+        Effect::SuggestDownloadPath(job) => {
+            Msg::DownloadPathSuggested { path: backend.default_download_path(&job), job_id: job.id }
+        }
+        Effect::Download { job_id, path, overwrite } => {
+            let result = backend.download(&job_id, &path, overwrite);
+            Msg::DownloadDone { job_id, result }
+        }
+        Effect::DeleteOutput { job_id, job_name } => {
+            Msg::Deleted { result: backend.delete_output(&job_id), job_name }
+        }
+        Effect::Quit => return Performed::Quit,
+    };
+    Performed::Msgs(vec![msg])
+}
+
+/// The message that tells the update a job started.
+pub fn started_msg(handle: &JobHandle) -> Msg {
+    Msg::JobStarted { id: handle.id.clone(), name: handle.name.clone(), total: handle.total }
+}

@@ -1,0 +1,423 @@
+//! Key bindings as data: one table per screen. The update looks keys up here, and the footer
+//! and the help overlay are generated from the same tables, so they always agree.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// What a key asks for. Screens interpret the actions that apply to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Next,
+    Back,
+    NextField,
+    PrevField,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    Toggle,
+    RestoreDefault,
+    Submit,
+    Open,
+    Filter,
+    NextTab,
+    PrevTab,
+    CancelJob,
+    NewJob,
+    Yes,
+    No,
+    Close,
+    Help,
+    GoWizard,
+    GoJobs,
+    GoTokens,
+    Quit,
+}
+
+/// One key (code plus modifiers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+const fn key(code: KeyCode) -> Key {
+    Key { code, mods: KeyModifiers::NONE }
+}
+
+const fn ch(c: char) -> Key {
+    key(KeyCode::Char(c))
+}
+
+const fn ctrl(c: char) -> Key {
+    Key { code: KeyCode::Char(c), mods: KeyModifiers::CONTROL }
+}
+
+impl Key {
+    /// True for a key that types a character: in a text field it is text, not a command.
+    pub fn is_text(&self) -> bool {
+        matches!(self.code, KeyCode::Char(_))
+            && !self.mods.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    }
+
+    fn matches(&self, event: &KeyEvent) -> bool {
+        let mods = event.modifiers & !KeyModifiers::SHIFT;
+        match (self.code, event.code) {
+            // Shift-Tab arrives as BackTab, with or without the SHIFT flag.
+            (KeyCode::BackTab, KeyCode::BackTab) => true,
+            // Characters: the shift state is already in the character (`?`, `G`).
+            (KeyCode::Char(a), KeyCode::Char(b)) => a == b && self.mods == mods,
+            (a, b) => a == b && self.mods == (event.modifiers & !KeyModifiers::SHIFT),
+        }
+    }
+
+    /// How the key is written in the footer and the help overlay.
+    pub fn label(&self) -> String {
+        let base = match self.code {
+            KeyCode::Enter => "Enter".to_owned(),
+            KeyCode::Esc => "Esc".to_owned(),
+            KeyCode::Tab => "Tab".to_owned(),
+            KeyCode::BackTab => "S-Tab".to_owned(),
+            KeyCode::Up => "↑".to_owned(),
+            KeyCode::Down => "↓".to_owned(),
+            KeyCode::Left => "←".to_owned(),
+            KeyCode::Right => "→".to_owned(),
+            KeyCode::PageUp => "PgUp".to_owned(),
+            KeyCode::PageDown => "PgDn".to_owned(),
+            KeyCode::Home => "Home".to_owned(),
+            KeyCode::End => "End".to_owned(),
+            KeyCode::F(n) => format!("F{n}"),
+            KeyCode::Char(' ') => "Space".to_owned(),
+            KeyCode::Char(c) => c.to_string(),
+            other => format!("{other:?}"),
+        };
+        if self.mods.contains(KeyModifiers::CONTROL) {
+            format!("Ctrl-{}", base.to_uppercase())
+        } else {
+            base
+        }
+    }
+}
+
+/// A row of a key table: the keys, what they do, and the words for help.
+#[derive(Debug)]
+pub struct Binding {
+    pub keys: &'static [Key],
+    pub action: Action,
+    pub description: &'static str,
+    /// The footer's short word for it (the main keys only); every binding is in the help.
+    pub footer: Option<&'static str>,
+}
+
+const fn bind(
+    keys: &'static [Key],
+    action: Action,
+    description: &'static str,
+    footer: Option<&'static str>,
+) -> Binding {
+    Binding { keys, action, description, footer }
+}
+
+/// Which table applies: the focused screen, panel or dialog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyContext {
+    /// A wizard step whose focus is a one-line text field (name, device id, nickname).
+    WizardText,
+    /// A wizard step that is a list to choose from (profile, protection).
+    WizardList,
+    WizardPassword,
+    /// Selection criteria, focus in one of its text fields.
+    SelectionText,
+    /// Selection criteria, focus on the checkbox or the table.
+    SelectionOther,
+    WizardReview,
+    Progress,
+    Jobs,
+    Tokens,
+    TokensFilter,
+    Menu,
+    Confirm,
+    Prompt,
+    Info,
+    Help,
+}
+
+impl KeyContext {
+    /// Plain characters go to the text field instead of being commands.
+    pub fn is_text(self) -> bool {
+        matches!(
+            self,
+            Self::WizardText
+                | Self::WizardPassword
+                | Self::SelectionText
+                | Self::TokensFilter
+                | Self::Prompt
+        )
+    }
+
+    /// Dialogs take only their own keys (and Ctrl-C).
+    pub fn is_modal(self) -> bool {
+        matches!(self, Self::Menu | Self::Confirm | Self::Prompt | Self::Info | Self::Help)
+    }
+
+    /// The screen's own table.
+    pub fn table(self) -> &'static [Binding] {
+        match self {
+            Self::WizardText => WIZARD_TEXT,
+            Self::WizardList => WIZARD_LIST,
+            Self::WizardPassword => WIZARD_PASSWORD,
+            Self::SelectionText => SELECTION_TEXT,
+            Self::SelectionOther => SELECTION_OTHER,
+            Self::WizardReview => WIZARD_REVIEW,
+            Self::Progress => PROGRESS,
+            Self::Jobs => JOBS,
+            Self::Tokens => TOKENS,
+            Self::TokensFilter => TOKENS_FILTER,
+            Self::Menu => MENU,
+            Self::Confirm => CONFIRM,
+            Self::Prompt => PROMPT,
+            Self::Info => INFO,
+            Self::Help => HELP,
+        }
+    }
+
+    /// Every binding in effect here: the screen's table, then the global keys that apply.
+    pub fn bindings(self) -> Vec<&'static Binding> {
+        let mut all: Vec<&'static Binding> = self.table().iter().collect();
+        let global: &'static [Binding] = if self.is_modal() { ALWAYS } else { GLOBAL };
+        for binding in global {
+            let keys_left = binding.keys.iter().any(|k| !(self.is_text() && k.is_text()));
+            if keys_left {
+                all.push(binding);
+            }
+        }
+        all
+    }
+
+    /// The keys of `binding` that work here, written for the footer and help: in a text field
+    /// the character keys are left out, because there they type text.
+    pub fn keys_label(self, binding: &Binding) -> String {
+        binding
+            .keys
+            .iter()
+            .filter(|k| !(self.is_text() && k.is_text()))
+            .map(Key::label)
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// The action bound to `event` here, if any. In a text context a typed character is
+    /// always text.
+    pub fn action_for(self, event: &KeyEvent) -> Option<Action> {
+        let typed = Key { code: event.code, mods: event.modifiers & !KeyModifiers::SHIFT };
+        if self.is_text() && typed.is_text() {
+            return None;
+        }
+        self.bindings()
+            .into_iter()
+            .find(|b| b.keys.iter().any(|k| k.matches(event)))
+            .map(|b| b.action)
+    }
+}
+
+use Action::*;
+
+const NEXT_FIELD: Binding = bind(&[key(KeyCode::Tab)], NextField, "next field", Some("field"));
+const PREV_FIELD: Binding = bind(&[key(KeyCode::BackTab)], PrevField, "previous field", None);
+const BACK: Binding = bind(&[key(KeyCode::Esc)], Back, "back to the previous step (keeps input)", Some("back"));
+
+static WIZARD_TEXT: &[Binding] = &[
+    bind(&[key(KeyCode::Enter)], Next, "check this step and go to the next", Some("next")),
+    BACK,
+    bind(&[ctrl('r')], RestoreDefault, "restore the default value", None),
+];
+
+static WIZARD_LIST: &[Binding] = &[
+    bind(&[key(KeyCode::Up), ch('k')], Up, "move up", None),
+    bind(&[key(KeyCode::Down), ch('j')], Down, "move down", None),
+    bind(&[key(KeyCode::Home)], Home, "first entry", None),
+    bind(&[key(KeyCode::End)], End, "last entry", None),
+    bind(&[key(KeyCode::Enter)], Next, "choose and go to the next step", Some("next")),
+    BACK,
+];
+
+static WIZARD_PASSWORD: &[Binding] = &[
+    NEXT_FIELD,
+    PREV_FIELD,
+    bind(&[key(KeyCode::Enter)], Next, "check and go to the next step", Some("next")),
+    BACK,
+];
+
+static SELECTION_TEXT: &[Binding] = &[
+    NEXT_FIELD,
+    PREV_FIELD,
+    bind(&[key(KeyCode::Enter)], Next, "check and go to the review", Some("next")),
+    BACK,
+];
+
+static SELECTION_OTHER: &[Binding] = &[
+    NEXT_FIELD,
+    PREV_FIELD,
+    bind(&[ch(' ')], Toggle, "toggle the checkbox", Some("toggle")),
+    bind(&[key(KeyCode::Up), ch('k')], Up, "scroll the table up", None),
+    bind(&[key(KeyCode::Down), ch('j')], Down, "scroll the table down", None),
+    bind(&[key(KeyCode::PageUp)], PageUp, "page up", None),
+    bind(&[key(KeyCode::PageDown)], PageDown, "page down", None),
+    bind(&[key(KeyCode::Home)], Home, "first token", None),
+    bind(&[key(KeyCode::End)], End, "last token", None),
+    bind(&[key(KeyCode::Enter)], Next, "check and go to the review", Some("next")),
+    BACK,
+];
+
+static WIZARD_REVIEW: &[Binding] = &[
+    bind(&[key(KeyCode::Enter)], Submit, "Submit Job", Some("submit")),
+    bind(&[key(KeyCode::Up), ch('k')], Up, "scroll up", None),
+    bind(&[key(KeyCode::Down), ch('j')], Down, "scroll down", None),
+    bind(&[key(KeyCode::PageUp)], PageUp, "page up", None),
+    bind(&[key(KeyCode::PageDown)], PageDown, "page down", None),
+    bind(&[key(KeyCode::Home)], Home, "top", None),
+    bind(&[key(KeyCode::End)], End, "bottom", None),
+    BACK,
+];
+
+static PROGRESS: &[Binding] = &[
+    bind(&[ch('c')], CancelJob, "cancel the running job (asks first)", Some("cancel job")),
+    bind(&[key(KeyCode::Enter)], Open, "when finished: open the job in the Jobs view", Some("show in Jobs")),
+    bind(&[ch('n')], NewJob, "when finished: start a new job", Some("new job")),
+];
+
+static JOBS: &[Binding] = &[
+    bind(&[key(KeyCode::Tab), key(KeyCode::Right), ch('l')], NextTab, "next tab", Some("next tab")),
+    bind(&[key(KeyCode::BackTab), key(KeyCode::Left), ch('h')], PrevTab, "previous tab", None),
+    bind(&[key(KeyCode::Up), ch('k')], Up, "move up", None),
+    bind(&[key(KeyCode::Down), ch('j')], Down, "move down", None),
+    bind(&[key(KeyCode::PageUp)], PageUp, "page up", None),
+    bind(&[key(KeyCode::PageDown)], PageDown, "page down", None),
+    bind(&[key(KeyCode::Home)], Home, "first job", None),
+    bind(&[key(KeyCode::End)], End, "last job", None),
+    bind(&[key(KeyCode::Enter)], Open, "actions for the job (details, download, delete)", Some("actions")),
+];
+
+static TOKENS: &[Binding] = &[
+    bind(&[ch('/')], Filter, "filter by serial or user", Some("filter")),
+    bind(&[key(KeyCode::Esc)], Back, "clear the filter", None),
+    bind(&[key(KeyCode::Up), ch('k')], Up, "move up", None),
+    bind(&[key(KeyCode::Down), ch('j')], Down, "move down", None),
+    bind(&[key(KeyCode::PageUp)], PageUp, "page up", None),
+    bind(&[key(KeyCode::PageDown)], PageDown, "page down", None),
+    bind(&[key(KeyCode::Home)], Home, "first token", None),
+    bind(&[key(KeyCode::End)], End, "last token", None),
+];
+
+static TOKENS_FILTER: &[Binding] = &[
+    bind(&[key(KeyCode::Enter)], Close, "keep the filter and browse", Some("done")),
+    bind(&[key(KeyCode::Esc)], Back, "clear the filter", Some("clear")),
+];
+
+static MENU: &[Binding] = &[
+    bind(&[key(KeyCode::Up), ch('k')], Up, "move up", None),
+    bind(&[key(KeyCode::Down), ch('j')], Down, "move down", None),
+    bind(&[key(KeyCode::Enter)], Open, "run the chosen action", Some("choose")),
+    bind(&[key(KeyCode::Esc), ch('q')], Close, "close the menu", Some("close")),
+];
+
+static CONFIRM: &[Binding] = &[
+    bind(&[ch('y')], Yes, "yes", Some("yes")),
+    bind(&[ch('n'), key(KeyCode::Esc)], No, "no", Some("no")),
+];
+
+static PROMPT: &[Binding] = &[
+    bind(&[key(KeyCode::Enter)], Open, "save to this path", Some("save")),
+    bind(&[key(KeyCode::Esc)], Close, "cancel", Some("cancel")),
+    bind(&[ctrl('r')], RestoreDefault, "restore the default path", None),
+];
+
+static INFO: &[Binding] = &[
+    bind(&[key(KeyCode::Enter), key(KeyCode::Esc), ch('q')], Close, "close", Some("close")),
+    bind(&[key(KeyCode::Up), ch('k')], Up, "scroll up", None),
+    bind(&[key(KeyCode::Down), ch('j')], Down, "scroll down", None),
+];
+
+static HELP: &[Binding] = &[bind(&[key(KeyCode::Esc), key(KeyCode::Enter), ch('?'), ch('q')], Close, "close help", Some("close"))];
+
+static ALWAYS: &[Binding] = &[bind(&[ctrl('c')], Quit, "quit (asks first if work would be lost)", None)];
+
+static GLOBAL: &[Binding] = &[
+    bind(&[key(KeyCode::F(1)), ch('?')], Help, "help: every key of this screen", Some("help")),
+    bind(&[key(KeyCode::F(2))], GoWizard, "New job (wizard or running job)", Some("new job")),
+    bind(&[key(KeyCode::F(3))], GoJobs, "Jobs", Some("jobs")),
+    bind(&[key(KeyCode::F(4))], GoTokens, "Tokens", Some("tokens")),
+    bind(&[ch('q'), ctrl('c')], Quit, "quit (asks first if work would be lost)", Some("quit")),
+];
+
+/// Every context, for the generated key map in the docs.
+pub const ALL_CONTEXTS: [(KeyContext, &str); 15] = [
+    (KeyContext::WizardText, "Wizard: text steps (name, DeviceSerialNumber, nickname)"),
+    (KeyContext::WizardList, "Wizard: list steps (profile, protection)"),
+    (KeyContext::WizardPassword, "Wizard: password and confirmation"),
+    (KeyContext::SelectionText, "Wizard: selection, in a text field"),
+    (KeyContext::SelectionOther, "Wizard: selection, on the checkbox or the table"),
+    (KeyContext::WizardReview, "Wizard: review"),
+    (KeyContext::Progress, "Job progress"),
+    (KeyContext::Jobs, "Jobs"),
+    (KeyContext::Tokens, "Tokens"),
+    (KeyContext::TokensFilter, "Tokens: typing a filter"),
+    (KeyContext::Menu, "Job actions menu"),
+    (KeyContext::Confirm, "Confirmation"),
+    (KeyContext::Prompt, "Download path"),
+    (KeyContext::Info, "Details and messages"),
+    (KeyContext::Help, "Help"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, mods)
+    }
+
+    #[test]
+    fn q_is_text_in_a_text_field_and_quit_elsewhere() {
+        let q = press(KeyCode::Char('q'), KeyModifiers::NONE);
+        assert_eq!(KeyContext::WizardText.action_for(&q), None);
+        assert_eq!(KeyContext::WizardList.action_for(&q), Some(Quit));
+        let ctrl_c = press(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(KeyContext::WizardText.action_for(&ctrl_c), Some(Quit));
+        assert_eq!(KeyContext::Confirm.action_for(&ctrl_c), Some(Quit));
+    }
+
+    #[test]
+    fn shift_tab_and_shifted_characters_match() {
+        let back_tab = press(KeyCode::BackTab, KeyModifiers::SHIFT);
+        assert_eq!(KeyContext::SelectionOther.action_for(&back_tab), Some(PrevField));
+        let question = press(KeyCode::Char('?'), KeyModifiers::SHIFT);
+        assert_eq!(KeyContext::Jobs.action_for(&question), Some(Help));
+    }
+
+    #[test]
+    fn text_contexts_do_not_advertise_character_keys() {
+        for (context, _) in ALL_CONTEXTS {
+            if context.is_text() {
+                for binding in context.bindings() {
+                    assert!(binding.keys.iter().any(|k| !k.is_text()), "{context:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_one_context() {
+        for (context, _) in ALL_CONTEXTS {
+            let bindings = context.bindings();
+            let keys: Vec<Key> = bindings.iter().flat_map(|b| b.keys.iter().copied()).collect();
+            for (i, a) in keys.iter().enumerate() {
+                // Ctrl-C may appear in both the quit binding and ALWAYS only in modals.
+                for b in &keys[i + 1..] {
+                    assert!(!(a == b), "{context:?}: {} bound twice", a.label());
+                }
+            }
+        }
+    }
+}

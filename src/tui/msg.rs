@@ -1,0 +1,57 @@
+//! Messages into the update (keys, signals, answers from the backend, job progress) and the
+//! effects it asks the runtime to perform.
+
+use super::backend::{
+    DownloadError, Downloaded, FieldIssue, JobOutcome, JobRow, Progress, ReviewSummary,
+    SelectionPreview, TokenRow,
+};
+use super::wizard::Step;
+use crate::jobs::JobSpec;
+use crossterm::event::KeyEvent;
+use std::path::PathBuf;
+
+/// Something that happened.
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    /// The terminal changed size: redraw.
+    Resize,
+    /// A periodic tick while a job runs (elapsed time).
+    Tick,
+    /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: end cleanly, cancelling a running job.
+    Signal(&'static str),
+    /// The job engine's verdict on the wizard's current input.
+    Validated { issues: Vec<FieldIssue>, advance_from: Option<Step> },
+    Previewed(SelectionPreview),
+    Reviewed(Result<ReviewSummary, Vec<FieldIssue>>),
+    /// A fresh wizard may start (after a submit): its default name.
+    WizardReady { default_name: String },
+    JobStarted { id: String, name: String, total: u64 },
+    JobStartFailed(String),
+    JobProgress(Progress),
+    JobFinished(JobOutcome),
+    JobsLoaded(Result<Vec<JobRow>, String>),
+    TokensLoaded(Vec<TokenRow>),
+    DownloadPathSuggested { job_id: String, path: PathBuf },
+    DownloadDone { job_id: String, result: Result<Downloaded, DownloadError> },
+    Deleted { job_name: String, result: Result<(), String> },
+}
+
+/// Work the runtime does for the update.
+#[derive(Debug)]
+pub enum Effect {
+    /// Check the wizard's input; `advance_from` moves on from that step if it is clean.
+    Validate { spec: Box<JobSpec>, advance_from: Option<Step> },
+    Preview(Box<JobSpec>),
+    Review(Box<JobSpec>),
+    StartJob(Box<JobSpec>),
+    CancelJob,
+    NewWizard,
+    LoadJobs,
+    LoadTokens,
+    SuggestDownloadPath(Box<JobRow>),
+    Download { job_id: String, path: PathBuf, overwrite: bool },
+    DeleteOutput { job_id: String, job_name: String },
+    /// Leave: cancel a running job first and wait for it to record itself.
+    Quit,
+}

@@ -1,0 +1,187 @@
+//! The event loop at the edge: terminal input, signals and job progress come in over channels
+//! and become messages; effects go to the backend. The loop blocks on its channels (no busy
+//! wait) and redraws once per batch of messages.
+
+use super::app::State;
+use super::backend::{Backend, JobEvent, JobHandle, JobOutcome};
+use super::effects::{Performed, perform, started_msg};
+use super::msg::Msg;
+use super::terminal::Session;
+use super::theme::Theme;
+use super::update::update;
+use super::view::view;
+use crossbeam_channel::{Receiver, Sender, never, select, unbounded};
+use crossterm::event::{self, Event};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// While a job runs, redraw at least this often (elapsed time, ETA).
+const TICK: Duration = Duration::from_millis(500);
+/// How long a cancelled job may take to record itself before we leave anyway.
+const CANCEL_WAIT: Duration = Duration::from_secs(30);
+/// Messages handled before a redraw at most, so a flood of progress cannot starve the screen.
+const BATCH: usize = 256;
+
+/// How the session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ended {
+    /// The administrator quit.
+    Quit,
+    /// A signal ended it; a running job was cancelled first.
+    Signal(&'static str),
+}
+
+/// Runs the UI on the terminal until the administrator quits or a signal arrives.
+pub fn run(backend: &mut dyn Backend, theme: Theme) -> Result<Ended, String> {
+    let (sender, receiver) = unbounded();
+    let signals = watch_signals(sender.clone())?;
+    let mut session = Session::enter()?;
+    spawn_input(sender);
+    let mut state = State::new(backend.profiles(), backend.default_job_name(), theme);
+    let mut looper = Loop { receiver, job: None, queue: VecDeque::new(), signal: None };
+    looper.queue.push_back(Msg::Resize);
+    let result = looper.run(&mut session, &mut state, backend);
+    signals.close();
+    drop(session);
+    result
+}
+
+struct Loop {
+    receiver: Receiver<Msg>,
+    job: Option<JobHandle>,
+    queue: VecDeque<Msg>,
+    signal: Option<&'static str>,
+}
+
+impl Loop {
+    fn run(&mut self, session: &mut Session, state: &mut State, backend: &mut dyn Backend) -> Result<Ended, String> {
+        loop {
+            let first = match self.queue.pop_front() {
+                Some(msg) => msg,
+                None => self.wait()?,
+            };
+            let mut next = Some(first);
+            let mut handled = 0;
+            while let Some(msg) = next {
+                if let Msg::Signal(name) = msg {
+                    self.signal = Some(name);
+                }
+                for effect in update(state, msg) {
+                    match perform(backend, effect) {
+                        Performed::Msgs(msgs) => self.queue.extend(msgs),
+                        Performed::Started(handle) => {
+                            self.queue.push_back(started_msg(&handle));
+                            self.job = Some(handle);
+                        }
+                        Performed::Cancel => {
+                            if let Some(job) = &self.job {
+                                job.cancel.cancel();
+                            }
+                        }
+                        Performed::Quit => return Ok(self.leave(state)),
+                    }
+                }
+                handled += 1;
+                next = if handled < BATCH { self.queue.pop_front().or_else(|| self.try_next()) } else { None };
+            }
+            session
+                .terminal
+                .draw(|frame| view(frame, state))
+                .map_err(|e| format!("cannot draw on the terminal: {e}"))?;
+        }
+    }
+
+    /// Blocks until the next message: a key, a signal, job progress, or a tick while a job runs.
+    fn wait(&mut self) -> Result<Msg, String> {
+        let events = self.job.as_ref().map(|j| j.events.clone()).unwrap_or_else(never);
+        let tick = if self.job.is_some() { TICK } else { Duration::from_secs(3600) };
+        select! {
+            recv(self.receiver) -> msg => msg.map_err(|_| "the terminal input stopped".to_owned()),
+            recv(events) -> event => Ok(self.job_msg(event.ok())),
+            default(tick) => Ok(Msg::Tick),
+        }
+    }
+
+    fn try_next(&mut self) -> Option<Msg> {
+        if let Ok(msg) = self.receiver.try_recv() {
+            return Some(msg);
+        }
+        let event = self.job.as_ref().map(|j| j.events.try_recv())?;
+        match event {
+            Ok(event) => Some(self.job_msg(Some(event))),
+            Err(crossbeam_channel::TryRecvError::Empty) => None,
+            Err(crossbeam_channel::TryRecvError::Disconnected) => Some(self.job_msg(None)),
+        }
+    }
+
+    fn job_msg(&mut self, event: Option<JobEvent>) -> Msg {
+        match event {
+            Some(JobEvent::Progress(progress)) => Msg::JobProgress(progress),
+            Some(JobEvent::Finished(outcome)) => {
+                self.job = None;
+                Msg::JobFinished(outcome)
+            }
+            None => {
+                self.job = None;
+                Msg::JobFinished(JobOutcome::Failed("the job stopped without reporting its end".into()))
+            }
+        }
+    }
+
+    /// Cancels a running job and waits for it to record itself, then reports how we ended.
+    fn leave(&mut self, state: &mut State) -> Ended {
+        if let Some(job) = self.job.take() {
+            job.cancel.cancel();
+            let deadline = Instant::now() + CANCEL_WAIT;
+            while let Ok(event) = job.events.recv_deadline(deadline) {
+                if let JobEvent::Finished(outcome) = event {
+                    update(state, Msg::JobFinished(outcome));
+                    break;
+                }
+            }
+        }
+        match self.signal {
+            Some(name) => Ended::Signal(name),
+            None => Ended::Quit,
+        }
+    }
+}
+
+/// Terminal events become messages. The thread ends when the terminal goes away.
+fn spawn_input(sender: Sender<Msg>) {
+    std::thread::spawn(move || {
+        loop {
+            let msg = match event::read() {
+                Ok(Event::Key(key)) => Msg::Key(key),
+                Ok(Event::Resize(..)) => Msg::Resize,
+                Ok(_) => continue,
+                Err(_) => return,
+            };
+            if sender.send(msg).is_err() {
+                return;
+            }
+        }
+    });
+}
+
+/// SIGTERM, SIGHUP (a dropped SSH session), SIGINT and SIGQUIT end the session cleanly.
+fn watch_signals(sender: Sender<Msg>) -> Result<signal_hook::iterator::Handle, String> {
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT, SIGQUIT])
+        .map_err(|e| format!("cannot watch for signals: {e}"))?;
+    let handle = signals.handle();
+    std::thread::spawn(move || {
+        for signal in signals.forever() {
+            let name = match signal {
+                SIGTERM => "SIGTERM",
+                SIGHUP => "SIGHUP",
+                SIGINT => "SIGINT",
+                _ => "SIGQUIT",
+            };
+            if sender.send(Msg::Signal(name)).is_err() {
+                return;
+            }
+        }
+    });
+    Ok(handle)
+}

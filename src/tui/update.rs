@@ -1,0 +1,239 @@
+//! The update: one message in, the state changed, effects out. No I/O here.
+
+use super::app::{ConfirmKind, Overlay, RunningJob, Screen, State};
+use super::backend::{DownloadError, JobOutcome, Progress};
+use super::keymap::{Action, KeyContext};
+use super::msg::{Effect, Msg};
+use super::wizard::{self, Step, Wizard};
+use super::{dialog, jobs_view, progress, tokens_view};
+use crossterm::event::{KeyEvent, KeyEventKind};
+
+/// Applies one message to the state; returns what the runtime must do.
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => on_key(state, key),
+        Msg::Resize | Msg::Tick => Vec::new(),
+        Msg::Signal(_) => {
+            state.quitting = true;
+            vec![Effect::Quit]
+        }
+        Msg::Validated { issues, advance_from } => {
+            state.wizard.validated(issues, advance_from, &state.profiles)
+        }
+        Msg::Previewed(preview) => {
+            let last = preview.selected.len().saturating_sub(1);
+            state.wizard.table_cursor = state.wizard.table_cursor.min(last);
+            state.wizard.preview = Some(preview);
+            Vec::new()
+        }
+        Msg::Reviewed(review) => {
+            state.wizard.review = Some(review);
+            Vec::new()
+        }
+        Msg::WizardReady { default_name } => {
+            state.wizard = Wizard::new(default_name, &state.profiles);
+            state.run = None;
+            state.screen = Screen::Wizard;
+            Vec::new()
+        }
+        Msg::JobStarted { id, name, total } => {
+            state.run = Some(RunningJob {
+                id,
+                name,
+                progress: Progress { total, ..Progress::default() },
+                outcome: None,
+            });
+            state.wizard.dirty = false;
+            vec![Effect::LoadJobs]
+        }
+        Msg::JobStartFailed(error) => {
+            state.overlay = Some(Overlay::Message {
+                title: "The job did not start".into(),
+                text: error,
+                error: true,
+            });
+            Vec::new()
+        }
+        Msg::JobProgress(progress) => {
+            if let Some(run) = state.run.as_mut().filter(|r| r.is_running()) {
+                run.progress = progress;
+            }
+            Vec::new()
+        }
+        Msg::JobFinished(outcome) => {
+            if let Some(run) = state.run.as_mut() {
+                if let JobOutcome::Completed { tokens } = outcome {
+                    run.progress.done = tokens as u64;
+                    run.progress.eta = None;
+                }
+                run.outcome = Some(outcome);
+            }
+            if matches!(state.overlay, Some(Overlay::Confirm { kind: ConfirmKind::CancelJob, .. })) {
+                state.overlay = None;
+            }
+            vec![Effect::LoadJobs]
+        }
+        Msg::JobsLoaded(result) => {
+            jobs_view::loaded(state, result);
+            Vec::new()
+        }
+        Msg::TokensLoaded(rows) => {
+            state.tokens.rows = rows;
+            state.tokens.cursor = state.tokens.cursor.min(state.tokens.visible().len().saturating_sub(1));
+            Vec::new()
+        }
+        Msg::DownloadPathSuggested { job_id, path } => {
+            dialog::path_suggested(state, &job_id, path);
+            Vec::new()
+        }
+        Msg::DownloadDone { job_id, result } => download_done(state, job_id, result),
+        Msg::Deleted { job_name, result } => {
+            state.overlay = Some(match result {
+                Ok(()) => Overlay::Message {
+                    title: "Deleted".into(),
+                    text: format!("The output of job {job_name:?} was deleted; its history record stays."),
+                    error: false,
+                },
+                Err(error) => Overlay::Message { title: "Delete failed".into(), text: error, error: true },
+            });
+            vec![Effect::LoadJobs]
+        }
+    }
+}
+
+fn download_done(
+    state: &mut State,
+    job_id: String,
+    result: Result<super::backend::Downloaded, DownloadError>,
+) -> Vec<Effect> {
+    let job = match &state.overlay {
+        Some(Overlay::DownloadPrompt { job, .. }) if job.id == job_id => job.clone(),
+        _ => return Vec::new(),
+    };
+    match result {
+        Ok(saved) => {
+            state.overlay = Some(Overlay::Saved(saved));
+            vec![Effect::LoadJobs]
+        }
+        Err(DownloadError::Exists(path)) => {
+            state.overlay = Some(Overlay::Confirm {
+                question: format!("{} already exists. Overwrite it?", path.display()),
+                kind: ConfirmKind::Overwrite { job, path },
+            });
+            Vec::new()
+        }
+        Err(DownloadError::Failed(error)) => {
+            if let Some(Overlay::DownloadPrompt { error: shown, .. }) = state.overlay.as_mut() {
+                *shown = Some(error);
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
+    if key.kind == KeyEventKind::Release {
+        return Vec::new();
+    }
+    let context = state.key_context();
+    match context.action_for(&key) {
+        Some(action) => on_action(state, context, action),
+        None if context.is_text() => on_text(state, context, key),
+        None => Vec::new(),
+    }
+}
+
+fn on_action(state: &mut State, context: KeyContext, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Quit => return quit(state),
+        Action::Help => {
+            state.overlay = Some(Overlay::Help);
+            return Vec::new();
+        }
+        Action::GoWizard => {
+            state.screen = Screen::Wizard;
+            return Vec::new();
+        }
+        Action::GoJobs => {
+            state.screen = Screen::Jobs;
+            return vec![Effect::LoadJobs];
+        }
+        Action::GoTokens => {
+            state.screen = Screen::Tokens;
+            return vec![Effect::LoadTokens];
+        }
+        _ => {}
+    }
+    if context.is_modal() {
+        return dialog::on_action(state, action);
+    }
+    match state.screen {
+        Screen::Wizard if state.run.is_some() => progress::on_action(state, action),
+        Screen::Wizard => wizard_action(state, action),
+        Screen::Jobs => jobs_view::on_action(state, action),
+        Screen::Tokens => tokens_view::on_action(state, action),
+    }
+}
+
+/// `q` or Ctrl-C: ask first when a job runs or the wizard holds input.
+fn quit(state: &mut State) -> Vec<Effect> {
+    let asked = matches!(state.overlay, Some(Overlay::Confirm { kind: ConfirmKind::Quit, .. }));
+    if !asked && (state.job_running() || state.wizard.dirty) {
+        let question = if state.job_running() {
+            "A job is running. Quit and cancel it?"
+        } else {
+            "The wizard holds input that is not submitted. Quit anyway?"
+        };
+        state.overlay = Some(Overlay::Confirm { kind: ConfirmKind::Quit, question: question.into() });
+        return Vec::new();
+    }
+    state.quitting = true;
+    vec![Effect::Quit]
+}
+
+fn wizard_action(state: &mut State, action: Action) -> Vec<Effect> {
+    let State { wizard, profiles, .. } = state;
+    match action {
+        Action::Next => wizard.try_next(profiles),
+        Action::Back => wizard.back(profiles),
+        Action::Submit => wizard::review::submit(wizard, profiles),
+        Action::RestoreDefault => match wizard.step {
+            Step::Name => wizard::name::restore(wizard, profiles),
+            Step::Binding => wizard::binding::restore(wizard, profiles),
+            Step::Nickname => wizard::nickname::restore(wizard, profiles),
+            _ => Vec::new(),
+        },
+        _ => match wizard.step {
+            Step::Profile => wizard::profile::on_action(wizard, profiles, action),
+            Step::Protection => wizard::protection::on_action(wizard, profiles, action),
+            Step::Password => wizard::password::on_action(wizard, action),
+            Step::Selection => wizard::selection::on_action(wizard, profiles, action),
+            Step::Review => wizard::review::on_action(wizard, action),
+            _ => Vec::new(),
+        },
+    }
+}
+
+fn on_text(state: &mut State, context: KeyContext, key: KeyEvent) -> Vec<Effect> {
+    match context {
+        KeyContext::Prompt => {
+            dialog::on_text(state, key);
+            Vec::new()
+        }
+        KeyContext::TokensFilter => {
+            tokens_view::on_text(state, key);
+            Vec::new()
+        }
+        _ => {
+            let State { wizard, profiles, .. } = state;
+            match wizard.step {
+                Step::Name => wizard::name::on_text(wizard, profiles, key),
+                Step::Binding => wizard::binding::on_text(wizard, profiles, key),
+                Step::Nickname => wizard::nickname::on_text(wizard, profiles, key),
+                Step::Password => wizard::password::on_text(wizard, profiles, key),
+                Step::Selection => wizard::selection::on_text(wizard, profiles, key),
+                _ => Vec::new(),
+            }
+        }
+    }
+}

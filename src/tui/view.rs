@@ -1,0 +1,57 @@
+//! The top-level view: the screen tabs, the current screen, a notice line, the footer and any
+//! dialog. Views only read the state.
+
+use super::app::{Screen, State};
+use super::{dialog, footer, jobs_view, progress, tokens_view, wizard};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+/// Below this the screen cannot be laid out usefully; say so instead.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
+
+pub fn view(frame: &mut Frame, state: &State) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "The terminal is {}×{}; tokendist needs at least {MIN_WIDTH}×{MIN_HEIGHT} (80×24 recommended).",
+            area.width, area.height
+        );
+        frame.render_widget(Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }), area);
+        return;
+    }
+    let [header, body, footer_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    render_header(frame, header, state);
+    match state.screen {
+        Screen::Wizard if state.run.is_some() => progress::render(frame, body, state),
+        Screen::Wizard => wizard::panel::render(frame, body, state),
+        Screen::Jobs => jobs_view::render(frame, body, state),
+        Screen::Tokens => tokens_view::render(frame, body, state),
+    }
+    footer::render(frame, footer_area, state);
+    dialog::render(frame, body, state);
+}
+
+fn render_header(frame: &mut Frame, area: Rect, state: &State) {
+    let theme = &state.theme;
+    let mut spans = vec![Span::styled(" tokendist ", theme.title())];
+    for (screen, key, label) in
+        [(Screen::Wizard, "F2", "New job"), (Screen::Jobs, "F3", "Jobs"), (Screen::Tokens, "F4", "Tokens")]
+    {
+        let text = format!(" {key} {label} ");
+        spans.push(if state.screen == screen {
+            Span::styled(text, theme.focus())
+        } else {
+            Span::raw(text)
+        });
+    }
+    if let Some(run) = state.run.as_ref().filter(|r| r.is_running()) {
+        let p = &run.progress;
+        let percent = if p.total == 0 { 0 } else { p.done * 100 / p.total };
+        spans.push(Span::styled(format!("  ● job running {percent}%"), theme.warning()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}

@@ -1,0 +1,108 @@
+//! Text entry: plain fields use tui-input; password fields use [`SecretInput`], which keeps
+//! the text in a [`SecretString`] (zeroized when replaced or dropped) and is only ever drawn
+//! as a row of mask characters.
+
+use crate::secret::SecretString;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use tui_input::Input;
+use tui_input::backend::crossterm::to_input_request;
+
+/// Applies an editing key to a plain field; true when its value changed.
+pub fn edit(input: &mut Input, key: KeyEvent) -> bool {
+    match to_input_request(&Event::Key(key)) {
+        Some(request) => input.handle(request).is_some_and(|changed| changed.value),
+        None => false,
+    }
+}
+
+/// Longest password the field accepts: far above any profile's limit, so the length message
+/// shows, but bounded so the buffer never reallocates (no stray copies left in memory).
+const CAPACITY: usize = 64;
+
+/// A masked password field, edited at its end (append, Backspace, Ctrl-U).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecretInput {
+    text: SecretString,
+}
+
+impl SecretInput {
+    pub fn secret(&self) -> &SecretString {
+        &self.text
+    }
+
+    pub fn char_len(&self) -> usize {
+        self.text.char_len()
+    }
+
+    /// Applies an editing key; true when the value changed.
+    pub fn edit(&mut self, key: KeyEvent) -> bool {
+        let control = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Char('u') if control => self.replace(|_| {}),
+            KeyCode::Char(c) if !control && !key.modifiers.contains(KeyModifiers::ALT) => {
+                if self.text.char_len() >= CAPACITY {
+                    return false;
+                }
+                self.replace(|buffer| buffer.push(c))
+            }
+            KeyCode::Backspace => self.replace(|buffer| {
+                buffer.pop();
+            }),
+            _ => false,
+        }
+    }
+
+    /// Builds the new text in a buffer sized up front, from the old text; the old
+    /// `SecretString` is zeroized when it is replaced.
+    fn replace(&mut self, change: impl FnOnce(&mut String)) -> bool {
+        let before = self.text.char_len();
+        let mut buffer = String::with_capacity(CAPACITY * 4);
+        buffer.push_str(self.text.expose());
+        change(&mut buffer);
+        let changed = buffer.chars().count() != before || buffer != self.text.expose();
+        self.text = SecretString::new(buffer);
+        changed
+    }
+
+    pub fn clear(&mut self) {
+        self.text = SecretString::default();
+    }
+
+    /// What the screen shows: one mask character per typed character.
+    pub fn masked(&self) -> String {
+        "•".repeat(self.text.char_len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn secret_input_appends_deletes_and_masks() {
+        let mut input = SecretInput::default();
+        for c in "s3cr3t".chars() {
+            assert!(input.edit(key(KeyCode::Char(c))));
+        }
+        assert!(input.edit(key(KeyCode::Backspace)));
+        assert_eq!(input.secret().expose(), "s3cr3");
+        assert_eq!(input.masked(), "•••••");
+        assert!(!format!("{input:?}").contains("s3cr3"));
+        assert!(input.edit(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)));
+        assert_eq!(input.char_len(), 0);
+        assert!(!input.edit(key(KeyCode::Backspace)));
+    }
+
+    #[test]
+    fn plain_field_takes_characters_and_editing_keys() {
+        let mut input = Input::new("ab".into());
+        assert!(edit(&mut input, key(KeyCode::Char('q'))));
+        assert!(!edit(&mut input, key(KeyCode::Left)));
+        assert!(edit(&mut input, key(KeyCode::Backspace)));
+        assert_eq!(input.value(), "ab");
+    }
+}
