@@ -209,7 +209,8 @@ impl State {
     /// The key table of the screen itself, ignoring any dialog.
     pub fn screen_context(&self) -> KeyContext {
         match self.screen {
-            Screen::Wizard if self.run.is_some() => KeyContext::Progress,
+            Screen::Wizard if self.job_running() => KeyContext::Progress,
+            Screen::Wizard if self.run.is_some() => KeyContext::Finished,
             Screen::Wizard => self.wizard.key_context(),
             Screen::Jobs => KeyContext::Jobs,
             Screen::Tokens if self.tokens.filtering => KeyContext::TokensFilter,

@@ -207,7 +207,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     match overlay {
         Overlay::Help => super::help::render(frame, area, state),
         Overlay::Menu { job, items, cursor } => {
-            let inner = frame_box(frame, centered(area, 40, items.len() as u16 + 4), &job.name, theme);
+            let inner = frame_box(frame, centered(area, 40, items.len() as u16 + 2), &job.name, theme);
             let list = List::new(items.iter().map(|i| ListItem::new(i.label())).collect::<Vec<_>>())
                 .highlight_symbol("> ")
                 .highlight_style(theme.focus());

@@ -35,7 +35,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     if context.is_text() {
         text.push(Line::from(""));
         text.push(Line::from(Span::styled(
-            " In a text field, letters (q, ?, j, k…) are text; ←/→, Home/End, Backspace, Ctrl-U edit.",
+            " Letters are text here; ←/→ Home End Backspace Ctrl-U edit.",
             theme.dim(),
         )));
     }

@@ -94,7 +94,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let (header, widths, rows): (Vec<&str>, Vec<Constraint>, Vec<Row>) = match jobs.tab {
         JobsTab::Completed => (
             vec!["Name", "Profile", "Tokens", "Finished", "Downloaded"],
-            vec![Constraint::Min(16), Constraint::Length(16), Constraint::Length(6), Constraint::Length(16), Constraint::Length(10)],
+            vec![Constraint::Min(16), Constraint::Length(13), Constraint::Length(6), Constraint::Length(16), Constraint::Length(10)],
             visible
                 .iter()
                 .map(|j| {
@@ -117,7 +117,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         ),
         JobsTab::InProgress => (
             vec!["Name", "Profile", "Tokens", "Started", "Status"],
-            vec![Constraint::Min(16), Constraint::Length(16), Constraint::Length(6), Constraint::Length(16), Constraint::Length(10)],
+            vec![Constraint::Min(16), Constraint::Length(13), Constraint::Length(6), Constraint::Length(16), Constraint::Length(10)],
             visible
                 .iter()
                 .map(|j| {

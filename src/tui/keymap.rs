@@ -133,6 +133,8 @@ pub enum KeyContext {
     SelectionOther,
     WizardReview,
     Progress,
+    /// The job's panel once it has ended.
+    Finished,
     Jobs,
     Tokens,
     TokensFilter,
@@ -171,6 +173,7 @@ impl KeyContext {
             Self::SelectionOther => SELECTION_OTHER,
             Self::WizardReview => WIZARD_REVIEW,
             Self::Progress => PROGRESS,
+            Self::Finished => FINISHED,
             Self::Jobs => JOBS,
             Self::Tokens => TOKENS,
             Self::TokensFilter => TOKENS_FILTER,
@@ -281,10 +284,12 @@ static WIZARD_REVIEW: &[Binding] = &[
     BACK,
 ];
 
-static PROGRESS: &[Binding] = &[
-    bind(&[ch('c')], CancelJob, "cancel the running job (asks first)", Some("cancel job")),
-    bind(&[key(KeyCode::Enter)], Open, "when finished: open the job in the Jobs view", Some("show in Jobs")),
-    bind(&[ch('n')], NewJob, "when finished: start a new job", Some("new job")),
+static PROGRESS: &[Binding] =
+    &[bind(&[ch('c')], CancelJob, "cancel the running job (asks first)", Some("cancel job"))];
+
+static FINISHED: &[Binding] = &[
+    bind(&[key(KeyCode::Enter)], Open, "open the job in the Jobs view", Some("show in Jobs")),
+    bind(&[ch('n')], NewJob, "start a new job", Some("new job")),
 ];
 
 static JOBS: &[Binding] = &[
@@ -345,21 +350,32 @@ static ALWAYS: &[Binding] = &[bind(&[ctrl('c')], Quit, "quit (asks first if work
 
 static GLOBAL: &[Binding] = &[
     bind(&[key(KeyCode::F(1)), ch('?')], Help, "help: every key of this screen", Some("help")),
-    bind(&[key(KeyCode::F(2))], GoWizard, "New job (wizard or running job)", Some("new job")),
-    bind(&[key(KeyCode::F(3))], GoJobs, "Jobs", Some("jobs")),
-    bind(&[key(KeyCode::F(4))], GoTokens, "Tokens", Some("tokens")),
+    bind(&[key(KeyCode::F(2))], GoWizard, "New job (wizard or running job)", None),
+    bind(&[key(KeyCode::F(3))], GoJobs, "Jobs", None),
+    bind(&[key(KeyCode::F(4))], GoTokens, "Tokens", None),
     bind(&[ch('q'), ctrl('c')], Quit, "quit (asks first if work would be lost)", Some("quit")),
 ];
 
+/// The key written for a global action (F2, F3, …), for the screen tabs in the header.
+pub fn global_key_label(action: Action) -> String {
+    GLOBAL
+        .iter()
+        .find(|b| b.action == action)
+        .and_then(|b| b.keys.first())
+        .map(Key::label)
+        .unwrap_or_default()
+}
+
 /// Every context, for the generated key map in the docs.
-pub const ALL_CONTEXTS: [(KeyContext, &str); 15] = [
+pub const ALL_CONTEXTS: [(KeyContext, &str); 16] = [
     (KeyContext::WizardText, "Wizard: text steps (name, DeviceSerialNumber, nickname)"),
     (KeyContext::WizardList, "Wizard: list steps (profile, protection)"),
     (KeyContext::WizardPassword, "Wizard: password and confirmation"),
     (KeyContext::SelectionText, "Wizard: selection, in a text field"),
     (KeyContext::SelectionOther, "Wizard: selection, on the checkbox or the table"),
     (KeyContext::WizardReview, "Wizard: review"),
-    (KeyContext::Progress, "Job progress"),
+    (KeyContext::Progress, "Job progress (running)"),
+    (KeyContext::Finished, "Job progress (ended)"),
     (KeyContext::Jobs, "Jobs"),
     (KeyContext::Tokens, "Tokens"),
     (KeyContext::TokensFilter, "Tokens: typing a filter"),

@@ -25,6 +25,11 @@ pub mod update;
 pub mod view;
 pub mod wizard;
 
+#[cfg(test)]
+mod fake;
+#[cfg(test)]
+mod tests;
+
 
 /// Opens the wizard on the configured workspace, or on a fresh demo workspace.
 ///

@@ -2,6 +2,7 @@
 //! dialog. Views only read the state.
 
 use super::app::{Screen, State};
+use super::keymap::{Action, global_key_label};
 use super::{dialog, footer, jobs_view, progress, tokens_view, wizard};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -38,10 +39,12 @@ pub fn view(frame: &mut Frame, state: &State) {
 fn render_header(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.theme;
     let mut spans = vec![Span::styled(" tokendist ", theme.title())];
-    for (screen, key, label) in
-        [(Screen::Wizard, "F2", "New job"), (Screen::Jobs, "F3", "Jobs"), (Screen::Tokens, "F4", "Tokens")]
-    {
-        let text = format!(" {key} {label} ");
+    for (screen, action, label) in [
+        (Screen::Wizard, Action::GoWizard, "New job"),
+        (Screen::Jobs, Action::GoJobs, "Jobs"),
+        (Screen::Tokens, Action::GoTokens, "Tokens"),
+    ] {
+        let text = format!(" {} {label} ", global_key_label(action));
         spans.push(if state.screen == screen {
             Span::styled(text, theme.focus())
         } else {

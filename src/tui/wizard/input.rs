@@ -38,7 +38,11 @@ impl SecretInput {
     pub fn edit(&mut self, key: KeyEvent) -> bool {
         let control = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
-            KeyCode::Char('u') if control => self.replace(|_| {}),
+            KeyCode::Char('u') if control => {
+                let changed = self.char_len() > 0;
+                self.clear();
+                changed
+            }
             KeyCode::Char(c) if !control && !key.modifiers.contains(KeyModifiers::ALT) => {
                 if self.text.char_len() >= CAPACITY {
                     return false;
@@ -102,7 +106,7 @@ mod tests {
         let mut input = Input::new("ab".into());
         assert!(edit(&mut input, key(KeyCode::Char('q'))));
         assert!(!edit(&mut input, key(KeyCode::Left)));
-        assert!(edit(&mut input, key(KeyCode::Backspace)));
+        assert!(edit(&mut input, key(KeyCode::Delete)));
         assert_eq!(input.value(), "ab");
     }
 }

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use tui_input::Input;
 
 /// Width of the label column of one-line fields.
-pub const LABEL_WIDTH: u16 = 18;
+pub const LABEL_WIDTH: u16 = 22;
 
 /// Draws the wizard: step indicator, the panel's frame, the panel, its messages.
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
