@@ -39,13 +39,21 @@ impl Backend for RealBackend {
     fn start_job(&mut self, _spec: JobSpec) -> Result<JobHandle, String> {
         Err("not available".into())
     }
+    fn finish_job(&mut self, reported: JobOutcome) -> JobOutcome {
+        reported
+    }
     fn jobs(&self) -> Result<Vec<JobRow>, String> {
         Ok(Vec::new())
     }
     fn default_download_path(&self, job: &JobRow) -> PathBuf {
         PathBuf::from(format!("./{}.zip", job.name))
     }
-    fn download(&mut self, _job_id: &str, _path: &Path, _overwrite: bool) -> Result<Downloaded, DownloadError> {
+    fn download(
+        &mut self,
+        _job_id: &str,
+        _path: &Path,
+        _overwrite: bool,
+    ) -> Result<Downloaded, DownloadError> {
         Err(DownloadError::Failed("not available".into()))
     }
     fn delete_output(&mut self, _job_id: &str) -> Result<(), String> {

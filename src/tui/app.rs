@@ -56,7 +56,10 @@ impl JobsTab {
             Self::InProgress => matches!(status, JobStatus::Queued | JobStatus::Running),
             Self::Completed => status == JobStatus::Completed,
             Self::Failed => {
-                matches!(status, JobStatus::Failed | JobStatus::Cancelled | JobStatus::Interrupted)
+                matches!(
+                    status,
+                    JobStatus::Failed | JobStatus::Cancelled | JobStatus::Interrupted
+                )
             }
         }
     }
@@ -80,7 +83,10 @@ pub struct JobsState {
 
 impl JobsState {
     pub fn visible(&self) -> Vec<&JobRow> {
-        self.rows.iter().filter(|r| self.tab.holds(r.status)).collect()
+        self.rows
+            .iter()
+            .filter(|r| self.tab.holds(r.status))
+            .collect()
     }
 
     pub fn selected(&self) -> Option<&JobRow> {
@@ -107,7 +113,10 @@ impl TokensState {
             .filter(|row| {
                 needle.is_empty()
                     || row.serial.as_str().contains(&needle)
-                    || row.login.as_deref().is_some_and(|l| l.to_lowercase().contains(&needle))
+                    || row
+                        .login
+                        .as_deref()
+                        .is_some_and(|l| l.to_lowercase().contains(&needle))
                     || row.full_name.to_lowercase().contains(&needle)
             })
             .collect()
@@ -137,20 +146,45 @@ impl MenuItem {
 pub enum ConfirmKind {
     Quit,
     CancelJob,
-    Overwrite { job: Box<JobRow>, path: std::path::PathBuf },
-    Delete { job_id: String, job_name: String },
+    Overwrite {
+        job: Box<JobRow>,
+        path: std::path::PathBuf,
+    },
+    Delete {
+        job_id: String,
+        job_name: String,
+    },
 }
 
 /// A dialog above the screen; it takes the keys while open.
 #[derive(Debug, Clone)]
 pub enum Overlay {
     Help,
-    Menu { job: Box<JobRow>, items: Vec<MenuItem>, cursor: usize },
-    Details { job: Box<JobRow>, scroll: u16 },
-    DownloadPrompt { job: Box<JobRow>, input: Input, default: String, error: Option<String> },
-    Confirm { kind: ConfirmKind, question: String },
+    Menu {
+        job: Box<JobRow>,
+        items: Vec<MenuItem>,
+        cursor: usize,
+    },
+    Details {
+        job: Box<JobRow>,
+        scroll: u16,
+    },
+    DownloadPrompt {
+        job: Box<JobRow>,
+        input: Input,
+        default: String,
+        error: Option<String>,
+    },
+    Confirm {
+        kind: ConfirmKind,
+        question: String,
+    },
     Saved(Downloaded),
-    Message { title: String, text: String, error: bool },
+    Message {
+        title: String,
+        text: String,
+        error: bool,
+    },
 }
 
 /// Everything on screen.
@@ -174,7 +208,13 @@ impl State {
             profiles,
             wizard,
             run: None,
-            jobs: JobsState { tab: JobsTab::Completed, rows: Vec::new(), cursor: [0; 3], error: None, focus_id: None },
+            jobs: JobsState {
+                tab: JobsTab::Completed,
+                rows: Vec::new(),
+                cursor: [0; 3],
+                error: None,
+                focus_id: None,
+            },
             tokens: TokensState::default(),
             overlay: None,
             theme,

@@ -38,7 +38,10 @@ pub struct FieldIssue {
 
 impl FieldIssue {
     pub fn new(field: JobField, message: impl Into<String>) -> Self {
-        Self { field, message: message.into() }
+        Self {
+            field,
+            message: message.into(),
+        }
     }
 }
 
@@ -133,6 +136,13 @@ pub struct Progress {
     pub eta: Option<Duration>,
 }
 
+impl Progress {
+    /// Whole percent done (0 while the total is unknown).
+    pub fn percent(&self) -> u64 {
+        (self.done * 100).checked_div(self.total).unwrap_or(0)
+    }
+}
+
 /// How a job ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobOutcome {
@@ -206,12 +216,20 @@ pub trait Backend {
     fn review(&self, spec: &JobSpec) -> Result<ReviewSummary, Vec<FieldIssue>>;
     /// Starts the job in the background.
     fn start_job(&mut self, spec: JobSpec) -> Result<JobHandle, String>;
+    /// The job reported its end: record it (inventory, history) and say how it ended for
+    /// good (a completed run can still fail to be recorded).
+    fn finish_job(&mut self, reported: JobOutcome) -> JobOutcome;
     /// The job history, newest first.
     fn jobs(&self) -> Result<Vec<JobRow>, String>;
     /// Where a job's ZIP goes unless the administrator says otherwise.
     fn default_download_path(&self, job: &JobRow) -> PathBuf;
     /// Writes the job's ZIP to `path`; refuses to replace a file unless `overwrite`.
-    fn download(&mut self, job_id: &str, path: &Path, overwrite: bool) -> Result<Downloaded, DownloadError>;
+    fn download(
+        &mut self,
+        job_id: &str,
+        path: &Path,
+        overwrite: bool,
+    ) -> Result<Downloaded, DownloadError>;
     /// Removes a job's staged output; its history record stays.
     fn delete_output(&mut self, job_id: &str) -> Result<(), String>;
 }

@@ -17,24 +17,42 @@ use std::path::PathBuf;
 use tui_input::Input;
 
 pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
-    let Some(overlay) = state.overlay.take() else { return Vec::new() };
+    let Some(overlay) = state.overlay.take() else {
+        return Vec::new();
+    };
     match overlay {
         Overlay::Help => help_action(state, action),
         Overlay::Menu { job, items, cursor } => menu_action(state, job, items, cursor, action),
         Overlay::Details { job, scroll } => {
             state.overlay = match action {
                 Action::Close => None,
-                Action::Up => Some(Overlay::Details { job, scroll: scroll.saturating_sub(1) }),
-                Action::Down => Some(Overlay::Details { job, scroll: scroll.saturating_add(1).min(100) }),
+                Action::Up => Some(Overlay::Details {
+                    job,
+                    scroll: scroll.saturating_sub(1),
+                }),
+                Action::Down => Some(Overlay::Details {
+                    job,
+                    scroll: scroll.saturating_add(1).min(100),
+                }),
                 _ => Some(Overlay::Details { job, scroll }),
             };
             Vec::new()
         }
-        Overlay::DownloadPrompt { job, mut input, default, error } => match action {
+        Overlay::DownloadPrompt {
+            job,
+            mut input,
+            default,
+            error,
+        } => match action {
             Action::Close => Vec::new(),
             Action::RestoreDefault => {
                 input = Input::new(default.clone());
-                state.overlay = Some(Overlay::DownloadPrompt { job, input, default, error: None });
+                state.overlay = Some(Overlay::DownloadPrompt {
+                    job,
+                    input,
+                    default,
+                    error: None,
+                });
                 Vec::new()
             }
             Action::Open => {
@@ -42,14 +60,33 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                 let job_id = job.id.clone();
                 if path.is_empty() {
                     let error = Some("type the path to save the ZIP to".to_owned());
-                    state.overlay = Some(Overlay::DownloadPrompt { job, input, default, error });
+                    state.overlay = Some(Overlay::DownloadPrompt {
+                        job,
+                        input,
+                        default,
+                        error,
+                    });
                     return Vec::new();
                 }
-                state.overlay = Some(Overlay::DownloadPrompt { job, input, default, error: None });
-                vec![Effect::Download { job_id, path: PathBuf::from(path), overwrite: false }]
+                state.overlay = Some(Overlay::DownloadPrompt {
+                    job,
+                    input,
+                    default,
+                    error: None,
+                });
+                vec![Effect::Download {
+                    job_id,
+                    path: PathBuf::from(path),
+                    overwrite: false,
+                }]
             }
             _ => {
-                state.overlay = Some(Overlay::DownloadPrompt { job, input, default, error });
+                state.overlay = Some(Overlay::DownloadPrompt {
+                    job,
+                    input,
+                    default,
+                    error,
+                });
                 Vec::new()
             }
         },
@@ -59,7 +96,12 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                 if let ConfirmKind::Overwrite { job, path } = kind {
                     let default = path.display().to_string();
                     let input = Input::new(default.clone());
-                    state.overlay = Some(Overlay::DownloadPrompt { job, input, default, error: None });
+                    state.overlay = Some(Overlay::DownloadPrompt {
+                        job,
+                        input,
+                        default,
+                        error: None,
+                    });
                 }
                 Vec::new()
             }
@@ -95,11 +137,19 @@ fn menu_action(
     match action {
         Action::Close => Vec::new(),
         Action::Up => {
-            state.overlay = Some(Overlay::Menu { job, items, cursor: cursor.saturating_sub(1) });
+            state.overlay = Some(Overlay::Menu {
+                job,
+                items,
+                cursor: cursor.saturating_sub(1),
+            });
             Vec::new()
         }
         Action::Down => {
-            state.overlay = Some(Overlay::Menu { job, items, cursor: (cursor + 1).min(last) });
+            state.overlay = Some(Overlay::Menu {
+                job,
+                items,
+                cursor: (cursor + 1).min(last),
+            });
             Vec::new()
         }
         Action::Open => match items.get(cursor) {
@@ -122,7 +172,10 @@ fn menu_action(
                         "Delete the output of job {:?}? It can no longer be downloaded; the history record stays.",
                         job.name
                     ),
-                    kind: ConfirmKind::Delete { job_id: job.id.clone(), job_name: job.name.clone() },
+                    kind: ConfirmKind::Delete {
+                        job_id: job.id.clone(),
+                        job_name: job.name.clone(),
+                    },
                 });
                 Vec::new()
             }
@@ -151,7 +204,11 @@ fn confirmed(state: &mut State, kind: ConfirmKind) -> Vec<Effect> {
                 default,
                 error: None,
             });
-            vec![Effect::Download { job_id, path, overwrite: true }]
+            vec![Effect::Download {
+                job_id,
+                path,
+                overwrite: true,
+            }]
         }
         ConfirmKind::Delete { job_id, job_name } => vec![Effect::DeleteOutput { job_id, job_name }],
     }
@@ -159,21 +216,26 @@ fn confirmed(state: &mut State, kind: ConfirmKind) -> Vec<Effect> {
 
 /// Typing in the download path prompt.
 pub fn on_text(state: &mut State, key: KeyEvent) {
-    if let Some(Overlay::DownloadPrompt { input, error, .. }) = state.overlay.as_mut() {
-        if super::wizard::input_edit(input, key) {
-            *error = None;
-        }
+    if let Some(Overlay::DownloadPrompt { input, error, .. }) = state.overlay.as_mut()
+        && super::wizard::input_edit(input, key)
+    {
+        *error = None;
     }
 }
 
 /// The configured default path arrived: fill it in unless something was typed already.
 pub fn path_suggested(state: &mut State, job_id: &str, path: PathBuf) {
-    if let Some(Overlay::DownloadPrompt { job, input, default, .. }) = state.overlay.as_mut() {
-        if job.id == job_id {
-            *default = path.display().to_string();
-            if input.value().is_empty() {
-                *input = Input::new(default.clone());
-            }
+    if let Some(Overlay::DownloadPrompt {
+        job,
+        input,
+        default,
+        ..
+    }) = state.overlay.as_mut()
+        && job.id == job_id
+    {
+        *default = path.display().to_string();
+        if input.value().is_empty() {
+            *input = Input::new(default.clone());
         }
     }
 }
@@ -190,7 +252,7 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     }
 }
 
-fn frame_box<'a>(frame: &mut Frame, area: Rect, title: &'a str, theme: &Theme) -> Rect {
+fn frame_box(frame: &mut Frame, area: Rect, title: &str, theme: &Theme) -> Rect {
     frame.render_widget(Clear, area);
     let block = Block::default()
         .borders(Borders::ALL)
@@ -203,23 +265,42 @@ fn frame_box<'a>(frame: &mut Frame, area: Rect, title: &'a str, theme: &Theme) -
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.theme;
-    let Some(overlay) = &state.overlay else { return };
+    let Some(overlay) = &state.overlay else {
+        return;
+    };
     match overlay {
         Overlay::Help => super::help::render(frame, area, state),
         Overlay::Menu { job, items, cursor } => {
-            let inner = frame_box(frame, centered(area, 40, items.len() as u16 + 2), &job.name, theme);
-            let list = List::new(items.iter().map(|i| ListItem::new(i.label())).collect::<Vec<_>>())
-                .highlight_symbol("> ")
-                .highlight_style(theme.focus());
+            let inner = frame_box(
+                frame,
+                centered(area, 40, items.len() as u16 + 2),
+                &job.name,
+                theme,
+            );
+            let list = List::new(
+                items
+                    .iter()
+                    .map(|i| ListItem::new(i.label()))
+                    .collect::<Vec<_>>(),
+            )
+            .highlight_symbol("> ")
+            .highlight_style(theme.focus());
             let mut list_state = ListState::default().with_selected(Some(*cursor));
             frame.render_stateful_widget(list, inner, &mut list_state);
         }
         Overlay::Details { job, scroll } => {
             let inner = frame_box(frame, centered(area, 76, 20), "Job details", theme);
             let lines = details_lines(job, theme);
-            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((*scroll, 0)), inner);
+            frame.render_widget(
+                Paragraph::new(lines)
+                    .wrap(Wrap { trim: false })
+                    .scroll((*scroll, 0)),
+                inner,
+            );
         }
-        Overlay::DownloadPrompt { job, input, error, .. } => {
+        Overlay::DownloadPrompt {
+            job, input, error, ..
+        } => {
             let inner = frame_box(frame, centered(area, 76, 9), "Download Output File", theme);
             let [intro, _, field, _, message] = Layout::vertical([
                 Constraint::Length(1),
@@ -229,7 +310,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                 Constraint::Min(1),
             ])
             .areas(inner);
-            frame.render_widget(Paragraph::new(format!("Save the ZIP of job {:?} to:", job.name)), intro);
+            frame.render_widget(
+                Paragraph::new(format!("Save the ZIP of job {:?} to:", job.name)),
+                intro,
+            );
             text_field(frame, field, "Path", input, true, theme);
             match error {
                 Some(error) => render_messages(frame, message, std::slice::from_ref(error), theme),
@@ -270,14 +354,20 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         Overlay::Message { title, text, error } => {
             let inner = frame_box(frame, centered(area, 64, 8), title, theme);
             let style = if *error { theme.error() } else { theme.text() };
-            frame.render_widget(Paragraph::new(Span::styled(text.clone(), style)).wrap(Wrap { trim: true }), inner);
+            frame.render_widget(
+                Paragraph::new(Span::styled(text.clone(), style)).wrap(Wrap { trim: true }),
+                inner,
+            );
         }
     }
 }
 
 fn details_lines(job: &JobRow, theme: &Theme) -> Vec<Line<'static>> {
     let row = |label: &str, value: String| {
-        Line::from(vec![Span::styled(format!("{label:<12}"), theme.dim()), Span::raw(value)])
+        Line::from(vec![
+            Span::styled(format!("{label:<12}"), theme.dim()),
+            Span::raw(value),
+        ])
     };
     let mut lines = vec![
         row("Name", job.name.clone()),
@@ -288,13 +378,29 @@ fn details_lines(job: &JobRow, theme: &Theme) -> Vec<Line<'static>> {
         row("Protection", job.protection.clone()),
         row("Tokens", job.token_count.to_string()),
         row("Created", job.created_at.clone()),
-        row("Finished", job.finished_at.clone().unwrap_or_else(|| "-".into())),
+        row(
+            "Finished",
+            job.finished_at.clone().unwrap_or_else(|| "-".into()),
+        ),
     ];
     if let Some(error) = &job.error {
-        lines.push(Line::from(vec![Span::styled(format!("{:<12}", "Error"), theme.dim()), Span::styled(error.clone(), theme.error())]));
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<12}", "Error"), theme.dim()),
+            Span::styled(error.clone(), theme.error()),
+        ]));
     }
     if let Some(size) = job.output_size {
-        lines.push(row("Output", format!("{size} bytes{}", if job.output_available { "" } else { " (deleted)" })));
+        lines.push(row(
+            "Output",
+            format!(
+                "{size} bytes{}",
+                if job.output_available {
+                    ""
+                } else {
+                    " (deleted)"
+                }
+            ),
+        ));
     }
     if let Some(sha) = &job.output_sha256 {
         lines.push(row("SHA-256", sha.clone()));

@@ -18,29 +18,39 @@ pub enum Performed {
 
 pub fn perform(backend: &mut dyn Backend, effect: Effect) -> Performed {
     let msg = match effect {
-        Effect::Validate { spec, advance_from } => {
-            Msg::Validated { issues: backend.validate(&spec), advance_from }
-        }
+        Effect::Validate { spec, advance_from } => Msg::Validated {
+            issues: backend.validate(&spec),
+            advance_from,
+        },
         Effect::Preview(spec) => Msg::Previewed(backend.preview(&spec)),
         Effect::Review(spec) => Msg::Reviewed(backend.review(&spec)),
         Effect::StartJob(spec) => match backend.start_job(*spec) {
             Ok(handle) => return Performed::Started(handle),
             Err(error) => Msg::JobStartFailed(error),
         },
+        Effect::RecordJobEnd(reported) => Msg::JobFinished(backend.finish_job(reported)),
         Effect::CancelJob => return Performed::Cancel,
-        Effect::NewWizard => Msg::WizardReady { default_name: backend.default_job_name() },
+        Effect::NewWizard => Msg::WizardReady {
+            default_name: backend.default_job_name(),
+        },
         Effect::LoadJobs => Msg::JobsLoaded(backend.jobs()),
         Effect::LoadTokens => Msg::TokensLoaded(backend.tokens()),
-        Effect::SuggestDownloadPath(job) => {
-            Msg::DownloadPathSuggested { path: backend.default_download_path(&job), job_id: job.id }
-        }
-        Effect::Download { job_id, path, overwrite } => {
+        Effect::SuggestDownloadPath(job) => Msg::DownloadPathSuggested {
+            path: backend.default_download_path(&job),
+            job_id: job.id,
+        },
+        Effect::Download {
+            job_id,
+            path,
+            overwrite,
+        } => {
             let result = backend.download(&job_id, &path, overwrite);
             Msg::DownloadDone { job_id, result }
         }
-        Effect::DeleteOutput { job_id, job_name } => {
-            Msg::Deleted { result: backend.delete_output(&job_id), job_name }
-        }
+        Effect::DeleteOutput { job_id, job_name } => Msg::Deleted {
+            result: backend.delete_output(&job_id),
+            job_name,
+        },
         Effect::Quit => return Performed::Quit,
     };
     Performed::Msgs(vec![msg])
@@ -48,5 +58,9 @@ pub fn perform(backend: &mut dyn Backend, effect: Effect) -> Performed {
 
 /// The message that tells the update a job started.
 pub fn started_msg(handle: &JobHandle) -> Msg {
-    Msg::JobStarted { id: handle.id.clone(), name: handle.name.clone(), total: handle.total }
+    Msg::JobStarted {
+        id: handle.id.clone(),
+        name: handle.name.clone(),
+        total: handle.total,
+    }
 }

@@ -20,7 +20,14 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use time::macros::date;
 
-fn profile(name: &str, delivery: Delivery, device: &str, class: &str, bits: u32, digits: u32) -> Profile {
+fn profile(
+    name: &str,
+    delivery: Delivery,
+    device: &str,
+    class: &str,
+    bits: u32,
+    digits: u32,
+) -> Profile {
     Profile {
         name: name.into(),
         description: String::new(),
@@ -37,13 +44,41 @@ fn profile(name: &str, delivery: Delivery, device: &str, class: &str, bits: u32,
 }
 
 pub fn profiles() -> Vec<Profile> {
-    let mut ios = profile("ios-file", Delivery::File, "iOS", "b2b4c1e4-4f0a-4d3c-9a7e-2f1d0c6b5a49", 128, 8);
+    let mut ios = profile(
+        "ios-file",
+        Delivery::File,
+        "iOS",
+        "b2b4c1e4-4f0a-4d3c-9a7e-2f1d0c6b5a49",
+        128,
+        8,
+    );
     ios.site_specific = true;
     vec![
-        profile("android-file", Delivery::File, "Android", "a01c4380-fc01-4df0-b113-7fb98ec74694", 128, 8),
+        profile(
+            "android-file",
+            Delivery::File,
+            "Android",
+            "a01c4380-fc01-4df0-b113-7fb98ec74694",
+            128,
+            8,
+        ),
         ios,
-        profile("windows-ctkip", Delivery::CtKip, "Windows", "8f94b7d2-6a33-4a8e-b1de-3c5b0e3f2a11", 128, 6),
-        profile("legacy-64", Delivery::File, "Windows", "legacy-class", 64, 6),
+        profile(
+            "windows-ctkip",
+            Delivery::CtKip,
+            "Windows",
+            "8f94b7d2-6a33-4a8e-b1de-3c5b0e3f2a11",
+            128,
+            6,
+        ),
+        profile(
+            "legacy-64",
+            Delivery::File,
+            "Windows",
+            "legacy-class",
+            64,
+            6,
+        ),
     ]
 }
 
@@ -56,8 +91,16 @@ pub fn tokens() -> Vec<TokenRow> {
             TokenRow {
                 serial: Serial::from_value(100_000_000 + i).unwrap(),
                 login: assigned.then(|| format!("user{i:02}")),
-                full_name: if assigned { format!("Demo User{i:02}") } else { String::new() },
-                expires: if expired { date!(2025 - 12 - 31) } else { date!(2030 - 06 - 30) },
+                full_name: if assigned {
+                    format!("Demo User{i:02}")
+                } else {
+                    String::new()
+                },
+                expires: if expired {
+                    date!(2025 - 12 - 31)
+                } else {
+                    date!(2030 - 06 - 30)
+                },
                 expired,
                 key_bits: 128,
                 distributed_count: usize::from(i == 3 || i == 4),
@@ -111,7 +154,9 @@ pub fn job_row(id: &str, name: &str, status: JobStatus, tokens: usize) -> JobRow
 }
 
 fn glob_matches(glob: &str, text: &str) -> bool {
-    globset::Glob::new(glob).map(|g| g.compile_matcher().is_match(text)).unwrap_or(false)
+    globset::Glob::new(glob)
+        .map(|g| g.compile_matcher().is_match(text))
+        .unwrap_or(false)
 }
 
 impl FakeBackend {
@@ -139,21 +184,43 @@ impl Backend for FakeBackend {
         if name.is_empty() {
             issues.push(FieldIssue::new(JobField::Name, "job name is empty"));
         } else if name.chars().count() > 128 {
-            issues.push(FieldIssue::new(JobField::Name, "job name is longer than 128 characters"));
+            issues.push(FieldIssue::new(
+                JobField::Name,
+                "job name is longer than 128 characters",
+            ));
         } else if name.chars().any(char::is_control) {
-            issues.push(FieldIssue::new(JobField::Name, "job name contains a control character"));
-        } else if self.jobs.iter().any(|j| j.name.to_lowercase() == name.to_lowercase()) {
-            issues.push(FieldIssue::new(JobField::Name, format!("a job named {name:?} already exists")));
+            issues.push(FieldIssue::new(
+                JobField::Name,
+                "job name contains a control character",
+            ));
+        } else if self
+            .jobs
+            .iter()
+            .any(|j| j.name.to_lowercase() == name.to_lowercase())
+        {
+            issues.push(FieldIssue::new(
+                JobField::Name,
+                format!("a job named {name:?} already exists"),
+            ));
         }
         let Some(profile) = self.profile(&spec.profile) else {
-            issues.push(FieldIssue::new(JobField::Profile, format!("no profile named {:?}", spec.profile)));
+            issues.push(FieldIssue::new(
+                JobField::Profile,
+                format!("no profile named {:?}", spec.profile),
+            ));
             return issues;
         };
         if let Binding::Device(id) = &spec.binding {
             if id.trim() != id {
-                issues.push(FieldIssue::new(JobField::DeviceId, "device id has spaces at its start or end"));
+                issues.push(FieldIssue::new(
+                    JobField::DeviceId,
+                    "device id has spaces at its start or end",
+                ));
             } else if id.chars().count() > 64 {
-                issues.push(FieldIssue::new(JobField::DeviceId, "device id is longer than 64 characters"));
+                issues.push(FieldIssue::new(
+                    JobField::DeviceId,
+                    "device id is longer than 64 characters",
+                ));
             }
         }
         if spec.protection.needs_password() {
@@ -167,23 +234,38 @@ impl Backend for FakeBackend {
                     format!("password is {password} characters; this {}-bit profile allows at most {max}", profile.key_bits.bits()),
                 ));
             }
-            if spec.password.as_ref().is_some_and(|p| p.expose().chars().any(|c| !(' '..='~').contains(&c))) {
-                issues.push(FieldIssue::new(JobField::Password, "password must be printable ASCII (users type it on phones)"));
+            if spec
+                .password
+                .as_ref()
+                .is_some_and(|p| p.expose().chars().any(|c| !(' '..='~').contains(&c)))
+            {
+                issues.push(FieldIssue::new(
+                    JobField::Password,
+                    "password must be printable ASCII (users type it on phones)",
+                ));
             }
         }
         if profile.is_distributable() && self.preview(spec).selected.is_empty() {
-            issues.push(FieldIssue::new(JobField::Selection, "no token is left to distribute with this selection"));
+            issues.push(FieldIssue::new(
+                JobField::Selection,
+                "no token is left to distribute with this selection",
+            ));
         }
         issues
     }
 
     fn preview(&self, spec: &JobSpec) -> SelectionPreview {
-        let Some(profile) = self.profile(&spec.profile) else { return SelectionPreview::default() };
+        let Some(profile) = self.profile(&spec.profile) else {
+            return SelectionPreview::default();
+        };
         let criteria = &spec.selection;
         let mut preview = SelectionPreview::default();
         for token in &self.tokens {
-            let in_range =
-                criteria.serial_ranges.is_empty() || criteria.serial_ranges.iter().any(|r| r.contains(&token.serial));
+            let in_range = criteria.serial_ranges.is_empty()
+                || criteria
+                    .serial_ranges
+                    .iter()
+                    .any(|r| r.contains(&token.serial));
             let user_ok = match (&criteria.user_glob, &token.login) {
                 (None, _) => true,
                 (Some(glob), Some(login)) => glob_matches(glob, login),
@@ -197,18 +279,31 @@ impl Backend for FakeBackend {
             } else if token.expired {
                 Some(format!("expired on {}", token.expires))
             } else if token.key_bits != profile.key_bits.bits() {
-                Some(format!("{}-bit key, the profile needs {}-bit", token.key_bits, profile.key_bits.bits()))
+                Some(format!(
+                    "{}-bit key, the profile needs {}-bit",
+                    token.key_bits,
+                    profile.key_bits.bits()
+                ))
             } else if token.distributed_count > 0 && !criteria.include_distributed {
-                Some("distributed before (include tokens distributed before to send it again)".to_owned())
+                Some(
+                    "distributed before (include tokens distributed before to send it again)"
+                        .to_owned(),
+                )
             } else if spec.protection == Protection::UserId
-                && token.login.as_ref().is_some_and(|l| l.chars().count() > profile.key_bits.max_password_chars())
+                && token
+                    .login
+                    .as_ref()
+                    .is_some_and(|l| l.chars().count() > profile.key_bits.max_password_chars())
             {
                 Some("login longer than the profile's password limit".to_owned())
             } else {
                 None
             };
             match reason {
-                Some(reason) => preview.excluded.push(Exclusion { serial: token.serial.clone(), reason }),
+                Some(reason) => preview.excluded.push(Exclusion {
+                    serial: token.serial.clone(),
+                    reason,
+                }),
                 None => preview.selected.push(token.clone()),
             }
         }
@@ -221,8 +316,12 @@ impl Backend for FakeBackend {
             return Err(issues);
         }
         let preview = self.preview(spec);
-        let redistributed: Vec<Serial> =
-            preview.selected.iter().filter(|t| t.distributed_count > 0).map(|t| t.serial.clone()).collect();
+        let redistributed: Vec<Serial> = preview
+            .selected
+            .iter()
+            .filter(|t| t.distributed_count > 0)
+            .map(|t| t.serial.clone())
+            .collect();
         let binding = match &spec.binding {
             Binding::DeviceClass => "device class of the profile".to_owned(),
             Binding::Device(id) => format!("device {id}"),
@@ -230,7 +329,12 @@ impl Backend for FakeBackend {
         let ranges = if spec.selection.serial_ranges.is_empty() {
             "all serials".to_owned()
         } else {
-            spec.selection.serial_ranges.iter().map(|r| format!("{}-{}", r.from, r.to)).collect::<Vec<_>>().join(", ")
+            spec.selection
+                .serial_ranges
+                .iter()
+                .map(|r| format!("{}-{}", r.from, r.to))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         Ok(ReviewSummary {
             choices: vec![
@@ -267,7 +371,30 @@ impl Backend for FakeBackend {
         self.started.push(spec.clone());
         let (sender, events) = unbounded();
         self.job_events = Some(sender);
-        Ok(JobHandle { id, name: spec.name, total, events, cancel: CancelHandle::default() })
+        Ok(JobHandle {
+            id,
+            name: spec.name,
+            total,
+            events,
+            cancel: CancelHandle::default(),
+        })
+    }
+
+    fn finish_job(&mut self, reported: JobOutcome) -> JobOutcome {
+        let status = match &reported {
+            JobOutcome::Completed { .. } => JobStatus::Completed,
+            JobOutcome::Failed(_) => JobStatus::Failed,
+            JobOutcome::Cancelled => JobStatus::Cancelled,
+        };
+        if let Some(row) = self.jobs.first_mut() {
+            row.status = status;
+            row.finished_at = Some("2026-11-29 14:35".into());
+            row.output_available = status == JobStatus::Completed;
+            row.output_size = (status == JobStatus::Completed).then_some(48_213);
+            row.output_sha256 = (status == JobStatus::Completed).then(|| "9f2c".repeat(16));
+        }
+        self.job_events = None;
+        reported
     }
 
     fn jobs(&self) -> Result<Vec<JobRow>, String> {
@@ -278,18 +405,36 @@ impl Backend for FakeBackend {
         PathBuf::from(format!("./{}.zip", job.name.replace(' ', "_")))
     }
 
-    fn download(&mut self, job_id: &str, path: &Path, overwrite: bool) -> Result<Downloaded, DownloadError> {
+    fn download(
+        &mut self,
+        job_id: &str,
+        path: &Path,
+        overwrite: bool,
+    ) -> Result<Downloaded, DownloadError> {
         if self.existing.contains(path) && !overwrite {
             return Err(DownloadError::Exists(path.to_owned()));
         }
-        let job = self.jobs.iter_mut().find(|j| j.id == job_id).ok_or(DownloadError::Failed("no such job".into()))?;
-        job.downloads.push(("2026-11-29 14:40".into(), path.display().to_string()));
+        let job = self
+            .jobs
+            .iter_mut()
+            .find(|j| j.id == job_id)
+            .ok_or(DownloadError::Failed("no such job".into()))?;
+        job.downloads
+            .push(("2026-11-29 14:40".into(), path.display().to_string()));
         self.existing.insert(path.to_owned());
-        Ok(Downloaded { path: path.to_owned(), size: 48_213, sha256: "9f2c".repeat(16) })
+        Ok(Downloaded {
+            path: path.to_owned(),
+            size: 48_213,
+            sha256: "9f2c".repeat(16),
+        })
     }
 
     fn delete_output(&mut self, job_id: &str) -> Result<(), String> {
-        let job = self.jobs.iter_mut().find(|j| j.id == job_id).ok_or("no such job")?;
+        let job = self
+            .jobs
+            .iter_mut()
+            .find(|j| j.id == job_id)
+            .ok_or("no such job")?;
         job.output_available = false;
         Ok(())
     }
@@ -311,7 +456,12 @@ impl Harness {
     pub fn with_theme(theme: Theme) -> Self {
         let backend = FakeBackend::default();
         let state = State::new(backend.profiles(), backend.default_job_name(), theme);
-        let mut harness = Self { state, backend, job: None, quit: false };
+        let mut harness = Self {
+            state,
+            backend,
+            job: None,
+            quit: false,
+        };
         harness.send(Msg::Resize);
         harness
     }
@@ -344,7 +494,10 @@ impl Harness {
     }
 
     pub fn ctrl(&mut self, c: char) {
-        self.send(Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)));
+        self.send(Msg::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::CONTROL,
+        )));
     }
 
     pub fn type_text(&mut self, text: &str) {
@@ -358,25 +511,17 @@ impl Harness {
         if let Some(sender) = &self.backend.job_events {
             sender.send(event).unwrap();
         }
-        let events: Vec<JobEvent> = self.job.as_ref().map(|j| j.events.try_iter().collect()).unwrap_or_default();
+        let events: Vec<JobEvent> = self
+            .job
+            .as_ref()
+            .map(|j| j.events.try_iter().collect())
+            .unwrap_or_default();
         for event in events {
             match event {
                 JobEvent::Progress(p) => self.send(Msg::JobProgress(p)),
                 JobEvent::Finished(outcome) => {
-                    let status = match &outcome {
-                        JobOutcome::Completed { .. } => JobStatus::Completed,
-                        JobOutcome::Failed(_) => JobStatus::Failed,
-                        JobOutcome::Cancelled => JobStatus::Cancelled,
-                    };
-                    if let Some(row) = self.backend.jobs.first_mut() {
-                        row.status = status;
-                        row.finished_at = Some("2026-11-29 14:35".into());
-                        row.output_available = status == JobStatus::Completed;
-                        row.output_size = (status == JobStatus::Completed).then_some(48_213);
-                        row.output_sha256 = (status == JobStatus::Completed).then(|| "9f2c".repeat(16));
-                    }
                     self.job = None;
-                    self.send(Msg::JobFinished(outcome));
+                    self.send(Msg::JobEnded(outcome));
                 }
             }
         }

@@ -46,5 +46,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         .borders(Borders::ALL)
         .border_style(theme.focus_border())
         .title(Span::styled(" Keys (Esc closes) ", theme.title()));
-    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }).block(block), box_area);
+    frame.render_widget(
+        Paragraph::new(text).wrap(Wrap { trim: false }).block(block),
+        box_area,
+    );
 }

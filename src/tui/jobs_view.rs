@@ -23,13 +23,18 @@ pub fn loaded(state: &mut State, result: Result<Vec<JobRow>, String>) {
         Err(error) => jobs.error = Some(error),
     }
     if let Some(id) = jobs.focus_id.take() {
-        if let Some(row) = jobs.rows.iter().find(|r| r.id == id) {
-            if let Some(tab) = JobsTab::ALL.into_iter().find(|t| t.holds(row.status)) {
-                jobs.tab = tab;
-            }
+        if let Some(row) = jobs.rows.iter().find(|r| r.id == id)
+            && let Some(tab) = JobsTab::ALL.into_iter().find(|t| t.holds(row.status))
+        {
+            jobs.tab = tab;
         }
         let tab = jobs.tab;
-        if let Some(at) = jobs.rows.iter().filter(|r| tab.holds(r.status)).position(|r| r.id == id) {
+        if let Some(at) = jobs
+            .rows
+            .iter()
+            .filter(|r| tab.holds(r.status))
+            .position(|r| r.id == id)
+        {
             jobs.cursor[tab.index()] = at;
         }
     }
@@ -66,7 +71,11 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Open => {
             if let Some(job) = jobs.selected().cloned() {
                 let items = menu_items(&job);
-                state.overlay = Some(Overlay::Menu { job: Box::new(job), items, cursor: 0 });
+                state.overlay = Some(Overlay::Menu {
+                    job: Box::new(job),
+                    items,
+                    cursor: 0,
+                });
             }
         }
         _ => {}
@@ -77,8 +86,12 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.theme;
     let jobs = &state.jobs;
-    let [tabs_area, table_area, status_area] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    let [tabs_area, table_area, status_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
     let titles: Vec<Line> = JobsTab::ALL
         .iter()
         .map(|t| {
@@ -87,14 +100,23 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         })
         .collect();
     frame.render_widget(
-        Tabs::new(titles).select(jobs.tab.index()).highlight_style(theme.focus()).divider("│"),
+        Tabs::new(titles)
+            .select(jobs.tab.index())
+            .highlight_style(theme.focus())
+            .divider("│"),
         tabs_area,
     );
     let visible = jobs.visible();
     let (header, widths, rows): (Vec<&str>, Vec<Constraint>, Vec<Row>) = match jobs.tab {
         JobsTab::Completed => (
             vec!["Name", "Profile", "Tokens", "Finished", "Downloaded"],
-            vec![Constraint::Min(16), Constraint::Length(13), Constraint::Length(6), Constraint::Length(16), Constraint::Length(10)],
+            vec![
+                Constraint::Min(16),
+                Constraint::Length(13),
+                Constraint::Length(6),
+                Constraint::Length(16),
+                Constraint::Length(10),
+            ],
             visible
                 .iter()
                 .map(|j| {
@@ -117,13 +139,19 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         ),
         JobsTab::InProgress => (
             vec!["Name", "Profile", "Tokens", "Started", "Status"],
-            vec![Constraint::Min(16), Constraint::Length(13), Constraint::Length(6), Constraint::Length(16), Constraint::Length(10)],
+            vec![
+                Constraint::Min(16),
+                Constraint::Length(13),
+                Constraint::Length(6),
+                Constraint::Length(16),
+                Constraint::Length(10),
+            ],
             visible
                 .iter()
                 .map(|j| {
                     let status = match &state.run {
                         Some(run) if run.id == j.id && run.progress.total > 0 => {
-                            format!("{}%", run.progress.done * 100 / run.progress.total)
+                            format!("{}%", run.progress.percent())
                         }
                         _ => j.status.label().to_owned(),
                     };
@@ -139,7 +167,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         ),
         JobsTab::Failed => (
             vec!["Name", "Status", "Finished", "Reason"],
-            vec![Constraint::Length(20), Constraint::Length(11), Constraint::Length(16), Constraint::Min(10)],
+            vec![
+                Constraint::Length(20),
+                Constraint::Length(11),
+                Constraint::Length(16),
+                Constraint::Min(10),
+            ],
             visible
                 .iter()
                 .map(|j| {
@@ -159,14 +192,21 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         .block(Block::default().borders(Borders::TOP))
         .highlight_symbol("> ")
         .row_highlight_style(theme.focus());
-    let mut table_state = TableState::default().with_selected((!empty).then_some(jobs.cursor[jobs.tab.index()]));
+    let mut table_state =
+        TableState::default().with_selected((!empty).then_some(jobs.cursor[jobs.tab.index()]));
     frame.render_stateful_widget(table, table_area, &mut table_state);
     let status = if let Some(error) = &jobs.error {
         Line::from(Span::styled(error.clone(), theme.error()))
     } else if empty {
-        Line::from(Span::styled(format!("No jobs in {}.", jobs.tab.title()), theme.dim()))
+        Line::from(Span::styled(
+            format!("No jobs in {}.", jobs.tab.title()),
+            theme.dim(),
+        ))
     } else {
-        Line::from(Span::styled("Enter: details, download, delete", theme.dim()))
+        Line::from(Span::styled(
+            "Enter: details, download, delete",
+            theme.dim(),
+        ))
     };
     frame.render_widget(Paragraph::new(status), status_area);
 }

@@ -43,7 +43,10 @@ pub struct Key {
 }
 
 const fn key(code: KeyCode) -> Key {
-    Key { code, mods: KeyModifiers::NONE }
+    Key {
+        code,
+        mods: KeyModifiers::NONE,
+    }
 }
 
 const fn ch(c: char) -> Key {
@@ -51,14 +54,19 @@ const fn ch(c: char) -> Key {
 }
 
 const fn ctrl(c: char) -> Key {
-    Key { code: KeyCode::Char(c), mods: KeyModifiers::CONTROL }
+    Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::CONTROL,
+    }
 }
 
 impl Key {
     /// True for a key that types a character: in a text field it is text, not a command.
     pub fn is_text(&self) -> bool {
         matches!(self.code, KeyCode::Char(_))
-            && !self.mods.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+            && !self
+                .mods
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
     }
 
     fn matches(&self, event: &KeyEvent) -> bool {
@@ -116,7 +124,12 @@ const fn bind(
     description: &'static str,
     footer: Option<&'static str>,
 ) -> Binding {
-    Binding { keys, action, description, footer }
+    Binding {
+        keys,
+        action,
+        description,
+        footer,
+    }
 }
 
 /// Which table applies: the focused screen, panel or dialog.
@@ -160,7 +173,10 @@ impl KeyContext {
 
     /// Dialogs take only their own keys (and Ctrl-C).
     pub fn is_modal(self) -> bool {
-        matches!(self, Self::Menu | Self::Confirm | Self::Prompt | Self::Info | Self::Help)
+        matches!(
+            self,
+            Self::Menu | Self::Confirm | Self::Prompt | Self::Info | Self::Help
+        )
     }
 
     /// The screen's own table.
@@ -190,7 +206,10 @@ impl KeyContext {
         let mut all: Vec<&'static Binding> = self.table().iter().collect();
         let global: &'static [Binding] = if self.is_modal() { ALWAYS } else { GLOBAL };
         for binding in global {
-            let keys_left = binding.keys.iter().any(|k| !(self.is_text() && k.is_text()));
+            let keys_left = binding
+                .keys
+                .iter()
+                .any(|k| !(self.is_text() && k.is_text()));
             if keys_left {
                 all.push(binding);
             }
@@ -213,7 +232,10 @@ impl KeyContext {
     /// The action bound to `event` here, if any. In a text context a typed character is
     /// always text.
     pub fn action_for(self, event: &KeyEvent) -> Option<Action> {
-        let typed = Key { code: event.code, mods: event.modifiers & !KeyModifiers::SHIFT };
+        let typed = Key {
+            code: event.code,
+            mods: event.modifiers & !KeyModifiers::SHIFT,
+        };
         if self.is_text() && typed.is_text() {
             return None;
         }
@@ -228,12 +250,27 @@ use Action::*;
 
 const NEXT_FIELD: Binding = bind(&[key(KeyCode::Tab)], NextField, "next field", Some("field"));
 const PREV_FIELD: Binding = bind(&[key(KeyCode::BackTab)], PrevField, "previous field", None);
-const BACK: Binding = bind(&[key(KeyCode::Esc)], Back, "back to the previous step (keeps input)", Some("back"));
+const BACK: Binding = bind(
+    &[key(KeyCode::Esc)],
+    Back,
+    "back to the previous step (keeps input)",
+    Some("back"),
+);
 
 static WIZARD_TEXT: &[Binding] = &[
-    bind(&[key(KeyCode::Enter)], Next, "check this step and go to the next", Some("next")),
+    bind(
+        &[key(KeyCode::Enter)],
+        Next,
+        "check this step and go to the next",
+        Some("next"),
+    ),
     BACK,
-    bind(&[ctrl('r')], RestoreDefault, "restore the default value", None),
+    bind(
+        &[ctrl('r')],
+        RestoreDefault,
+        "restore the default value",
+        None,
+    ),
 ];
 
 static WIZARD_LIST: &[Binding] = &[
@@ -241,21 +278,36 @@ static WIZARD_LIST: &[Binding] = &[
     bind(&[key(KeyCode::Down), ch('j')], Down, "move down", None),
     bind(&[key(KeyCode::Home)], Home, "first entry", None),
     bind(&[key(KeyCode::End)], End, "last entry", None),
-    bind(&[key(KeyCode::Enter)], Next, "choose and go to the next step", Some("next")),
+    bind(
+        &[key(KeyCode::Enter)],
+        Next,
+        "choose and go to the next step",
+        Some("next"),
+    ),
     BACK,
 ];
 
 static WIZARD_PASSWORD: &[Binding] = &[
     NEXT_FIELD,
     PREV_FIELD,
-    bind(&[key(KeyCode::Enter)], Next, "check and go to the next step", Some("next")),
+    bind(
+        &[key(KeyCode::Enter)],
+        Next,
+        "check and go to the next step",
+        Some("next"),
+    ),
     BACK,
 ];
 
 static SELECTION_TEXT: &[Binding] = &[
     NEXT_FIELD,
     PREV_FIELD,
-    bind(&[key(KeyCode::Enter)], Next, "check and go to the review", Some("next")),
+    bind(
+        &[key(KeyCode::Enter)],
+        Next,
+        "check and go to the review",
+        Some("next"),
+    ),
     BACK,
 ];
 
@@ -263,13 +315,28 @@ static SELECTION_OTHER: &[Binding] = &[
     NEXT_FIELD,
     PREV_FIELD,
     bind(&[ch(' ')], Toggle, "toggle the checkbox", Some("toggle")),
-    bind(&[key(KeyCode::Up), ch('k')], Up, "scroll the table up", None),
-    bind(&[key(KeyCode::Down), ch('j')], Down, "scroll the table down", None),
+    bind(
+        &[key(KeyCode::Up), ch('k')],
+        Up,
+        "scroll the table up",
+        None,
+    ),
+    bind(
+        &[key(KeyCode::Down), ch('j')],
+        Down,
+        "scroll the table down",
+        None,
+    ),
     bind(&[key(KeyCode::PageUp)], PageUp, "page up", None),
     bind(&[key(KeyCode::PageDown)], PageDown, "page down", None),
     bind(&[key(KeyCode::Home)], Home, "first token", None),
     bind(&[key(KeyCode::End)], End, "last token", None),
-    bind(&[key(KeyCode::Enter)], Next, "check and go to the review", Some("next")),
+    bind(
+        &[key(KeyCode::Enter)],
+        Next,
+        "check and go to the review",
+        Some("next"),
+    ),
     BACK,
 ];
 
@@ -284,28 +351,57 @@ static WIZARD_REVIEW: &[Binding] = &[
     BACK,
 ];
 
-static PROGRESS: &[Binding] =
-    &[bind(&[ch('c')], CancelJob, "cancel the running job (asks first)", Some("cancel job"))];
+static PROGRESS: &[Binding] = &[bind(
+    &[ch('c')],
+    CancelJob,
+    "cancel the running job (asks first)",
+    Some("cancel job"),
+)];
 
 static FINISHED: &[Binding] = &[
-    bind(&[key(KeyCode::Enter)], Open, "open the job in the Jobs view", Some("show in Jobs")),
+    bind(
+        &[key(KeyCode::Enter)],
+        Open,
+        "open the job in the Jobs view",
+        Some("show in Jobs"),
+    ),
     bind(&[ch('n')], NewJob, "start a new job", Some("new job")),
 ];
 
 static JOBS: &[Binding] = &[
-    bind(&[key(KeyCode::Tab), key(KeyCode::Right), ch('l')], NextTab, "next tab", Some("next tab")),
-    bind(&[key(KeyCode::BackTab), key(KeyCode::Left), ch('h')], PrevTab, "previous tab", None),
+    bind(
+        &[key(KeyCode::Tab), key(KeyCode::Right), ch('l')],
+        NextTab,
+        "next tab",
+        Some("next tab"),
+    ),
+    bind(
+        &[key(KeyCode::BackTab), key(KeyCode::Left), ch('h')],
+        PrevTab,
+        "previous tab",
+        None,
+    ),
     bind(&[key(KeyCode::Up), ch('k')], Up, "move up", None),
     bind(&[key(KeyCode::Down), ch('j')], Down, "move down", None),
     bind(&[key(KeyCode::PageUp)], PageUp, "page up", None),
     bind(&[key(KeyCode::PageDown)], PageDown, "page down", None),
     bind(&[key(KeyCode::Home)], Home, "first job", None),
     bind(&[key(KeyCode::End)], End, "last job", None),
-    bind(&[key(KeyCode::Enter)], Open, "actions for the job (details, download, delete)", Some("actions")),
+    bind(
+        &[key(KeyCode::Enter)],
+        Open,
+        "actions for the job (details, download, delete)",
+        Some("actions"),
+    ),
 ];
 
 static TOKENS: &[Binding] = &[
-    bind(&[ch('/')], Filter, "filter by serial or user", Some("filter")),
+    bind(
+        &[ch('/')],
+        Filter,
+        "filter by serial or user",
+        Some("filter"),
+    ),
     bind(&[key(KeyCode::Esc)], Back, "clear the filter", None),
     bind(&[key(KeyCode::Up), ch('k')], Up, "move up", None),
     bind(&[key(KeyCode::Down), ch('j')], Down, "move down", None),
@@ -316,15 +412,35 @@ static TOKENS: &[Binding] = &[
 ];
 
 static TOKENS_FILTER: &[Binding] = &[
-    bind(&[key(KeyCode::Enter)], Close, "keep the filter and browse", Some("done")),
-    bind(&[key(KeyCode::Esc)], Back, "clear the filter", Some("clear")),
+    bind(
+        &[key(KeyCode::Enter)],
+        Close,
+        "keep the filter and browse",
+        Some("done"),
+    ),
+    bind(
+        &[key(KeyCode::Esc)],
+        Back,
+        "clear the filter",
+        Some("clear"),
+    ),
 ];
 
 static MENU: &[Binding] = &[
     bind(&[key(KeyCode::Up), ch('k')], Up, "move up", None),
     bind(&[key(KeyCode::Down), ch('j')], Down, "move down", None),
-    bind(&[key(KeyCode::Enter)], Open, "run the chosen action", Some("choose")),
-    bind(&[key(KeyCode::Esc), ch('q')], Close, "close the menu", Some("close")),
+    bind(
+        &[key(KeyCode::Enter)],
+        Open,
+        "run the chosen action",
+        Some("choose"),
+    ),
+    bind(
+        &[key(KeyCode::Esc), ch('q')],
+        Close,
+        "close the menu",
+        Some("close"),
+    ),
 ];
 
 static CONFIRM: &[Binding] = &[
@@ -333,27 +449,67 @@ static CONFIRM: &[Binding] = &[
 ];
 
 static PROMPT: &[Binding] = &[
-    bind(&[key(KeyCode::Enter)], Open, "save to this path", Some("save")),
+    bind(
+        &[key(KeyCode::Enter)],
+        Open,
+        "save to this path",
+        Some("save"),
+    ),
     bind(&[key(KeyCode::Esc)], Close, "cancel", Some("cancel")),
-    bind(&[ctrl('r')], RestoreDefault, "restore the default path", None),
+    bind(
+        &[ctrl('r')],
+        RestoreDefault,
+        "restore the default path",
+        None,
+    ),
 ];
 
 static INFO: &[Binding] = &[
-    bind(&[key(KeyCode::Enter), key(KeyCode::Esc), ch('q')], Close, "close", Some("close")),
+    bind(
+        &[key(KeyCode::Enter), key(KeyCode::Esc), ch('q')],
+        Close,
+        "close",
+        Some("close"),
+    ),
     bind(&[key(KeyCode::Up), ch('k')], Up, "scroll up", None),
     bind(&[key(KeyCode::Down), ch('j')], Down, "scroll down", None),
 ];
 
-static HELP: &[Binding] = &[bind(&[key(KeyCode::Esc), key(KeyCode::Enter), ch('?'), ch('q')], Close, "close help", Some("close"))];
+static HELP: &[Binding] = &[bind(
+    &[key(KeyCode::Esc), key(KeyCode::Enter), ch('?'), ch('q')],
+    Close,
+    "close help",
+    Some("close"),
+)];
 
-static ALWAYS: &[Binding] = &[bind(&[ctrl('c')], Quit, "quit (asks first if work would be lost)", None)];
+static ALWAYS: &[Binding] = &[bind(
+    &[ctrl('c')],
+    Quit,
+    "quit (asks first if work would be lost)",
+    None,
+)];
 
 static GLOBAL: &[Binding] = &[
-    bind(&[key(KeyCode::F(1)), ch('?')], Help, "help: every key of this screen", Some("help")),
-    bind(&[key(KeyCode::F(2))], GoWizard, "New job (wizard or running job)", None),
+    bind(
+        &[key(KeyCode::F(1)), ch('?')],
+        Help,
+        "help: every key of this screen",
+        Some("help"),
+    ),
+    bind(
+        &[key(KeyCode::F(2))],
+        GoWizard,
+        "New job (wizard or running job)",
+        None,
+    ),
     bind(&[key(KeyCode::F(3))], GoJobs, "Jobs", None),
     bind(&[key(KeyCode::F(4))], GoTokens, "Tokens", None),
-    bind(&[ch('q'), ctrl('c')], Quit, "quit (asks first if work would be lost)", Some("quit")),
+    bind(
+        &[ch('q'), ctrl('c')],
+        Quit,
+        "quit (asks first if work would be lost)",
+        Some("quit"),
+    ),
 ];
 
 /// The key written for a global action (F2, F3, …), for the screen tabs in the header.
@@ -368,11 +524,26 @@ pub fn global_key_label(action: Action) -> String {
 
 /// Every context, for the generated key map in the docs.
 pub const ALL_CONTEXTS: [(KeyContext, &str); 16] = [
-    (KeyContext::WizardText, "Wizard: text steps (name, DeviceSerialNumber, nickname)"),
-    (KeyContext::WizardList, "Wizard: list steps (profile, protection)"),
-    (KeyContext::WizardPassword, "Wizard: password and confirmation"),
-    (KeyContext::SelectionText, "Wizard: selection, in a text field"),
-    (KeyContext::SelectionOther, "Wizard: selection, on the checkbox or the table"),
+    (
+        KeyContext::WizardText,
+        "Wizard: text steps (name, DeviceSerialNumber, nickname)",
+    ),
+    (
+        KeyContext::WizardList,
+        "Wizard: list steps (profile, protection)",
+    ),
+    (
+        KeyContext::WizardPassword,
+        "Wizard: password and confirmation",
+    ),
+    (
+        KeyContext::SelectionText,
+        "Wizard: selection, in a text field",
+    ),
+    (
+        KeyContext::SelectionOther,
+        "Wizard: selection, on the checkbox or the table",
+    ),
     (KeyContext::WizardReview, "Wizard: review"),
     (KeyContext::Progress, "Job progress (running)"),
     (KeyContext::Finished, "Job progress (ended)"),
@@ -407,7 +578,10 @@ mod tests {
     #[test]
     fn shift_tab_and_shifted_characters_match() {
         let back_tab = press(KeyCode::BackTab, KeyModifiers::SHIFT);
-        assert_eq!(KeyContext::SelectionOther.action_for(&back_tab), Some(PrevField));
+        assert_eq!(
+            KeyContext::SelectionOther.action_for(&back_tab),
+            Some(PrevField)
+        );
         let question = press(KeyCode::Char('?'), KeyModifiers::SHIFT);
         assert_eq!(KeyContext::Jobs.action_for(&question), Some(Help));
     }
@@ -427,7 +601,10 @@ mod tests {
     fn no_key_is_bound_twice_in_one_context() {
         for (context, _) in ALL_CONTEXTS {
             let bindings = context.bindings();
-            let keys: Vec<Key> = bindings.iter().flat_map(|b| b.keys.iter().copied()).collect();
+            let keys: Vec<Key> = bindings
+                .iter()
+                .flat_map(|b| b.keys.iter().copied())
+                .collect();
             for (i, a) in keys.iter().enumerate() {
                 // Ctrl-C may appear in both the quit binding and ALWAYS only in modals.
                 for b in &keys[i + 1..] {

@@ -30,7 +30,6 @@ mod fake;
 #[cfg(test)]
 mod tests;
 
-
 /// Opens the wizard on the configured workspace, or on a fresh demo workspace.
 ///
 /// The passphrase is asked for (when needed) before the terminal switches to full screen.
@@ -38,6 +37,8 @@ pub fn run(global: &crate::cli::GlobalArgs, demo: bool) -> Result<(), String> {
     let mut backend = adapter::open(global, demo)?;
     match runtime::run(&mut backend, theme::Theme::from_env())? {
         runtime::Ended::Quit => Ok(()),
-        runtime::Ended::Signal(name) => Err(format!("stopped by {name}; a running job was cancelled")),
+        runtime::Ended::Signal(name) => {
+            Err(format!("stopped by {name}; a running job was cancelled"))
+        }
     }
 }

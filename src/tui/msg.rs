@@ -21,37 +21,70 @@ pub enum Msg {
     /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: end cleanly, cancelling a running job.
     Signal(&'static str),
     /// The job engine's verdict on the wizard's current input.
-    Validated { issues: Vec<FieldIssue>, advance_from: Option<Step> },
+    Validated {
+        issues: Vec<FieldIssue>,
+        advance_from: Option<Step>,
+    },
     Previewed(SelectionPreview),
     Reviewed(Result<ReviewSummary, Vec<FieldIssue>>),
     /// A fresh wizard may start (after a submit): its default name.
-    WizardReady { default_name: String },
-    JobStarted { id: String, name: String, total: u64 },
+    WizardReady {
+        default_name: String,
+    },
+    JobStarted {
+        id: String,
+        name: String,
+        total: u64,
+    },
     JobStartFailed(String),
     JobProgress(Progress),
+    /// The job's thread reported its end; not recorded yet.
+    JobEnded(JobOutcome),
+    /// The job's end is recorded in the history.
     JobFinished(JobOutcome),
     JobsLoaded(Result<Vec<JobRow>, String>),
     TokensLoaded(Vec<TokenRow>),
-    DownloadPathSuggested { job_id: String, path: PathBuf },
-    DownloadDone { job_id: String, result: Result<Downloaded, DownloadError> },
-    Deleted { job_name: String, result: Result<(), String> },
+    DownloadPathSuggested {
+        job_id: String,
+        path: PathBuf,
+    },
+    DownloadDone {
+        job_id: String,
+        result: Result<Downloaded, DownloadError>,
+    },
+    Deleted {
+        job_name: String,
+        result: Result<(), String>,
+    },
 }
 
 /// Work the runtime does for the update.
 #[derive(Debug)]
 pub enum Effect {
     /// Check the wizard's input; `advance_from` moves on from that step if it is clean.
-    Validate { spec: Box<JobSpec>, advance_from: Option<Step> },
+    Validate {
+        spec: Box<JobSpec>,
+        advance_from: Option<Step>,
+    },
     Preview(Box<JobSpec>),
     Review(Box<JobSpec>),
     StartJob(Box<JobSpec>),
+    /// Record a job's end (inventory and history).
+    RecordJobEnd(JobOutcome),
     CancelJob,
     NewWizard,
     LoadJobs,
     LoadTokens,
     SuggestDownloadPath(Box<JobRow>),
-    Download { job_id: String, path: PathBuf, overwrite: bool },
-    DeleteOutput { job_id: String, job_name: String },
+    Download {
+        job_id: String,
+        path: PathBuf,
+        overwrite: bool,
+    },
+    DeleteOutput {
+        job_id: String,
+        job_name: String,
+    },
     /// Leave: cancel a running job first and wait for it to record itself.
     Quit,
 }

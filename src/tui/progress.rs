@@ -12,12 +12,17 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use std::time::Duration;
 
 pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
-    let Some(run) = &state.run else { return Vec::new() };
+    let Some(run) = &state.run else {
+        return Vec::new();
+    };
     match (action, &run.outcome) {
         (Action::CancelJob, None) => {
             state.overlay = Some(Overlay::Confirm {
                 kind: ConfirmKind::CancelJob,
-                question: format!("Cancel job {:?}? Files written so far are discarded.", run.name),
+                question: format!(
+                    "Cancel job {:?}? Files written so far are discarded.",
+                    run.name
+                ),
             });
             Vec::new()
         }
@@ -47,7 +52,11 @@ pub fn duration_words(duration: Duration) -> String {
 
 /// A text gauge: it reads the same with or without colour.
 pub fn gauge_bar(progress: &Progress, width: usize) -> (String, String) {
-    let ratio = if progress.total == 0 { 0.0 } else { progress.done as f64 / progress.total as f64 };
+    let ratio = if progress.total == 0 {
+        0.0
+    } else {
+        progress.done as f64 / progress.total as f64
+    };
     let filled = ((ratio.clamp(0.0, 1.0)) * width as f64).round() as usize;
     ("█".repeat(filled), "░".repeat(width - filled))
 }
@@ -77,7 +86,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         Some(JobOutcome::Cancelled) => Line::from(Span::styled("✗ Cancelled", theme.warning())),
     };
     frame.render_widget(Paragraph::new(status_line), status);
-    let percent = if p.total == 0 { 0 } else { p.done * 100 / p.total };
+    let percent = p.percent();
     let label = format!(" {percent:>3}%");
     let bar_width = usize::from(gauge.width).saturating_sub(label.len() + 1);
     let (filled, empty) = gauge_bar(p, bar_width);
@@ -91,11 +100,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     );
     let eta = p.eta.map(duration_words).unwrap_or_else(|| "-".into());
     frame.render_widget(
-        Paragraph::new(format!("{} of {} tokens · {:.0} tokens/s · ETA {eta}", p.done, p.total, p.rate)),
+        Paragraph::new(format!(
+            "{} of {} tokens · {:.0} tokens/s · ETA {eta}",
+            p.done, p.total, p.rate
+        )),
         counts,
     );
     let lines = match &run.outcome {
-        None => vec![Line::from(Span::styled("c cancels the job (asks first).", theme.dim()))],
+        None => vec![Line::from(Span::styled(
+            "c cancels the job (asks first).",
+            theme.dim(),
+        ))],
         Some(JobOutcome::Completed { tokens }) => vec![
             Line::from(format!("{tokens} token files written and verified.")),
             Line::from(Span::styled(
@@ -106,11 +121,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         ],
         Some(JobOutcome::Failed(error)) => vec![
             Line::from(Span::styled(error.clone(), theme.error())),
-            Line::from(Span::styled("Enter opens Jobs › Failed; n starts a new job.", theme.dim())),
+            Line::from(Span::styled(
+                "Enter opens Jobs › Failed; n starts a new job.",
+                theme.dim(),
+            )),
         ],
         Some(JobOutcome::Cancelled) => vec![
             Line::from("The job was cancelled and recorded so; nothing is offered for download."),
-            Line::from(Span::styled("Enter opens Jobs › Failed; n starts a new job.", theme.dim())),
+            Line::from(Span::styled(
+                "Enter opens Jobs › Failed; n starts a new job.",
+                theme.dim(),
+            )),
         ],
     };
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), outcome);
@@ -129,7 +150,11 @@ mod tests {
 
     #[test]
     fn gauge_fills_in_proportion() {
-        let p = Progress { done: 1, total: 4, ..Progress::default() };
+        let p = Progress {
+            done: 1,
+            total: 4,
+            ..Progress::default()
+        };
         let (filled, empty) = gauge_bar(&p, 8);
         assert_eq!((filled.chars().count(), empty.chars().count()), (2, 6));
         let (filled, _) = gauge_bar(&Progress::default(), 8);

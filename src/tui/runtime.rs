@@ -39,7 +39,12 @@ pub fn run(backend: &mut dyn Backend, theme: Theme) -> Result<Ended, String> {
     let mut session = Session::enter()?;
     spawn_input(sender);
     let mut state = State::new(backend.profiles(), backend.default_job_name(), theme);
-    let mut looper = Loop { receiver, job: None, queue: VecDeque::new(), signal: None };
+    let mut looper = Loop {
+        receiver,
+        job: None,
+        queue: VecDeque::new(),
+        signal: None,
+    };
     looper.queue.push_back(Msg::Resize);
     let result = looper.run(&mut session, &mut state, backend);
     signals.close();
@@ -55,7 +60,12 @@ struct Loop {
 }
 
 impl Loop {
-    fn run(&mut self, session: &mut Session, state: &mut State, backend: &mut dyn Backend) -> Result<Ended, String> {
+    fn run(
+        &mut self,
+        session: &mut Session,
+        state: &mut State,
+        backend: &mut dyn Backend,
+    ) -> Result<Ended, String> {
         loop {
             let first = match self.queue.pop_front() {
                 Some(msg) => msg,
@@ -79,11 +89,15 @@ impl Loop {
                                 job.cancel.cancel();
                             }
                         }
-                        Performed::Quit => return Ok(self.leave(state)),
+                        Performed::Quit => return Ok(self.leave(state, backend)),
                     }
                 }
                 handled += 1;
-                next = if handled < BATCH { self.queue.pop_front().or_else(|| self.try_next()) } else { None };
+                next = if handled < BATCH {
+                    self.queue.pop_front().or_else(|| self.try_next())
+                } else {
+                    None
+                };
             }
             session
                 .terminal
@@ -94,8 +108,16 @@ impl Loop {
 
     /// Blocks until the next message: a key, a signal, job progress, or a tick while a job runs.
     fn wait(&mut self) -> Result<Msg, String> {
-        let events = self.job.as_ref().map(|j| j.events.clone()).unwrap_or_else(never);
-        let tick = if self.job.is_some() { TICK } else { Duration::from_secs(3600) };
+        let events = self
+            .job
+            .as_ref()
+            .map(|j| j.events.clone())
+            .unwrap_or_else(never);
+        let tick = if self.job.is_some() {
+            TICK
+        } else {
+            Duration::from_secs(3600)
+        };
         select! {
             recv(self.receiver) -> msg => msg.map_err(|_| "the terminal input stopped".to_owned()),
             recv(events) -> event => Ok(self.job_msg(event.ok())),
@@ -120,25 +142,40 @@ impl Loop {
             Some(JobEvent::Progress(progress)) => Msg::JobProgress(progress),
             Some(JobEvent::Finished(outcome)) => {
                 self.job = None;
-                Msg::JobFinished(outcome)
+                Msg::JobEnded(outcome)
             }
             None => {
                 self.job = None;
-                Msg::JobFinished(JobOutcome::Failed("the job stopped without reporting its end".into()))
+                Msg::JobEnded(JobOutcome::Failed(
+                    "the job stopped without reporting its end".into(),
+                ))
             }
         }
     }
 
     /// Cancels a running job and waits for it to record itself, then reports how we ended.
-    fn leave(&mut self, state: &mut State) -> Ended {
+    fn leave(&mut self, state: &mut State, backend: &mut dyn Backend) -> Ended {
+        // A job that ended but whose end is not recorded yet is recorded now.
+        for msg in std::mem::take(&mut self.queue) {
+            if let Msg::JobEnded(reported) = msg {
+                let outcome = backend.finish_job(reported);
+                update(state, Msg::JobFinished(outcome));
+            }
+        }
         if let Some(job) = self.job.take() {
             job.cancel.cancel();
             let deadline = Instant::now() + CANCEL_WAIT;
-            while let Ok(event) = job.events.recv_deadline(deadline) {
-                if let JobEvent::Finished(outcome) = event {
-                    update(state, Msg::JobFinished(outcome));
-                    break;
+            let reported = loop {
+                match job.events.recv_deadline(deadline) {
+                    Ok(JobEvent::Finished(outcome)) => break Some(outcome),
+                    Ok(JobEvent::Progress(_)) => continue,
+                    Err(_) => break None,
                 }
+            };
+            // Past the deadline the job is left as running; the next start marks it interrupted.
+            if let Some(reported) = reported {
+                let outcome = backend.finish_job(reported);
+                update(state, Msg::JobFinished(outcome));
             }
         }
         match self.signal {

@@ -33,7 +33,11 @@ impl Theme {
     }
 
     fn fg(&self, color: Color) -> Style {
-        if self.color { Style::new().fg(color) } else { Style::new() }
+        if self.color {
+            Style::new().fg(color)
+        } else {
+            Style::new()
+        }
     }
 
     /// Ordinary text.
@@ -73,7 +77,11 @@ impl Theme {
 
     /// Secondary text: hints, items that cannot be chosen.
     pub fn dim(&self) -> Style {
-        if self.color { Style::new().fg(Color::DarkGray) } else { Style::new().add_modifier(Modifier::DIM) }
+        if self.color {
+            Style::new().fg(Color::DarkGray)
+        } else {
+            Style::new().add_modifier(Modifier::DIM)
+        }
     }
 
     /// Key names in the footer and help.
@@ -99,7 +107,15 @@ mod tests {
     #[test]
     fn plain_theme_sets_no_colour_but_keeps_focus_visible() {
         let plain = Theme::plain();
-        for style in [plain.title(), plain.focus(), plain.error(), plain.warning(), plain.ok(), plain.dim(), plain.key()] {
+        for style in [
+            plain.title(),
+            plain.focus(),
+            plain.error(),
+            plain.warning(),
+            plain.ok(),
+            plain.dim(),
+            plain.key(),
+        ] {
             assert_eq!(style.fg, None);
             assert_eq!(style.bg, None);
         }

@@ -45,9 +45,20 @@ pub fn on_text(state: &mut State, key: KeyEvent) {
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.theme;
     let tokens = &state.tokens;
-    let [filter_area, table_area, status_area] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(area);
-    text_field(frame, filter_area, "Filter (/)", &tokens.filter, tokens.filtering, theme);
+    let [filter_area, table_area, status_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    text_field(
+        frame,
+        filter_area,
+        "Filter (/)",
+        &tokens.filter,
+        tokens.filtering,
+        theme,
+    );
     let visible = tokens.visible();
     let today_marker = |expired: bool| if expired { " expired" } else { "" };
     let rows: Vec<Row> = visible
@@ -75,9 +86,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             Constraint::Length(5),
         ],
     )
-    .header(Row::new(vec!["Serial", "User", "Name", "Expires", "Bits", "Dist."]).style(theme.header()))
+    .header(
+        Row::new(vec!["Serial", "User", "Name", "Expires", "Bits", "Dist."]).style(theme.header()),
+    )
     .highlight_symbol(if tokens.filtering { "  " } else { "> " })
-    .row_highlight_style(if tokens.filtering { theme.text() } else { theme.focus() });
+    .row_highlight_style(if tokens.filtering {
+        theme.text()
+    } else {
+        theme.focus()
+    });
     let mut table_state = TableState::default().with_selected((!empty).then_some(tokens.cursor));
     frame.render_stateful_widget(table, table_area, &mut table_state);
     let assigned = tokens.rows.iter().filter(|t| t.login.is_some()).count();
@@ -87,5 +104,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         tokens.rows.len(),
         assigned
     );
-    frame.render_widget(Paragraph::new(Line::from(Span::styled(status, theme.dim()))), status_area);
+    frame.render_widget(
+        Paragraph::new(Line::from(Span::styled(status, theme.dim()))),
+        status_area,
+    );
 }

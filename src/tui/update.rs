@@ -17,9 +17,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.quitting = true;
             vec![Effect::Quit]
         }
-        Msg::Validated { issues, advance_from } => {
-            state.wizard.validated(issues, advance_from, &state.profiles)
-        }
+        Msg::Validated {
+            issues,
+            advance_from,
+        } => state
+            .wizard
+            .validated(issues, advance_from, &state.profiles),
         Msg::Previewed(preview) => {
             let last = preview.selected.len().saturating_sub(1);
             state.wizard.table_cursor = state.wizard.table_cursor.min(last);
@@ -40,7 +43,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.run = Some(RunningJob {
                 id,
                 name,
-                progress: Progress { total, ..Progress::default() },
+                progress: Progress {
+                    total,
+                    ..Progress::default()
+                },
                 outcome: None,
             });
             state.wizard.dirty = false;
@@ -60,6 +66,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::JobEnded(reported) => vec![Effect::RecordJobEnd(reported)],
         Msg::JobFinished(outcome) => {
             if let Some(run) = state.run.as_mut() {
                 if let JobOutcome::Completed { tokens } = outcome {
@@ -68,7 +75,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 }
                 run.outcome = Some(outcome);
             }
-            if matches!(state.overlay, Some(Overlay::Confirm { kind: ConfirmKind::CancelJob, .. })) {
+            if matches!(
+                state.overlay,
+                Some(Overlay::Confirm {
+                    kind: ConfirmKind::CancelJob,
+                    ..
+                })
+            ) {
                 state.overlay = None;
             }
             vec![Effect::LoadJobs]
@@ -79,7 +92,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::TokensLoaded(rows) => {
             state.tokens.rows = rows;
-            state.tokens.cursor = state.tokens.cursor.min(state.tokens.visible().len().saturating_sub(1));
+            state.tokens.cursor = state
+                .tokens
+                .cursor
+                .min(state.tokens.visible().len().saturating_sub(1));
             Vec::new()
         }
         Msg::DownloadPathSuggested { job_id, path } => {
@@ -91,10 +107,16 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.overlay = Some(match result {
                 Ok(()) => Overlay::Message {
                     title: "Deleted".into(),
-                    text: format!("The output of job {job_name:?} was deleted; its history record stays."),
+                    text: format!(
+                        "The output of job {job_name:?} was deleted; its history record stays."
+                    ),
                     error: false,
                 },
-                Err(error) => Overlay::Message { title: "Delete failed".into(), text: error, error: true },
+                Err(error) => Overlay::Message {
+                    title: "Delete failed".into(),
+                    text: error,
+                    error: true,
+                },
             });
             vec![Effect::LoadJobs]
         }
@@ -177,14 +199,23 @@ fn on_action(state: &mut State, context: KeyContext, action: Action) -> Vec<Effe
 
 /// `q` or Ctrl-C: ask first when a job runs or the wizard holds input.
 fn quit(state: &mut State) -> Vec<Effect> {
-    let asked = matches!(state.overlay, Some(Overlay::Confirm { kind: ConfirmKind::Quit, .. }));
+    let asked = matches!(
+        state.overlay,
+        Some(Overlay::Confirm {
+            kind: ConfirmKind::Quit,
+            ..
+        })
+    );
     if !asked && (state.job_running() || state.wizard.dirty) {
         let question = if state.job_running() {
             "A job is running. Quit and cancel it?"
         } else {
             "The wizard holds input that is not submitted. Quit anyway?"
         };
-        state.overlay = Some(Overlay::Confirm { kind: ConfirmKind::Quit, question: question.into() });
+        state.overlay = Some(Overlay::Confirm {
+            kind: ConfirmKind::Quit,
+            question: question.into(),
+        });
         return Vec::new();
     }
     state.quitting = true;
@@ -192,7 +223,9 @@ fn quit(state: &mut State) -> Vec<Effect> {
 }
 
 fn wizard_action(state: &mut State, action: Action) -> Vec<Effect> {
-    let State { wizard, profiles, .. } = state;
+    let State {
+        wizard, profiles, ..
+    } = state;
     match action {
         Action::Next => wizard.try_next(profiles),
         Action::Back => wizard.back(profiles),
@@ -225,7 +258,9 @@ fn on_text(state: &mut State, context: KeyContext, key: KeyEvent) -> Vec<Effect>
             Vec::new()
         }
         _ => {
-            let State { wizard, profiles, .. } = state;
+            let State {
+                wizard, profiles, ..
+            } = state;
             match wizard.step {
                 Step::Name => wizard::name::on_text(wizard, profiles, key),
                 Step::Binding => wizard::binding::on_text(wizard, profiles, key),

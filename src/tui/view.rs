@@ -20,11 +20,18 @@ pub fn view(frame: &mut Frame, state: &State) {
             "The terminal is {}×{}; tokendist needs at least {MIN_WIDTH}×{MIN_HEIGHT} (80×24 recommended).",
             area.width, area.height
         );
-        frame.render_widget(Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }), area);
+        frame.render_widget(
+            Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
         return;
     }
-    let [header, body, footer_area] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    let [header, body, footer_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
     render_header(frame, header, state);
     match state.screen {
         Screen::Wizard if state.run.is_some() => progress::render(frame, body, state),
@@ -53,8 +60,11 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State) {
     }
     if let Some(run) = state.run.as_ref().filter(|r| r.is_running()) {
         let p = &run.progress;
-        let percent = if p.total == 0 { 0 } else { p.done * 100 / p.total };
-        spans.push(Span::styled(format!("  ● job running {percent}%"), theme.warning()));
+        let percent = p.percent();
+        spans.push(Span::styled(
+            format!("  ● job running {percent}%"),
+            theme.warning(),
+        ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

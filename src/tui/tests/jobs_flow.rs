@@ -22,7 +22,10 @@ fn enter_after_completion_opens_the_job_in_completed() {
     h.press(KeyCode::Enter);
     assert_eq!(h.state.screen, Screen::Jobs);
     assert_eq!(h.state.jobs.tab, JobsTab::Completed);
-    assert_eq!(h.state.jobs.selected().unwrap().name, "Distribution 2026-11-29 14:30");
+    assert_eq!(
+        h.state.jobs.selected().unwrap().name,
+        "Distribution 2026-11-29 14:30"
+    );
 }
 
 #[test]
@@ -31,25 +34,41 @@ fn download_from_the_menu_asks_before_overwriting() {
     finished_job(&mut h);
     h.press(KeyCode::Enter);
     h.press(KeyCode::Enter);
-    let Some(Overlay::Menu { items, .. }) = &h.state.overlay else { panic!("menu expected") };
-    assert_eq!(items, &[MenuItem::ViewDetails, MenuItem::Download, MenuItem::Delete]);
+    let Some(Overlay::Menu { items, .. }) = &h.state.overlay else {
+        panic!("menu expected")
+    };
+    assert_eq!(
+        items,
+        &[MenuItem::ViewDetails, MenuItem::Download, MenuItem::Delete]
+    );
     h.press(KeyCode::Down);
     h.press(KeyCode::Enter);
-    let Some(Overlay::DownloadPrompt { input, .. }) = &h.state.overlay else { panic!("prompt expected") };
+    let Some(Overlay::DownloadPrompt { input, .. }) = &h.state.overlay else {
+        panic!("prompt expected")
+    };
     assert_eq!(input.value(), "./Distribution_2026-11-29_14:30.zip");
     let target = PathBuf::from("./Distribution_2026-11-29_14:30.zip");
     h.backend.existing.insert(target.clone());
     h.press(KeyCode::Enter);
-    let Some(Overlay::Confirm { kind: ConfirmKind::Overwrite { path, .. }, .. }) = &h.state.overlay else {
+    let Some(Overlay::Confirm {
+        kind: ConfirmKind::Overwrite { path, .. },
+        ..
+    }) = &h.state.overlay
+    else {
         panic!("overwrite question expected")
     };
     assert_eq!(path, &target);
     h.press(KeyCode::Char('n'));
-    assert!(matches!(h.state.overlay, Some(Overlay::DownloadPrompt { .. })));
+    assert!(matches!(
+        h.state.overlay,
+        Some(Overlay::DownloadPrompt { .. })
+    ));
     h.ctrl('u');
     h.type_text("/tmp/out/batch.zip");
     h.press(KeyCode::Enter);
-    let Some(Overlay::Saved(saved)) = &h.state.overlay else { panic!("saved report expected") };
+    let Some(Overlay::Saved(saved)) = &h.state.overlay else {
+        panic!("saved report expected")
+    };
     assert_eq!(saved.path, PathBuf::from("/tmp/out/batch.zip"));
     assert_eq!(saved.sha256.len(), 64);
     h.press(KeyCode::Esc);
@@ -75,10 +94,14 @@ fn an_empty_download_path_is_refused_in_words() {
     h.press(KeyCode::Enter);
     h.ctrl('u');
     h.press(KeyCode::Enter);
-    let Some(Overlay::DownloadPrompt { error, .. }) = &h.state.overlay else { panic!() };
+    let Some(Overlay::DownloadPrompt { error, .. }) = &h.state.overlay else {
+        panic!()
+    };
     assert_eq!(error.as_deref(), Some("type the path to save the ZIP to"));
     h.ctrl('r');
-    let Some(Overlay::DownloadPrompt { input, .. }) = &h.state.overlay else { panic!() };
+    let Some(Overlay::DownloadPrompt { input, .. }) = &h.state.overlay else {
+        panic!()
+    };
     assert_eq!(input.value(), "./Pilot_batch.zip");
     h.press(KeyCode::Esc);
     assert!(h.state.overlay.is_none());
@@ -92,13 +115,24 @@ fn delete_asks_then_removes_download_from_the_menu() {
     h.press(KeyCode::Char('j'));
     h.press(KeyCode::Down);
     h.press(KeyCode::Enter);
-    assert!(matches!(h.state.overlay, Some(Overlay::Confirm { kind: ConfirmKind::Delete { .. }, .. })));
+    assert!(matches!(
+        h.state.overlay,
+        Some(Overlay::Confirm {
+            kind: ConfirmKind::Delete { .. },
+            ..
+        })
+    ));
     h.press(KeyCode::Char('y'));
-    assert!(matches!(h.state.overlay, Some(Overlay::Message { error: false, .. })));
+    assert!(matches!(
+        h.state.overlay,
+        Some(Overlay::Message { error: false, .. })
+    ));
     h.press(KeyCode::Enter);
     assert!(!h.state.jobs.selected().unwrap().output_available);
     h.press(KeyCode::Enter);
-    let Some(Overlay::Menu { items, .. }) = &h.state.overlay else { panic!() };
+    let Some(Overlay::Menu { items, .. }) = &h.state.overlay else {
+        panic!()
+    };
     assert_eq!(items, &[MenuItem::ViewDetails]);
     h.press(KeyCode::Enter);
     assert!(matches!(h.state.overlay, Some(Overlay::Details { .. })));
@@ -107,9 +141,18 @@ fn delete_asks_then_removes_download_from_the_menu() {
 #[test]
 fn tabs_sort_jobs_by_status() {
     let mut h = Harness::new();
-    h.backend.jobs.push(job_row("j-0002", "Broken batch", JobStatus::Failed, 3));
-    h.backend.jobs.push(job_row("j-0003", "Stopped batch", JobStatus::Interrupted, 3));
-    h.backend.jobs.push(job_row("j-0004", "Running batch", JobStatus::Running, 3));
+    h.backend
+        .jobs
+        .push(job_row("j-0002", "Broken batch", JobStatus::Failed, 3));
+    h.backend.jobs.push(job_row(
+        "j-0003",
+        "Stopped batch",
+        JobStatus::Interrupted,
+        3,
+    ));
+    h.backend
+        .jobs
+        .push(job_row("j-0004", "Running batch", JobStatus::Running, 3));
     h.press(KeyCode::F(3));
     assert_eq!(h.state.jobs.tab, JobsTab::Completed);
     h.press(KeyCode::Tab);

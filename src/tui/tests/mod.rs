@@ -11,14 +11,30 @@ use crossterm::event::KeyCode;
 
 /// Walks a fresh wizard with default answers up to `step`, with "Secret12" as the password.
 pub fn walk_to(h: &mut Harness, step: Step) {
-    let order = [Step::Name, Step::Profile, Step::Binding, Step::Nickname, Step::Protection, Step::Password, Step::Selection, Step::Review];
-    let start = order.iter().position(|s| *s == h.state.wizard.step).unwrap();
+    let order = [
+        Step::Name,
+        Step::Profile,
+        Step::Binding,
+        Step::Nickname,
+        Step::Protection,
+        Step::Password,
+        Step::Selection,
+        Step::Review,
+    ];
+    let start = order
+        .iter()
+        .position(|s| *s == h.state.wizard.step)
+        .unwrap();
     for current in &order[start..] {
         let current = *current;
         if h.state.wizard.step == step {
             return;
         }
-        assert_eq!(h.state.wizard.step, current, "walk got stuck: {:?}", h.state.wizard.issues);
+        assert_eq!(
+            h.state.wizard.step, current,
+            "walk got stuck: {:?}",
+            h.state.wizard.issues
+        );
         if current == Step::Password {
             h.type_text("Secret12");
             h.press(KeyCode::Tab);
@@ -31,5 +47,7 @@ pub fn walk_to(h: &mut Harness, step: Step) {
 
 /// The messages the current panel shows.
 pub fn messages(h: &Harness) -> Vec<String> {
-    h.state.wizard.issues_for(h.state.wizard.step, &h.state.profiles)
+    h.state
+        .wizard
+        .issues_for(h.state.wizard.step, &h.state.profiles)
 }

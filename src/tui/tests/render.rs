@@ -107,7 +107,12 @@ fn jobs_views_and_dialogs() {
     snap("16_download_overwrite", &h);
     h.press(KeyCode::Esc);
     h.press(KeyCode::Esc);
-    h.backend.jobs.push(crate::tui::fake::job_row("j-0009", "Night batch", crate::tui::backend::JobStatus::Interrupted, 40));
+    h.backend.jobs.push(crate::tui::fake::job_row(
+        "j-0009",
+        "Night batch",
+        crate::tui::backend::JobStatus::Interrupted,
+        40,
+    ));
     h.press(KeyCode::F(3));
     h.press(KeyCode::Tab);
     snap("17_jobs_failed", &h);
@@ -136,7 +141,11 @@ fn help_lists_every_binding_of_the_screen() {
     h.press(KeyCode::Char('?'));
     let screen = h.render(120, 40);
     for binding in context.bindings() {
-        assert!(screen.contains(binding.description), "help misses {:?}", binding.description);
+        assert!(
+            screen.contains(binding.description),
+            "help misses {:?}",
+            binding.description
+        );
     }
 }
 
@@ -149,7 +158,11 @@ fn without_colour_the_focus_is_reverse_video_and_no_colour_is_set() {
     for y in 0..24 {
         for x in 0..80 {
             let cell = &buffer[(x, y)];
-            assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "colour at {x},{y}");
+            assert_eq!(
+                (cell.fg, cell.bg),
+                (Color::Reset, Color::Reset),
+                "colour at {x},{y}"
+            );
             if cell.modifier.contains(Modifier::REVERSED) && !reversed_rows.contains(&y) {
                 reversed_rows.push(y);
             }

@@ -23,7 +23,12 @@ fn defaults_walk_through_every_step_and_submit() {
     assert_eq!(h.state.wizard.step, Step::Review);
     let review = h.state.wizard.review.clone().unwrap().unwrap();
     assert_eq!(review.selected_count, 24);
-    assert!(review.choices.iter().any(|(k, v)| k == "Password" && v == "set (not shown)"));
+    assert!(
+        review
+            .choices
+            .iter()
+            .any(|(k, v)| k == "Password" && v == "set (not shown)")
+    );
     h.press(KeyCode::Enter);
     let spec = h.backend.started.last().expect("submitted");
     assert_eq!(spec.name, "Distribution 2026-11-29 14:30");
@@ -33,7 +38,12 @@ fn defaults_walk_through_every_step_and_submit() {
     assert_eq!(spec.password.as_ref().unwrap().expose(), "Secret12");
     assert!(h.state.shows_progress());
     assert!(h.state.job_running());
-    h.job_event(JobEvent::Progress(Progress { done: 12, total: 24, rate: 400.0, eta: None }));
+    h.job_event(JobEvent::Progress(Progress {
+        done: 12,
+        total: 24,
+        rate: 400.0,
+        eta: None,
+    }));
     assert_eq!(h.state.run.as_ref().unwrap().progress.done, 12);
 }
 
@@ -74,25 +84,40 @@ fn a_profile_not_delivered_by_file_cannot_be_chosen() {
     walk_to(&mut h, Step::Profile);
     h.press(KeyCode::Down);
     h.press(KeyCode::Char('j'));
-    assert_eq!(h.state.wizard.chosen_profile(&h.state.profiles).unwrap().name, "windows-ctkip");
+    assert_eq!(
+        h.state
+            .wizard
+            .chosen_profile(&h.state.profiles)
+            .unwrap()
+            .name,
+        "windows-ctkip"
+    );
     h.press(KeyCode::Enter);
     assert_eq!(h.state.wizard.step, Step::Profile);
     assert_eq!(
         messages(&h),
-        ["profile \"windows-ctkip\" is delivered by ct-kip, not as a file: tokendist cannot distribute it"]
+        [
+            "profile \"windows-ctkip\" is delivered by ct-kip, not as a file: tokendist cannot distribute it"
+        ]
     );
     h.press(KeyCode::Char('k'));
     h.press(KeyCode::Enter);
     assert_eq!(h.state.wizard.step, Step::Binding);
     // The device-class id followed the profile.
-    assert_eq!(h.state.wizard.device_id.value(), "b2b4c1e4-4f0a-4d3c-9a7e-2f1d0c6b5a49");
+    assert_eq!(
+        h.state.wizard.device_id.value(),
+        "b2b4c1e4-4f0a-4d3c-9a7e-2f1d0c6b5a49"
+    );
 }
 
 #[test]
 fn device_binding_follows_the_field() {
     let mut h = Harness::new();
     walk_to(&mut h, Step::Binding);
-    assert_eq!(h.state.wizard.binding(&h.state.profiles), Binding::DeviceClass);
+    assert_eq!(
+        h.state.wizard.binding(&h.state.profiles),
+        Binding::DeviceClass
+    );
     h.ctrl('u');
     h.press(KeyCode::Enter);
     assert_eq!(h.state.wizard.step, Step::Binding);
@@ -102,12 +127,18 @@ fn device_binding_follows_the_field() {
     h.press(KeyCode::Home);
     h.press(KeyCode::Delete);
     assert!(messages(&h).is_empty());
-    assert_eq!(h.state.wizard.binding(&h.state.profiles), Binding::Device("phone-42".into()));
+    assert_eq!(
+        h.state.wizard.binding(&h.state.profiles),
+        Binding::Device("phone-42".into())
+    );
     h.press(KeyCode::Enter);
     assert_eq!(h.state.wizard.step, Step::Nickname);
     h.press(KeyCode::Esc);
     h.ctrl('r');
-    assert_eq!(h.state.wizard.binding(&h.state.profiles), Binding::DeviceClass);
+    assert_eq!(
+        h.state.wizard.binding(&h.state.profiles),
+        Binding::DeviceClass
+    );
 }
 
 #[test]
@@ -118,23 +149,32 @@ fn password_length_and_confirmation_show_as_you_type() {
     assert_eq!(h.state.wizard.step, Step::Password);
     assert_eq!(messages(&h), ["password is empty"]);
     h.type_text(&"a".repeat(25));
-    assert_eq!(messages(&h), [
-        "the confirmation does not match the password",
-        "password is 25 characters; this 128-bit profile allows at most 24"
-    ]);
+    assert_eq!(
+        messages(&h),
+        [
+            "the confirmation does not match the password",
+            "password is 25 characters; this 128-bit profile allows at most 24"
+        ]
+    );
     h.press(KeyCode::Backspace);
     h.press(KeyCode::Tab);
     h.type_text(&"a".repeat(23));
-    assert_eq!(messages(&h), ["the confirmation does not match the password"]);
+    assert_eq!(
+        messages(&h),
+        ["the confirmation does not match the password"]
+    );
     h.type_text("a");
     assert!(messages(&h).is_empty());
     h.type_text("é");
     h.press(KeyCode::BackTab);
     h.type_text("é");
-    assert_eq!(messages(&h), [
-        "password is 25 characters; this 128-bit profile allows at most 24",
-        "password must be printable ASCII (users type it on phones)"
-    ]);
+    assert_eq!(
+        messages(&h),
+        [
+            "password is 25 characters; this 128-bit profile allows at most 24",
+            "password must be printable ASCII (users type it on phones)"
+        ]
+    );
 }
 
 #[test]
@@ -146,7 +186,10 @@ fn a_64_bit_profile_allows_eight_characters() {
     h.type_text("123456789");
     h.press(KeyCode::Tab);
     h.type_text("123456789");
-    assert_eq!(messages(&h), ["password is 9 characters; this 64-bit profile allows at most 8"]);
+    assert_eq!(
+        messages(&h),
+        ["password is 9 characters; this 64-bit profile allows at most 8"]
+    );
 }
 
 #[test]
@@ -170,7 +213,12 @@ fn selection_counts_live_and_explains_bad_ranges() {
     h.type_text("100000000-100000009");
     assert_eq!(count(&h), 7);
     h.type_text("x");
-    assert_eq!(messages(&h), ["serial range \"100000000-100000009x\": serial number \"100000009x\" must contain only the digits 0-9"]);
+    assert_eq!(
+        messages(&h),
+        [
+            "serial range \"100000000-100000009x\": serial number \"100000009x\" must contain only the digits 0-9"
+        ]
+    );
     h.press(KeyCode::Backspace);
     h.press(KeyCode::Tab);
     h.type_text("user0[0-5]");
@@ -188,7 +236,10 @@ fn selection_counts_live_and_explains_bad_ranges() {
     assert_eq!(count(&h), 0);
     h.press(KeyCode::Enter);
     assert_eq!(h.state.wizard.step, Step::Selection);
-    assert_eq!(messages(&h), ["no token is left to distribute with this selection"]);
+    assert_eq!(
+        messages(&h),
+        ["no token is left to distribute with this selection"]
+    );
 }
 
 #[test]
@@ -222,7 +273,13 @@ fn quitting_asks_when_input_would_be_lost() {
     walk_to(&mut h, Step::Profile);
     h.press(KeyCode::Down);
     h.press(KeyCode::Char('q'));
-    assert!(matches!(h.state.overlay, Some(Overlay::Confirm { kind: ConfirmKind::Quit, .. })));
+    assert!(matches!(
+        h.state.overlay,
+        Some(Overlay::Confirm {
+            kind: ConfirmKind::Quit,
+            ..
+        })
+    ));
     h.press(KeyCode::Char('n'));
     assert!(h.state.overlay.is_none() && !h.quit);
     h.ctrl('c');
@@ -245,13 +302,21 @@ fn a_running_job_is_cancelled_only_after_confirmation() {
     walk_to(&mut h, Step::Review);
     h.press(KeyCode::Enter);
     h.press(KeyCode::Char('c'));
-    assert!(matches!(h.state.overlay, Some(Overlay::Confirm { kind: ConfirmKind::CancelJob, .. })));
+    assert!(matches!(
+        h.state.overlay,
+        Some(Overlay::Confirm {
+            kind: ConfirmKind::CancelJob,
+            ..
+        })
+    ));
     h.press(KeyCode::Esc);
     assert!(!h.job.as_ref().unwrap().cancel.is_cancelled());
     h.press(KeyCode::Char('c'));
     h.press(KeyCode::Char('y'));
     assert!(h.job.as_ref().unwrap().cancel.is_cancelled());
-    h.job_event(JobEvent::Finished(crate::tui::backend::JobOutcome::Cancelled));
+    h.job_event(JobEvent::Finished(
+        crate::tui::backend::JobOutcome::Cancelled,
+    ));
     assert!(!h.state.job_running());
     h.press(KeyCode::Char('n'));
     assert!(!h.state.shows_progress());

@@ -16,12 +16,19 @@ use ratatui::widgets::{Paragraph, Wrap};
 use tui_input::Input;
 
 pub fn on_text(wizard: &mut Wizard, profiles: &[Profile], key: KeyEvent) -> Vec<Effect> {
-    if input::edit(&mut wizard.device_id, key) { wizard.edited(profiles) } else { Vec::new() }
+    if input::edit(&mut wizard.device_id, key) {
+        wizard.edited(profiles)
+    } else {
+        Vec::new()
+    }
 }
 
 /// Ctrl-R: back to the profile's device-class id.
 pub fn restore(wizard: &mut Wizard, profiles: &[Profile]) -> Vec<Effect> {
-    let class_id = wizard.chosen_profile(profiles).map(|p| p.device_class_id.clone()).unwrap_or_default();
+    let class_id = wizard
+        .chosen_profile(profiles)
+        .map(|p| p.device_class_id.clone())
+        .unwrap_or_default();
     wizard.device_id = Input::new(class_id);
     wizard.edited(profiles)
 }
@@ -40,26 +47,44 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     ])
     .areas(area);
     frame.render_widget(
-        Paragraph::new("The DeviceSerialNumber written into each file decides which devices may import it.")
-            .wrap(Wrap { trim: true }),
+        Paragraph::new(
+            "The DeviceSerialNumber written into each file decides which devices may import it.",
+        )
+        .wrap(Wrap { trim: true }),
         intro,
     );
-    text_field(frame, field, "DeviceSerialNumber", &wizard.device_id, true, theme);
+    text_field(
+        frame,
+        field,
+        "DeviceSerialNumber",
+        &wizard.device_id,
+        true,
+        theme,
+    );
     let binding = wizard.binding(&state.profiles);
     let style = match binding {
         Binding::DeviceClass => theme.ok(),
         Binding::Device(_) => theme.warning(),
     };
     let in_effect = if wizard.device_id.value().is_empty() {
-        Line::from(Span::styled("In effect: none yet (the field is empty)", theme.error()))
+        Line::from(Span::styled(
+            "In effect: none yet (the field is empty)",
+            theme.error(),
+        ))
     } else {
-        Line::from(vec![Span::raw("In effect: "), Span::styled(binding_words(&binding), style)])
+        Line::from(vec![
+            Span::raw("In effect: "),
+            Span::styled(binding_words(&binding), style),
+        ])
     };
     frame.render_widget(Paragraph::new(in_effect).wrap(Wrap { trim: true }), status);
     let class = profile.map(|p| p.device_class_id.as_str()).unwrap_or("-");
     let mut lines = vec![
         hint(format!("Device-class id of the profile: {class}"), theme),
-        hint("Clear the field (Ctrl-U) and type a device id to bind to one device;", theme),
+        hint(
+            "Clear the field (Ctrl-U) and type a device id to bind to one device;",
+            theme,
+        ),
         hint("Ctrl-R restores the device-class id.", theme),
     ];
     if profile.is_some_and(|p| p.site_specific) {

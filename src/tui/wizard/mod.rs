@@ -115,8 +115,14 @@ pub struct Wizard {
 
 impl Wizard {
     pub fn new(default_name: String, profiles: &[Profile]) -> Self {
-        let profile = profiles.iter().position(Profile::is_distributable).unwrap_or(0);
-        let class_id = profiles.get(profile).map(|p| p.device_class_id.clone()).unwrap_or_default();
+        let profile = profiles
+            .iter()
+            .position(Profile::is_distributable)
+            .unwrap_or(0);
+        let class_id = profiles
+            .get(profile)
+            .map(|p| p.device_class_id.clone())
+            .unwrap_or_default();
         Self {
             step: Step::Name,
             name: Input::new(default_name.clone()),
@@ -150,10 +156,12 @@ impl Wizard {
     /// The steps in effect for the current choices.
     pub fn steps(&self) -> Vec<Step> {
         use Step::*;
-        [Name, Profile, Binding, Nickname, Protection, Password, Selection, Review]
-            .into_iter()
-            .filter(|s| *s != Password || self.protection().needs_password())
-            .collect()
+        [
+            Name, Profile, Binding, Nickname, Protection, Password, Selection, Review,
+        ]
+        .into_iter()
+        .filter(|s| *s != Password || self.protection().needs_password())
+        .collect()
     }
 
     /// (1-based position, number of steps).
@@ -197,11 +205,16 @@ impl Wizard {
         let user = self.user.value().trim();
         JobSpec {
             name: self.name.value().to_owned(),
-            profile: self.chosen_profile(profiles).map(|p| p.name.clone()).unwrap_or_default(),
+            profile: self
+                .chosen_profile(profiles)
+                .map(|p| p.name.clone())
+                .unwrap_or_default(),
             binding: self.binding(profiles),
             nickname: (!nickname.is_empty()).then(|| nickname.to_owned()),
             protection,
-            password: protection.needs_password().then(|| self.password.secret().clone()),
+            password: protection
+                .needs_password()
+                .then(|| self.password.secret().clone()),
             selection: SelectionCriteria {
                 serial_ranges: selection::parse_ranges(self.ranges.value()).unwrap_or_default(),
                 user_glob: (!user.is_empty()).then(|| user.to_owned()),
@@ -214,9 +227,15 @@ impl Wizard {
     /// Checks the wizard makes itself: a profile that cannot be chosen, the confirmation, an empty device id, range syntax.
     pub fn local_issues(&self, profiles: &[Profile]) -> Vec<FieldIssue> {
         let mut issues = Vec::new();
-        if let Some(reason) = self.chosen_profile(profiles).and_then(profile::not_selectable_reason) {
+        if let Some(reason) = self
+            .chosen_profile(profiles)
+            .and_then(profile::not_selectable_reason)
+        {
             let name = &profiles[self.profile].name;
-            issues.push(FieldIssue::new(JobField::Profile, format!("profile {name:?} is {reason}")));
+            issues.push(FieldIssue::new(
+                JobField::Profile,
+                format!("profile {name:?} is {reason}"),
+            ));
         }
         if self.device_id.value().is_empty() {
             issues.push(FieldIssue::new(
@@ -280,7 +299,10 @@ impl Wizard {
         if self.step == Step::Selection {
             effects.push(Effect::Preview(spec.clone()));
         }
-        effects.push(Effect::Validate { spec, advance_from: None });
+        effects.push(Effect::Validate {
+            spec,
+            advance_from: None,
+        });
         effects
     }
 
@@ -289,13 +311,22 @@ impl Wizard {
         self.step = step;
         let spec = Box::new(self.spec(profiles));
         match step {
-            Step::Selection => vec![Effect::Preview(spec.clone()), Effect::Validate { spec, advance_from: None }],
+            Step::Selection => vec![
+                Effect::Preview(spec.clone()),
+                Effect::Validate {
+                    spec,
+                    advance_from: None,
+                },
+            ],
             Step::Review => {
                 self.review = None;
                 self.review_scroll = 0;
                 vec![Effect::Review(spec)]
             }
-            _ => vec![Effect::Validate { spec, advance_from: None }],
+            _ => vec![Effect::Validate {
+                spec,
+                advance_from: None,
+            }],
         }
     }
 
@@ -303,7 +334,10 @@ impl Wizard {
     pub fn try_next(&mut self, profiles: &[Profile]) -> Vec<Effect> {
         self.attempted.insert(self.step);
         self.shown.insert(self.step);
-        vec![Effect::Validate { spec: Box::new(self.spec(profiles)), advance_from: Some(self.step) }]
+        vec![Effect::Validate {
+            spec: Box::new(self.spec(profiles)),
+            advance_from: Some(self.step),
+        }]
     }
 
     /// The engine's answer.
@@ -314,10 +348,11 @@ impl Wizard {
         profiles: &[Profile],
     ) -> Vec<Effect> {
         self.issues = issues;
-        if advance_from == Some(self.step) && self.issues_for(self.step, profiles).is_empty() {
-            if let Some(next) = self.next_step() {
-                return self.enter(next, profiles);
-            }
+        if advance_from == Some(self.step)
+            && self.issues_for(self.step, profiles).is_empty()
+            && let Some(next) = self.next_step()
+        {
+            return self.enter(next, profiles);
         }
         Vec::new()
     }
@@ -334,7 +369,9 @@ impl Wizard {
 /// One-line description of a binding, for the binding panel and the review.
 pub fn binding_words(binding: &Binding) -> String {
     match binding {
-        Binding::DeviceClass => "device class: any device of the profile's class may import".to_owned(),
+        Binding::DeviceClass => {
+            "device class: any device of the profile's class may import".to_owned()
+        }
         Binding::Device(id) => format!("one device: only device {id:?} may import"),
     }
 }

@@ -12,7 +12,11 @@ use ratatui::widgets::{Paragraph, Wrap};
 use tui_input::Input;
 
 pub fn on_text(wizard: &mut Wizard, profiles: &[Profile], key: KeyEvent) -> Vec<Effect> {
-    if input::edit(&mut wizard.name, key) { wizard.edited(profiles) } else { Vec::new() }
+    if input::edit(&mut wizard.name, key) {
+        wizard.edited(profiles)
+    } else {
+        Vec::new()
+    }
 }
 
 /// Ctrl-R: back to the suggested name.
@@ -38,8 +42,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     );
     text_field(frame, field, "Job name", &state.wizard.name, true, theme);
     let lines = vec![
-        hint("1 to 128 characters, no control characters, not used by another job.", theme),
-        hint(format!("Suggested: {}  (Ctrl-R restores it)", state.wizard.default_name), theme),
+        hint(
+            "1 to 128 characters, no control characters, not used by another job.",
+            theme,
+        ),
+        hint(
+            format!(
+                "Suggested: {}  (Ctrl-R restores it)",
+                state.wizard.default_name
+            ),
+            theme,
+        ),
     ];
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), help);
 }

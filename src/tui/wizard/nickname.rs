@@ -13,7 +13,11 @@ use ratatui::widgets::{Paragraph, Wrap};
 use tui_input::Input;
 
 pub fn on_text(wizard: &mut Wizard, profiles: &[Profile], key: KeyEvent) -> Vec<Effect> {
-    if input::edit(&mut wizard.nickname, key) { wizard.edited(profiles) } else { Vec::new() }
+    if input::edit(&mut wizard.nickname, key) {
+        wizard.edited(profiles)
+    } else {
+        Vec::new()
+    }
 }
 
 /// Ctrl-R: no nickname.
@@ -37,14 +41,22 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             .wrap(Wrap { trim: true }),
         intro,
     );
-    text_field(frame, field, "Nickname", &state.wizard.nickname, true, theme);
+    text_field(
+        frame,
+        field,
+        "Nickname",
+        &state.wizard.nickname,
+        true,
+        theme,
+    );
     let now = if state.wizard.nickname.value().is_empty() {
         "Empty: the files carry no nickname."
     } else {
         "Every file of the job carries this nickname."
     };
     frame.render_widget(
-        Paragraph::new(vec![hint(now, theme), hint("Ctrl-R clears it.", theme)]).wrap(Wrap { trim: true }),
+        Paragraph::new(vec![hint(now, theme), hint("Ctrl-R clears it.", theme)])
+            .wrap(Wrap { trim: true }),
         help,
     );
 }

@@ -19,10 +19,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let (at, total) = wizard.position();
     let messages = wizard.issues_for(wizard.step, &state.profiles);
     let message_rows = messages_height(&messages, area.width.saturating_sub(2));
-    let [indicator, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
-    let dots: String = (1..=total).map(|i| if i <= at { '●' } else { '○' }).collect();
+    let [indicator, body] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
+    let dots: String = (1..=total)
+        .map(|i| if i <= at { '●' } else { '○' })
+        .collect();
     let indicator_line = Line::from(vec![
-        Span::styled(format!(" New job · Step {at} of {total}: {}", wizard.step.title()), theme.title()),
+        Span::styled(
+            format!(" New job · Step {at} of {total}: {}", wizard.step.title()),
+            theme.title(),
+        ),
         Span::raw("  "),
         Span::styled(dots, theme.dim()),
     ]);
@@ -55,7 +61,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
 
 fn messages_height(messages: &[String], width: u16) -> u16 {
     let width = usize::from(width.max(10));
-    let rows: usize = messages.iter().map(|m| (m.chars().count() + 2).div_ceil(width)).sum();
+    let rows: usize = messages
+        .iter()
+        .map(|m| (m.chars().count() + 2).div_ceil(width))
+        .sum();
     rows.min(5) as u16
 }
 
@@ -89,7 +98,14 @@ pub fn text_field(
 }
 
 /// A one-line field whose text is given (used for masked passwords).
-pub fn field_line(frame: &mut Frame, area: Rect, label: &str, value: &str, focused: bool, theme: &Theme) {
+pub fn field_line(
+    frame: &mut Frame,
+    area: Rect,
+    label: &str,
+    value: &str,
+    focused: bool,
+    theme: &Theme,
+) {
     let value_width = usize::from(area.width.saturating_sub(LABEL_WIDTH + 1));
     let marker = if focused { "> " } else { "  " };
     let label_text = format!("{marker}{label}");
@@ -98,10 +114,15 @@ pub fn field_line(frame: &mut Frame, area: Rect, label: &str, value: &str, focus
     let value_style = if focused {
         theme.focus()
     } else {
-        theme.text().add_modifier(ratatui::style::Modifier::UNDERLINED)
+        theme
+            .text()
+            .add_modifier(ratatui::style::Modifier::UNDERLINED)
     };
     let line = Line::from(vec![
-        Span::styled(format!("{label_text:<width$}", width = usize::from(LABEL_WIDTH)), label_style),
+        Span::styled(
+            format!("{label_text:<width$}", width = usize::from(LABEL_WIDTH)),
+            label_style,
+        ),
         Span::styled(padded, value_style),
     ]);
     frame.render_widget(Paragraph::new(line), area);

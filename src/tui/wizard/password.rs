@@ -29,7 +29,11 @@ pub fn on_text(wizard: &mut Wizard, profiles: &[Profile], key: KeyEvent) -> Vec<
         PasswordFocus::Password => &mut wizard.password,
         PasswordFocus::Confirm => &mut wizard.confirm,
     };
-    if field.edit(key) { wizard.edited(profiles) } else { Vec::new() }
+    if field.edit(key) {
+        wizard.edited(profiles)
+    } else {
+        Vec::new()
+    }
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
@@ -47,23 +51,47 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     ])
     .areas(area);
     let intro_text = match wizard.protection() {
-        Protection::UserIdPassword => "The job password: each file's password is the user's login followed by it.",
+        Protection::UserIdPassword => {
+            "The job password: each file's password is the user's login followed by it."
+        }
         _ => "The job password: every file of the job is protected by it.",
     };
     frame.render_widget(Paragraph::new(intro_text).wrap(Wrap { trim: true }), intro);
     let focus = wizard.password_focus;
-    field_line(frame, first, "Password", &wizard.password.masked(), focus == PasswordFocus::Password, theme);
-    field_line(frame, second, "Confirm", &wizard.confirm.masked(), focus == PasswordFocus::Confirm, theme);
+    field_line(
+        frame,
+        first,
+        "Password",
+        &wizard.password.masked(),
+        focus == PasswordFocus::Password,
+        theme,
+    );
+    field_line(
+        frame,
+        second,
+        "Confirm",
+        &wizard.confirm.masked(),
+        focus == PasswordFocus::Confirm,
+        theme,
+    );
     let (row, len) = match focus {
         PasswordFocus::Password => (first, wizard.password.char_len()),
         PasswordFocus::Confirm => (second, wizard.confirm.char_len()),
     };
-    let cursor_x = (super::panel::LABEL_WIDTH as usize + len).min(usize::from(row.width.saturating_sub(1)));
+    let cursor_x =
+        (super::panel::LABEL_WIDTH as usize + len).min(usize::from(row.width.saturating_sub(1)));
     frame.set_cursor_position((row.x + cursor_x as u16, row.y));
 
-    let max = wizard.chosen_profile(&state.profiles).map(|p| p.key_bits.max_password_chars()).unwrap_or(24);
+    let max = wizard
+        .chosen_profile(&state.profiles)
+        .map(|p| p.key_bits.max_password_chars())
+        .unwrap_or(24);
     let length = wizard.password.char_len();
-    let length_style = if (1..=max).contains(&length) { theme.ok() } else { theme.error() };
+    let length_style = if (1..=max).contains(&length) {
+        theme.ok()
+    } else {
+        theme.error()
+    };
     let same = wizard.password.secret() == wizard.confirm.secret();
     let match_span = if wizard.confirm.char_len() == 0 {
         Span::styled("confirmation not typed yet", theme.dim())
@@ -75,15 +103,24 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let lines = vec![
         Line::from(vec![
             Span::raw("Length: "),
-            Span::styled(format!("{length} of at most {max} characters"), length_style),
+            Span::styled(
+                format!("{length} of at most {max} characters"),
+                length_style,
+            ),
         ]),
         Line::from(match_span),
     ];
     frame.render_widget(Paragraph::new(lines), status);
     frame.render_widget(
         Paragraph::new(vec![
-            hint("Printable ASCII only: users type it on their phones.", theme),
-            hint("Tab switches between the two boxes. The password is never shown or stored.", theme),
+            hint(
+                "Printable ASCII only: users type it on their phones.",
+                theme,
+            ),
+            hint(
+                "Tab switches between the two boxes. The password is never shown or stored.",
+                theme,
+            ),
         ])
         .wrap(Wrap { trim: true }),
         help,

@@ -41,7 +41,10 @@ pub fn on_action(wizard: &mut Wizard, profiles: &[Profile], action: Action) -> V
 /// Why a profile cannot be chosen, if it cannot.
 pub fn not_selectable_reason(profile: &Profile) -> Option<String> {
     (!profile.is_distributable()).then(|| {
-        format!("delivered by {}, not as a file: tokendist cannot distribute it", profile.delivery.label())
+        format!(
+            "delivered by {}, not as a file: tokendist cannot distribute it",
+            profile.delivery.label()
+        )
     })
 }
 
@@ -75,7 +78,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         return;
     };
     let row = |label: &str, value: String| {
-        Line::from(vec![Span::styled(format!(" {label:<16}"), theme.dim()), Span::raw(value)])
+        Line::from(vec![
+            Span::styled(format!(" {label:<16}"), theme.dim()),
+            Span::raw(value),
+        ])
     };
     let mut lines = vec![
         Line::from(Span::styled(format!(" {}", profile.name), theme.title())),
@@ -87,16 +93,28 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         row("Digits", profile.digits.to_string()),
         row("Interval", profile.interval.to_string()),
         row("PIN type", profile.pin_type.label().to_owned()),
-        row("Copy protection", if profile.copy_protection { "yes" } else { "no" }.to_owned()),
+        row(
+            "Copy protection",
+            if profile.copy_protection { "yes" } else { "no" }.to_owned(),
+        ),
     ];
     if profile.site_specific {
-        lines.push(Line::from(Span::styled(" Device class id is site-specific", theme.warning())));
+        lines.push(Line::from(Span::styled(
+            " Device class id is site-specific",
+            theme.warning(),
+        )));
     }
     if !profile.description.is_empty() {
         lines.push(hint(format!(" {}", profile.description), theme));
     }
     if let Some(reason) = not_selectable_reason(profile) {
-        lines.push(Line::from(Span::styled(format!(" Not selectable: {reason}"), theme.error())));
+        lines.push(Line::from(Span::styled(
+            format!(" Not selectable: {reason}"),
+            theme.error(),
+        )));
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), detail_area);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }),
+        detail_area,
+    );
 }

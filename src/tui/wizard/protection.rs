@@ -32,10 +32,14 @@ pub fn on_action(wizard: &mut Wizard, profiles: &[Profile], action: Action) -> V
 /// What each option means for the user who imports the file.
 pub fn explain(protection: Protection) -> &'static str {
     match protection {
-        Protection::Password => "One password for every file of the job; tell it to the users separately.",
+        Protection::Password => {
+            "One password for every file of the job; tell it to the users separately."
+        }
         Protection::None => "No password: anyone who gets the file can import the token.",
         Protection::UserId => "Each file's password is its user's login.",
-        Protection::UserIdPassword => "Each file's password is its user's login followed by the job password.",
+        Protection::UserIdPassword => {
+            "Each file's password is its user's login followed by the job password."
+        }
     }
 }
 
@@ -58,8 +62,12 @@ pub fn length_rule(protection: Protection, max: usize, key_bits: u32) -> String 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.theme;
     let wizard = &state.wizard;
-    let [list_area, _, rule_area] =
-        Layout::vertical([Constraint::Length(9), Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    let [list_area, _, rule_area] = Layout::vertical([
+        Constraint::Length(9),
+        Constraint::Length(1),
+        Constraint::Min(0),
+    ])
+    .areas(area);
     let items: Vec<ListItem> = Protection::ALL
         .iter()
         .map(|p| {
@@ -69,14 +77,19 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             ])
         })
         .collect();
-    let list = List::new(items).highlight_symbol("> ").highlight_style(theme.focus());
+    let list = List::new(items)
+        .highlight_symbol("> ")
+        .highlight_style(theme.focus());
     let mut list_state = ListState::default().with_selected(Some(wizard.protection));
     frame.render_stateful_widget(list, list_area, &mut list_state);
     let mut lines = Vec::new();
     if let Some(profile) = wizard.chosen_profile(&state.profiles) {
         let bits = profile.key_bits.bits();
         let max = profile.key_bits.max_password_chars();
-        lines.push(Line::from(Span::styled(length_rule(wizard.protection(), max, bits), theme.warning())));
+        lines.push(Line::from(Span::styled(
+            length_rule(wizard.protection(), max, bits),
+            theme.warning(),
+        )));
         lines.push(hint(format!("Profile: {}", profile.name), theme));
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), rule_area);

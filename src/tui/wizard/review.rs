@@ -39,7 +39,10 @@ pub fn submit(wizard: &mut Wizard, profiles: &[Profile]) -> Vec<Effect> {
 
 pub fn lines(wizard: &Wizard, theme: &Theme) -> Vec<Line<'static>> {
     let Some(review) = &wizard.review else {
-        return vec![Line::from(Span::styled("Preparing the review…", theme.dim()))];
+        return vec![Line::from(Span::styled(
+            "Preparing the review…",
+            theme.dim(),
+        ))];
     };
     let summary = match review {
         Ok(summary) => summary,
@@ -48,7 +51,11 @@ pub fn lines(wizard: &Wizard, theme: &Theme) -> Vec<Line<'static>> {
                 "The job cannot be submitted yet (Esc goes back to fix it):",
                 theme.error(),
             ))];
-            lines.extend(issues.iter().map(|i| Line::from(Span::styled(format!("✗ {}", i.message), theme.error()))));
+            lines.extend(
+                issues
+                    .iter()
+                    .map(|i| Line::from(Span::styled(format!("✗ {}", i.message), theme.error()))),
+            );
             return lines;
         }
     };
@@ -56,7 +63,10 @@ pub fn lines(wizard: &Wizard, theme: &Theme) -> Vec<Line<'static>> {
         .choices
         .iter()
         .map(|(label, value)| {
-            Line::from(vec![Span::styled(format!("{label:<20}"), theme.dim()), Span::raw(value.clone())])
+            Line::from(vec![
+                Span::styled(format!("{label:<20}"), theme.dim()),
+                Span::raw(value.clone()),
+            ])
         })
         .collect();
     lines.push(Line::from(""));
@@ -65,11 +75,22 @@ pub fn lines(wizard: &Wizard, theme: &Theme) -> Vec<Line<'static>> {
         theme.ok(),
     )));
     if let Some(warning) = &summary.warning {
-        lines.push(Line::from(Span::styled(format!("⚠ {warning}"), theme.warning())));
-        let serials: Vec<String> = summary.redistributed.iter().take(LISTED).map(|s| s.to_string()).collect();
+        lines.push(Line::from(Span::styled(
+            format!("⚠ {warning}"),
+            theme.warning(),
+        )));
+        let serials: Vec<String> = summary
+            .redistributed
+            .iter()
+            .take(LISTED)
+            .map(|s| s.to_string())
+            .collect();
         lines.push(Line::from(format!("  {}", serials.join(", "))));
         if summary.redistributed.len() > LISTED {
-            lines.push(Line::from(format!("  … and {} more", summary.redistributed.len() - LISTED)));
+            lines.push(Line::from(format!(
+                "  … and {} more",
+                summary.redistributed.len() - LISTED
+            )));
         }
     }
     if !summary.excluded.is_empty() {
@@ -78,10 +99,16 @@ pub fn lines(wizard: &Wizard, theme: &Theme) -> Vec<Line<'static>> {
             theme.warning(),
         )));
         for exclusion in summary.excluded.iter().take(LISTED) {
-            lines.push(Line::from(format!("  {}  {}", exclusion.serial, exclusion.reason)));
+            lines.push(Line::from(format!(
+                "  {}  {}",
+                exclusion.serial, exclusion.reason
+            )));
         }
         if summary.excluded.len() > LISTED {
-            lines.push(Line::from(format!("  … and {} more", summary.excluded.len() - LISTED)));
+            lines.push(Line::from(format!(
+                "  … and {} more",
+                summary.excluded.len() - LISTED
+            )));
         }
     }
     lines
@@ -93,16 +120,24 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let [body, button] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
     let text = lines(wizard, theme);
     let max_scroll = (text.len() as u16).saturating_sub(body.height);
-    let paragraph = Paragraph::new(text).wrap(Wrap { trim: false }).scroll((wizard.review_scroll.min(max_scroll), 0));
+    let paragraph = Paragraph::new(text)
+        .wrap(Wrap { trim: false })
+        .scroll((wizard.review_scroll.min(max_scroll), 0));
     frame.render_widget(paragraph, body);
     let ready = matches!(wizard.review, Some(Ok(_)));
     let button_line = if ready {
         Line::from(vec![
             Span::styled(" > Submit Job < ", theme.focus()),
-            Span::styled("  Enter submits · Esc goes back · PgUp/PgDn scroll", theme.dim()),
+            Span::styled(
+                "  Enter submits · Esc goes back · PgUp/PgDn scroll",
+                theme.dim(),
+            ),
         ])
     } else {
-        Line::from(Span::styled("Submit Job is not available: go back and fix the messages above.", theme.dim()))
+        Line::from(Span::styled(
+            "Submit Job is not available: go back and fix the messages above.",
+            theme.dim(),
+        ))
     };
     frame.render_widget(Paragraph::new(button_line), button);
 }

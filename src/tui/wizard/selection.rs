@@ -24,12 +24,13 @@ pub fn parse_ranges(text: &str) -> Result<Vec<SerialRange>, String> {
     let mut ranges = Vec::new();
     for part in text.split([',', ' ']).filter(|p| !p.is_empty()) {
         let (from, to) = part.split_once('-').unwrap_or((part, part));
-        let parse = |s: &str| {
-            Serial::parse(s.trim()).map_err(|e| format!("serial range {part:?}: {e}"))
-        };
+        let parse =
+            |s: &str| Serial::parse(s.trim()).map_err(|e| format!("serial range {part:?}: {e}"));
         let (from, to) = (parse(from)?, parse(to)?);
         if from > to {
-            return Err(format!("serial range {part:?}: the first serial is after the last"));
+            return Err(format!(
+                "serial range {part:?}: the first serial is after the last"
+            ));
         }
         ranges.push(SerialRange { from, to });
     }
@@ -39,7 +40,10 @@ pub fn parse_ranges(text: &str) -> Result<Vec<SerialRange>, String> {
 pub fn on_action(wizard: &mut Wizard, profiles: &[Profile], action: Action) -> Vec<Effect> {
     use SelectionFocus::*;
     let order = [Ranges, User, IncludeDistributed, Table];
-    let at = order.iter().position(|f| *f == wizard.selection_focus).unwrap_or(0);
+    let at = order
+        .iter()
+        .position(|f| *f == wizard.selection_focus)
+        .unwrap_or(0);
     let count = wizard.preview.as_ref().map_or(0, |p| p.selected.len());
     let last = count.saturating_sub(1);
     match action {
@@ -87,9 +91,27 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     ])
     .areas(area);
     let focus = wizard.selection_focus;
-    text_field(frame, ranges, "Serial ranges", &wizard.ranges, focus == SelectionFocus::Ranges, theme);
-    text_field(frame, user, "User filter", &wizard.user, focus == SelectionFocus::User, theme);
-    let check = if wizard.include_distributed { "[x]" } else { "[ ]" };
+    text_field(
+        frame,
+        ranges,
+        "Serial ranges",
+        &wizard.ranges,
+        focus == SelectionFocus::Ranges,
+        theme,
+    );
+    text_field(
+        frame,
+        user,
+        "User filter",
+        &wizard.user,
+        focus == SelectionFocus::User,
+        theme,
+    );
+    let check = if wizard.include_distributed {
+        "[x]"
+    } else {
+        "[ ]"
+    };
     field_line(
         frame,
         include,
@@ -99,17 +121,30 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         theme,
     );
     frame.render_widget(
-        Paragraph::new(hint("Ranges: FROM-TO or one serial, comma-separated; empty = all. User: a glob (a*).", theme)),
+        Paragraph::new(hint(
+            "Ranges: FROM-TO or one serial, comma-separated; empty = all. User: a glob (a*).",
+            theme,
+        )),
         hint_area,
     );
     let count_line = match &wizard.preview {
         None => Line::from(Span::styled("Counting…", theme.dim())),
         Some(preview) => {
-            let style = if preview.selected.is_empty() { theme.error() } else { theme.ok() };
-            let mut spans = vec![Span::styled(format!("{} tokens match", preview.selected.len()), style)];
+            let style = if preview.selected.is_empty() {
+                theme.error()
+            } else {
+                theme.ok()
+            };
+            let mut spans = vec![Span::styled(
+                format!("{} tokens match", preview.selected.len()),
+                style,
+            )];
             if !preview.excluded.is_empty() {
                 spans.push(Span::styled(
-                    format!(" · {} excluded (reasons on the review)", preview.excluded.len()),
+                    format!(
+                        " · {} excluded (reasons on the review)",
+                        preview.excluded.len()
+                    ),
                     theme.warning(),
                 ));
             }
@@ -133,7 +168,11 @@ fn render_table(frame: &mut Frame, area: Rect, state: &State) {
                 Cell::from(t.login.clone().unwrap_or_else(|| "-".into())),
                 Cell::from(t.full_name.clone()),
                 Cell::from(t.expires.to_string()),
-                Cell::from(if t.distributed_count > 0 { format!("{}×", t.distributed_count) } else { String::new() }),
+                Cell::from(if t.distributed_count > 0 {
+                    format!("{}×", t.distributed_count)
+                } else {
+                    String::new()
+                }),
             ])
         })
         .collect();
@@ -170,7 +209,11 @@ mod tests {
 
     #[test]
     fn bad_ranges_are_explained() {
-        assert!(parse_ranges("200-100").unwrap_err().contains("first serial is after the last"));
+        assert!(
+            parse_ranges("200-100")
+                .unwrap_err()
+                .contains("first serial is after the last")
+        );
         assert!(parse_ranges("12a").unwrap_err().contains("only the digits"));
         assert!(parse_ranges("1-").unwrap_err().contains("empty"));
     }
