@@ -158,20 +158,37 @@ pub enum JobEvent {
     Finished(JobOutcome),
 }
 
-/// Asks a running job to stop; it finishes its current files, records itself `cancelled` and
-/// sends `Finished(Cancelled)`.
-#[derive(Debug, Clone, Default)]
-pub struct CancelHandle(Arc<AtomicBool>);
+/// Asks a running job to stop; it finishes its current files, reports `Finished(Cancelled)`
+/// and is recorded `cancelled`.
+#[derive(Clone, Default)]
+pub struct CancelHandle {
+    flag: Arc<AtomicBool>,
+    /// The job engine's own cancel, when there is one.
+    hook: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+impl std::fmt::Debug for CancelHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CancelHandle(cancelled: {})", self.is_cancelled())
+    }
+}
 
 impl CancelHandle {
-    pub fn new(flag: Arc<AtomicBool>) -> Self {
-        Self(flag)
+    /// A handle that also calls `hook` (e.g. the engine's cancel token) when cancelled.
+    pub fn with_hook(hook: impl Fn() + Send + Sync + 'static) -> Self {
+        Self {
+            flag: Arc::default(),
+            hook: Some(Arc::new(hook)),
+        }
     }
     pub fn cancel(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.flag.store(true, Ordering::SeqCst);
+        if let Some(hook) = &self.hook {
+            hook();
+        }
     }
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.flag.load(Ordering::SeqCst)
     }
 }
 

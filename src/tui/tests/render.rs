@@ -2,8 +2,8 @@
 //! the checks that matter without looking: no password on screen, focus visible without colour.
 
 use super::walk_to;
-use crate::tui::backend::{JobEvent, JobOutcome, Progress};
-use crate::tui::fake::Harness;
+use crate::tui::backend::{JobEvent, JobOutcome, JobStatus, Progress};
+use crate::tui::fake::{Harness, job_row};
 use crate::tui::theme::Theme;
 use crate::tui::wizard::Step;
 use crossterm::event::KeyCode;
@@ -18,125 +18,174 @@ fn snap(name: &str, h: &Harness) {
     }
 }
 
-fn at_step(step: Step) -> Harness {
+/// Every screen worth a picture, by name: the snapshots and the user guide use the same list.
+pub const SCENARIOS: &[&str] = &[
+    "01_name",
+    "02_profile",
+    "02_profile_not_selectable",
+    "03_binding",
+    "03_binding_device",
+    "04_nickname",
+    "05_protection",
+    "06_password",
+    "07_selection",
+    "07_selection_filtered",
+    "08_review",
+    "09_progress",
+    "09_progress_cancel_confirm",
+    "10_completed",
+    "11_jobs_completed",
+    "12_jobs_menu",
+    "13_job_details",
+    "14_download_prompt",
+    "15_download_saved",
+    "16_download_overwrite",
+    "17_jobs_failed",
+    "18_tokens",
+    "19_tokens_filter",
+    "20_help_tokens",
+    "21_help_selection",
+];
+
+/// Builds the named screen with keys, as an administrator would reach it.
+pub fn scenario(name: &str) -> Harness {
+    use KeyCode::*;
     let mut h = Harness::new();
-    walk_to(&mut h, step);
+    let run = |h: &mut Harness| {
+        walk_to(h, Step::Review);
+        h.press(Enter);
+    };
+    let complete = |h: &mut Harness| {
+        run(h);
+        h.job_event(JobEvent::Finished(JobOutcome::Completed { tokens: 24 }));
+        h.press(Enter);
+    };
+    match name {
+        "01_name" => {}
+        "02_profile" => walk_to(&mut h, Step::Profile),
+        "02_profile_not_selectable" => {
+            walk_to(&mut h, Step::Profile);
+            h.press(Down);
+            h.press(Down);
+            h.press(Enter);
+        }
+        "03_binding" => walk_to(&mut h, Step::Binding),
+        "03_binding_device" => {
+            walk_to(&mut h, Step::Binding);
+            h.ctrl('u');
+            h.type_text("R58M12ABCDE");
+        }
+        "04_nickname" => walk_to(&mut h, Step::Nickname),
+        "05_protection" => walk_to(&mut h, Step::Protection),
+        "06_password" => {
+            walk_to(&mut h, Step::Password);
+            h.type_text("Secret12");
+            h.press(Tab);
+            h.type_text("Secret1");
+        }
+        "07_selection" => walk_to(&mut h, Step::Selection),
+        "07_selection_filtered" => {
+            walk_to(&mut h, Step::Selection);
+            h.type_text("100000000-100000009");
+            h.press(Tab);
+            h.press(Tab);
+            h.press(Char(' '));
+        }
+        "08_review" => {
+            walk_to(&mut h, Step::Selection);
+            h.press(Tab);
+            h.press(Tab);
+            h.press(Char(' '));
+            h.press(Enter);
+        }
+        "09_progress" | "09_progress_cancel_confirm" => {
+            run(&mut h);
+            h.job_event(JobEvent::Progress(Progress {
+                done: 9,
+                total: 24,
+                rate: 412.0,
+                eta: Some(Duration::from_secs(75)),
+            }));
+            if name.ends_with("confirm") {
+                h.press(Char('c'));
+            }
+        }
+        "10_completed" => {
+            run(&mut h);
+            h.job_event(JobEvent::Finished(JobOutcome::Completed { tokens: 24 }));
+        }
+        "11_jobs_completed" => complete(&mut h),
+        "12_jobs_menu" | "13_job_details" => {
+            complete(&mut h);
+            h.press(Enter);
+            if name == "13_job_details" {
+                h.press(Enter);
+            }
+        }
+        "14_download_prompt" | "15_download_saved" | "16_download_overwrite" => {
+            complete(&mut h);
+            if name == "16_download_overwrite" {
+                h.backend
+                    .existing
+                    .insert("./Distribution_2026-11-29_14:30.zip".into());
+            }
+            h.press(Enter);
+            h.press(Down);
+            h.press(Enter);
+            if name != "14_download_prompt" {
+                h.press(Enter);
+            }
+        }
+        "17_jobs_failed" => {
+            h.backend
+                .jobs
+                .push(job_row("j-0009", "Night batch", JobStatus::Interrupted, 40));
+            h.backend
+                .jobs
+                .push(job_row("j-0008", "Friday batch", JobStatus::Failed, 12));
+            h.press(F(3));
+            h.press(Tab);
+        }
+        "18_tokens" => h.press(F(4)),
+        "19_tokens_filter" | "20_help_tokens" => {
+            h.press(F(4));
+            h.press(Char('/'));
+            h.type_text("user1");
+            if name == "20_help_tokens" {
+                h.press(Enter);
+                h.press(Char('?'));
+            }
+        }
+        "21_help_selection" => {
+            walk_to(&mut h, Step::Selection);
+            h.press(F(1));
+        }
+        other => panic!("no scenario {other}"),
+    }
     h
 }
 
 #[test]
-fn wizard_panels() {
-    snap("01_name", &at_step(Step::Name));
-    snap("02_profile", &at_step(Step::Profile));
-    let mut h = at_step(Step::Profile);
-    h.press(KeyCode::Down);
-    h.press(KeyCode::Down);
-    h.press(KeyCode::Enter);
-    snap("02_profile_not_selectable", &h);
-    snap("03_binding", &at_step(Step::Binding));
-    let mut h = at_step(Step::Binding);
-    h.ctrl('u');
-    h.type_text("R58M12ABCDE");
-    snap("03_binding_device", &h);
-    snap("04_nickname", &at_step(Step::Nickname));
-    snap("05_protection", &at_step(Step::Protection));
-    let mut h = at_step(Step::Password);
-    h.type_text("Secret12");
-    h.press(KeyCode::Tab);
-    h.type_text("Secret1");
-    let screen = h.render(80, 24);
-    assert!(!screen.contains("Secret"), "a password reached the screen");
-    snap("06_password", &h);
-    snap("07_selection", &at_step(Step::Selection));
-    let mut h = at_step(Step::Selection);
-    h.type_text("100000000-100000009");
-    h.press(KeyCode::Tab);
-    h.press(KeyCode::Tab);
-    h.press(KeyCode::Char(' '));
-    snap("07_selection_filtered", &h);
-    let mut h = at_step(Step::Selection);
-    h.press(KeyCode::Tab);
-    h.press(KeyCode::Tab);
-    h.press(KeyCode::Char(' '));
-    h.press(KeyCode::Enter);
-    snap("08_review", &h);
-    assert!(!h.render(120, 40).contains("Secret12"));
+fn every_screen_at_80x24_and_120x40() {
+    for name in SCENARIOS {
+        snap(name, &scenario(name));
+    }
 }
 
 #[test]
-fn job_progress_and_outcome() {
-    let mut h = at_step(Step::Review);
-    h.press(KeyCode::Enter);
-    h.job_event(JobEvent::Progress(Progress {
-        done: 9,
-        total: 24,
-        rate: 412.0,
-        eta: Some(Duration::from_secs(75)),
-    }));
-    snap("09_progress", &h);
-    h.press(KeyCode::Char('c'));
-    snap("09_progress_cancel_confirm", &h);
-    h.press(KeyCode::Char('n'));
-    h.job_event(JobEvent::Finished(JobOutcome::Completed { tokens: 24 }));
-    snap("10_completed", &h);
-}
-
-#[test]
-fn jobs_views_and_dialogs() {
-    let mut h = at_step(Step::Review);
-    h.press(KeyCode::Enter);
-    h.job_event(JobEvent::Finished(JobOutcome::Completed { tokens: 24 }));
-    h.press(KeyCode::Enter);
-    snap("11_jobs_completed", &h);
-    h.press(KeyCode::Enter);
-    snap("12_jobs_menu", &h);
-    h.press(KeyCode::Enter);
-    snap("13_job_details", &h);
-    h.press(KeyCode::Esc);
-    h.press(KeyCode::Enter);
-    h.press(KeyCode::Down);
-    h.press(KeyCode::Enter);
-    snap("14_download_prompt", &h);
-    h.press(KeyCode::Enter);
-    snap("15_download_saved", &h);
-    h.press(KeyCode::Esc);
-    h.press(KeyCode::Enter);
-    h.press(KeyCode::Down);
-    h.press(KeyCode::Enter);
-    h.press(KeyCode::Enter);
-    snap("16_download_overwrite", &h);
-    h.press(KeyCode::Esc);
-    h.press(KeyCode::Esc);
-    h.backend.jobs.push(crate::tui::fake::job_row(
-        "j-0009",
-        "Night batch",
-        crate::tui::backend::JobStatus::Interrupted,
-        40,
-    ));
-    h.press(KeyCode::F(3));
-    h.press(KeyCode::Tab);
-    snap("17_jobs_failed", &h);
-}
-
-#[test]
-fn tokens_browser_and_help() {
-    let mut h = Harness::new();
-    h.press(KeyCode::F(4));
-    snap("18_tokens", &h);
-    h.press(KeyCode::Char('/'));
-    h.type_text("user1");
-    snap("19_tokens_filter", &h);
-    h.press(KeyCode::Enter);
-    h.press(KeyCode::Char('?'));
-    snap("20_help_tokens", &h);
-    let mut h = at_step(Step::Selection);
-    h.press(KeyCode::F(1));
-    snap("21_help_selection", &h);
+fn no_password_reaches_the_screen() {
+    for name in ["06_password", "08_review"] {
+        let h = scenario(name);
+        for (w, hgt) in [(80, 24), (120, 40)] {
+            assert!(!h.render(w, hgt).contains("Secret"), "{name}");
+        }
+    }
 }
 
 #[test]
 fn help_lists_every_binding_of_the_screen() {
-    let mut h = at_step(Step::Review);
+    let mut h = Harness::new();
+    walk_to(&mut h, Step::Review);
     let context = h.state.key_context();
     h.press(KeyCode::Char('?'));
     let screen = h.render(120, 40);

@@ -263,8 +263,15 @@ impl Wizard {
         if !self.shown.contains(&step) {
             return Vec::new();
         }
+        let local = self.local_issues(profiles);
+        // Where the wizard's own check already explains a field (an empty device id, a range
+        // that does not parse), the engine's view of the same field would only repeat it.
+        let explained = |field: JobField| {
+            field != JobField::Password && local.iter().any(|issue| issue.field == field)
+        };
+        let engine = self.issues.iter().filter(|issue| !explained(issue.field));
         let mut messages: Vec<String> = Vec::new();
-        for issue in self.local_issues(profiles).iter().chain(&self.issues) {
+        for issue in local.iter().chain(engine) {
             if step.fields().contains(&issue.field) && !messages.contains(&issue.message) {
                 messages.push(issue.message.clone());
             }
