@@ -1,8 +1,9 @@
 //! Tests of the update (key sequences through the real effects against the fake backend) and
 //! of the views (snapshots on a `TestBackend` at 80×24 and 120×40).
 
+mod docs;
 mod jobs_flow;
-mod render;
+pub mod render;
 mod wizard_flow;
 
 use super::fake::Harness;
