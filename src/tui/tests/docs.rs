@@ -59,5 +59,8 @@ fn guide_captures_and_key_map_are_current() {
         std::fs::write(&path, &fresh).unwrap();
         return;
     }
-    assert!(text == fresh, "{GUIDE} is out of date: run UPDATE_GUIDE=1 cargo test --lib guide");
+    assert!(
+        text == fresh,
+        "{GUIDE} is out of date: run UPDATE_GUIDE=1 cargo test --lib guide"
+    );
 }

@@ -49,8 +49,12 @@ pub const SCENARIOS: &[&str] = &[
 
 /// Builds the named screen with keys, as an administrator would reach it.
 pub fn scenario(name: &str) -> Harness {
+    scenario_themed(name, Theme::colored())
+}
+
+pub fn scenario_themed(name: &str, theme: Theme) -> Harness {
     use KeyCode::*;
-    let mut h = Harness::new();
+    let mut h = Harness::with_theme(theme);
     let run = |h: &mut Harness| {
         walk_to(h, Step::Review);
         h.press(Enter);
@@ -221,6 +225,24 @@ fn without_colour_the_focus_is_reverse_video_and_no_colour_is_set() {
     assert_eq!(reversed_rows, vec![0, 3]);
     let text = h.render(80, 24);
     assert!(text.lines().nth(3).unwrap().contains("> android-file"));
+}
+
+#[test]
+fn without_colour_no_screen_sets_a_colour() {
+    for name in SCENARIOS {
+        let h = scenario_themed(name, Theme::plain());
+        let buffer = h.render_buffer(80, 24);
+        for cell in buffer.content() {
+            assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{name}");
+        }
+        assert!(
+            buffer
+                .content()
+                .iter()
+                .any(|c| c.modifier.contains(Modifier::REVERSED)),
+            "{name}: nothing is highlighted"
+        );
+    }
 }
 
 #[test]
