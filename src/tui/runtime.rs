@@ -99,10 +99,11 @@ impl Loop {
                     None
                 };
             }
-            session
-                .terminal
-                .draw(|frame| view(frame, state))
-                .map_err(|e| format!("cannot draw on the terminal: {e}"))?;
+            if let Err(error) = session.terminal.draw(|frame| view(frame, state)) {
+                // The terminal went away (a dropped connection): stop a job cleanly first.
+                self.leave(state, backend);
+                return Err(format!("cannot draw on the terminal: {error}"));
+            }
         }
     }
 
@@ -193,7 +194,11 @@ fn spawn_input(sender: Sender<Msg>) {
                 Ok(Event::Key(key)) => Msg::Key(key),
                 Ok(Event::Resize(..)) => Msg::Resize,
                 Ok(_) => continue,
-                Err(_) => return,
+                Err(_) => {
+                    // The terminal is gone: end like a hangup.
+                    let _ = sender.send(Msg::Signal("the loss of the terminal"));
+                    return;
+                }
             };
             if sender.send(msg).is_err() {
                 return;

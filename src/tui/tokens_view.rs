@@ -61,7 +61,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     );
     let visible = tokens.visible();
     let today_marker = |expired: bool| if expired { " expired" } else { "" };
-    let rows: Vec<Row> = visible
+    // Header row and nothing else take room from the table area.
+    let (first, end) = super::view::window(
+        tokens.cursor,
+        visible.len(),
+        usize::from(table_area.height.saturating_sub(1)),
+    );
+    let rows: Vec<Row> = visible[first..end]
         .iter()
         .map(|t| {
             Row::new(vec![
@@ -95,7 +101,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     } else {
         theme.focus()
     });
-    let mut table_state = TableState::default().with_selected((!empty).then_some(tokens.cursor));
+    let mut table_state =
+        TableState::default().with_selected((!empty).then_some(tokens.cursor - first));
     frame.render_stateful_widget(table, table_area, &mut table_state);
     let assigned = tokens.rows.iter().filter(|t| t.login.is_some()).count();
     let status = format!(

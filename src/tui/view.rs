@@ -13,6 +13,16 @@ use ratatui::widgets::Paragraph;
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 16;
 
+/// The page of a long list that holds the cursor row: (first, end). Only these rows are
+/// built, so a list of a million tokens costs one screenful per frame.
+pub fn window(cursor: usize, len: usize, height: usize) -> (usize, usize) {
+    let height = height.max(1);
+    let first = cursor
+        .saturating_sub(height - 1)
+        .min(len.saturating_sub(height));
+    (first, (first + height).min(len))
+}
+
 pub fn view(frame: &mut Frame, state: &State) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
@@ -67,4 +77,20 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State) {
         ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::window;
+
+    #[test]
+    fn the_window_follows_the_cursor() {
+        assert_eq!(window(0, 1000, 10), (0, 10));
+        assert_eq!(window(9, 1000, 10), (0, 10));
+        assert_eq!(window(10, 1000, 10), (10, 20));
+        assert_eq!(window(999, 1000, 10), (990, 1000));
+        assert_eq!(window(1004, 1005, 10), (1000, 1005));
+        assert_eq!(window(0, 3, 10), (0, 3));
+        assert_eq!(window(0, 0, 10), (0, 0));
+    }
 }

@@ -158,10 +158,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
 fn render_table(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.theme;
     let wizard = &state.wizard;
-    let rows: Vec<Row> = wizard
-        .preview
+    let selected: &[crate::tui::backend::TokenRow] =
+        wizard.preview.as_ref().map_or(&[], |p| &p.selected);
+    let (first, end) = crate::tui::view::window(
+        wizard.table_cursor,
+        selected.len(),
+        usize::from(area.height.saturating_sub(1)),
+    );
+    let rows: Vec<Row> = selected[first..end]
         .iter()
-        .flat_map(|p| p.selected.iter())
         .map(|t| {
             Row::new(vec![
                 Cell::from(t.serial.to_string()),
@@ -190,7 +195,8 @@ fn render_table(frame: &mut Frame, area: Rect, state: &State) {
     .header(Row::new(vec!["Serial", "User", "Name", "Expires", "Dist."]).style(theme.header()))
     .highlight_symbol(if focused { "> " } else { "  " })
     .row_highlight_style(if focused { theme.focus() } else { theme.text() });
-    let mut table_state = TableState::default().with_selected(Some(wizard.table_cursor));
+    let mut table_state =
+        TableState::default().with_selected(Some(wizard.table_cursor.saturating_sub(first)));
     frame.render_stateful_widget(table, area, &mut table_state);
 }
 
