@@ -16,10 +16,9 @@ pub const MIN_HEIGHT: u16 = 16;
 /// The page of a long list that holds the cursor row: (first, end). Only these rows are
 /// built, so a list of a million tokens costs one screenful per frame.
 pub fn window(cursor: usize, len: usize, height: usize) -> (usize, usize) {
+    // Whole pages: the rows stay put while the cursor moves within a page.
     let height = height.max(1);
-    let first = cursor
-        .saturating_sub(height - 1)
-        .min(len.saturating_sub(height));
+    let first = cursor.min(len.saturating_sub(1)) / height * height;
     (first, (first + height).min(len))
 }
 
