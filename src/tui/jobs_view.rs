@@ -106,7 +106,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             .divider("│"),
         tabs_area,
     );
-    let visible = jobs.visible();
+    let all = jobs.visible();
+    let cursor = jobs.cursor[jobs.tab.index()];
+    // The top border and the header row take two rows of the table area.
+    let (first, end) = super::view::window(
+        cursor,
+        all.len(),
+        usize::from(table_area.height.saturating_sub(2)),
+    );
+    let visible = &all[first..end];
     let (header, widths, rows): (Vec<&str>, Vec<Constraint>, Vec<Row>) = match jobs.tab {
         JobsTab::Completed => (
             vec!["Name", "Profile", "Tokens", "Finished", "Downloaded"],
@@ -192,8 +200,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         .block(Block::default().borders(Borders::TOP))
         .highlight_symbol("> ")
         .row_highlight_style(theme.focus());
-    let mut table_state =
-        TableState::default().with_selected((!empty).then_some(jobs.cursor[jobs.tab.index()]));
+    let mut table_state = TableState::default().with_selected((!empty).then_some(cursor - first));
     frame.render_stateful_widget(table, table_area, &mut table_state);
     let status = if let Some(error) = &jobs.error {
         Line::from(Span::styled(error.clone(), theme.error()))
