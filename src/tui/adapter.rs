@@ -27,7 +27,7 @@ impl Backend for RealBackend {
     fn default_job_name(&self) -> String {
         String::new()
     }
-    fn validate(&self, _spec: &JobSpec) -> Vec<FieldIssue> {
+    fn validate(&self, _spec: &JobSpec, _fields: &[crate::jobs::JobField]) -> Vec<FieldIssue> {
         Vec::new()
     }
     fn preview(&self, _spec: &JobSpec) -> SelectionPreview {

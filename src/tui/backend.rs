@@ -225,8 +225,8 @@ pub trait Backend {
     fn tokens(&self) -> Vec<TokenRow>;
     /// A fresh, unused default job name.
     fn default_job_name(&self) -> String;
-    /// Every rule the job engine checks, one message per failure, each naming its field.
-    fn validate(&self, spec: &JobSpec) -> Vec<FieldIssue>;
+    /// The job engine's rules for `fields` (the current step's), one message per failure.
+    fn validate(&self, spec: &JobSpec, fields: &[JobField]) -> Vec<FieldIssue>;
     /// The tokens `spec.selection` picks for `spec.profile` right now.
     fn preview(&self, spec: &JobSpec) -> SelectionPreview;
     /// The review summary, or what is still wrong.

@@ -18,9 +18,14 @@ pub enum Performed {
 
 pub fn perform(backend: &mut dyn Backend, effect: Effect) -> Performed {
     let msg = match effect {
-        Effect::Validate { spec, advance_from } => Msg::Validated {
-            issues: backend.validate(&spec),
-            advance_from,
+        Effect::Validate {
+            spec,
+            step,
+            advance,
+        } => Msg::Validated {
+            issues: backend.validate(&spec, step.fields()),
+            step,
+            advance,
         },
         Effect::Preview(spec) => Msg::Previewed(backend.preview(&spec)),
         Effect::Review(spec) => Msg::Reviewed(backend.review(&spec)),

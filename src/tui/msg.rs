@@ -20,10 +20,11 @@ pub enum Msg {
     Tick,
     /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: end cleanly, cancelling a running job.
     Signal(&'static str),
-    /// The job engine's verdict on the wizard's current input.
+    /// The job engine's verdict on the fields of `step`; `advance` moves on if it is clean.
     Validated {
         issues: Vec<FieldIssue>,
-        advance_from: Option<Step>,
+        step: Step,
+        advance: bool,
     },
     Previewed(SelectionPreview),
     Reviewed(Result<ReviewSummary, Vec<FieldIssue>>),
@@ -61,10 +62,11 @@ pub enum Msg {
 /// Work the runtime does for the update.
 #[derive(Debug)]
 pub enum Effect {
-    /// Check the wizard's input; `advance_from` moves on from that step if it is clean.
+    /// Check the fields of `step`; with `advance`, move on from it if they are clean.
     Validate {
         spec: Box<JobSpec>,
-        advance_from: Option<Step>,
+        step: Step,
+        advance: bool,
     },
     Preview(Box<JobSpec>),
     Review(Box<JobSpec>),

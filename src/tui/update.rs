@@ -19,10 +19,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Validated {
             issues,
-            advance_from,
+            step,
+            advance,
         } => state
             .wizard
-            .validated(issues, advance_from, &state.profiles),
+            .validated(issues, step, advance, &state.profiles),
         Msg::Previewed(preview) => {
             let last = preview.selected.len().saturating_sub(1);
             state.wizard.table_cursor = state.wizard.table_cursor.min(last);

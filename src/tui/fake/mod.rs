@@ -157,22 +157,9 @@ impl FakeBackend {
     fn profile(&self, name: &str) -> Option<&Profile> {
         self.profiles.iter().find(|p| p.name == name)
     }
-}
 
-impl Backend for FakeBackend {
-    fn profiles(&self) -> Vec<Profile> {
-        self.profiles.clone()
-    }
-
-    fn tokens(&self) -> Vec<TokenRow> {
-        self.tokens.clone()
-    }
-
-    fn default_job_name(&self) -> String {
-        format!("Distribution 2026-11-29 14:{:02}", 30 + self.started.len())
-    }
-
-    fn validate(&self, spec: &JobSpec) -> Vec<FieldIssue> {
+    /// Every rule, for every field (the engine's `validate` narrows it to a step).
+    fn all_issues(&self, spec: &JobSpec) -> Vec<FieldIssue> {
         let mut issues = Vec::new();
         let name = spec.name.trim();
         if name.is_empty() {
@@ -239,7 +226,7 @@ impl Backend for FakeBackend {
                 ));
             }
         }
-        if profile.is_distributable() && self.preview(spec).selected.is_empty() {
+        if profile.is_distributable() && self.selection(spec).selected.is_empty() {
             issues.push(FieldIssue::new(
                 JobField::Selection,
                 "no token is left to distribute with this selection",
@@ -248,7 +235,7 @@ impl Backend for FakeBackend {
         issues
     }
 
-    fn preview(&self, spec: &JobSpec) -> SelectionPreview {
+    fn selection(&self, spec: &JobSpec) -> SelectionPreview {
         let Some(profile) = self.profile(&spec.profile) else {
             return SelectionPreview::default();
         };
@@ -303,9 +290,33 @@ impl Backend for FakeBackend {
         }
         preview
     }
+}
+
+impl Backend for FakeBackend {
+    fn profiles(&self) -> Vec<Profile> {
+        self.profiles.clone()
+    }
+
+    fn tokens(&self) -> Vec<TokenRow> {
+        self.tokens.clone()
+    }
+
+    fn default_job_name(&self) -> String {
+        format!("Distribution 2026-11-29 14:{:02}", 30 + self.started.len())
+    }
+
+    fn validate(&self, spec: &JobSpec, fields: &[JobField]) -> Vec<FieldIssue> {
+        let mut issues = self.all_issues(spec);
+        issues.retain(|issue| fields.contains(&issue.field));
+        issues
+    }
+
+    fn preview(&self, spec: &JobSpec) -> SelectionPreview {
+        self.selection(spec)
+    }
 
     fn review(&self, spec: &JobSpec) -> Result<ReviewSummary, Vec<FieldIssue>> {
-        let issues = self.validate(spec);
+        let issues = self.all_issues(spec);
         if !issues.is_empty() {
             return Err(issues);
         }

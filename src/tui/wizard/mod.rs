@@ -308,7 +308,8 @@ impl Wizard {
         }
         effects.push(Effect::Validate {
             spec,
-            advance_from: None,
+            step: self.step,
+            advance: false,
         });
         effects
     }
@@ -322,7 +323,8 @@ impl Wizard {
                 Effect::Preview(spec.clone()),
                 Effect::Validate {
                     spec,
-                    advance_from: None,
+                    step,
+                    advance: false,
                 },
             ],
             Step::Review => {
@@ -332,7 +334,8 @@ impl Wizard {
             }
             _ => vec![Effect::Validate {
                 spec,
-                advance_from: None,
+                step,
+                advance: false,
             }],
         }
     }
@@ -343,7 +346,8 @@ impl Wizard {
         self.shown.insert(self.step);
         vec![Effect::Validate {
             spec: Box::new(self.spec(profiles)),
-            advance_from: Some(self.step),
+            step: self.step,
+            advance: true,
         }]
     }
 
@@ -351,11 +355,16 @@ impl Wizard {
     pub fn validated(
         &mut self,
         issues: Vec<FieldIssue>,
-        advance_from: Option<Step>,
+        step: Step,
+        advance: bool,
         profiles: &[Profile],
     ) -> Vec<Effect> {
+        if step != self.step {
+            // An answer about a step the administrator has left: nothing to show.
+            return Vec::new();
+        }
         self.issues = issues;
-        if advance_from == Some(self.step)
+        if advance
             && self.issues_for(self.step, profiles).is_empty()
             && let Some(next) = self.next_step()
         {
