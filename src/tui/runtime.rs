@@ -12,6 +12,7 @@ use super::update::update;
 use super::view::view;
 use crossbeam_channel::{Receiver, Sender, never, select, unbounded};
 use crossterm::event::{self, Event};
+use ratatui::Terminal;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -39,6 +40,19 @@ pub fn run(backend: &mut dyn Backend, theme: Theme) -> Result<Ended, String> {
     let mut session = Session::enter()?;
     spawn_input(sender);
     let mut state = State::new(backend.profiles(), backend.default_job_name(), theme);
+    let result = run_loop(&mut session.terminal, &mut state, backend, receiver);
+    signals.close();
+    drop(session);
+    result
+}
+
+/// The loop itself, on any ratatui backend (the tests use `TestBackend`).
+pub fn run_loop<B: ratatui::backend::Backend>(
+    terminal: &mut Terminal<B>,
+    state: &mut State,
+    backend: &mut dyn Backend,
+    receiver: Receiver<Msg>,
+) -> Result<Ended, String> {
     let mut looper = Loop {
         receiver,
         job: None,
@@ -46,10 +60,7 @@ pub fn run(backend: &mut dyn Backend, theme: Theme) -> Result<Ended, String> {
         signal: None,
     };
     looper.queue.push_back(Msg::Resize);
-    let result = looper.run(&mut session, &mut state, backend);
-    signals.close();
-    drop(session);
-    result
+    looper.run(terminal, state, backend)
 }
 
 struct Loop {
@@ -60,9 +71,9 @@ struct Loop {
 }
 
 impl Loop {
-    fn run(
+    fn run<B: ratatui::backend::Backend>(
         &mut self,
-        session: &mut Session,
+        terminal: &mut Terminal<B>,
         state: &mut State,
         backend: &mut dyn Backend,
     ) -> Result<Ended, String> {
@@ -99,7 +110,7 @@ impl Loop {
                     None
                 };
             }
-            if let Err(error) = session.terminal.draw(|frame| view(frame, state)) {
+            if let Err(error) = terminal.draw(|frame| view(frame, state)) {
                 // The terminal went away (a dropped connection): stop a job cleanly first.
                 self.leave(state, backend);
                 return Err(format!("cannot draw on the terminal: {error}"));

@@ -83,6 +83,11 @@ impl Harness {
         if let Some(sender) = &self.backend.job_events {
             sender.send(event).unwrap();
         }
+        self.deliver_job_events();
+    }
+
+    /// Delivers what the job has reported so far.
+    pub fn deliver_job_events(&mut self) {
         let events: Vec<JobEvent> = self
             .job
             .as_ref()

@@ -375,13 +375,19 @@ impl Backend for FakeBackend {
         self.jobs.insert(0, row);
         self.started.push(spec.clone());
         let (sender, events) = unbounded();
-        self.job_events = Some(sender);
+        self.job_events = Some(sender.clone());
         Ok(JobHandle {
             id,
             name: spec.name,
             total,
             events,
-            cancel: CancelHandle::default(),
+            // Like the engine: a cancelled job reports its end.
+            cancel: {
+                let sender = sender.clone();
+                CancelHandle::with_hook(move || {
+                    let _ = sender.send(JobEvent::Finished(JobOutcome::Cancelled));
+                })
+            },
         })
     }
 

@@ -4,6 +4,7 @@
 mod docs;
 mod jobs_flow;
 pub mod render;
+mod runtime_loop;
 mod wizard_flow;
 
 use super::fake::Harness;

@@ -314,10 +314,13 @@ fn a_running_job_is_cancelled_only_after_confirmation() {
     h.press(KeyCode::Char('c'));
     h.press(KeyCode::Char('y'));
     assert!(h.job.as_ref().unwrap().cancel.is_cancelled());
-    h.job_event(JobEvent::Finished(
-        crate::tui::backend::JobOutcome::Cancelled,
-    ));
+    // The job reports its end by itself once cancelled, and is recorded so.
+    h.deliver_job_events();
     assert!(!h.state.job_running());
+    assert_eq!(
+        h.backend.jobs[0].status,
+        crate::tui::backend::JobStatus::Cancelled
+    );
     h.press(KeyCode::Char('n'));
     assert!(!h.state.shows_progress());
     assert_eq!(h.state.wizard.step, Step::Name);
