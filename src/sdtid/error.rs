@@ -26,4 +26,6 @@ pub enum SdtidError {
     TokenCorrupt { serial: String },
     #[error("token {serial} is a 64-bit (Alg 0) token; no tokencode can be computed for it")]
     Unsupported64Bit { serial: String },
+    #[error("the operating system's random number generator failed: {0}")]
+    RandomUnavailable(String),
 }
