@@ -10,6 +10,7 @@ use super::xml::escape_into;
 use super::{BatchHeader, SdtidError, SdtidToken, trailer};
 use crate::secret::SecretString;
 use crate::token::{Digits, KeySize};
+use std::collections::{HashMap, HashSet};
 
 /// Longest `Name` we write: the password hash uses its first 16 bytes, and whether the vendor's
 /// tools treat longer names the same way is unknown (spec §3.3).
@@ -136,18 +137,16 @@ fn check_token(index: usize, token: &SdtidToken) -> Result<(), SdtidError> {
 /// Picks, for each varying attribute, the value most tokens share (the first one on a tie).
 fn most_common(values: &[[String; 8]]) -> [String; 8] {
     std::array::from_fn(|i| {
-        let mut best: (&str, usize) = ("", 0);
+        // value -> (count, first position)
+        let mut counts: HashMap<&str, (usize, usize)> = HashMap::new();
         for (pos, row) in values.iter().enumerate() {
-            let candidate = row[i].as_str();
-            if values[..pos].iter().any(|r| r[i] == candidate) {
-                continue;
-            }
-            let count = values[pos..].iter().filter(|r| r[i] == candidate).count();
-            if count > best.1 {
-                best = (candidate, count);
-            }
+            counts.entry(row[i].as_str()).or_insert((0, pos)).0 += 1;
         }
-        best.0.to_owned()
+        counts
+            .into_iter()
+            .max_by(|a, b| a.1.0.cmp(&b.1.0).then(b.1.1.cmp(&a.1.1)))
+            .map(|(value, _)| value.to_owned())
+            .unwrap_or_default()
     })
 }
 
@@ -247,8 +246,9 @@ pub fn write(
     for (index, token) in tokens.iter().enumerate() {
         check_token(index, token)?;
     }
-    for (index, token) in tokens.iter().enumerate() {
-        if tokens[..index].iter().any(|t| t.serial == token.serial) {
+    let mut seen = HashSet::with_capacity(tokens.len());
+    for token in tokens {
+        if !seen.insert(token.serial.as_str()) {
             return Err(invalid(
                 "SN",
                 format!("serial {} appears twice in the batch", token.serial),
@@ -382,6 +382,10 @@ mod tests {
         };
         assert_eq!(most_common(&[row("6"), row("8"), row("8")])[2], "8");
         assert_eq!(most_common(&[row("6"), row("8")])[2], "6");
+        assert_eq!(
+            most_common(&[row("8"), row("6"), row("6"), row("8")])[2],
+            "8"
+        );
     }
 
     #[test]
