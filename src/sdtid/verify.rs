@@ -1,7 +1,8 @@
 //! Verification and decryption (spec §3.3, §4.6, Appendix A steps 2.3 to 2.5).
 //!
-//! Keys are first derived with `Origin` as the password. If both the header MAC and every token
-//! MAC verify, the file has no password. If nothing verifies, the file needs a password (or the
+//! Keys derived with `Origin` as the password decide first (a supplied password is tried before
+//! them only to save work; the verdict is the same). If both the header MAC and every token MAC
+//! verify under the `Origin` keys, the file has no password. If nothing verifies, the file needs a password (or the
 //! one given is wrong). If some MACs verify and others do not, the keys were right and the file
 //! is damaged: that is the only distinction the format allows.
 
@@ -125,50 +126,54 @@ impl Batch {
             outcome,
         };
         let origin = trim_key_material(&self.fields.origin);
-        let first = self.attempt(origin.as_bytes());
-        if first.all_ok() {
-            return (
-                report(&first, Protection::NoPassword, false, Ok(())),
-                Some(first),
-            );
-        }
-        if !first.none_ok() {
-            let error = self.damage(&first);
-            return (
-                report(&first, Protection::NoPassword, false, Err(error)),
-                None,
-            );
-        }
-        let password = match password {
-            Some(p) if !p.is_empty() => p,
-            _ => {
+        let password = password.filter(|p| !p.is_empty());
+        let Some(password) = password.filter(|p| p.expose() != origin) else {
+            // Only Origin to try (a password equal to Origin is the same key).
+            let first = self.attempt(origin.as_bytes());
+            if first.all_ok() {
                 return (
-                    report(
-                        &first,
-                        Protection::Password,
-                        false,
-                        Err(SdtidError::PasswordRequired),
-                    ),
+                    report(&first, Protection::NoPassword, false, Ok(())),
+                    Some(first),
+                );
+            }
+            if !first.none_ok() {
+                let error = self.damage(&first);
+                return (
+                    report(&first, Protection::NoPassword, false, Err(error)),
                     None,
                 );
             }
-        };
-        if password.expose() == origin {
+            let error = if password.is_some() {
+                SdtidError::WrongPassword
+            } else {
+                SdtidError::PasswordRequired
+            };
             return (
-                report(
-                    &first,
-                    Protection::Password,
-                    true,
-                    Err(SdtidError::WrongPassword),
-                ),
+                report(&first, Protection::Password, password.is_some(), Err(error)),
                 None,
             );
-        }
+        };
+        // With a password, try it first: when it is right (the common case when reading back
+        // a file just written) one key derivation is enough. Otherwise the verdict is exactly
+        // the Origin-first one of Appendix A.
         let second = self.attempt(password.expose().as_bytes());
         if second.all_ok() {
-            (
+            return (
                 report(&second, Protection::Password, true, Ok(())),
                 Some(second),
+            );
+        }
+        let first = self.attempt(origin.as_bytes());
+        if first.all_ok() {
+            (
+                report(&first, Protection::NoPassword, false, Ok(())),
+                Some(first),
+            )
+        } else if !first.none_ok() {
+            let error = self.damage(&first);
+            (
+                report(&first, Protection::NoPassword, false, Err(error)),
+                None,
             )
         } else if second.none_ok() {
             (
