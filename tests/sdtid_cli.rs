@@ -422,3 +422,36 @@ fn issue_rejects_bad_flags_as_usage_errors() {
         "nothing written"
     );
 }
+
+#[test]
+fn inspect_never_sends_control_characters_from_a_file_to_the_terminal() {
+    let text = String::from_utf8(fixture("v1.sdtid")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("esc.sdtid");
+    std::fs::write(
+        &file,
+        text.replace(
+            "<Nickname> </Nickname>",
+            "<Nickname>&#x1B;[2J&#x7;</Nickname>",
+        ),
+    )
+    .unwrap();
+    let out = run(tokendist().args(["sdtid", "inspect"]).arg(&file));
+    assert_eq!(out.code, 1, "the nickname is covered by the token MAC");
+    assert!(!out.stdout.contains('\u{1b}') && !out.stdout.contains('\u{7}'));
+    assert!(out.stdout.contains("\\u{1b}[2J"), "{}", out.stdout);
+    let out = run(tokendist().args(["sdtid", "inspect", "--json"]).arg(&file));
+    assert!(!out.stdout.contains('\u{1b}'));
+}
+
+#[test]
+fn oversized_files_are_refused_without_reading_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("huge.sdtid");
+    let handle = std::fs::File::create(&file).unwrap();
+    handle
+        .set_len(sdtid::MAX_DOCUMENT_BYTES as u64 + 1)
+        .unwrap(); // sparse: no disk used
+    let out = run(tokendist().args(["sdtid", "inspect"]).arg(&file));
+    one_line_error(&out, 1, "limit");
+}

@@ -36,24 +36,56 @@ pub fn run(command: SdtidCommand) -> Result<(), CliError> {
 }
 
 fn file_error(path: &Path, error: impl std::fmt::Display) -> CliError {
-    CliError::failed(format!("{}: {error}", path.display()))
+    CliError::failed(printable(&format!("{}: {error}", path.display())))
 }
 
-/// Reads and parses a token file, refusing oversized files before reading them.
+/// Text from an untrusted file made safe for a terminal: control characters (which could drive
+/// the terminal) are shown as escapes.
+fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Reads and parses a token file. A regular file over the size limit is refused before it is
+/// read; anything else (a FIFO, a device) is read up to one byte past the limit, so no input
+/// can exhaust memory.
 fn read_batch(path: &Path) -> Result<Batch, CliError> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| file_error(path, e))?
-        .len();
-    if size > sdtid::MAX_DOCUMENT_BYTES as u64 {
-        return Err(file_error(
+    use std::io::Read;
+    let limit = sdtid::MAX_DOCUMENT_BYTES as u64;
+    let too_large = |size: u64| {
+        let size = usize::try_from(size).unwrap_or(usize::MAX);
+        file_error(
             path,
             SdtidError::TooLarge {
-                size: usize::try_from(size).unwrap_or(usize::MAX),
+                size,
                 limit: sdtid::MAX_DOCUMENT_BYTES,
             },
-        ));
+        )
+    };
+    let file = std::fs::File::open(path).map_err(|e| file_error(path, e))?;
+    if let Ok(metadata) = file.metadata()
+        && metadata.is_file()
+        && metadata.len() > limit
+    {
+        return Err(too_large(metadata.len()));
     }
-    let bytes = std::fs::read(path).map_err(|e| file_error(path, e))?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| file_error(path, e))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64));
+    }
     sdtid::parse(&bytes).map_err(|e| file_error(path, e))
 }
 
@@ -367,9 +399,11 @@ fn hex(bytes: &[u8]) -> String {
 /// The human-readable report, built from the same JSON so both views always agree.
 fn inspection_text(report: &Value) -> String {
     let s = |v: &Value| {
-        v.as_str()
-            .map(str::to_owned)
-            .unwrap_or_else(|| v.to_string())
+        printable(
+            &v.as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| v.to_string()),
+        )
     };
     let mut out = String::new();
     let mut line = |label: &str, value: String| out.push_str(&format!("{label:<16}{value}\n"));
@@ -472,7 +506,7 @@ fn inspection_text(report: &Value) -> String {
         out.push_str("\nElements the format does not define (kept, covered by the MACs):\n");
         for e in unknown {
             out.push_str(&format!(
-                "  line {:<6}{} = {:?}\n",
+                "  line {:<6}{} = \"{}\"\n",
                 s(&e["line"]),
                 s(&e["name"]),
                 s(&e["value"])
@@ -573,7 +607,14 @@ fn issue(mut args: IssueArgs) -> Result<(), CliError> {
             text.zeroize();
             seed?
         }
-        None => Seed::random(),
+        None => {
+            let mut bytes = [0u8; 16];
+            getrandom::fill(&mut bytes)
+                .map_err(|e| CliError::failed(SdtidError::RandomUnavailable(e.to_string())))?;
+            let seed = Seed::new(bytes);
+            bytes.zeroize();
+            seed
+        }
     };
     let today = OffsetDateTime::now_utc().date();
     let death = match &args.expires {

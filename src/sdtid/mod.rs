@@ -2,8 +2,14 @@
 //!
 //! The public surface is deliberately small: [`parse`] turns untrusted bytes into a [`Batch`]
 //! (bounded, no entity expansion), [`Batch::decrypt`] checks both MACs and decrypts every seed,
-//! and [`write`] produces a complete file for one or many tokens. The format is described in
-//! `docs/format.md`.
+//! and [`write`] produces a complete file for one or many tokens. For diagnostics,
+//! [`Batch::verify`] reports each MAC's verdict, [`Batch::elements`] lists every leaf as
+//! written (unknown ones included) and [`Batch::tokens`] gives the fields before decryption.
+//! The format and our choices are described in `docs/format.md`.
+//!
+//! Modules, one job each: `xml` (bounded parse into a compact tree, escaping), `lookup` (token
+//! → `Def<X>` → header rule), `values` (strict value parsing), `crypto` (keys and ciphers),
+//! `mac` (MAC and signing buffers), `reader`, `verify`, `writer`, `trailer`.
 //!
 //! CONTRACT (filled in by the codec work): the names and signatures in this file are used by the
 //! workspace and job layers; keep them stable.

@@ -200,7 +200,7 @@ impl Batch {
         self.verify_attempts(password).0
     }
 
-    /// See [`super::Batch::decrypt`] in the module documentation of [`super`].
+    /// Verification as in [`Batch::verify`], then every seed decrypted with the keys that won.
     pub(super) fn decrypt_impl(
         &self,
         password: Option<&SecretString>,
