@@ -12,8 +12,9 @@ pub enum SdtidError {
     Doctype { line: usize },
     #[error("root element must be <TKNBatch>, found <{found}>")]
     NotTknBatch { found: String },
-    #[error("missing element <{element}>")]
-    MissingElement { element: String },
+    /// `location` says where it was looked for (empty, or e.g. " in TKN #2 (line 40)").
+    #[error("missing element <{element}>{location}")]
+    MissingElement { element: String, location: String },
     #[error("element <{element}>: {reason}")]
     InvalidValue { element: String, reason: String },
     #[error("the file is password-protected: a password is required")]

@@ -74,11 +74,8 @@ pub fn required<'d>(
     field: &str,
 ) -> Result<(NodeId, &'d str), SdtidError> {
     let id = find(doc, scope, field).ok_or_else(|| SdtidError::MissingElement {
-        element: format!(
-            "{}/{field} (section starting at line {})",
-            doc.name(scope),
-            doc.line(scope)
-        ),
+        element: field.to_owned(),
+        location: format!(" in <{}> (line {})", doc.name(scope), doc.line(scope)),
     })?;
     Ok((id, value_of(doc, id)?))
 }

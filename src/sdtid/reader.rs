@@ -159,6 +159,7 @@ pub fn parse(bytes: &[u8]) -> Result<Batch, SdtidError> {
         .child(root, "TKNHeader")
         .ok_or_else(|| SdtidError::MissingElement {
             element: "TKNHeader".into(),
+            location: " in <TKNBatch>".into(),
         })?;
     let fields = batch_fields(&doc, header)?;
     let mut tokens = Vec::new();
@@ -172,6 +173,7 @@ pub fn parse(bytes: &[u8]) -> Result<Batch, SdtidError> {
     if tokens.is_empty() {
         return Err(SdtidError::MissingElement {
             element: "TKN".into(),
+            location: " in <TKNBatch>: a file holds at least one token".into(),
         });
     }
     let header_buffer = mac::section_buffer(&doc, header);
@@ -252,11 +254,12 @@ fn token_info(
 ) -> Result<TokenInfo, SdtidError> {
     let line = doc.line(node);
     let at = |e: SdtidError| with_line(e, line);
-    let missing = |field: &str| SdtidError::MissingElement {
-        element: format!("{field} in TKN #{} (line {line})", index + 1),
+    let missing = |field: &str, also: &str| SdtidError::MissingElement {
+        element: field.to_owned(),
+        location: format!(" in TKN #{} (line {line}){also}", index + 1),
     };
     let own = |field: &str| -> Result<(NodeId, &str), SdtidError> {
-        let id = lookup::find(doc, node, field).ok_or_else(|| missing(field))?;
+        let id = lookup::find(doc, node, field).ok_or_else(|| missing(field, ""))?;
         Ok((id, lookup::value_of(doc, id)?))
     };
 
@@ -301,7 +304,7 @@ fn token_info(
     let copy_protection = flag("CopyProtection")?;
     let birth = attribute(doc, header, node, "Birth", values::parse_date)?.unwrap_or(DEFAULT_BIRTH);
     let death = attribute(doc, header, node, "Death", values::parse_date)?
-        .ok_or_else(|| missing("Death (nor DefDeath in TKNHeader)"))?;
+        .ok_or_else(|| missing("Death", ", nor <DefDeath> in TKNHeader"))?;
 
     Ok(TokenInfo {
         sn_as_written: sn.to_owned(),
