@@ -148,8 +148,8 @@ fn harmless_variations_still_verify() {
         "space in an end tag",
     );
     check(
-        &v1.replace("    <TKNHeader>", "    <TKNHeader>"),
-        "identity",
+        &v1.replace("  <TKNHeader>", "\t<TKNHeader>"),
+        "tab indentation",
     );
     let trailer_extra = v1.replace(
         "  </TKNTrailer>",
