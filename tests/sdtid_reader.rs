@@ -215,3 +215,20 @@ fn missing_attributes_take_their_defaults() {
     assert_eq!(a.key_size, tokendist::token::KeySize::Bits128);
     assert_eq!(a.birth, sdtid::DEFAULT_BIRTH);
 }
+
+#[test]
+fn debug_output_never_shows_seed_material() {
+    let batch = sdtid::parse(&fixture("v1.sdtid")).unwrap();
+    let debug = format!("{batch:?}");
+    assert!(!debug.contains("Xos8OprMUbBNc8vhPI0KLQ"), "{debug}");
+    assert!(
+        !debug.contains("[94, 139"),
+        "no raw encrypted seed bytes: {debug}"
+    );
+    let decrypted = batch.decrypt(None).unwrap();
+    let debug = format!("{decrypted:?}");
+    assert!(
+        !debug.contains("0, 17, 34") && !debug.contains("00112233"),
+        "{debug}"
+    );
+}

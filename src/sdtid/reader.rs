@@ -16,7 +16,7 @@ pub const DEFAULT_BIRTH: Date = match Date::from_calendar_date(2000, Month::Janu
 
 /// A parsed but not yet decrypted document: the element tree (raw leaf text kept for the MACs)
 /// and every value that can be checked without keys.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Batch {
     pub(super) doc: Document,
     pub(super) header: NodeId,
@@ -37,7 +37,7 @@ pub(super) struct BatchFields {
 }
 
 /// What can be known about one token before decryption.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct TokenInfo {
     /// `SN` exactly as written (the form key derivation uses; vendor files may omit zeros).
     pub sn_as_written: String,
@@ -330,6 +330,27 @@ fn token_info(
         encrypted_seed,
         token_mac,
     })
+}
+
+/// Shows the shape, never the values: the encrypted seeds of a password-less file are as good
+/// as the seeds themselves.
+impl std::fmt::Debug for Batch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch")
+            .field("elements", &self.doc.len())
+            .field("tokens", &self.tokens)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for TokenInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenInfo")
+            .field("sn_as_written", &self.sn_as_written)
+            .field("attributes", &self.attributes)
+            .field("line", &self.line)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Batch {
