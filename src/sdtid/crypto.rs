@@ -90,7 +90,9 @@ pub fn hash_password(password: &[u8], dest: &[u8], name: &[u8]) -> Key {
     name_key.zeroize();
 
     let mut prefix = [0u8; 64];
-    prefix[..32].copy_from_slice(&fixed::<32>(password));
+    // Copied straight into the buffer that is wiped below (no temporary copy of the password).
+    let password_len = password.len().min(32);
+    prefix[..password_len].copy_from_slice(&password[..password_len]);
     prefix[32..].copy_from_slice(&fixed::<32>(dest));
     let mut state = cbc_mac(&cipher, &[0u8; 16], &prefix);
     prefix.zeroize();
