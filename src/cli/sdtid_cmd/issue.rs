@@ -214,3 +214,47 @@ fn write_private_file(path: &Path, bytes: &[u8], replace: bool) -> Result<(), Cl
     })?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn five_years_keeps_the_day_and_maps_29_february() {
+        assert_eq!(
+            five_years_after(date!(2026 - 11 - 29)),
+            date!(2031 - 11 - 29)
+        );
+        assert_eq!(
+            five_years_after(date!(2028 - 02 - 29)),
+            date!(2033 - 02 - 28)
+        );
+    }
+
+    #[test]
+    fn random_serials_have_twelve_digits_and_vary() {
+        let serials: std::collections::HashSet<String> = (0..50)
+            .map(|_| random_serial().unwrap().to_string())
+            .collect();
+        assert!(serials.len() > 45);
+        assert!(serials.iter().all(|s| s.len() == 12));
+    }
+
+    #[test]
+    fn seed_hex_is_exactly_sixteen_bytes_of_hex() {
+        let seed = parse_seed_hex("00112233445566778899AABBCCDDEEFF").unwrap();
+        assert_eq!(seed.expose()[15], 0xff);
+        for bad in [
+            "",
+            "0011",
+            "00112233445566778899aabbccddeeff00",
+            "g0112233445566778899aabbccddeeff",
+        ] {
+            assert!(
+                matches!(parse_seed_hex(bad), Err(CliError::Usage(_))),
+                "{bad}"
+            );
+        }
+    }
+}
