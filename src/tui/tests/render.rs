@@ -251,3 +251,12 @@ fn tiny_terminals_get_a_message_not_a_mangled_screen() {
     let text = h.render(50, 12).replace('\n', " ");
     assert!(text.contains("needs at least 60×16"), "{text}");
 }
+
+#[test]
+fn a_long_review_says_there_is_more_below_until_scrolled_to_the_end() {
+    let mut h = scenario("08_review");
+    assert!(h.render(80, 18).contains("more below (PgDn)"));
+    h.press(KeyCode::End);
+    assert!(!h.render(80, 18).contains("more below"));
+    assert!(h.render(80, 18).contains("000100000027  not assigned to a user"));
+}

@@ -119,25 +119,40 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let wizard = &state.wizard;
     let [body, button] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
     let text = lines(wizard, theme);
-    let max_scroll = (text.len() as u16).saturating_sub(body.height);
+    // Rows the text takes once wrapped, so scrolling stops at its end.
+    let width = usize::from(body.width.max(1));
+    let rows: usize = text
+        .iter()
+        .map(|line| line.width().max(1).div_ceil(width))
+        .sum();
+    let max_scroll = u16::try_from(rows)
+        .unwrap_or(u16::MAX)
+        .saturating_sub(body.height);
+    let scroll = wizard.review_scroll.min(max_scroll);
     let paragraph = Paragraph::new(text)
         .wrap(Wrap { trim: false })
-        .scroll((wizard.review_scroll.min(max_scroll), 0));
+        .scroll((scroll, 0));
     frame.render_widget(paragraph, body);
+    let more = if scroll < max_scroll {
+        Span::styled("  ↓ more below (PgDn)", theme.warning())
+    } else {
+        Span::raw("")
+    };
     let ready = matches!(wizard.review, Some(Ok(_)));
     let button_line = if ready {
         Line::from(vec![
             Span::styled(" > Submit Job < ", theme.focus()),
-            Span::styled(
-                "  Enter submits · Esc goes back · PgUp/PgDn scroll",
-                theme.dim(),
-            ),
+            Span::styled("  Enter submits · Esc back", theme.dim()),
+            more,
         ])
     } else {
-        Line::from(Span::styled(
-            "Submit Job is not available: go back and fix the messages above.",
-            theme.dim(),
-        ))
+        Line::from(vec![
+            Span::styled(
+                "Submit Job is not available: go back and fix the messages above.",
+                theme.dim(),
+            ),
+            more,
+        ])
     };
     frame.render_widget(Paragraph::new(button_line), button);
 }
