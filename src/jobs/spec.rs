@@ -20,8 +20,12 @@ pub enum Protection {
 }
 
 impl Protection {
-    pub const ALL: [Protection; 4] =
-        [Protection::Password, Protection::None, Protection::UserId, Protection::UserIdPassword];
+    pub const ALL: [Protection; 4] = [
+        Protection::Password,
+        Protection::None,
+        Protection::UserId,
+        Protection::UserIdPassword,
+    ];
 
     /// True when the administrator must type a job password.
     pub fn needs_password(self) -> bool {

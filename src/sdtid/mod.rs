@@ -8,7 +8,7 @@
 //! CONTRACT (filled in by the codec work): the names and signatures in this file are used by the
 //! workspace and job layers; keep them stable.
 
-use crate::secret::{Seed, SecretString};
+use crate::secret::{SecretString, Seed};
 use crate::token::{Digits, Interval, KeySize, PinMode, Serial};
 
 mod error;
@@ -31,7 +31,11 @@ pub struct BatchHeader {
 
 impl Default for BatchHeader {
     fn default() -> Self {
-        Self { origin: "N/A".into(), dest: "N/A".into(), name: "N/A".into() }
+        Self {
+            origin: "N/A".into(),
+            dest: "N/A".into(),
+            name: "N/A".into(),
+        }
     }
 }
 
