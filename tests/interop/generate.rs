@@ -147,16 +147,8 @@ pub fn token(rng: &mut TestRng, index: usize) -> SdtidToken {
         serial: serial(rng),
         seed: Seed::new(rng.bytes()),
         attributes: TokenAttributes {
-            digits: if index % 2 == 0 {
-                Digits::SIX
-            } else {
-                Digits::EIGHT
-            },
-            interval: if index / 2 % 2 == 0 {
-                Interval::Seconds60
-            } else {
-                Interval::Seconds30
-            },
+            digits: [Digits::SIX, Digits::EIGHT][index % 2],
+            interval: [Interval::Seconds60, Interval::Seconds30][index / 2 % 2],
             pin_mode: PinMode::new((index / 4 % 4) as u32).expect("0..=3"),
             key_size: KeySize::Bits128,
             copy_protection: rng.chance(1, 2),
