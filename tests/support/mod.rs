@@ -20,6 +20,7 @@ pub mod stoken;
 pub use python_securid::{DecodeRequest, PythonSecurid};
 pub use stoken::Stoken;
 
+use std::io::Write as _;
 use std::sync::OnceLock;
 
 /// Set to `1` to turn "referee missing, test skipped" into a test failure.
@@ -99,15 +100,17 @@ pub fn interop_required() -> bool {
     std::env::var(REQUIRE_ENV).is_ok_and(|value| value.trim() == "1")
 }
 
-/// True when `referee` is usable. Otherwise prints a `SKIPPED:` line (to stdout and stderr, so
-/// that it shows with and without `--nocapture`) and returns false, or panics when
-/// `TOKENDIST_REQUIRE_INTEROP=1`.
+/// True when `referee` is usable. Otherwise prints a `SKIPPED:` line naming the test and
+/// returns false, or panics when `TOKENDIST_REQUIRE_INTEROP=1`.
+///
+/// The line goes straight to the process's stderr: the test harness captures `println!` and
+/// `eprintln!` of passing tests, and a skip must be visible in a plain `cargo test`.
 pub fn require_or_skip(referee: Referee) -> bool {
     match decide(referee, referee.availability(), interop_required()) {
         Decision::Run => true,
         Decision::Skip(line) => {
-            println!("{line}");
-            eprintln!("{line}");
+            let test = std::thread::current().name().unwrap_or("?").to_owned();
+            let _ = writeln!(std::io::stderr().lock(), "{line} [test {test}]");
             false
         }
         Decision::Fail(message) => panic!("{message}"),
