@@ -6,4 +6,4 @@
 
 mod spec;
 
-pub use spec::{Binding, JobField, JobSpec, Protection, SelectionCriteria, SerialRange};
+pub use spec::{Binding, JobField, JobSpec, Protection, SelectionCriteria, SerialRange, SerialRangeError};
