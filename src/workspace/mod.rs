@@ -24,6 +24,7 @@ mod vault;
 
 pub mod assign;
 pub mod demo;
+pub mod listing;
 pub mod records;
 
 pub use atomic::{FailPoint, create_private_dir, inject_failure};

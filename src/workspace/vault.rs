@@ -254,7 +254,18 @@ impl VaultKey {
         buffer
     }
 
-    /// Reverses [`VaultKey::seal`]. The plaintext is wiped when the result is dropped.
+    /// Reverses [`VaultKey::seal`]; fails on a wrong key, tampering or truncation. The
+    /// plaintext is wiped when the result is dropped.
+    pub fn open(
+        &self,
+        sealed: &[u8],
+        context: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, super::WorkspaceError> {
+        self.unseal(sealed, context)
+            .map_err(super::WorkspaceError::Sealed)
+    }
+
+    /// [`VaultKey::open`] with the vault's own error type.
     pub fn unseal(&self, sealed: &[u8], context: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         if sealed.len() < SEAL_OVERHEAD {
             return Err(VaultError::Truncated);
