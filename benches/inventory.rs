@@ -80,12 +80,12 @@ fn token(index: u64) -> InventoryToken {
         pin_mode: PinMode::new(3).unwrap(),
         birth: date!(2026 - 01 - 01),
         expires: date!(2031 - 12 - 31),
-        user: (index % 10 != 0).then(|| AssignedUser {
+        user: (!index.is_multiple_of(10)).then(|| AssignedUser {
             login: format!("user{index:07}"),
             first_name: "Firstname".into(),
             last_name: "Lastname-Example".into(),
         }),
-        distributions: if index % 4 == 0 {
+        distributions: if index.is_multiple_of(4) {
             vec![Distribution {
                 job_id: "20260101-0001".into(),
                 job_name: "January rollout".into(),

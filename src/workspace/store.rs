@@ -240,7 +240,7 @@ mod tests {
         InventoryToken {
             serial: Serial::from_value(serial).unwrap(),
             seed: Seed::new([serial as u8; 16]),
-            key_size: if serial % 2 == 0 {
+            key_size: if serial.is_multiple_of(2) {
                 KeySize::Bits128
             } else {
                 KeySize::Bits64
