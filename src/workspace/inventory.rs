@@ -114,3 +114,80 @@ impl Inventory {
         &self.tokens
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Seed;
+    use crate::token::{Digits, Interval, KeySize, PinMode};
+    use time::macros::date;
+
+    fn token(serial: u64) -> InventoryToken {
+        InventoryToken {
+            serial: Serial::from_value(serial).unwrap(),
+            seed: Seed::new([serial as u8; 16]),
+            key_size: KeySize::Bits128,
+            digits: Digits::EIGHT,
+            interval: Interval::Seconds60,
+            pin_mode: PinMode::new(0).unwrap(),
+            birth: date!(2026 - 01 - 01),
+            expires: date!(2030 - 01 - 01),
+            user: None,
+            distributions: Vec::new(),
+        }
+    }
+
+    fn serials<'a>(tokens: impl IntoIterator<Item = &'a InventoryToken>) -> Vec<u64> {
+        tokens.into_iter().map(|t| t.serial.value()).collect()
+    }
+
+    #[test]
+    fn stays_sorted_and_finds_by_serial_and_range() {
+        let mut inventory = Inventory::from_tokens(vec![token(30), token(10), token(20)]).unwrap();
+        assert!(inventory.insert(token(15)).is_none());
+        assert!(
+            inventory.insert(token(20)).is_some(),
+            "same serial replaces"
+        );
+        inventory.insert_new(vec![token(5), token(40)]);
+        assert_eq!(serials(inventory.iter()), [5, 10, 15, 20, 30, 40]);
+        assert!(inventory.get(&Serial::from_value(15).unwrap()).is_some());
+        assert!(inventory.get(&Serial::from_value(16).unwrap()).is_none());
+        let range = SerialRange::parse("12-30").unwrap();
+        assert_eq!(serials(inventory.range(&range)), [15, 20, 30]);
+        let ranges = [
+            SerialRange::parse("1-10").unwrap(),
+            SerialRange::parse("5-15").unwrap(),
+            SerialRange::parse("40").unwrap(),
+        ];
+        assert_eq!(serials(inventory.select(&ranges)), [5, 10, 15, 40]);
+        assert_eq!(inventory.select(&[]).count(), 6);
+        assert_eq!(
+            inventory.range(&SerialRange::parse("41-99").unwrap()).len(),
+            0
+        );
+        assert!(inventory.remove(&Serial::from_value(5).unwrap()).is_some());
+        assert_eq!(inventory.len(), 5);
+        assert!(Inventory::from_tokens(vec![token(1), token(1)]).is_none());
+    }
+
+    #[test]
+    fn serial_ranges_parse_and_say_what_is_wrong() {
+        let range = SerialRange::parse("000500000001-000500000100").unwrap();
+        assert_eq!(
+            (range.from.value(), range.to.value()),
+            (500_000_001, 500_000_100)
+        );
+        let one = SerialRange::parse("500000007").unwrap();
+        assert_eq!(one.from, one.to);
+        assert!(
+            SerialRange::parse("9-1")
+                .unwrap_err()
+                .to_string()
+                .contains("comes after")
+        );
+        assert!(SerialRange::parse("1-x").is_err());
+        assert!(SerialRange::parse("").is_err());
+        assert!(SerialRange::parse("1-2-3").is_err());
+    }
+}
