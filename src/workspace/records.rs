@@ -112,11 +112,23 @@ pub fn apply_import(
     replace: bool,
 ) -> ImportReport {
     let mut report = ImportReport::default();
-    let mut new = Vec::new();
+    let mut new: Vec<InventoryToken> = Vec::new();
+    // Serials added by this call, so a list holding a serial twice cannot add it twice.
+    let mut added: std::collections::HashMap<Serial, usize> = std::collections::HashMap::new();
     for mut token in tokens {
+        if let Some(&at) = added.get(&token.serial) {
+            let reason = if new[at].seed == token.seed {
+                SkipReason::AlreadyHeld
+            } else {
+                SkipReason::AlreadyHeldDifferentSeed
+            };
+            report.skipped.push((token.serial, reason));
+            continue;
+        }
         match inventory.get_mut(&token.serial) {
             None => {
                 report.imported.push(token.serial.clone());
+                added.insert(token.serial.clone(), new.len());
                 new.push(token);
             }
             Some(held) => {
@@ -261,5 +273,13 @@ mod tests {
     fn a_file_with_a_serial_twice_is_refused() {
         assert!(check_unique(&[token(1, 1, None), token(1, 2, None)]).is_err());
         assert!(check_unique(&[token(1, 1, None), token(2, 2, None)]).is_ok());
+        let mut inventory = Inventory::default();
+        let report = apply_import(
+            &mut inventory,
+            vec![token(1, 1, None), token(1, 2, None)],
+            false,
+        );
+        assert_eq!((report.imported.len(), report.skipped.len()), (1, 1));
+        assert_eq!(inventory.len(), 1);
     }
 }
