@@ -9,7 +9,10 @@ use crate::sdtid::SdtidError;
 use crate::secret::SecretString;
 use crate::token::Serial;
 use crate::workspace::listing::{AssignmentFilter, TokenFilter, TokenSummary};
-use crate::workspace::{InventoryToken, WorkspaceError, assign, records, write_atomic};
+use crate::workspace::{
+    InventoryToken, WorkspaceError, assign, export as export_file, import as import_file,
+    write_atomic,
+};
 use std::borrow::Cow;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
@@ -67,7 +70,7 @@ fn import(
     } else {
         None
     };
-    let tokens = match records::read_record_file(file, given.as_ref()) {
+    let tokens = match import_file::read_record_file(file, given.as_ref()) {
         Err(WorkspaceError::TokenFile { source: SdtidError::PasswordRequired, .. }) if given.is_none() => {
             let typed = secrets::prompt("Token file password: ")?.ok_or_else(|| {
                 CliError::failed(format!(
@@ -75,14 +78,14 @@ fn import(
                     file.display()
                 ))
             })?;
-            records::read_record_file(file, Some(&typed))
+            import_file::read_record_file(file, Some(&typed))
         }
         other => other,
     }
     .map_err(|e| CliError::failed(format!("{e}; nothing was imported")))?;
     let count = tokens.len();
     let report = workspace
-        .update_inventory(|inventory| Ok(records::apply_import(inventory, tokens, replace)))
+        .update_inventory(|inventory| Ok(import_file::apply_import(inventory, tokens, replace)))
         .map_err(CliError::failed)?;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
@@ -263,7 +266,7 @@ fn export(
     }
     let workspace = open_workspace(global)?;
     let password = export_password(source)?;
-    let (document, count) = records::export_record_file(
+    let (document, count) = export_file::export_record_file(
         workspace.inventory(),
         &workspace.config().header,
         &ranges,

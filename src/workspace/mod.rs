@@ -24,8 +24,9 @@ mod vault;
 
 pub mod assign;
 pub mod demo;
+pub mod export;
+pub mod import;
 pub mod listing;
-pub mod records;
 
 pub use atomic::{FailPoint, create_private_dir, inject_failure};
 pub use config::{Config, ConfigError, DEFAULT_CONFIG};
