@@ -65,7 +65,10 @@ impl Session {
         }
     }
 
+    /// Types a line. rpassword prints the prompt before it turns echo off, so give it a moment
+    /// after the prompt appears; typing into that window would echo for real.
     fn type_line(&mut self, text: &str) {
+        std::thread::sleep(Duration::from_millis(300));
         self.writer
             .write_all(format!("{text}\r").as_bytes())
             .unwrap();
