@@ -255,7 +255,8 @@ fn assign_reports_every_bad_row_with_its_line_and_applies_nothing() {
          999999999999,ghost,Gh,Ost\n\
          000500000018,,No,Login\n\
          000500000006,again,Ag,Ain\n\
-         000500000020,short\n",
+         000500000020,short\n\
+         000500000021,jose,José,Perez\n",
     );
     let assert = env
         .cmd(&["tokens", "assign", csv.to_str().unwrap()])
@@ -287,6 +288,10 @@ fn assign_reports_every_bad_row_with_its_line_and_applies_nothing() {
     );
     assert!(
         stderr.contains(&format!("{} expected 4 fields", at(7))),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{} first_name contains 'é'", at(8))),
         "{stderr}"
     );
     assert!(stderr.contains("nothing was assigned"), "{stderr}");

@@ -499,3 +499,32 @@ fn after_import_and_assignment_no_seed_is_in_any_workspace_file() {
     }
     assert!(files >= 3);
 }
+
+#[test]
+fn the_demo_inventory_survives_export_and_import_with_every_kind_of_token() {
+    let temp = tempfile::tempdir().unwrap();
+    let demo_dir = temp.path().join("demo");
+    let demo = tokendist::workspace::demo::create_demo(&demo_dir).unwrap();
+    let (document, count) = tokendist::workspace::export::export_record_file(
+        demo.inventory(),
+        &demo.config().header,
+        &[],
+        &SecretString::from("move"),
+    )
+    .unwrap();
+    assert_eq!(count, demo.inventory().len());
+    let tokens = tokendist::workspace::import::decode_record_file(
+        document.as_bytes(),
+        Some(&SecretString::from("move")),
+    )
+    .unwrap();
+    let strip = |t: &tokendist::workspace::InventoryToken| {
+        let mut t = t.clone();
+        t.distributions.clear();
+        t
+    };
+    let imported: Vec<_> = tokens.iter().map(strip).collect();
+    let original: Vec<_> = demo.inventory().iter().map(strip).collect();
+    assert_eq!(imported, original);
+    assert!(original.iter().any(|t| t.key_size == KeySize::Bits64));
+}

@@ -190,8 +190,10 @@ fn check_row(fields: &[&str], inventory: &Inventory) -> Result<(Serial, Assigned
         ("first_name", fields[2]),
         ("last_name", fields[3]),
     ] {
-        if value.chars().any(char::is_control) {
-            return Err(format!("{name} contains a control character"));
+        if let Some(bad) = value.chars().find(|c| !(' '..='~').contains(c)) {
+            return Err(format!(
+                "{name} contains {bad:?}: token files carry printable ASCII only (write it without accents, e.g. \"Jose\" for \"José\")"
+            ));
         }
         if value.chars().count() > MAX_FIELD_CHARS {
             return Err(format!(

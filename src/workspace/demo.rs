@@ -19,7 +19,7 @@ pub const DEMO_FIRST_SERIAL: u64 = 500_000_001;
 const FIRST_NAMES: [&str; 24] = [
     "Alice",
     "Bruno",
-    "Chloé",
+    "Chloe",
     "Dmitri",
     "Elena",
     "Farid",
@@ -36,14 +36,14 @@ const FIRST_NAMES: [&str; 24] = [
     "Quentin",
     "Rosa",
     "Samuel",
-    "Tomás",
+    "Tomas",
     "Uma",
     "Viktor",
     "Wanjiru",
     "Yusuf",
 ];
 const LAST_NAMES: [&str; 16] = [
-    "Andersen", "Baptiste", "Costa", "Dubois", "Eriksson", "Fischer", "García", "Hughes",
+    "Andersen", "Baptiste", "Costa", "Dubois", "Eriksson", "Fischer", "Garcia", "Hughes",
     "Ivanova", "Jensen", "Kowalski", "Laurent", "Moreau", "Nakamura", "O'Neill", "Petrov",
 ];
 
@@ -133,15 +133,8 @@ fn ascii_initial(name: &str) -> char {
 
 fn ascii_login(name: &str) -> String {
     name.chars()
-        .filter_map(|c| match c {
-            'á' | 'à' => Some('a'),
-            'é' | 'è' => Some('e'),
-            'í' => Some('i'),
-            'ó' => Some('o'),
-            'ú' => Some('u'),
-            c if c.is_ascii_alphabetic() => Some(c.to_ascii_lowercase()),
-            _ => None,
-        })
+        .filter(char::is_ascii_alphabetic)
+        .map(|c| c.to_ascii_lowercase())
         .collect()
 }
 
