@@ -214,6 +214,28 @@ fn init_refuses_an_existing_workspace_and_an_empty_passphrase() {
 }
 
 #[test]
+fn init_keeps_out_of_directories_holding_other_files_but_keeps_a_prepared_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+    let error = Workspace::init_with_kdf(dir.path(), &passphrase(), KdfParams::INSECURE_FOR_TESTS)
+        .unwrap_err();
+    assert!(error.to_string().contains("is not empty"), "{error}");
+    assert!(!dir.path().join("tokendist.toml").exists());
+
+    let prepared = tempfile::tempdir().unwrap();
+    let config =
+        tokendist::workspace::DEFAULT_CONFIG.replace("origin = \"N/A\"", "origin = \"ACME AM\"");
+    std::fs::write(prepared.path().join("tokendist.toml"), &config).unwrap();
+    let workspace = Workspace::init_with_kdf(
+        prepared.path(),
+        &passphrase(),
+        KdfParams::INSECURE_FOR_TESTS,
+    )
+    .unwrap();
+    assert_eq!(workspace.config().header.origin, "ACME AM");
+}
+
+#[test]
 fn missing_workspaces_say_how_to_create_one() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nowhere");

@@ -176,6 +176,7 @@ impl Workspace {
                 dir: dir.to_path_buf(),
             });
         }
+        refuse_foreign_content(dir)?;
         create_private_dir(dir)
             .map_err(WorkspaceError::io("create the workspace directory", dir))?;
         let lock = take_lock(dir)?;
@@ -282,6 +283,28 @@ impl Workspace {
     pub fn jobs_dir(&self) -> PathBuf {
         self.root.join(JOBS_DIR)
     }
+}
+
+/// A workspace goes into a new or empty directory (a prepared `tokendist.toml` may be there):
+/// `init` tightens the directory to 0700, which must never happen to, say, a home directory.
+fn refuse_foreign_content(dir: &Path) -> Result<(), WorkspaceError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(WorkspaceError::io("read", dir)(error)),
+    };
+    let ours = [CONFIG_FILE, JOBS_DIR, lock::LOCK_FILE];
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !ours.contains(&name.as_ref()) && !(name.starts_with('.') && name.ends_with(".tmp")) {
+            return Err(WorkspaceError::Invalid(format!(
+                "{} is not empty (it holds {name:?}); create the workspace in a new or empty directory",
+                dir.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn take_lock(dir: &Path) -> Result<WorkspaceLock, WorkspaceError> {
