@@ -297,7 +297,8 @@ fn refuse_foreign_content(dir: &Path) -> Result<(), WorkspaceError> {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if !ours.contains(&name.as_ref()) && !(name.starts_with('.') && name.ends_with(".tmp")) {
+        let leftover_temporary = name.starts_with('.') && name.ends_with(".tmp");
+        if !ours.contains(&name.as_ref()) && !leftover_temporary {
             return Err(WorkspaceError::Invalid(format!(
                 "{} is not empty (it holds {name:?}); create the workspace in a new or empty directory",
                 dir.display()
