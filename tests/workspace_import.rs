@@ -414,6 +414,23 @@ fn single_token_files_written_by_stoken_import_with_their_seed() {
         .expect("the template's serial");
     assert_eq!(jdoe.1, plain_seed);
     assert!(held.iter().any(|(_, seed)| *seed == protected_seed));
+    // stoken writes non-ASCII names as character references; they import, with a note that
+    // they must be reassigned before a token file can carry them.
+    let accented = env.write(
+        "accented-template.sdtid",
+        "<?xml version=\"1.0\"?>\n<TKNBatch><TKNHeader></TKNHeader><TKN><UserLogin>jose</UserLogin>\
+         <UserFirstName>José</UserFirstName></TKN></TKNBatch>\n"
+            .as_bytes(),
+    );
+    let accented_arg = format!("--template={}", accented.display());
+    let (ok, issued) = run_referee("stoken", &["issue", &accented_arg]).unwrap();
+    assert!(ok, "{issued}");
+    let accented_file = env.write("accented.sdtid", issued.as_bytes());
+    env.import(&accented_file, None, &[])
+        .success()
+        .stdout(predicate::str::contains("1 imported"))
+        .stdout(predicate::str::contains("not printable ASCII"));
+
     // A one-token export is a file stoken reads, with the same seed.
     let password_file = env.write("export-password", b"back to stoken\n");
     let exported = env.path("one.sdtid");

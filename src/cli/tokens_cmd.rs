@@ -106,6 +106,26 @@ fn import(
             report.skipped.len() - MAX_LISTED_SKIPS
         );
     }
+    if !report.non_ascii_users.is_empty() {
+        let listed: Vec<String> = report
+            .non_ascii_users
+            .iter()
+            .take(10)
+            .map(|s| s.to_string())
+            .collect();
+        let more = report.non_ascii_users.len().saturating_sub(listed.len());
+        let _ = writeln!(
+            out,
+            "  note: {} token(s) have user names that are not printable ASCII ({}{}); token files cannot carry them, so reassign them (tokens assign) before distributing",
+            report.non_ascii_users.len(),
+            listed.join(", "),
+            if more > 0 {
+                format!(", … {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
     Ok(())
 }
 

@@ -36,6 +36,15 @@ pub struct ImportReport {
     pub imported: Vec<Serial>,
     pub replaced: Vec<Serial>,
     pub skipped: Vec<(Serial, SkipReason)>,
+    /// Added tokens whose user login or names are not printable ASCII: token files cannot carry
+    /// them, so they must be reassigned with ASCII names before they can be distributed.
+    pub non_ascii_users: Vec<Serial>,
+}
+
+fn printable_ascii(user: &AssignedUser) -> bool {
+    [&user.login, &user.first_name, &user.last_name]
+        .iter()
+        .all(|text| text.bytes().all(|b| (b' '..=b'~').contains(&b)))
 }
 
 /// Reads a token record file: parses it, verifies every MAC and decrypts every seed. Any
@@ -127,6 +136,13 @@ pub fn apply_import(
         match inventory.get_mut(&token.serial) {
             None => {
                 report.imported.push(token.serial.clone());
+                if token
+                    .user
+                    .as_ref()
+                    .is_some_and(|user| !printable_ascii(user))
+                {
+                    report.non_ascii_users.push(token.serial.clone());
+                }
                 added.insert(token.serial.clone(), new.len());
                 new.push(token);
             }
@@ -148,6 +164,13 @@ pub fn apply_import(
                     token.distributions = std::mem::take(&mut held.distributions);
                 }
                 report.replaced.push(token.serial.clone());
+                if token
+                    .user
+                    .as_ref()
+                    .is_some_and(|user| !printable_ascii(user))
+                {
+                    report.non_ascii_users.push(token.serial.clone());
+                }
                 *held = token;
             }
         }
@@ -229,5 +252,9 @@ mod tests {
         );
         assert_eq!((report.imported.len(), report.skipped.len()), (1, 1));
         assert_eq!(inventory.len(), 1);
+        let mut accented = token(9, 9, Some("jose"));
+        accented.user.as_mut().unwrap().first_name = "José".into();
+        let report = apply_import(&mut inventory, vec![accented], false);
+        assert_eq!(report.non_ascii_users, vec![Serial::from_value(9).unwrap()]);
     }
 }
