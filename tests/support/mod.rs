@@ -17,7 +17,9 @@ pub mod rng;
 pub mod runner;
 pub mod stoken;
 
+#[allow(unused_imports)] // likewise for the re-exports
 pub use python_securid::{DecodeRequest, PythonSecurid};
+#[allow(unused_imports)]
 pub use stoken::Stoken;
 
 use std::io::Write as _;
