@@ -6,4 +6,6 @@
 
 mod spec;
 
-pub use spec::{Binding, JobField, JobSpec, Protection, SelectionCriteria, SerialRange};
+pub use spec::{
+    Binding, JobField, JobSpec, Protection, SelectionCriteria, SerialRange, SerialRangeError,
+};

@@ -74,6 +74,42 @@ impl SerialRange {
     pub fn contains(&self, serial: &Serial) -> bool {
         (&self.from..=&self.to).contains(&serial)
     }
+
+    /// Parses `FROM-TO` (inclusive, FROM not after TO) or a single `SERIAL`.
+    pub fn parse(text: &str) -> Result<Self, SerialRangeError> {
+        let bad = |reason: String| SerialRangeError {
+            text: text.chars().take(60).collect(),
+            reason,
+        };
+        let serial = |part: &str| Serial::parse(part.trim()).map_err(|e| bad(e.to_string()));
+        let range = match text.split_once('-') {
+            Some((from, to)) => SerialRange {
+                from: serial(from)?,
+                to: serial(to)?,
+            },
+            None => {
+                let one = serial(text)?;
+                SerialRange {
+                    from: one.clone(),
+                    to: one,
+                }
+            }
+        };
+        if range.from > range.to {
+            return Err(bad(format!("{} comes after {}", range.from, range.to)));
+        }
+        Ok(range)
+    }
+}
+
+/// Why a `--serials` value is not a serial range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "serial range {text:?}: {reason} (expected FROM-TO or one serial, e.g. 000500000001-000500000100)"
+)]
+pub struct SerialRangeError {
+    pub text: String,
+    pub reason: String,
 }
 
 /// Which inventory tokens the job distributes (wizard step 7).
