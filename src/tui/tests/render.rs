@@ -258,5 +258,8 @@ fn a_long_review_says_there_is_more_below_until_scrolled_to_the_end() {
     assert!(h.render(80, 18).contains("more below (PgDn)"));
     h.press(KeyCode::End);
     assert!(!h.render(80, 18).contains("more below"));
-    assert!(h.render(80, 18).contains("000100000027  not assigned to a user"));
+    assert!(
+        h.render(80, 18)
+            .contains("000100000027  not assigned to a user")
+    );
 }
