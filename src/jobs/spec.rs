@@ -1,7 +1,7 @@
 //! What an administrator asks a job to do: the fields of the console's wizard steps.
 
 use crate::secret::SecretString;
-use crate::token::Serial;
+use crate::token::{Serial, SerialError};
 use serde::{Deserialize, Serialize};
 
 /// How the output files are protected (wizard step 5).
@@ -20,8 +20,12 @@ pub enum Protection {
 }
 
 impl Protection {
-    pub const ALL: [Protection; 4] =
-        [Protection::Password, Protection::None, Protection::UserId, Protection::UserIdPassword];
+    pub const ALL: [Protection; 4] = [
+        Protection::Password,
+        Protection::None,
+        Protection::UserId,
+        Protection::UserIdPassword,
+    ];
 
     /// True when the administrator must type a job password.
     pub fn needs_password(self) -> bool {
@@ -66,9 +70,62 @@ pub struct SerialRange {
     pub to: Serial,
 }
 
+/// Why a `--serials` value is not a serial range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SerialRangeError {
+    #[error("serial range {text:?}: {reason}")]
+    BadSerial { text: String, reason: SerialError },
+    #[error("serial range {text:?}: expected FROM-TO (two serial numbers) or one serial number")]
+    Shape { text: String },
+    #[error("serial range {text:?}: the first serial is greater than the last")]
+    Reversed { text: String },
+}
+
 impl SerialRange {
     pub fn contains(&self, serial: &Serial) -> bool {
         (&self.from..=&self.to).contains(&serial)
+    }
+
+    /// A range of one serial.
+    pub fn single(serial: Serial) -> Self {
+        Self {
+            from: serial.clone(),
+            to: serial,
+        }
+    }
+
+    /// Parses `FROM-TO` or a single `SERIAL` (1–12 digits each, surrounding spaces ignored).
+    pub fn parse(text: &str) -> Result<Self, SerialRangeError> {
+        let shown: String = text.chars().take(60).collect();
+        let serial = |part: &str| {
+            Serial::parse(part.trim()).map_err(|reason| SerialRangeError::BadSerial {
+                text: shown.clone(),
+                reason,
+            })
+        };
+        let mut parts = text.split('-');
+        let range = match (parts.next(), parts.next(), parts.next()) {
+            (Some(one), None, None) => Self::single(serial(one)?),
+            (Some(from), Some(to), None) => Self {
+                from: serial(from)?,
+                to: serial(to)?,
+            },
+            _ => return Err(SerialRangeError::Shape { text: shown }),
+        };
+        if range.from > range.to {
+            return Err(SerialRangeError::Reversed { text: shown });
+        }
+        Ok(range)
+    }
+}
+
+impl std::fmt::Display for SerialRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.from == self.to {
+            write!(f, "{}", self.from)
+        } else {
+            write!(f, "{}-{}", self.from, self.to)
+        }
     }
 }
 
@@ -125,4 +182,57 @@ pub enum JobField {
     Protection,
     Password,
     Selection,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serial(text: &str) -> Serial {
+        Serial::parse(text).unwrap()
+    }
+
+    #[test]
+    fn parses_ranges_and_single_serials() {
+        let range = SerialRange::parse("100-200").unwrap();
+        assert_eq!((range.from.value(), range.to.value()), (100, 200));
+        assert!(range.contains(&serial("150")) && !range.contains(&serial("201")));
+        assert_eq!(
+            SerialRange::parse(" 000000000042 ").unwrap(),
+            SerialRange::single(serial("42"))
+        );
+        assert_eq!(
+            SerialRange::parse("7-7").unwrap().to_string(),
+            "000000000007"
+        );
+        assert_eq!(
+            SerialRange::parse("1-2").unwrap().to_string(),
+            "000000000001-000000000002"
+        );
+    }
+
+    #[test]
+    fn explains_what_is_wrong() {
+        assert!(matches!(
+            SerialRange::parse("200-100"),
+            Err(SerialRangeError::Reversed { .. })
+        ));
+        assert!(matches!(
+            SerialRange::parse("1-2-3"),
+            Err(SerialRangeError::Shape { .. })
+        ));
+        assert!(matches!(
+            SerialRange::parse(""),
+            Err(SerialRangeError::BadSerial { .. })
+        ));
+        assert!(matches!(
+            SerialRange::parse("12a-20"),
+            Err(SerialRangeError::BadSerial { .. })
+        ));
+        let message = SerialRange::parse("1-").unwrap_err().to_string();
+        assert!(
+            message.contains("\"1-\"") && message.contains("empty"),
+            "{message}"
+        );
+    }
 }
