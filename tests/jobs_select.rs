@@ -6,17 +6,32 @@ use jobs_common::*;
 use tokendist::jobs::history::History;
 use tokendist::jobs::review::REDISTRIBUTION_WARNING;
 use tokendist::jobs::{
-    ExclusionReason, JobField, Protection, SelectionContext, SelectionCriteria, SerialRange, prepare_from, select,
+    ExclusionReason, JobField, Protection, SelectionContext, SelectionCriteria, SerialRange,
+    prepare_from, select,
 };
 use tokendist::secret::SecretString;
 use tokendist::token::KeySize;
 
-fn context<'a>(profile: &'a tokendist::workspace::Profile, protection: Protection, password: Option<&'a SecretString>) -> SelectionContext<'a> {
-    SelectionContext { profile, protection, password, origin: "tokendist", today: today() }
+fn context<'a>(
+    profile: &'a tokendist::workspace::Profile,
+    protection: Protection,
+    password: Option<&'a SecretString>,
+) -> SelectionContext<'a> {
+    SelectionContext {
+        profile,
+        protection,
+        password,
+        origin: "tokendist",
+        today: today(),
+    }
 }
 
 fn reasons(selection: &tokendist::jobs::Selection<'_>) -> Vec<(u64, &'static str)> {
-    selection.exclusions.iter().map(|exclusion| (exclusion.serial.value(), exclusion.reason.code())).collect()
+    selection
+        .exclusions
+        .iter()
+        .map(|exclusion| (exclusion.serial.value(), exclusion.reason.code()))
+        .collect()
 }
 
 fn empty_history() -> History {
@@ -41,9 +56,21 @@ fn every_exclusion_has_its_reason() {
         token(8, Some("fine")),
         token(9, Some("also-fine")),
     ];
-    let selection = select(&inventory, &SelectionCriteria::default(), &context(profile, Protection::UserId, None)).unwrap();
+    let selection = select(
+        &inventory,
+        &SelectionCriteria::default(),
+        &context(profile, Protection::UserId, None),
+    )
+    .unwrap();
     assert_eq!(selection.matched, 9);
-    assert_eq!(selection.selected.iter().map(|t| t.serial.value()).collect::<Vec<_>>(), [8, 9]);
+    assert_eq!(
+        selection
+            .selected
+            .iter()
+            .map(|t| t.serial.value())
+            .collect::<Vec<_>>(),
+        [8, 9]
+    );
     assert_eq!(
         reasons(&selection),
         [
@@ -56,8 +83,17 @@ fn every_exclusion_has_its_reason() {
             (7, "password-equals-origin"),
         ]
     );
-    assert_eq!(selection.exclusions[4].reason, ExclusionReason::PasswordTooLong { chars: 25, limit: 24 });
-    assert_eq!(selection.exclusions[1].reason.to_string(), "expired (last valid day 2026-11-28)");
+    assert_eq!(
+        selection.exclusions[4].reason,
+        ExclusionReason::PasswordTooLong {
+            chars: 25,
+            limit: 24
+        }
+    );
+    assert_eq!(
+        selection.exclusions[1].reason.to_string(),
+        "expired (last valid day 2026-11-28)"
+    );
     assert_eq!(selection.exclusions[0].login, None);
     assert_eq!(selection.exclusions[3].login.as_deref(), Some("again"));
 }
@@ -66,10 +102,24 @@ fn every_exclusion_has_its_reason() {
 fn user_id_plus_password_limits_login_and_password_together() {
     let profile = &profiles()[0];
     let password = SecretString::from("0123456789"); // 10 characters: logins up to 14 fit
-    let inventory = vec![token(1, Some(&"a".repeat(14))), token(2, Some(&"b".repeat(15)))];
-    let selection = select(&inventory, &SelectionCriteria::default(), &context(profile, Protection::UserIdPassword, Some(&password))).unwrap();
+    let inventory = vec![
+        token(1, Some(&"a".repeat(14))),
+        token(2, Some(&"b".repeat(15))),
+    ];
+    let selection = select(
+        &inventory,
+        &SelectionCriteria::default(),
+        &context(profile, Protection::UserIdPassword, Some(&password)),
+    )
+    .unwrap();
     assert_eq!(selection.selected.len(), 1);
-    assert_eq!(selection.exclusions[0].reason, ExclusionReason::PasswordTooLong { chars: 25, limit: 24 });
+    assert_eq!(
+        selection.exclusions[0].reason,
+        ExclusionReason::PasswordTooLong {
+            chars: 25,
+            limit: 24
+        }
+    );
     // 64-bit profile: 8 characters in all.
     let legacy_profile = &profiles()[1];
     let mut short = token(3, Some("abc"));
@@ -77,11 +127,27 @@ fn user_id_plus_password_limits_login_and_password_together() {
     let mut long = token(4, Some("abcdefg"));
     long.key_size = KeySize::Bits64;
     let pw = SecretString::from("12345");
-    let selection = select([&short, &long], &SelectionCriteria::default(), &context(legacy_profile, Protection::UserIdPassword, Some(&pw))).unwrap();
+    let selection = select(
+        [&short, &long],
+        &SelectionCriteria::default(),
+        &context(legacy_profile, Protection::UserIdPassword, Some(&pw)),
+    )
+    .unwrap();
     assert_eq!(selection.selected.len(), 1);
-    assert_eq!(selection.exclusions[0].reason, ExclusionReason::PasswordTooLong { chars: 12, limit: 8 });
+    assert_eq!(
+        selection.exclusions[0].reason,
+        ExclusionReason::PasswordTooLong {
+            chars: 12,
+            limit: 8
+        }
+    );
     // Password and none protection do not look at logins.
-    let selection = select(&inventory, &SelectionCriteria::default(), &context(profile, Protection::None, None)).unwrap();
+    let selection = select(
+        &inventory,
+        &SelectionCriteria::default(),
+        &context(profile, Protection::None, None),
+    )
+    .unwrap();
     assert_eq!(selection.selected.len(), 2);
 }
 
@@ -93,7 +159,10 @@ fn ranges_glob_include_distributed_expired_and_max_count() {
     inventory[3].expires = time::macros::date!(2020 - 01 - 01);
     let ctx = context(profile, Protection::None, None);
     let mut criteria = SelectionCriteria {
-        serial_ranges: vec![SerialRange::parse("1000-1003").unwrap(), SerialRange::parse("1008").unwrap()],
+        serial_ranges: vec![
+            SerialRange::parse("1000-1003").unwrap(),
+            SerialRange::parse("1008").unwrap(),
+        ],
         ..SelectionCriteria::default()
     };
     let selection = select(&inventory, &criteria, &ctx).unwrap();
@@ -101,15 +170,32 @@ fn ranges_glob_include_distributed_expired_and_max_count() {
     assert_eq!(selection.selected.len(), 3);
     criteria.include_distributed = true;
     criteria.exclude_expired = false;
-    assert_eq!(select(&inventory, &criteria, &ctx).unwrap().selected.len(), 5);
+    assert_eq!(
+        select(&inventory, &criteria, &ctx).unwrap().selected.len(),
+        5
+    );
     criteria.user_glob = Some("user000[0-2]".into());
     let selection = select(&inventory, &criteria, &ctx).unwrap();
     assert_eq!((selection.matched, selection.selected.len()), (3, 3));
     criteria.user_glob = None;
     criteria.max_count = Some(2);
     let selection = select(&inventory, &criteria, &ctx).unwrap();
-    assert_eq!(selection.selected.iter().map(|t| t.serial.value()).collect::<Vec<_>>(), [1000, 1001]);
-    assert_eq!(reasons(&selection), [(1002, "over-max-count"), (1003, "over-max-count"), (1008, "over-max-count")]);
+    assert_eq!(
+        selection
+            .selected
+            .iter()
+            .map(|t| t.serial.value())
+            .collect::<Vec<_>>(),
+        [1000, 1001]
+    );
+    assert_eq!(
+        reasons(&selection),
+        [
+            (1002, "over-max-count"),
+            (1003, "over-max-count"),
+            (1008, "over-max-count")
+        ]
+    );
     // A glob never matches unassigned tokens; they are simply not selected.
     let unassigned = [token(1, None)];
     criteria.user_glob = Some("*".into());
@@ -146,7 +232,10 @@ fn review_shows_choices_counts_grouped_exclusions_and_the_redistribution_warning
     assert!(text.contains("password, password set"), "{text}");
     assert!(text.contains("… and 4 more"), "{text}");
     assert!(text.contains("Work"));
-    assert!(!text.contains("s3cret"), "the review must never show the password");
+    assert!(
+        !text.contains("s3cret"),
+        "the review must never show the password"
+    );
     assert!(!format!("{review:?}").contains("s3cret"));
     assert!(!serde_json::to_string(review).unwrap().contains("s3cret"));
 }
@@ -154,27 +243,61 @@ fn review_shows_choices_counts_grouped_exclusions_and_the_redistribution_warning
 #[test]
 fn prepare_refuses_invalid_fields_and_jobs_with_no_token_left() {
     let history = empty_history();
-    let rejected = prepare_from(&config(), &tokens(3), &history, spec("x", Protection::Password, Some("tokendist")), today()).unwrap_err();
+    let rejected = prepare_from(
+        &config(),
+        &tokens(3),
+        &history,
+        spec("x", Protection::Password, Some("tokendist")),
+        today(),
+    )
+    .unwrap_err();
     assert_eq!(rejected.errors[0].field, JobField::Password);
     assert!(rejected.errors[0].message.contains("Origin"));
 
     let unassigned: Vec<_> = (0..3).map(|i| token(i, None)).collect();
-    let rejected = prepare_from(&config(), &unassigned, &history, spec("x", Protection::None, None), today()).unwrap_err();
+    let rejected = prepare_from(
+        &config(),
+        &unassigned,
+        &history,
+        spec("x", Protection::None, None),
+        today(),
+    )
+    .unwrap_err();
     assert_eq!(rejected.errors[0].field, JobField::Selection);
-    assert!(rejected.errors[0].message.contains("all were excluded"), "{}", rejected);
+    assert!(
+        rejected.errors[0].message.contains("all were excluded"),
+        "{}",
+        rejected
+    );
     let review = rejected.review.expect("the review explains the exclusions");
     assert_eq!(review.excluded_count(), 3);
 
     let mut nothing = spec("x", Protection::None, None);
     nothing.selection.serial_ranges = vec![SerialRange::parse("5-6").unwrap()];
     let rejected = prepare_from(&config(), &tokens(3), &history, nothing, today()).unwrap_err();
-    assert!(rejected.errors[0].message.contains("no token in the inventory matches"));
+    assert!(
+        rejected.errors[0]
+            .message
+            .contains("no token in the inventory matches")
+    );
 }
 
 #[test]
 fn review_warns_about_tokens_whose_code_settings_differ_from_the_profile() {
     let mut inventory = tokens(2);
     inventory[1].digits = tokendist::token::Digits::SIX;
-    let job = prepare_from(&config(), &inventory, &empty_history(), spec("x", Protection::UserId, None), today()).unwrap();
-    assert!(job.review.warnings.iter().any(|warning| warning.contains("1 token(s) have a tokencode length")));
+    let job = prepare_from(
+        &config(),
+        &inventory,
+        &empty_history(),
+        spec("x", Protection::UserId, None),
+        today(),
+    )
+    .unwrap();
+    assert!(
+        job.review
+            .warnings
+            .iter()
+            .any(|warning| warning.contains("1 token(s) have a tokencode length"))
+    );
 }

@@ -7,9 +7,11 @@ use std::sync::Mutex;
 use std::time::Duration;
 use tokendist::jobs::{Binding, FileCodec, JobSpec, JobStore, Protection, SelectionCriteria};
 use tokendist::sdtid::{BatchHeader, SdtidToken};
-use tokendist::secret::{Seed, SecretString};
+use tokendist::secret::{SecretString, Seed};
 use tokendist::token::{Digits, Interval, KeySize, PinMode, Serial};
-use tokendist::workspace::{AssignedUser, Config, Delivery, Distribution, InventoryToken, PinType, Profile};
+use tokendist::workspace::{
+    AssignedUser, Config, Delivery, Distribution, InventoryToken, PinType, Profile,
+};
 use zeroize::Zeroizing;
 
 pub const ANDROID_CLASS: &str = "a01c4380-fc01-4df0-b113-7fb98ec74694";
@@ -40,7 +42,11 @@ pub fn profiles() -> Vec<Profile> {
 
 pub fn config() -> Config {
     Config {
-        header: BatchHeader { origin: "tokendist".into(), dest: "acme".into(), name: "acme-tokens".into() },
+        header: BatchHeader {
+            origin: "tokendist".into(),
+            dest: "acme".into(),
+            name: "acme-tokens".into(),
+        },
         profiles: profiles(),
         output_path_template: "./{job}.zip".into(),
     }
@@ -83,11 +89,17 @@ pub fn token(value: u64, login: Option<&str>) -> InventoryToken {
 
 /// `count` assigned tokens from serial 1000, users `user0001`, …
 pub fn tokens(count: u64) -> Vec<InventoryToken> {
-    (0..count).map(|i| token(1000 + i, Some(&format!("user{i:04}")))).collect()
+    (0..count)
+        .map(|i| token(1000 + i, Some(&format!("user{i:04}"))))
+        .collect()
 }
 
 pub fn distributed(mut token: InventoryToken, job: &str) -> InventoryToken {
-    token.distributions.push(Distribution { job_id: format!("id-{job}"), job_name: job.into(), at: now() });
+    token.distributions.push(Distribution {
+        job_id: format!("id-{job}"),
+        job_name: job.into(),
+        at: now(),
+    });
     token
 }
 
@@ -113,7 +125,11 @@ pub struct DirStore {
 
 impl DirStore {
     pub fn new() -> Self {
-        Self { dir: tempfile::tempdir().unwrap(), recorded: Mutex::new(Vec::new()), fail_recording: false }
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            recorded: Mutex::new(Vec::new()),
+            fail_recording: false,
+        }
     }
     pub fn path(&self) -> &Path {
         self.dir.path()
@@ -125,18 +141,34 @@ impl JobStore for DirStore {
         self.dir.path().join("jobs")
     }
     fn seal(&self, plaintext: &[u8], context: &[u8]) -> Vec<u8> {
-        [context, b"|", &plaintext.iter().map(|b| b ^ 0x5c).collect::<Vec<u8>>()].concat()
+        [
+            context,
+            b"|",
+            &plaintext.iter().map(|b| b ^ 0x5c).collect::<Vec<u8>>(),
+        ]
+        .concat()
     }
     fn open_sealed(&self, sealed: &[u8], context: &[u8]) -> Result<Zeroizing<Vec<u8>>, String> {
-        let body = sealed.strip_prefix(context).and_then(|rest| rest.strip_prefix(b"|")).ok_or("wrong context")?;
+        let body = sealed
+            .strip_prefix(context)
+            .and_then(|rest| rest.strip_prefix(b"|"))
+            .ok_or("wrong context")?;
         Ok(Zeroizing::new(body.iter().map(|b| b ^ 0x5c).collect()))
     }
-    fn record_distributions(&mut self, serials: &[Serial], distribution: &Distribution) -> Result<(), String> {
+    fn record_distributions(
+        &mut self,
+        serials: &[Serial],
+        distribution: &Distribution,
+    ) -> Result<(), String> {
         if self.fail_recording {
             return Err("injected inventory failure".into());
         }
         let mut recorded = self.recorded.lock().unwrap();
-        recorded.extend(serials.iter().map(|serial| (serial.clone(), distribution.clone())));
+        recorded.extend(
+            serials
+                .iter()
+                .map(|serial| (serial.clone(), distribution.clone())),
+        );
         Ok(())
     }
 }
@@ -161,10 +193,18 @@ impl FileCodec for FakeCodec {
         if self.fail_on.as_ref() == Some(&token.serial) {
             return Err("injected codec failure".into());
         }
-        self.passwords.lock().unwrap().push((token.serial.clone(), password.map(|p| p.expose().to_owned())));
+        self.passwords.lock().unwrap().push((
+            token.serial.clone(),
+            password.map(|p| p.expose().to_owned()),
+        ));
         Ok(format!(
             "FAKE {} user={} dsn={} nick={} origin={} digits={}\n",
-            token.serial, token.user.login, token.device_serial_number, token.nickname, header.origin, token.attributes.digits
+            token.serial,
+            token.user.login,
+            token.device_serial_number,
+            token.nickname,
+            header.origin,
+            token.attributes.digits
         )
         .into_bytes())
     }
