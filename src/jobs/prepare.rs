@@ -81,6 +81,7 @@ pub fn prepare_from<'a>(
             .map_err(|error| reject(vec![error]))?;
     }
     spec.name = spec.name.trim().to_owned();
+    spec.profile = profile.name.clone();
     if spec.nickname.as_deref() == Some("") {
         spec.nickname = None;
     }

@@ -111,7 +111,7 @@ pub fn default_job_name<'a>(
         .expect("an unbounded counter always finds a free name")
 }
 
-/// Finds the profile by name and checks it can deliver files.
+/// Finds the profile by name (exact, else ignoring ASCII case) and checks it can deliver files.
 pub fn validate_profile<'a>(
     name: &str,
     profiles: &'a [Profile],
@@ -120,7 +120,11 @@ pub fn validate_profile<'a>(
     if name.trim().is_empty() {
         return error("choose a software token profile".into());
     }
-    let Some(profile) = profiles.iter().find(|profile| profile.name == name) else {
+    let found = profiles
+        .iter()
+        .find(|profile| profile.name == name)
+        .or_else(|| profiles.iter().find(|profile| profile.name.eq_ignore_ascii_case(name.trim())));
+    let Some(profile) = found else {
         let known: Vec<&str> = profiles
             .iter()
             .map(|profile| profile.name.as_str())
