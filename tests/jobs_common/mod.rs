@@ -2,6 +2,8 @@
 //! stand-in codec, so the job layer is tested without a workspace or the real codec.
 #![allow(dead_code)]
 
+pub mod workspace;
+
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
