@@ -234,6 +234,8 @@ fn a_job_killed_mid_run_is_interrupted_and_leaves_the_inventory_untouched() {
     assert!(!record.has_output());
     assert!(workspace.inventory().iter().all(|token| token.distributions.is_empty()));
     assert!(!env.root.join("jobs").join("staged").join(&record.id).exists());
+    drop(history);
+    drop(workspace); // release the workspace lock for the CLI
     let listed = env.ok(&["jobs", "list", "--json"], None);
     assert!(listed.contains("\"interrupted\""), "{listed}");
 }
