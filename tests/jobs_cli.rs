@@ -28,7 +28,12 @@ fn env(count: u64) -> Env {
     let passphrase = ws::passphrase_file(dir.path());
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
-    Env { root, passphrase, out, _dir: dir }
+    Env {
+        root,
+        passphrase,
+        out,
+        _dir: dir,
+    }
 }
 
 impl Env {
@@ -48,19 +53,31 @@ impl Env {
 
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
         let mut command = self.command(args);
-        command.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        command.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = command.spawn().unwrap();
         if let Some(text) = stdin {
             use std::io::Write;
-            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
         }
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             if child.try_wait().unwrap().is_some() {
                 return child.wait_with_output().unwrap();
             }
-            assert!(Instant::now() < deadline, "tokendist {args:?} did not finish in time");
+            assert!(
+                Instant::now() < deadline,
+                "tokendist {args:?} did not finish in time"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -79,7 +96,10 @@ impl Env {
     fn fails(&self, args: &[&str], stdin: Option<&str>) -> (i32, String) {
         let output = self.run(args, stdin);
         assert!(!output.status.success(), "tokendist {args:?} should fail");
-        (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stderr).into_owned())
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
     }
 
     fn workspace(&self) -> tokendist::workspace::Workspace {
@@ -89,7 +109,10 @@ impl Env {
 
 /// The id printed by a successful submit.
 fn job_id(stdout: &str) -> String {
-    let line = stdout.lines().find(|line| line.starts_with("job ")).expect("a 'job … completed' line");
+    let line = stdout
+        .lines()
+        .find(|line| line.starts_with("job "))
+        .expect("a 'job … completed' line");
     line.split_whitespace().nth(1).unwrap().to_owned()
 }
 
@@ -98,11 +121,16 @@ fn check_zip(env: &Env, zip: &Path, password_for: impl Fn(&str) -> Option<String
     let entries = unzip(zip);
     let mut files = 0;
     for (name, bytes) in &entries {
-        let Some(serial) = name.strip_suffix(".sdtid") else { continue };
+        let Some(serial) = name.strip_suffix(".sdtid") else {
+            continue;
+        };
         let token = workspace.inventory().get(&serial.parse().unwrap()).unwrap();
         let login = &token.user.as_ref().unwrap().login;
         let password = password_for(login).map(SecretString::new);
-        let decrypted = tokendist::sdtid::parse(bytes).unwrap().decrypt(password.as_ref()).unwrap();
+        let decrypted = tokendist::sdtid::parse(bytes)
+            .unwrap()
+            .decrypt(password.as_ref())
+            .unwrap();
         assert_eq!(decrypted.tokens[0].seed, token.seed, "{name}");
         files += 1;
     }
@@ -118,21 +146,48 @@ fn submit_download_and_decode_in_every_protection_mode() {
     let pw_file = password_file.to_str().unwrap();
     let cases: [(&str, &str, Vec<&str>, Option<&str>); 4] = [
         ("none", "1000-1009", vec!["--yes"], None),
-        ("password", "1010-1019", vec!["--password-stdin"], Some("Cli-pass-42\n")),
+        (
+            "password",
+            "1010-1019",
+            vec!["--password-stdin"],
+            Some("Cli-pass-42\n"),
+        ),
         ("user-id", "1020-1029", vec![], None),
-        ("user-id+password", "1030-1039", vec!["--password-file", pw_file], None),
+        (
+            "user-id+password",
+            "1030-1039",
+            vec!["--password-file", pw_file],
+            None,
+        ),
     ];
     for (protection, range, extra, stdin) in cases {
         let name = format!("CLI {protection}");
-        let mut args = vec!["jobs", "submit", "--profile", "Android", "--serials", range, "--protection", protection, "--name", &name];
+        let mut args = vec![
+            "jobs",
+            "submit",
+            "--profile",
+            "Android",
+            "--serials",
+            range,
+            "--protection",
+            protection,
+            "--name",
+            &name,
+        ];
         args.extend(extra);
         let stdout = env.ok(&args, stdin);
-        assert!(stdout.contains("Review") && stdout.contains("10 to distribute"), "{stdout}");
+        assert!(
+            stdout.contains("Review") && stdout.contains("10 to distribute"),
+            "{stdout}"
+        );
         assert!(!stdout.contains(JOB_PASSWORD));
         let id = job_id(&stdout);
         assert!(stdout.contains(&name));
         let zip = env.out.join(format!("{protection}.zip"));
-        let saved = env.ok(&["jobs", "download", &name, "--output", zip.to_str().unwrap()], None);
+        let saved = env.ok(
+            &["jobs", "download", &name, "--output", zip.to_str().unwrap()],
+            None,
+        );
         assert!(saved.contains("SHA-256"), "{saved}");
         let files = check_zip(&env, &zip, |login| match protection {
             "none" => None,
@@ -142,17 +197,43 @@ fn submit_download_and_decode_in_every_protection_mode() {
         });
         assert_eq!(files, 10);
         // Same bytes again, but never over an existing file without --force.
-        let (code, error) = env.fails(&["jobs", "download", &id, "--output", zip.to_str().unwrap()], None);
+        let (code, error) = env.fails(
+            &["jobs", "download", &id, "--output", zip.to_str().unwrap()],
+            None,
+        );
         assert_eq!(code, 1);
-        assert!(error.contains("already exists") && error.contains("--force"), "{error}");
-        env.ok(&["jobs", "download", &id, "--output", zip.to_str().unwrap(), "--force"], None);
+        assert!(
+            error.contains("already exists") && error.contains("--force"),
+            "{error}"
+        );
+        env.ok(
+            &[
+                "jobs",
+                "download",
+                &id,
+                "--output",
+                zip.to_str().unwrap(),
+                "--force",
+            ],
+            None,
+        );
     }
 
-    let list: serde_json::Value = serde_json::from_str(&env.ok(&["jobs", "list", "--json"], None)).unwrap();
+    let list: serde_json::Value =
+        serde_json::from_str(&env.ok(&["jobs", "list", "--json"], None)).unwrap();
     let jobs = list.as_array().unwrap();
     assert_eq!(jobs.len(), 4);
     for job in jobs {
-        for key in ["id", "name", "status", "profile", "token_count", "created_at", "finished_at", "output_sha256"] {
+        for key in [
+            "id",
+            "name",
+            "status",
+            "profile",
+            "token_count",
+            "created_at",
+            "finished_at",
+            "output_sha256",
+        ] {
             assert!(job.get(key).is_some(), "{key} missing in {job}");
         }
         assert_eq!(job["status"], "completed");
@@ -162,12 +243,25 @@ fn submit_download_and_decode_in_every_protection_mode() {
     let table = env.ok(&["jobs", "list"], None);
     assert!(table.contains("CLI user-id+password"), "{table}");
     let shown = env.ok(&["jobs", "show", "cli NONE"], None);
-    assert!(shown.contains("completed") && shown.contains("Downloaded"), "{shown}");
-    let json: serde_json::Value = serde_json::from_str(&env.ok(&["jobs", "show", "CLI password", "--json"], None)).unwrap();
+    assert!(
+        shown.contains("completed") && shown.contains("Downloaded"),
+        "{shown}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&env.ok(&["jobs", "show", "CLI password", "--json"], None)).unwrap();
     assert_eq!(json["downloads"].as_array().unwrap().len(), 2);
 
     env.ok(&["jobs", "delete", "CLI none"], None);
-    let (_, error) = env.fails(&["jobs", "download", "CLI none", "--output", env.out.join("again.zip").to_str().unwrap()], None);
+    let (_, error) = env.fails(
+        &[
+            "jobs",
+            "download",
+            "CLI none",
+            "--output",
+            env.out.join("again.zip").to_str().unwrap(),
+        ],
+        None,
+    );
     assert!(error.contains("deleted"), "{error}");
     let (_, error) = env.fails(&["jobs", "show", "no such job"], None);
     assert!(error.contains("no job with id or name"), "{error}");
@@ -178,40 +272,134 @@ fn submit_download_and_decode_in_every_protection_mode() {
 #[test]
 fn submit_refuses_bad_input_and_unconfirmed_warnings() {
     let env = env(5);
-    let (code, error) = env.fails(&["jobs", "submit", "--profile", "Android", "--serials", "9-1", "--protection", "none"], None);
+    let (code, error) = env.fails(
+        &[
+            "jobs",
+            "submit",
+            "--profile",
+            "Android",
+            "--serials",
+            "9-1",
+            "--protection",
+            "none",
+        ],
+        None,
+    );
     assert_eq!(code, 2);
     assert!(error.contains("--serials"), "{error}");
-    let (code, error) = env.fails(&["jobs", "submit", "--profile", "Android", "--serials", "1000-1004", "--protection", "password"], None);
+    let (code, error) = env.fails(
+        &[
+            "jobs",
+            "submit",
+            "--profile",
+            "Android",
+            "--serials",
+            "1000-1004",
+            "--protection",
+            "password",
+        ],
+        None,
+    );
     assert_eq!(code, 2);
     assert!(error.contains("needs a job password"), "{error}");
-    let (code, error) =
-        env.fails(&["jobs", "submit", "--profile", "Android CT-KIP", "--serials", "1000", "--protection", "user-id"], None);
-    assert_eq!(code, 2);
-    assert!(error.contains("--profile") && error.contains("by file"), "{error}");
     let (code, error) = env.fails(
-        &["jobs", "submit", "--profile", "Android", "--serials", "1000", "--protection", "password", "--password-stdin"],
+        &[
+            "jobs",
+            "submit",
+            "--profile",
+            "Android CT-KIP",
+            "--serials",
+            "1000",
+            "--protection",
+            "user-id",
+        ],
+        None,
+    );
+    assert_eq!(code, 2);
+    assert!(
+        error.contains("--profile") && error.contains("by file"),
+        "{error}"
+    );
+    let (code, error) = env.fails(
+        &[
+            "jobs",
+            "submit",
+            "--profile",
+            "Android",
+            "--serials",
+            "1000",
+            "--protection",
+            "password",
+            "--password-stdin",
+        ],
         Some("pässword\n"),
     );
     assert_eq!(code, 2);
-    assert!(error.contains("printable ASCII") && !error.contains("pässword"), "{error}");
+    assert!(
+        error.contains("printable ASCII") && !error.contains("pässword"),
+        "{error}"
+    );
     // Protection none carries a warning: refused without a terminal unless --yes.
-    let (code, error) = env.fails(&["jobs", "submit", "--profile", "Android", "--serials", "1000", "--protection", "none"], None);
+    let (code, error) = env.fails(
+        &[
+            "jobs",
+            "submit",
+            "--profile",
+            "Android",
+            "--serials",
+            "1000",
+            "--protection",
+            "none",
+        ],
+        None,
+    );
     assert_eq!(code, 1);
     assert!(error.contains("--yes"), "{error}");
     // Nothing was recorded for refused jobs.
-    assert!(History::open(&env.workspace()).unwrap().records().is_empty());
+    assert!(
+        History::open(&env.workspace())
+            .unwrap()
+            .records()
+            .is_empty()
+    );
     // No token left: refused with the reasons printed.
-    let output = env.run(&["jobs", "submit", "--profile", "Windows legacy 64-bit", "--serials", "1000-1004", "--protection", "user-id"], None);
+    let output = env.run(
+        &[
+            "jobs",
+            "submit",
+            "--profile",
+            "Windows legacy 64-bit",
+            "--serials",
+            "1000-1004",
+            "--protection",
+            "user-id",
+        ],
+        None,
+    );
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("key size different from the profile's (5)"), "{stdout}");
+    assert!(
+        stdout.contains("Excluded (5): key size different from the profile's"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn a_job_killed_mid_run_is_interrupted_and_leaves_the_inventory_untouched() {
     let env = env(4000);
     let mut child = env
-        .command(&["jobs", "submit", "--profile", "Android", "--serials", "1000-4999", "--protection", "user-id", "--name", "Doomed"])
+        .command(&[
+            "jobs",
+            "submit",
+            "--profile",
+            "Android",
+            "--serials",
+            "1000-4999",
+            "--protection",
+            "user-id",
+            "--name",
+            "Doomed",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -220,7 +408,10 @@ fn a_job_killed_mid_run_is_interrupted_and_leaves_the_inventory_untouched() {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !std::fs::read_to_string(&history).is_ok_and(|text| text.contains("\"running\"")) {
         assert!(Instant::now() < deadline, "the job never started");
-        assert!(child.try_wait().unwrap().is_none(), "the job ended before it could be killed");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the job ended before it could be killed"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     std::thread::sleep(Duration::from_millis(50));
@@ -232,8 +423,19 @@ fn a_job_killed_mid_run_is_interrupted_and_leaves_the_inventory_untouched() {
     let record = history.find("Doomed").unwrap();
     assert_eq!(record.status, JobStatus::Interrupted, "{record:?}");
     assert!(!record.has_output());
-    assert!(workspace.inventory().iter().all(|token| token.distributions.is_empty()));
-    assert!(!env.root.join("jobs").join("staged").join(&record.id).exists());
+    assert!(
+        workspace
+            .inventory()
+            .iter()
+            .all(|token| token.distributions.is_empty())
+    );
+    assert!(
+        !env.root
+            .join("jobs")
+            .join("staged")
+            .join(&record.id)
+            .exists()
+    );
     drop(history);
     drop(workspace); // release the workspace lock for the CLI
     let listed = env.ok(&["jobs", "list", "--json"], None);
@@ -244,7 +446,21 @@ fn a_job_killed_mid_run_is_interrupted_and_leaves_the_inventory_untouched() {
 #[test]
 fn a_write_failure_during_download_leaves_no_partial_zip() {
     let env = env(300);
-    let stdout = env.ok(&["jobs", "submit", "--profile", "Android", "--serials", "1000-1299", "--protection", "user-id", "--name", "Big"], None);
+    let stdout = env.ok(
+        &[
+            "jobs",
+            "submit",
+            "--profile",
+            "Android",
+            "--serials",
+            "1000-1299",
+            "--protection",
+            "user-id",
+            "--name",
+            "Big",
+        ],
+        None,
+    );
     let id = job_id(&stdout);
     let target = env.out.join("big.zip");
     // A file-size limit makes writes past 64 KiB fail with EFBIG (SIGXFSZ ignored), in the
@@ -264,12 +480,35 @@ fn a_write_failure_during_download_leaves_no_partial_zip() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let error = String::from_utf8_lossy(&output.stderr);
-    assert!(error.contains("cannot write") && error.contains("big.zip"), "{error}");
+    assert!(
+        error.contains("cannot write") && error.contains("big.zip"),
+        "{error}"
+    );
     assert!(!target.exists(), "no partial ZIP at the target");
-    let leftovers: Vec<_> = std::fs::read_dir(&env.out).unwrap().flatten().map(|e| e.file_name()).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&env.out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     // The download was not recorded, and works without the limit.
-    assert!(History::open(&env.workspace()).unwrap().get(&id).unwrap().downloads.is_empty());
-    env.ok(&["jobs", "download", &id, "--output", target.to_str().unwrap()], None);
+    assert!(
+        History::open(&env.workspace())
+            .unwrap()
+            .get(&id)
+            .unwrap()
+            .downloads
+            .is_empty()
+    );
+    env.ok(
+        &[
+            "jobs",
+            "download",
+            &id,
+            "--output",
+            target.to_str().unwrap(),
+        ],
+        None,
+    );
     assert!(unzip(&target).len() == 301);
 }

@@ -53,8 +53,18 @@ fn every_exclusion_has_its_reason() {
         token(5, Some(&"l".repeat(25))),
         token(6, Some("caf\u{e9}")),
         token(7, Some("tokendist")),
+        {
+            let mut accented = token(10, Some("jgarcia"));
+            accented.user.as_mut().unwrap().last_name = "García".into();
+            accented
+        },
         token(8, Some("fine")),
         token(9, Some("also-fine")),
+        {
+            let mut damaged = token(11, Some("dates"));
+            damaged.birth = time::macros::date!(2031 - 01 - 01);
+            damaged
+        },
     ];
     let selection = select(
         &inventory,
@@ -62,7 +72,7 @@ fn every_exclusion_has_its_reason() {
         &context(profile, Protection::UserId, None),
     )
     .unwrap();
-    assert_eq!(selection.matched, 9);
+    assert_eq!(selection.matched, 11);
     assert_eq!(
         selection
             .selected
@@ -81,6 +91,8 @@ fn every_exclusion_has_its_reason() {
             (5, "password-too-long"),
             (6, "login-unusable"),
             (7, "password-equals-origin"),
+            (10, "user-field-not-writable"),
+            (11, "dates-inconsistent"),
         ]
     );
     assert_eq!(

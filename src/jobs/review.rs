@@ -205,15 +205,16 @@ impl ReviewSummary {
         );
         let mut out = format!("Review\n{out}");
         for group in &self.exclusions {
-            let _ = writeln!(
-                out,
-                "\nExcluded, {} ({}):",
-                group.reason,
-                group.tokens.len()
-            );
+            let _ = writeln!(out, "\nExcluded ({}): {}", group.tokens.len(), group.reason);
             for token in group.tokens.iter().take(TEXT_LIST_LIMIT) {
                 let login = token.login.as_deref().unwrap_or("-");
-                let _ = writeln!(out, "  {}  {login:<24} {}", token.serial, token.detail);
+                // The heading already says it when a token has no detail of its own.
+                let detail = if token.detail == group.reason {
+                    ""
+                } else {
+                    token.detail.as_str()
+                };
+                let _ = writeln!(out, "  {}  {login:<24} {detail}", token.serial);
             }
             if group.tokens.len() > TEXT_LIST_LIMIT {
                 let _ = writeln!(out, "  … and {} more", group.tokens.len() - TEXT_LIST_LIMIT);
@@ -332,14 +333,16 @@ fn group_exclusions(selection: &Selection<'_>) -> Vec<ExclusionGroup> {
 }
 
 fn group_order(code: &str) -> usize {
-    const ORDER: [&str; 8] = [
+    const ORDER: [&str; 10] = [
         "not-assigned",
         "expired",
+        "dates-inconsistent",
         "key-size-differs",
         "previously-distributed",
         "login-unusable",
         "password-too-long",
         "password-equals-origin",
+        "user-field-not-writable",
         "over-max-count",
     ];
     ORDER

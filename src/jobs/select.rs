@@ -49,6 +49,12 @@ pub enum ExclusionReason {
         times: usize,
         last_job: String,
     },
+    /// A user field a token file cannot carry (files hold printable ASCII only).
+    UserFieldNotWritable {
+        field: &'static str,
+    },
+    /// The token's first valid day is after its last (a damaged record).
+    DatesInconsistent,
     OverMaxCount {
         max: usize,
     },
@@ -68,7 +74,13 @@ impl ExclusionReason {
             Self::PasswordEqualsOrigin => {
                 "password would equal the file's Origin (file would be unprotected)"
             }
-            Self::PreviouslyDistributed { .. } => "distributed before (not included)",
+            Self::PreviouslyDistributed { .. } => {
+                "distributed before (include them to redistribute)"
+            }
+            Self::UserFieldNotWritable { .. } => {
+                "user details a token file cannot carry (printable ASCII only)"
+            }
+            Self::DatesInconsistent => "birth date after expiry date",
             Self::OverMaxCount { .. } => "beyond the maximum count",
         }
     }
@@ -83,6 +95,8 @@ impl ExclusionReason {
             Self::LoginUnusable => "login-unusable",
             Self::PasswordEqualsOrigin => "password-equals-origin",
             Self::PreviouslyDistributed { .. } => "previously-distributed",
+            Self::UserFieldNotWritable { .. } => "user-field-not-writable",
+            Self::DatesInconsistent => "dates-inconsistent",
             Self::OverMaxCount { .. } => "over-max-count",
         }
     }
@@ -114,6 +128,11 @@ impl fmt::Display for ExclusionReason {
                 )
             }
             Self::OverMaxCount { max } => write!(f, "beyond the maximum count of {max}"),
+            Self::UserFieldNotWritable { field } => write!(
+                f,
+                "the user's {field} has characters other than printable ASCII, which token files cannot carry; fix the assignment"
+            ),
+            Self::DatesInconsistent => f.write_str("its first valid day is after its last"),
         }
     }
 }
@@ -217,6 +236,9 @@ pub fn exclusion_reason(
             last_day: token.expires,
         });
     }
+    if token.birth > token.expires {
+        return Some(ExclusionReason::DatesInconsistent);
+    }
     if token.key_size != context.profile.key_bits {
         return Some(ExclusionReason::KeySizeDiffers {
             token: token.key_size,
@@ -231,7 +253,17 @@ pub fn exclusion_reason(
             last_job: last.job_name.clone(),
         });
     }
-    password_reason(&user.login, context)
+    if let Some(reason) = password_reason(&user.login, context) {
+        return Some(reason);
+    }
+    [
+        ("login", &user.login),
+        ("first name", &user.first_name),
+        ("last name", &user.last_name),
+    ]
+    .into_iter()
+    .find(|(_, value)| !value.chars().all(is_printable_ascii))
+    .map(|(field, _)| ExclusionReason::UserFieldNotWritable { field })
 }
 
 /// Checks the file password this user's token would get.

@@ -123,7 +123,11 @@ pub fn validate_profile<'a>(
     let found = profiles
         .iter()
         .find(|profile| profile.name == name)
-        .or_else(|| profiles.iter().find(|profile| profile.name.eq_ignore_ascii_case(name.trim())));
+        .or_else(|| {
+            profiles
+                .iter()
+                .find(|profile| profile.name.eq_ignore_ascii_case(name.trim()))
+        });
     let Some(profile) = found else {
         let known: Vec<&str> = profiles
             .iter()

@@ -36,8 +36,12 @@ pub fn inventory_tokens(first: u64, count: u64) -> Vec<InventoryToken> {
 
 /// Creates a workspace in `dir` holding `count` tokens from serial `first`; returns it open.
 pub fn create(dir: &Path, first: u64, count: u64) -> Workspace {
-    let mut workspace =
-        Workspace::init_with_kdf(dir, &SecretString::from(PASSPHRASE), KdfParams::INSECURE_FOR_TESTS).unwrap();
+    let mut workspace = Workspace::init_with_kdf(
+        dir,
+        &SecretString::from(PASSPHRASE),
+        KdfParams::INSECURE_FOR_TESTS,
+    )
+    .unwrap();
     let tokens = inventory_tokens(first, count);
     workspace
         .update_inventory(|inventory| {
