@@ -169,6 +169,7 @@ fn ranges_glob_include_distributed_expired_and_max_count() {
     let mut inventory = tokens(10); // serials 1000..=1009, user0000..user0009
     inventory[2] = distributed(inventory[2].clone(), "Before");
     inventory[3].expires = time::macros::date!(2020 - 01 - 01);
+    inventory[3].birth = time::macros::date!(2019 - 01 - 01);
     let ctx = context(profile, Protection::None, None);
     let mut criteria = SelectionCriteria {
         serial_ranges: vec![
