@@ -53,7 +53,6 @@ impl Generation {
         let next = AtomicUsize::new(0);
         let stop = AtomicBool::new(false);
         let (sender, receiver) = bounded::<WorkItem>(self.threads * 4);
-        let options = archive::entry_options(self.started);
         let mut done = 0usize;
         let this = &self;
         let result = std::thread::scope(|scope| {
@@ -70,7 +69,7 @@ impl Generation {
                             break;
                         };
                         let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            this.build(token, options)
+                            this.build(token)
                         }))
                         .unwrap_or_else(|_| {
                             Err(format!(
@@ -97,12 +96,8 @@ impl Generation {
         (result, done)
     }
 
-    /// One token's file, verified, compressed and described.
-    fn build(
-        &self,
-        token: &InventoryToken,
-        options: zip::write::SimpleFileOptions,
-    ) -> Result<PreparedEntry, String> {
+    /// One token's file, verified and described.
+    fn build(&self, token: &InventoryToken) -> Result<PreparedEntry, String> {
         let file_token = self.template.token(token);
         let password = self
             .template
@@ -125,8 +120,7 @@ impl Generation {
             file_name: archive::entry_name(&token.serial),
             sha256: String::new(),
         };
-        archive::prepare_entry(&bytes, row, options)
-            .map_err(|error| format!("token {}: cannot compress its file: {error}", token.serial))
+        Ok(archive::prepare_entry(bytes, row))
     }
 
     /// Receives results, appends them in serial order, reports progress, and seals the end.
@@ -149,6 +143,7 @@ impl Generation {
             Ok(writer) => writer,
             Err(error) => return RunResult::Failed(staged(error)),
         };
+        let options = archive::entry_options(self.started);
         let mut zip = zip::ZipWriter::new_stream(writer);
         let mut manifest = ManifestWriter::new();
         let mut pending: BTreeMap<usize, PreparedEntry> = BTreeMap::new();
@@ -162,8 +157,8 @@ impl Generation {
                 Err(error) => return RunResult::Failed(error),
             };
             while let Some(entry) = pending.remove(&*done) {
-                manifest.push(&entry.row);
-                if let Err(error) = zip.add_prepared_file(entry.zip) {
+                if let Err(error) = archive::append_entry(&mut zip, &mut manifest, &entry, options)
+                {
                     return RunResult::Failed(format!("cannot add a file to the output: {error}"));
                 }
                 *done += 1;
@@ -187,7 +182,7 @@ impl Generation {
             ));
         }
         let finished = manifest
-            .write_into(&mut zip, archive::entry_options(self.started))
+            .write_into(&mut zip, options)
             .and_then(|()| zip.finish())
             .map_err(|error| format!("cannot finish the output archive: {error}"));
         match finished {
