@@ -131,7 +131,19 @@ fn check_zip(env: &Env, zip: &Path, password_for: impl Fn(&str) -> Option<String
             .unwrap()
             .decrypt(password.as_ref())
             .unwrap();
-        assert_eq!(decrypted.tokens[0].seed, token.seed, "{name}");
+        let written = &decrypted.tokens[0];
+        assert_eq!(written.seed, token.seed, "{name}");
+        assert_eq!(written.user.login, *login);
+        assert_eq!(written.attributes.death, token.expires);
+        if password.is_none() {
+            assert_eq!(written.device_serial_number, "PHONE-0042");
+            assert_eq!(written.nickname, "Work phone");
+        } else {
+            assert_eq!(
+                written.device_serial_number,
+                "a01c4380-fc01-4df0-b113-7fb98ec74694"
+            );
+        }
         files += 1;
     }
     assert_eq!(entries.last().unwrap().0, "manifest.csv");
@@ -145,7 +157,18 @@ fn submit_download_and_decode_in_every_protection_mode() {
     std::fs::write(&password_file, format!("{JOB_PASSWORD}\n")).unwrap();
     let pw_file = password_file.to_str().unwrap();
     let cases: [(&str, &str, Vec<&str>, Option<&str>); 4] = [
-        ("none", "1000-1009", vec!["--yes"], None),
+        (
+            "none",
+            "1000-1009",
+            vec![
+                "--yes",
+                "--device-id",
+                "PHONE-0042",
+                "--nickname",
+                "Work phone",
+            ],
+            None,
+        ),
         (
             "password",
             "1010-1019",
@@ -511,4 +534,55 @@ fn a_write_failure_during_download_leaves_no_partial_zip() {
         None,
     );
     assert!(unzip(&target).len() == 301);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_cancels_the_job_cleanly() {
+    let env = env(4000);
+    let mut child = env
+        .command(&[
+            "jobs",
+            "submit",
+            "--profile",
+            "Android",
+            "--serials",
+            "1000-4999",
+            "--protection",
+            "user-id",
+            "--name",
+            "Interrupted by hand",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let history = env.root.join("jobs").join("history.jsonl");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&history).is_ok_and(|text| text.contains("\"running\"")) {
+        assert!(Instant::now() < deadline, "the job never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.contains("was cancelled") && error.contains("nothing was kept"),
+        "{error}"
+    );
+    let workspace = env.workspace();
+    let history = History::open(&workspace).unwrap();
+    let record = history.find("Interrupted by hand").unwrap();
+    assert_eq!(record.status, JobStatus::Cancelled);
+    assert!(
+        workspace
+            .inventory()
+            .iter()
+            .all(|token| token.distributions.is_empty())
+    );
 }
