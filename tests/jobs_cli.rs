@@ -540,7 +540,7 @@ fn a_write_failure_during_download_leaves_no_partial_zip() {
 #[test]
 fn ctrl_c_cancels_the_job_cleanly() {
     let env = env(4000);
-    let mut child = env
+    let child = env
         .command(&[
             "jobs",
             "submit",
