@@ -242,7 +242,7 @@ fn review_shows_choices_counts_grouped_exclusions_and_the_redistribution_warning
     assert!(review.has_warnings());
     let text = review.render_text();
     assert!(text.contains(REDISTRIBUTION_WARNING), "{text}");
-    assert!(text.contains("password, password set"), "{text}");
+    assert!(text.contains("one job password for every file (set)"), "{text}");
     assert!(text.contains("… and 4 more"), "{text}");
     assert!(text.contains("Work"));
     assert!(

@@ -185,12 +185,16 @@ impl ReviewSummary {
         );
         line("Binding", &self.binding);
         line("Nickname", self.nickname.as_deref().unwrap_or("(none)"));
-        let password = match (self.protection.needs_password(), self.password_set) {
-            (false, _) => "",
-            (true, true) => ", password set",
-            (true, false) => ", password NOT set",
+        let set = if self.password_set { "set" } else { "NOT set" };
+        let protection = match self.protection {
+            Protection::None => "none: the files have no password".to_owned(),
+            Protection::Password => format!("password: one job password for every file ({set})"),
+            Protection::UserId => "user ID: each file's password is its user's login".to_owned(),
+            Protection::UserIdPassword => format!(
+                "user ID + password: each user's login followed by the job password ({set})"
+            ),
         };
-        line("Protection", &format!("{}{password}", self.protection_text));
+        line("Protection", &protection);
         for (index, criterion) in self.criteria.iter().enumerate() {
             line(if index == 0 { "Selection" } else { "" }, criterion);
         }
