@@ -242,7 +242,10 @@ fn review_shows_choices_counts_grouped_exclusions_and_the_redistribution_warning
     assert!(review.has_warnings());
     let text = review.render_text();
     assert!(text.contains(REDISTRIBUTION_WARNING), "{text}");
-    assert!(text.contains("one job password for every file (set)"), "{text}");
+    assert!(
+        text.contains("one job password for every file (set)"),
+        "{text}"
+    );
     assert!(text.contains("… and 4 more"), "{text}");
     assert!(text.contains("Work"));
     assert!(
@@ -313,4 +316,28 @@ fn review_warns_about_tokens_whose_code_settings_differ_from_the_profile() {
             .iter()
             .any(|warning| warning.contains("1 token(s) have a tokencode length"))
     );
+}
+
+#[test]
+fn accented_names_are_written_without_accents_and_others_are_excluded() {
+    let mut inventory = tokens(3);
+    inventory[0].user.as_mut().unwrap().last_name = "García".into();
+    inventory[1].user.as_mut().unwrap().first_name = "王".into();
+    let job = prepare_from(
+        &config(),
+        &inventory,
+        &empty_history(),
+        spec("x", Protection::UserId, None),
+        today(),
+    )
+    .unwrap();
+    assert_eq!(job.review.token_count, 2);
+    assert_eq!(job.review.exclusions[0].code, "user-field-not-writable");
+    assert!(
+        job.review.exclusions[0].tokens[0]
+            .detail
+            .contains("first name")
+    );
+    assert!(job.review.notes[0].contains("without accents"));
+    assert!(!job.review.has_warnings(), "folding needs no confirmation");
 }

@@ -179,3 +179,25 @@ fn redistribution_needs_include_and_carries_the_warning() {
     assert_eq!(job.review.redistributed[0].last_job, "First");
     assert!(job.review.render_text().contains(jobs::review::REDISTRIBUTION_WARNING));
 }
+
+#[test]
+fn accented_names_reach_the_file_without_accents() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let mut workspace = ws::create(&dir.path().join("ws"), 700, 2);
+    workspace
+        .update_inventory(|inventory| {
+            let serial = "700".parse().unwrap();
+            let token = inventory.get_mut(&serial).unwrap();
+            token.user.as_mut().unwrap().last_name = "García Núñez".into();
+            Ok(())
+        })
+        .unwrap();
+    let mut history = History::open(&workspace).unwrap();
+    let zip = out.path().join("names.zip");
+    let entries = run_job(&mut workspace, &mut history, spec("Names", Protection::None, "700-701"), &zip);
+    let decrypted = tokendist::sdtid::parse(&entries[0].1).unwrap().decrypt(None).unwrap();
+    assert_eq!(decrypted.tokens[0].user.last_name, "Garcia Nunez");
+    let manifest = String::from_utf8(entries.last().unwrap().1.clone()).unwrap();
+    assert!(manifest.contains("García Núñez"), "the manifest keeps the name as assigned");
+}

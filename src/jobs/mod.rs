@@ -9,6 +9,7 @@
 //! CONTRACT: `spec` holds the data types the TUI and CLI build a job from; keep them stable.
 
 pub mod archive;
+pub mod ascii_fold;
 mod delete;
 mod download;
 pub mod engine;

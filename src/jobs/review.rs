@@ -2,6 +2,7 @@
 //! left out and why, and the warnings the administrator must accept. Pure, shared by the
 //! wizard's review panel and `jobs submit`; never holds or shows the password.
 
+use super::ascii_fold::needs_folding;
 use super::select::Selection;
 use super::spec::{Binding, JobSpec, Protection};
 use crate::token::Serial;
@@ -43,6 +44,8 @@ pub struct ReviewSummary {
     pub redistributed: Vec<RedistributedToken>,
     /// Things the administrator must accept before the job runs.
     pub warnings: Vec<String>,
+    /// Things worth knowing that need no confirmation.
+    pub notes: Vec<String>,
 }
 
 /// Excluded tokens sharing one reason.
@@ -134,6 +137,18 @@ impl ReviewSummary {
                 profile.digits, profile.interval
             ));
         }
+        let folded = selection
+            .selected
+            .iter()
+            .filter_map(|token| token.user.as_ref())
+            .filter(|user| needs_folding(&user.first_name) || needs_folding(&user.last_name))
+            .count();
+        let mut notes = Vec::new();
+        if folded > 0 {
+            notes.push(format!(
+                "{folded} user name(s) have accented letters; token files carry printable ASCII only, so they are written without accents (e.g. García as Garcia)"
+            ));
+        }
         if spec.protection == Protection::None {
             warnings.push(
                 "the files have no password: anyone who obtains a file can import its token".into(),
@@ -161,6 +176,7 @@ impl ReviewSummary {
             exclusions: group_exclusions(selection),
             redistributed,
             warnings,
+            notes,
         }
     }
 
@@ -247,6 +263,12 @@ impl ReviewSummary {
                     "  … and {} more",
                     self.redistributed.len() - TEXT_LIST_LIMIT
                 );
+            }
+        }
+        if !self.notes.is_empty() {
+            out.push_str("\nNotes:\n");
+            for note in &self.notes {
+                let _ = writeln!(out, "  - {note}");
             }
         }
         if !self.warnings.is_empty() {

@@ -3,6 +3,7 @@
 //! Pure: it reads tokens, a profile and the criteria and touches nothing, so the wizard can
 //! recount on every keystroke and tests need no workspace.
 
+use super::ascii_fold::fold_name;
 use super::spec::{Protection, SelectionCriteria};
 use super::validate::is_printable_ascii;
 use crate::secret::SecretString;
@@ -130,7 +131,7 @@ impl fmt::Display for ExclusionReason {
             Self::OverMaxCount { max } => write!(f, "beyond the maximum count of {max}"),
             Self::UserFieldNotWritable { field } => write!(
                 f,
-                "the user's {field} has characters other than printable ASCII, which token files cannot carry; fix the assignment"
+                "the user's {field} has characters token files cannot carry (printable ASCII only; accented Latin letters are written without accents); fix the assignment"
             ),
             Self::DatesInconsistent => f.write_str("its first valid day is after its last"),
         }
@@ -256,13 +257,16 @@ pub fn exclusion_reason(
     if let Some(reason) = password_reason(&user.login, context) {
         return Some(reason);
     }
+    if !user.login.chars().all(is_printable_ascii) {
+        return Some(ExclusionReason::UserFieldNotWritable { field: "login" });
+    }
+    // Accented names are written without their accents (see `ascii_fold`); others cannot be.
     [
-        ("login", &user.login),
         ("first name", &user.first_name),
         ("last name", &user.last_name),
     ]
     .into_iter()
-    .find(|(_, value)| !value.chars().all(is_printable_ascii))
+    .find(|(_, value)| fold_name(value).is_none())
     .map(|(field, _)| ExclusionReason::UserFieldNotWritable { field })
 }
 

@@ -85,8 +85,12 @@ impl FileTemplate {
             },
             user: UserInfo {
                 login: user.map(|user| user.login.clone()).unwrap_or_default(),
-                first_name: user.map(|user| user.first_name.clone()).unwrap_or_default(),
-                last_name: user.map(|user| user.last_name.clone()).unwrap_or_default(),
+                first_name: user
+                    .map(|user| ascii_name(&user.first_name))
+                    .unwrap_or_default(),
+                last_name: user
+                    .map(|user| ascii_name(&user.last_name))
+                    .unwrap_or_default(),
             },
             device_serial_number: self.device_serial_number.clone(),
             nickname: self.nickname.clone(),
@@ -112,4 +116,10 @@ impl FileTemplate {
             }
         }
     }
+}
+
+/// The name as the file carries it: accents dropped (selection has already left out names
+/// that cannot be spelled in ASCII; should one slip through, the writer refuses it).
+fn ascii_name(name: &str) -> String {
+    crate::jobs::ascii_fold::fold_name(name).unwrap_or_else(|| name.to_owned())
 }
