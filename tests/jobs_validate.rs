@@ -285,3 +285,26 @@ fn validate_spec_reports_every_broken_field_in_panel_order() {
     let ok = jobs_common::spec("ok", Protection::UserId, None);
     assert_eq!(validate_spec(&ok, &profiles(), []).unwrap().name, "android");
 }
+
+#[test]
+fn validate_fields_checks_only_the_panel_asked_for() {
+    let mut spec = spec("", Protection::Password, Some("tokendist"));
+    spec.nickname = Some("n".repeat(30));
+    let fields = |wanted: &[JobField]| -> Vec<JobField> {
+        validate_fields(&spec, &profiles(), [], "tokendist", wanted)
+            .iter()
+            .map(|error| error.field)
+            .collect()
+    };
+    assert_eq!(fields(&[JobField::Name]), [JobField::Name]);
+    assert_eq!(fields(&[JobField::Nickname]), [JobField::Nickname]);
+    assert_eq!(fields(&[JobField::DeviceId, JobField::Selection]), []);
+    // The password equal to Origin is caught on the password panel.
+    assert_eq!(fields(&[JobField::Password]), [JobField::Password]);
+    spec.profile = "nope".into();
+    assert_eq!(
+        fields(&[JobField::Password]),
+        [],
+        "no key size to check against yet"
+    );
+}

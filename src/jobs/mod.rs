@@ -32,11 +32,11 @@ pub use engine::{
 };
 pub use error::{HistoryError, JobError};
 pub use history::{History, JobRecord, JobStatus};
-pub use prepare::{PreparedJob, Rejected, prepare, prepare_from};
+pub use prepare::{PreparedJob, Rejected, prepare, prepare_from, preview};
 pub use review::ReviewSummary;
 pub use select::{Exclusion, ExclusionReason, Selection, SelectionContext, select};
 pub use spec::{
     Binding, JobField, JobSpec, Protection, SelectionCriteria, SerialRange, SerialRangeError,
 };
 pub use store::JobStore;
-pub use validate::{FieldError, default_job_name};
+pub use validate::{FieldError, default_job_name, validate_fields};

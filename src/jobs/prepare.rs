@@ -3,9 +3,11 @@
 
 use super::history::History;
 use super::review::ReviewSummary;
-use super::select::{Exclusion, SelectionContext, select};
+use super::select::{Exclusion, Selection, SelectionContext, select};
 use super::spec::{JobField, JobSpec, Protection};
-use super::validate::{FieldError, validate_password_not_origin, validate_spec};
+use super::validate::{
+    FieldError, validate_criteria, validate_password_not_origin, validate_profile, validate_spec,
+};
 use crate::sdtid::BatchHeader;
 use crate::workspace::{Config, InventoryToken, Profile, Workspace};
 
@@ -44,6 +46,27 @@ impl std::fmt::Display for Rejected {
 }
 
 impl std::error::Error for Rejected {}
+
+/// The tokens the job's criteria pick right now, for the wizard's live count and table.
+/// Only the profile and the criteria need to be valid.
+pub fn preview<'a>(
+    config: &Config,
+    inventory: impl IntoIterator<Item = &'a InventoryToken>,
+    spec: &JobSpec,
+    today: time::Date,
+) -> Result<Selection<'a>, FieldError> {
+    let profile = validate_profile(&spec.profile, &config.profiles)?;
+    validate_criteria(&spec.selection)?;
+    let context = SelectionContext {
+        profile,
+        protection: spec.protection,
+        password: spec.password.as_ref(),
+        origin: &config.header.origin,
+        today,
+    };
+    select(inventory, &spec.selection, &context)
+        .map_err(|message| FieldError::new(JobField::Selection, message))
+}
 
 /// Checks a job against the workspace and its history and selects its tokens.
 pub fn prepare(

@@ -363,6 +363,63 @@ pub fn validate_spec<'p, 'n>(
     }
 }
 
+/// The rules of the listed fields only (one wizard panel's), in panel order. The password is
+/// checked against the chosen profile's key size, so it is skipped while the profile is not
+/// valid; `origin` is the files' `Origin` header value (`Config::header.origin`).
+pub fn validate_fields<'n>(
+    spec: &JobSpec,
+    profiles: &[Profile],
+    existing_names: impl IntoIterator<Item = &'n str>,
+    origin: &str,
+    fields: &[JobField],
+) -> Vec<FieldError> {
+    let wants = |field| fields.contains(&field);
+    let mut errors = Vec::new();
+    if wants(JobField::Name)
+        && let Err(error) = validate_name(&spec.name, existing_names)
+    {
+        errors.push(error);
+    }
+    let profile = validate_profile(&spec.profile, profiles);
+    if wants(JobField::Profile)
+        && let Err(error) = &profile
+    {
+        errors.push(error.clone());
+    }
+    if wants(JobField::DeviceId)
+        && let Err(error) = validate_binding(&spec.binding)
+    {
+        errors.push(error);
+    }
+    if wants(JobField::Nickname)
+        && let Err(error) = validate_nickname(spec.nickname.as_deref())
+    {
+        errors.push(error);
+    }
+    if wants(JobField::Password)
+        && let Ok(profile) = profile
+    {
+        let password = spec.password.as_ref();
+        let checked =
+            validate_password(spec.protection, password, profile.key_bits).and_then(|()| {
+                if spec.protection == Protection::Password {
+                    validate_password_not_origin(password, origin)
+                } else {
+                    Ok(())
+                }
+            });
+        if let Err(error) = checked {
+            errors.push(error);
+        }
+    }
+    if wants(JobField::Selection)
+        && let Err(error) = validate_criteria(&spec.selection)
+    {
+        errors.push(error);
+    }
+    errors
+}
+
 /// The DeviceSerialNumber the files carry for this binding.
 pub fn device_serial_number<'a>(binding: &'a Binding, profile: &'a Profile) -> &'a str {
     match binding {
