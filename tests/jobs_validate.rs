@@ -290,20 +290,23 @@ fn validate_spec_reports_every_broken_field_in_panel_order() {
 fn validate_fields_checks_only_the_panel_asked_for() {
     let mut spec = spec("", Protection::Password, Some("tokendist"));
     spec.nickname = Some("n".repeat(30));
-    let fields = |wanted: &[JobField]| -> Vec<JobField> {
-        validate_fields(&spec, &profiles(), [], "tokendist", wanted)
+    let fields = |spec: &tokendist::jobs::JobSpec, wanted: &[JobField]| -> Vec<JobField> {
+        validate_fields(spec, &profiles(), [], "tokendist", wanted)
             .iter()
             .map(|error| error.field)
             .collect()
     };
-    assert_eq!(fields(&[JobField::Name]), [JobField::Name]);
-    assert_eq!(fields(&[JobField::Nickname]), [JobField::Nickname]);
-    assert_eq!(fields(&[JobField::DeviceId, JobField::Selection]), []);
+    assert_eq!(fields(&spec, &[JobField::Name]), [JobField::Name]);
+    assert_eq!(fields(&spec, &[JobField::Nickname]), [JobField::Nickname]);
+    assert_eq!(
+        fields(&spec, &[JobField::DeviceId, JobField::Selection]),
+        []
+    );
     // The password equal to Origin is caught on the password panel.
-    assert_eq!(fields(&[JobField::Password]), [JobField::Password]);
+    assert_eq!(fields(&spec, &[JobField::Password]), [JobField::Password]);
     spec.profile = "nope".into();
     assert_eq!(
-        fields(&[JobField::Password]),
+        fields(&spec, &[JobField::Password]),
         [],
         "no key size to check against yet"
     );
