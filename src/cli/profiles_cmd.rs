@@ -1,5 +1,8 @@
 //! CONTRACT: filled in by the owning work.
 
-pub fn run(_global: &super::GlobalArgs, _command: super::ProfilesCommand) -> Result<(), super::CliError> {
+pub fn run(
+    _global: &super::GlobalArgs,
+    _command: super::ProfilesCommand,
+) -> Result<(), super::CliError> {
     todo!()
 }

@@ -13,8 +13,9 @@ pub const PASSPHRASE_FILE_ENV: &str = "TOKENDIST_PASSPHRASE_FILE";
 
 /// First line of `path`, without its line ending.
 pub fn read_first_line_of_file(path: &Path, what: &str) -> Result<SecretString, CliError> {
-    let mut content = std::fs::read_to_string(path)
-        .map_err(|e| CliError::failed(format!("cannot read {what} from {}: {e}", path.display())))?;
+    let mut content = std::fs::read_to_string(path).map_err(|e| {
+        CliError::failed(format!("cannot read {what} from {}: {e}", path.display()))
+    })?;
     let line = first_line(&content);
     content.zeroize();
     Ok(line)
@@ -23,10 +24,9 @@ pub fn read_first_line_of_file(path: &Path, what: &str) -> Result<SecretString, 
 /// First line of standard input, without its line ending.
 pub fn read_first_line_of_stdin() -> Result<SecretString, CliError> {
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| CliError::failed(format!("cannot read the password from standard input: {e}")))?;
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+        CliError::failed(format!("cannot read the password from standard input: {e}"))
+    })?;
     let secret = first_line(&line);
     line.zeroize();
     Ok(secret)
@@ -60,7 +60,10 @@ pub fn password(source: &PasswordSource, label: &str) -> Result<Option<SecretStr
 }
 
 /// Like [`password`], for the `--file-password-*` flags of import and export.
-pub fn file_password(source: &FilePasswordSource, label: &str) -> Result<Option<SecretString>, CliError> {
+pub fn file_password(
+    source: &FilePasswordSource,
+    label: &str,
+) -> Result<Option<SecretString>, CliError> {
     password(
         &PasswordSource {
             password_stdin: source.file_password_stdin,

@@ -12,8 +12,9 @@ pub enum SdtidError {
     Doctype { line: usize },
     #[error("root element must be <TKNBatch>, found <{found}>")]
     NotTknBatch { found: String },
-    #[error("missing element <{element}>")]
-    MissingElement { element: String },
+    /// `location` says where it was looked for (empty, or e.g. " in TKN #2 (line 40)").
+    #[error("missing element <{element}>{location}")]
+    MissingElement { element: String, location: String },
     #[error("element <{element}>: {reason}")]
     InvalidValue { element: String, reason: String },
     #[error("the file is password-protected: a password is required")]
@@ -26,4 +27,6 @@ pub enum SdtidError {
     TokenCorrupt { serial: String },
     #[error("token {serial} is a 64-bit (Alg 0) token; no tokencode can be computed for it")]
     Unsupported64Bit { serial: String },
+    #[error("the operating system's random number generator failed: {0}")]
+    RandomUnavailable(String),
 }

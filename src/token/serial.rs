@@ -104,9 +104,21 @@ mod tests {
     #[test]
     fn rejects_what_is_not_one_to_twelve_digits() {
         assert_eq!(Serial::parse(""), Err(SerialError::Empty));
-        assert!(matches!(Serial::parse("1234567890123"), Err(SerialError::TooLong(_))));
-        assert!(matches!(Serial::parse(" 123"), Err(SerialError::NotDigits(_))));
-        assert!(matches!(Serial::parse("12a"), Err(SerialError::NotDigits(_))));
-        assert!(matches!(Serial::parse("１２３"), Err(SerialError::NotDigits(_))));
+        assert!(matches!(
+            Serial::parse("1234567890123"),
+            Err(SerialError::TooLong(_))
+        ));
+        assert!(matches!(
+            Serial::parse(" 123"),
+            Err(SerialError::NotDigits(_))
+        ));
+        assert!(matches!(
+            Serial::parse("12a"),
+            Err(SerialError::NotDigits(_))
+        ));
+        assert!(matches!(
+            Serial::parse("１２３"),
+            Err(SerialError::NotDigits(_))
+        ));
     }
 }

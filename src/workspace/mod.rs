@@ -69,7 +69,11 @@ impl VaultKey {
         todo!()
     }
     /// Reverses [`VaultKey::seal`]; fails on a wrong key, tampering or truncation.
-    pub fn open(&self, sealed: &[u8], context: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>, WorkspaceError> {
+    pub fn open(
+        &self,
+        sealed: &[u8],
+        context: &[u8],
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, WorkspaceError> {
         let _ = (sealed, context);
         todo!()
     }
