@@ -23,6 +23,7 @@ fn on_terminal(args: &[&str], answers: &[&str]) -> (u32, String) {
     cmd.args(args);
     let mut child = pair.slave.spawn_command(cmd).unwrap();
     drop(pair.slave);
+    let tty = pair.master.tty_name();
     let mut reader = pair.master.try_clone_reader().unwrap();
     let mut writer = pair.master.take_writer().unwrap();
     let (tx, rx) = mpsc::channel::<Vec<u8>>();
@@ -44,6 +45,8 @@ fn on_terminal(args: &[&str], answers: &[&str]) -> (u32, String) {
         // Every prompt mentions the password; answer each one once, in order.
         let prompts = output.matches("assword").count();
         if answered < answers.len() && prompts > answered {
+            // The prompt is printed before echo is switched off: typing earlier would echo.
+            wait_for_echo_off(tty.as_deref());
             writer
                 .write_all(format!("{}\r", answers[answered]).as_bytes())
                 .unwrap();
@@ -60,6 +63,36 @@ fn on_terminal(args: &[&str], answers: &[&str]) -> (u32, String) {
             child.kill().ok();
             panic!("timed out; output so far: {output:?}");
         }
+    }
+}
+
+/// Waits (at most 10 s) until the terminal's line discipline no longer echoes input.
+fn wait_for_echo_off(tty: Option<&std::path::Path>) {
+    let Some(tty) = tty else {
+        std::thread::sleep(Duration::from_millis(500));
+        return;
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let settings = std::process::Command::new("stty")
+            .arg("-F")
+            .arg(tty)
+            .arg("-a")
+            .stdin(std::process::Stdio::null())
+            .output();
+        match settings {
+            Ok(out) if out.status.success() => {
+                let text = String::from_utf8_lossy(&out.stdout);
+                if text.split_whitespace().any(|flag| flag == "-echo") {
+                    return;
+                }
+            }
+            _ => {
+                std::thread::sleep(Duration::from_millis(500));
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -7,6 +7,7 @@ mod jobs_cmd;
 mod profiles_cmd;
 mod sdtid_cmd;
 pub mod secrets;
+mod table;
 mod tokens_cmd;
 mod workspace_cmd;
 

@@ -1,8 +1,328 @@
-//! CONTRACT: filled in by the owning work.
+//! `tokendist tokens import|assign|unassign|list|export`.
 
-pub fn run(
-    _global: &super::GlobalArgs,
-    _command: super::TokensCommand,
-) -> Result<(), super::CliError> {
-    todo!()
+use super::secrets;
+use super::table::{width, write_row};
+use super::workspace_cmd::open_workspace;
+use super::{CliError, FilePasswordSource, GlobalArgs, TokenListArgs, TokensCommand};
+use crate::jobs::SerialRange;
+use crate::sdtid::SdtidError;
+use crate::secret::SecretString;
+use crate::token::Serial;
+use crate::workspace::listing::{AssignmentFilter, TokenFilter, TokenSummary};
+use crate::workspace::{
+    InventoryToken, WorkspaceError, assign, export as export_file, import as import_file,
+    write_atomic,
+};
+use std::borrow::Cow;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::Path;
+
+/// Skipped serials listed one per line before "… and N more".
+const MAX_LISTED_SKIPS: usize = 50;
+
+pub fn run(global: &GlobalArgs, command: TokensCommand) -> Result<(), CliError> {
+    match command {
+        TokensCommand::Import {
+            file,
+            password,
+            replace,
+        } => import(global, &file, &password, replace),
+        TokensCommand::Assign { csv } => assign_csv(global, &csv),
+        TokensCommand::Unassign { serials } => unassign(global, &serials),
+        TokensCommand::List(args) => list(global, &args),
+        TokensCommand::Export {
+            file,
+            password,
+            serials,
+            force,
+        } => export(global, &file, &password, &serials, force),
+    }
+}
+
+fn parse_ranges(texts: &[String]) -> Result<Vec<SerialRange>, CliError> {
+    texts
+        .iter()
+        .map(|text| SerialRange::parse(text).map_err(CliError::usage))
+        .collect()
+}
+
+fn has_source(source: &FilePasswordSource) -> bool {
+    source.file_password_stdin || source.file_password_file.is_some()
+}
+
+fn import(
+    global: &GlobalArgs,
+    file: &Path,
+    source: &FilePasswordSource,
+    replace: bool,
+) -> Result<(), CliError> {
+    if !file.is_file() {
+        return Err(CliError::failed(format!(
+            "{}: no such token file",
+            file.display()
+        )));
+    }
+    let mut workspace = open_workspace(global)?;
+    // A given password is used as is; without one, try the file as unprotected first and ask
+    // on the terminal only when it turns out to need a password.
+    let given = if has_source(source) {
+        secrets::file_password(source, "")?
+    } else {
+        None
+    };
+    let tokens = match import_file::read_record_file(file, given.as_ref()) {
+        Err(WorkspaceError::TokenFile { source: SdtidError::PasswordRequired, .. }) if given.is_none() => {
+            let typed = secrets::prompt("Token file password: ")?.ok_or_else(|| {
+                CliError::failed(format!(
+                    "{}: the file is password-protected: give --file-password-stdin or --file-password-file PATH",
+                    file.display()
+                ))
+            })?;
+            import_file::read_record_file(file, Some(&typed))
+        }
+        other => other,
+    }
+    .map_err(|e| CliError::failed(format!("{e}; nothing was imported")))?;
+    let count = tokens.len();
+    let report = workspace
+        .update_inventory(|inventory| Ok(import_file::apply_import(inventory, tokens, replace)))
+        .map_err(CliError::failed)?;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{}: {count} token(s) in the file: {} imported, {} replaced, {} skipped",
+        file.display(),
+        report.imported.len(),
+        report.replaced.len(),
+        report.skipped.len()
+    );
+    for (serial, reason) in report.skipped.iter().take(MAX_LISTED_SKIPS) {
+        let _ = writeln!(out, "  skipped {serial}: {}", reason.describe());
+    }
+    if report.skipped.len() > MAX_LISTED_SKIPS {
+        let _ = writeln!(
+            out,
+            "  … and {} more skipped",
+            report.skipped.len() - MAX_LISTED_SKIPS
+        );
+    }
+    if !report.non_ascii_users.is_empty() {
+        let listed: Vec<String> = report
+            .non_ascii_users
+            .iter()
+            .take(10)
+            .map(|s| s.to_string())
+            .collect();
+        let more = report.non_ascii_users.len().saturating_sub(listed.len());
+        let _ = writeln!(
+            out,
+            "  note: {} token(s) have user names that are not printable ASCII ({}{}); token files cannot carry them, so reassign them (tokens assign) before distributing",
+            report.non_ascii_users.len(),
+            listed.join(", "),
+            if more > 0 {
+                format!(", … {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(())
+}
+
+fn assign_csv(global: &GlobalArgs, csv: &Path) -> Result<(), CliError> {
+    let bytes = std::fs::read(csv)
+        .map_err(|e| CliError::failed(format!("cannot read {}: {e}", csv.display())))?;
+    let mut workspace = open_workspace(global)?;
+    let report = workspace
+        .update_inventory(|inventory| {
+            let rows = assign::parse_assignments(&bytes, csv, inventory)?;
+            assign::apply_assignments(inventory, rows)
+        })
+        .map_err(CliError::failed)?;
+    println!(
+        "{}: {} newly assigned, {} reassigned to another user, {} unchanged",
+        csv.display(),
+        report.assigned,
+        report.reassigned,
+        report.unchanged
+    );
+    Ok(())
+}
+
+fn unassign(global: &GlobalArgs, texts: &[String]) -> Result<(), CliError> {
+    let serials = texts
+        .iter()
+        .map(|text| Serial::parse(text).map_err(CliError::usage))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut workspace = open_workspace(global)?;
+    let count = workspace
+        .update_inventory(|inventory| assign::unassign(inventory, &serials))
+        .map_err(CliError::failed)?;
+    println!(
+        "{count} token(s) unassigned ({} already had no user)",
+        serials.len() - count
+    );
+    Ok(())
+}
+
+fn list(global: &GlobalArgs, args: &TokenListArgs) -> Result<(), CliError> {
+    let ranges = parse_ranges(&args.serials)?;
+    let assignment = match (args.assigned, args.unassigned) {
+        (true, _) => AssignmentFilter::Assigned,
+        (_, true) => AssignmentFilter::Unassigned,
+        _ => AssignmentFilter::Any,
+    };
+    let filter =
+        TokenFilter::new(ranges, args.user.as_deref(), assignment).map_err(CliError::usage)?;
+    let workspace = open_workspace(global)?;
+    let today = time::OffsetDateTime::now_utc().date();
+    let tokens: Vec<&InventoryToken> = workspace
+        .inventory()
+        .iter()
+        .filter(|t| filter.matches(t))
+        .collect();
+    let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = if args.json {
+        write_json(&mut out, &tokens, today)
+    } else {
+        write_token_table(&mut out, &tokens, today)
+    };
+    written
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::failed(format!("cannot write the listing: {e}")))?;
+    if !args.json && std::io::stderr().is_terminal() {
+        eprintln!(
+            "{} of {} token(s)",
+            tokens.len(),
+            workspace.inventory().len()
+        );
+    }
+    Ok(())
+}
+
+fn write_json(
+    out: &mut impl Write,
+    tokens: &[&InventoryToken],
+    today: time::Date,
+) -> std::io::Result<()> {
+    out.write_all(b"[")?;
+    for (index, token) in tokens.iter().enumerate() {
+        out.write_all(if index == 0 { b"\n  " } else { b",\n  " })?;
+        serde_json::to_writer(&mut *out, &TokenSummary::of(token, today))?;
+    }
+    out.write_all(if tokens.is_empty() { b"]\n" } else { b"\n]\n" })
+}
+
+const TABLE_HEADER: [&str; 9] = [
+    "SERIAL",
+    "USER",
+    "FIRST NAME",
+    "LAST NAME",
+    "EXPIRES",
+    "DIGITS",
+    "INTERVAL",
+    "KEY",
+    "DISTRIBUTED",
+];
+
+fn cells<'a>(token: &'a InventoryToken, today: time::Date) -> [Cow<'a, str>; 9] {
+    let (login, first, last) = match &token.user {
+        Some(user) => (
+            user.login.as_str(),
+            user.first_name.as_str(),
+            user.last_name.as_str(),
+        ),
+        None => ("-", "", ""),
+    };
+    let mut expires = crate::workspace::listing::iso_date(token.expires);
+    if token.is_expired(today) {
+        expires.push_str(" (expired)");
+    }
+    [
+        Cow::Borrowed(token.serial.as_str()),
+        Cow::Borrowed(login),
+        Cow::Borrowed(first),
+        Cow::Borrowed(last),
+        Cow::Owned(expires),
+        Cow::Owned(token.digits.to_string()),
+        Cow::Owned(format!("{}s", token.interval.seconds())),
+        Cow::Owned(format!("{}-bit", token.key_size.bits())),
+        Cow::Owned(token.distributions.len().to_string()),
+    ]
+}
+
+/// Two passes (widths, then rows) so a million-token listing needs no copy of the table.
+fn write_token_table(
+    out: &mut impl Write,
+    tokens: &[&InventoryToken],
+    today: time::Date,
+) -> std::io::Result<()> {
+    let mut widths: Vec<usize> = TABLE_HEADER.iter().map(|h| width(h)).collect();
+    for token in tokens {
+        for (w, cell) in widths.iter_mut().zip(cells(token, today)) {
+            *w = (*w).max(width(&cell));
+        }
+    }
+    write_row(out, &widths, &TABLE_HEADER)?;
+    for token in tokens {
+        write_row(out, &widths, &cells(token, today))?;
+    }
+    Ok(())
+}
+
+fn export(
+    global: &GlobalArgs,
+    file: &Path,
+    source: &FilePasswordSource,
+    serials: &[String],
+    force: bool,
+) -> Result<(), CliError> {
+    let ranges = parse_ranges(serials)?;
+    if file.exists() && !force {
+        return Err(CliError::failed(format!(
+            "{} already exists; give --force to replace it",
+            file.display()
+        )));
+    }
+    let workspace = open_workspace(global)?;
+    let password = export_password(source)?;
+    let (document, count) = export_file::export_record_file(
+        workspace.inventory(),
+        &workspace.config().header,
+        &ranges,
+        &password,
+    )
+    .map_err(CliError::failed)?;
+    let document = zeroize::Zeroizing::new(document);
+    write_atomic(file, document.as_bytes())
+        .map_err(|e| CliError::failed(format!("cannot write {}: {e}", file.display())))?;
+    println!(
+        "{}: {count} token(s) exported (password-protected)",
+        file.display()
+    );
+    Ok(())
+}
+
+/// The export password: from the flags, or typed twice on the terminal. Never empty.
+fn export_password(source: &FilePasswordSource) -> Result<SecretString, CliError> {
+    let password = if has_source(source) {
+        secrets::file_password(source, "")?.unwrap_or_default()
+    } else {
+        let first = secrets::prompt("Password for the exported file: ")?.ok_or_else(|| {
+            CliError::usage("no password: give --file-password-stdin or --file-password-file PATH")
+        })?;
+        let second = secrets::prompt("Repeat the password: ")?.unwrap_or_default();
+        if first != second {
+            return Err(CliError::failed(
+                "the two passwords differ; nothing was exported",
+            ));
+        }
+        first
+    };
+    if password.is_empty() {
+        return Err(CliError::failed(
+            "the exported file needs a non-empty password; nothing was exported",
+        ));
+    }
+    Ok(password)
 }

@@ -1,7 +1,7 @@
 //! What an administrator asks a job to do: the fields of the console's wizard steps.
 
 use crate::secret::SecretString;
-use crate::token::{Serial, SerialError};
+use crate::token::Serial;
 use serde::{Deserialize, Serialize};
 
 /// How the output files are protected (wizard step 5).
@@ -70,17 +70,6 @@ pub struct SerialRange {
     pub to: Serial,
 }
 
-/// Why a `--serials` value is not a serial range.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SerialRangeError {
-    #[error("serial range {text:?}: {reason}")]
-    BadSerial { text: String, reason: SerialError },
-    #[error("serial range {text:?}: expected FROM-TO (two serial numbers) or one serial number")]
-    Shape { text: String },
-    #[error("serial range {text:?}: the first serial is greater than the last")]
-    Reversed { text: String },
-}
-
 impl SerialRange {
     pub fn contains(&self, serial: &Serial) -> bool {
         (&self.from..=&self.to).contains(&serial)
@@ -94,26 +83,28 @@ impl SerialRange {
         }
     }
 
-    /// Parses `FROM-TO` or a single `SERIAL` (1–12 digits each, surrounding spaces ignored).
+    /// Parses `FROM-TO` (inclusive, FROM not after TO) or a single `SERIAL`.
     pub fn parse(text: &str) -> Result<Self, SerialRangeError> {
-        let shown: String = text.chars().take(60).collect();
-        let serial = |part: &str| {
-            Serial::parse(part.trim()).map_err(|reason| SerialRangeError::BadSerial {
-                text: shown.clone(),
-                reason,
-            })
+        let bad = |reason: String| SerialRangeError {
+            text: text.chars().take(60).collect(),
+            reason,
         };
-        let mut parts = text.split('-');
-        let range = match (parts.next(), parts.next(), parts.next()) {
-            (Some(one), None, None) => Self::single(serial(one)?),
-            (Some(from), Some(to), None) => Self {
+        let serial = |part: &str| Serial::parse(part.trim()).map_err(|e| bad(e.to_string()));
+        let range = match text.split_once('-') {
+            Some((from, to)) => SerialRange {
                 from: serial(from)?,
                 to: serial(to)?,
             },
-            _ => return Err(SerialRangeError::Shape { text: shown }),
+            None => {
+                let one = serial(text)?;
+                SerialRange {
+                    from: one.clone(),
+                    to: one,
+                }
+            }
         };
         if range.from > range.to {
-            return Err(SerialRangeError::Reversed { text: shown });
+            return Err(bad(format!("{} comes after {}", range.from, range.to)));
         }
         Ok(range)
     }
@@ -127,6 +118,16 @@ impl std::fmt::Display for SerialRange {
             write!(f, "{}-{}", self.from, self.to)
         }
     }
+}
+
+/// Why a `--serials` value is not a serial range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "serial range {text:?}: {reason} (expected FROM-TO or one serial, e.g. 000500000001-000500000100)"
+)]
+pub struct SerialRangeError {
+    pub text: String,
+    pub reason: String,
 }
 
 /// Which inventory tokens the job distributes (wizard step 7).
@@ -201,10 +202,7 @@ mod tests {
             SerialRange::parse(" 000000000042 ").unwrap(),
             SerialRange::single(serial("42"))
         );
-        assert_eq!(
-            SerialRange::parse("7-7").unwrap().to_string(),
-            "000000000007"
-        );
+        assert_eq!(SerialRange::parse("7-7").unwrap().to_string(), "000000000007");
         assert_eq!(
             SerialRange::parse("1-2").unwrap().to_string(),
             "000000000001-000000000002"
@@ -213,26 +211,10 @@ mod tests {
 
     #[test]
     fn explains_what_is_wrong() {
-        assert!(matches!(
-            SerialRange::parse("200-100"),
-            Err(SerialRangeError::Reversed { .. })
-        ));
-        assert!(matches!(
-            SerialRange::parse("1-2-3"),
-            Err(SerialRangeError::Shape { .. })
-        ));
-        assert!(matches!(
-            SerialRange::parse(""),
-            Err(SerialRangeError::BadSerial { .. })
-        ));
-        assert!(matches!(
-            SerialRange::parse("12a-20"),
-            Err(SerialRangeError::BadSerial { .. })
-        ));
-        let message = SerialRange::parse("1-").unwrap_err().to_string();
-        assert!(
-            message.contains("\"1-\"") && message.contains("empty"),
-            "{message}"
-        );
+        for bad in ["200-100", "1-2-3", "", "12a-20", "1-"] {
+            let message = SerialRange::parse(bad).unwrap_err().to_string();
+            assert!(message.contains(&format!("{bad:?}")), "{message}");
+        }
+        assert!(SerialRange::parse("200-100").unwrap_err().reason.contains("comes after"));
     }
 }

@@ -1,0 +1,160 @@
+//! Inventory scale benchmark: open (unlock + decrypt + decode), list (every token as the JSON
+//! of `tokens list --json`) and save (one change, encrypted, written atomically) for 100,000
+//! and 1,000,000 tokens, with the peak resident memory of each step, plus the Argon2id unlock
+//! time with the production parameters.
+//!
+//! Run with `cargo bench --bench inventory`. Each size runs in a child process so that peak
+//! memory (VmHWM, reset through /proc/self/clear_refs) is measured per step and per size.
+//! Set `INVENTORY_BENCH_SIZES=100000` to choose sizes.
+
+use std::io::Write;
+use std::process::Command;
+use std::time::{Duration, Instant};
+use time::macros::date;
+use tokendist::secret::{SecretString, Seed};
+use tokendist::token::{Digits, Interval, KeySize, PinMode, Serial};
+use tokendist::workspace::listing::TokenSummary;
+use tokendist::workspace::{
+    AssignedUser, Distribution, Inventory, InventoryToken, KdfParams, VaultKey, Workspace,
+};
+
+const CHILD_ENV: &str = "INVENTORY_BENCH_CHILD";
+
+fn main() {
+    if let Ok(size) = std::env::var(CHILD_ENV) {
+        run_size(size.parse().expect("a token count"));
+        return;
+    }
+    let passphrase = SecretString::from("benchmark passphrase");
+    let params = KdfParams::PRODUCTION;
+    let started = Instant::now();
+    let _ = VaultKey::create(&passphrase, params);
+    println!(
+        "argon2id m={} MiB t={} p={}: key derivation {:.0} ms",
+        params.memory_kib / 1024,
+        params.iterations,
+        params.parallelism,
+        ms(started.elapsed())
+    );
+    let sizes = std::env::var("INVENTORY_BENCH_SIZES").unwrap_or_else(|_| "100000,1000000".into());
+    for size in sizes.split(',') {
+        let status = Command::new(std::env::current_exe().unwrap())
+            .env(CHILD_ENV, size.trim())
+            .status()
+            .expect("run the benchmark child");
+        assert!(status.success(), "benchmark for {size} tokens failed");
+    }
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// Peak resident set since the last reset, in MiB.
+fn peak_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn token(index: u64) -> InventoryToken {
+    InventoryToken {
+        serial: Serial::from_value(100_000_000_000 + index).unwrap(),
+        seed: Seed::random(),
+        key_size: KeySize::Bits128,
+        digits: Digits::EIGHT,
+        interval: Interval::Seconds60,
+        pin_mode: PinMode::new(3).unwrap(),
+        birth: date!(2026 - 01 - 01),
+        expires: date!(2031 - 12 - 31),
+        user: (!index.is_multiple_of(10)).then(|| AssignedUser {
+            login: format!("user{index:07}"),
+            first_name: "Firstname".into(),
+            last_name: "Lastname-Example".into(),
+        }),
+        distributions: if index.is_multiple_of(4) {
+            vec![Distribution {
+                job_id: "20260101-0001".into(),
+                job_name: "January rollout".into(),
+                at: time::OffsetDateTime::UNIX_EPOCH,
+            }]
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+fn run_size(count: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let passphrase = SecretString::from("benchmark passphrase");
+    {
+        let mut workspace =
+            Workspace::init_with_kdf(dir.path(), &passphrase, KdfParams::PRODUCTION).unwrap();
+        let tokens: Vec<InventoryToken> = (0..count).map(token).collect();
+        let started = Instant::now();
+        workspace
+            .update_inventory(|inventory| {
+                *inventory = Inventory::from_tokens(tokens).unwrap();
+                Ok(())
+            })
+            .unwrap();
+        println!("{count} tokens: first save {:.0} ms", ms(started.elapsed()));
+    }
+    let file_size = std::fs::metadata(dir.path().join("inventory.vault"))
+        .unwrap()
+        .len();
+
+    reset_peak();
+    let started = Instant::now();
+    let mut workspace = Workspace::open(dir.path(), &passphrase).unwrap();
+    let open = started.elapsed();
+    let open_peak = peak_mib();
+
+    reset_peak();
+    let started = Instant::now();
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut sink = std::io::BufWriter::new(std::io::sink());
+    for token in workspace.inventory().iter() {
+        serde_json::to_writer(&mut sink, &TokenSummary::of(token, today)).unwrap();
+        sink.write_all(b",\n").unwrap();
+    }
+    sink.flush().unwrap();
+    let list = started.elapsed();
+    let list_peak = peak_mib();
+
+    reset_peak();
+    let started = Instant::now();
+    let serial = Serial::from_value(100_000_000_000 + count / 2).unwrap();
+    workspace
+        .update_inventory(|inventory| {
+            inventory.get_mut(&serial).unwrap().user = None;
+            Ok(())
+        })
+        .unwrap();
+    let save = started.elapsed();
+    let save_peak = peak_mib();
+
+    println!(
+        "{count} tokens: file {:.1} MiB | open {:.0} ms (incl. key derivation), peak {:.0} MiB | list (JSON) {:.0} ms, peak {:.0} MiB | save {:.0} ms, peak {:.0} MiB",
+        file_size as f64 / (1024.0 * 1024.0),
+        ms(open),
+        open_peak,
+        ms(list),
+        list_peak,
+        ms(save),
+        save_peak
+    );
+}

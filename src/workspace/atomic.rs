@@ -1,0 +1,182 @@
+//! Crash-safe file replacement and private directories.
+//!
+//! A file is written to a temporary file in the same directory, flushed to disk, renamed over
+//! the target, and the directory entry is flushed too. A crash at any instant leaves either the
+//! old file or the new one, never a torn mix. Files are created 0600 and directories 0700
+//! because they may hold (encrypted) seeds, job history and configuration.
+
+use std::cell::Cell;
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Where [`write_atomic`] may be told to fail, so tests can prove an interrupted update
+/// leaves the previous file intact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailPoint {
+    /// Half the bytes are in the temporary file when the write fails.
+    MidWrite,
+    /// The temporary file is complete and flushed, but the rename never happens.
+    BeforeRename,
+}
+
+thread_local! {
+    static FAIL_NEXT_WRITE: Cell<Option<FailPoint>> = const { Cell::new(None) };
+}
+
+/// Makes the next [`write_atomic`] on this thread fail at `point` (tests only; thread-local so
+/// parallel tests do not disturb each other).
+#[doc(hidden)]
+pub fn inject_failure(point: FailPoint) {
+    FAIL_NEXT_WRITE.with(|cell| cell.set(Some(point)));
+}
+
+fn injected(point: FailPoint) -> io::Result<()> {
+    let hit = FAIL_NEXT_WRITE.with(|cell| {
+        if cell.get() == Some(point) {
+            cell.set(None);
+            true
+        } else {
+            false
+        }
+    });
+    if hit {
+        Err(io::Error::other(format!("injected failure ({point:?})")))
+    } else {
+        Ok(())
+    }
+}
+
+/// Writes `bytes` to `path` atomically with mode 0600 (see the module documentation).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = parent_dir(path);
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the target path has no file name",
+        )
+    })?;
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(name);
+    prefix.push(".");
+    // tempfile creates the file with O_EXCL and mode 0600, and deletes it again if we return
+    // early, so a failed write leaves no stray copy behind.
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o600));
+    }
+    let mut temp = builder.tempfile_in(dir)?;
+    let half = bytes.len() / 2;
+    temp.write_all(&bytes[..half])?;
+    injected(FailPoint::MidWrite)?;
+    temp.write_all(&bytes[half..])?;
+    temp.as_file().sync_all()?;
+    injected(FailPoint::BeforeRename)?;
+    temp.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir)
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// Flushes a directory's entries (the rename) to disk.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        fs::File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+/// Creates `dir` (and missing parents) with mode 0700, or tightens an existing one to 0700.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700);
+        builder.create(dir)?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+    }
+    #[cfg(not(unix))]
+    {
+        builder.create(dir)
+    }
+}
+
+/// Opens (creating if needed, mode 0600) a file for reading and writing without truncating it.
+pub fn open_private_file(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_the_file_and_leaves_no_temporary_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data");
+        write_atomic(&path, b"first").unwrap();
+        write_atomic(&path, b"second").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"second");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_are_0600_and_directories_0700() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("a/b");
+        create_private_dir(&sub).unwrap();
+        assert_eq!(
+            fs::metadata(&sub).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        let path = sub.join("f");
+        write_atomic(&path, b"x").unwrap();
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+
+    #[test]
+    fn an_injected_failure_keeps_the_old_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data");
+        write_atomic(&path, b"old content").unwrap();
+        for point in [FailPoint::MidWrite, FailPoint::BeforeRename] {
+            inject_failure(point);
+            assert!(write_atomic(&path, b"new content that is never seen").is_err());
+            assert_eq!(fs::read(&path).unwrap(), b"old content");
+            assert_eq!(
+                fs::read_dir(dir.path()).unwrap().count(),
+                1,
+                "temporary file left"
+            );
+        }
+        write_atomic(&path, b"next").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"next");
+    }
+}

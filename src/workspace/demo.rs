@@ -1,0 +1,171 @@
+//! A ready demo workspace: a few hundred tokens with random seeds, most assigned to made-up
+//! users, and a few that the job rules will exclude (unassigned, expired, 64-bit, already
+//! distributed, 6-digit/30-second). Used by `tokendist demo` and the wizard's `--demo`.
+
+use super::model::{AssignedUser, Distribution, InventoryToken};
+use super::{Inventory, KdfParams, Workspace, WorkspaceError};
+use crate::secret::{SecretString, Seed};
+use crate::token::{Digits, Interval, KeySize, PinMode, Serial};
+use std::path::Path;
+use time::{Date, Duration, OffsetDateTime};
+
+/// The demo workspace's passphrase.
+pub const DEMO_PASSPHRASE: &str = "demo";
+/// Number of tokens in the demo inventory.
+pub const DEMO_TOKEN_COUNT: u64 = 300;
+/// First demo serial; the others follow.
+pub const DEMO_FIRST_SERIAL: u64 = 500_000_001;
+
+const FIRST_NAMES: [&str; 24] = [
+    "Alice",
+    "Bruno",
+    "Chloe",
+    "Dmitri",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ingrid",
+    "Jamal",
+    "Katarzyna",
+    "Liam",
+    "Mei",
+    "Nadia",
+    "Oscar",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Samuel",
+    "Tomas",
+    "Uma",
+    "Viktor",
+    "Wanjiru",
+    "Yusuf",
+];
+const LAST_NAMES: [&str; 16] = [
+    "Andersen", "Baptiste", "Costa", "Dubois", "Eriksson", "Fischer", "Garcia", "Hughes",
+    "Ivanova", "Jensen", "Kowalski", "Laurent", "Moreau", "Nakamura", "O'Neill", "Petrov",
+];
+
+/// Creates a demo workspace in `dir` (which must not hold one) with passphrase `demo`.
+pub fn create_demo(dir: &Path) -> Result<Workspace, WorkspaceError> {
+    let passphrase = SecretString::from(DEMO_PASSPHRASE);
+    let mut workspace = Workspace::init_with_kdf(dir, &passphrase, KdfParams::PRODUCTION)?;
+    let today = OffsetDateTime::now_utc().date();
+    let tokens = demo_tokens(today);
+    workspace.update_inventory(|inventory| {
+        *inventory = Inventory::from_tokens(tokens).expect("demo serials are distinct");
+        Ok(())
+    })?;
+    Ok(workspace)
+}
+
+/// The demo tokens for `today` (random seeds; everything else is fixed).
+pub fn demo_tokens(today: Date) -> Vec<InventoryToken> {
+    let pilot_at = OffsetDateTime::now_utc() - Duration::days(40);
+    (0..DEMO_TOKEN_COUNT)
+        .map(|index| {
+            let serial =
+                Serial::from_value(DEMO_FIRST_SERIAL + index).expect("demo serials fit 12 digits");
+            let mut token = InventoryToken {
+                serial,
+                seed: Seed::random(),
+                key_size: KeySize::Bits128,
+                digits: Digits::EIGHT,
+                interval: Interval::Seconds60,
+                pin_mode: PinMode::from_flags(true, true),
+                birth: today - Duration::days(30),
+                expires: today + Duration::days(3 * 365),
+                user: demo_user(index),
+                distributions: Vec::new(),
+            };
+            match index % 50 {
+                // 6-digit, 30-second tokens for the "Android 6-digit 30s" profile.
+                7 | 19 | 33 => {
+                    token.digits = Digits::SIX;
+                    token.interval = Interval::Seconds30;
+                    token.pin_mode = PinMode::from_flags(false, false);
+                }
+                // Legacy 64-bit tokens: excluded from 128-bit profiles.
+                11 | 41 => {
+                    token.key_size = KeySize::Bits64;
+                    token.digits = Digits::SIX;
+                    token.pin_mode = PinMode::from_flags(false, false);
+                }
+                // Expired tokens.
+                23 => {
+                    token.birth = today - Duration::days(5 * 365);
+                    token.expires = today - Duration::days(10 + index as i64 / 50);
+                }
+                // Already distributed by an earlier (pilot) job.
+                2 | 3 => {
+                    token.distributions.push(Distribution {
+                        job_id: "demo-pilot".into(),
+                        job_name: "Pilot rollout".into(),
+                        at: pilot_at,
+                    });
+                }
+                _ => {}
+            }
+            token
+        })
+        .collect()
+}
+
+/// Most tokens belong to a user; every 12th (and a few others) is left unassigned.
+fn demo_user(index: u64) -> Option<AssignedUser> {
+    if index % 12 == 5 || index % 50 == 29 {
+        return None;
+    }
+    let first = FIRST_NAMES[(index as usize * 7) % FIRST_NAMES.len()];
+    let last = LAST_NAMES[(index as usize * 5 + index as usize / 16) % LAST_NAMES.len()];
+    let login = format!("{}{}{}", ascii_initial(first), ascii_login(last), index);
+    Some(AssignedUser {
+        login,
+        first_name: first.into(),
+        last_name: last.into(),
+    })
+}
+
+fn ascii_initial(name: &str) -> char {
+    name.chars().next().map_or('x', |c| c.to_ascii_lowercase())
+}
+
+fn ascii_login(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphabetic)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn the_demo_has_something_for_every_job_rule() {
+        let today = date!(2026 - 06 - 01);
+        let tokens = demo_tokens(today);
+        assert_eq!(tokens.len() as u64, DEMO_TOKEN_COUNT);
+        let count = |f: &dyn Fn(&InventoryToken) -> bool| tokens.iter().filter(|t| f(t)).count();
+        let unassigned = count(&|t| t.user.is_none());
+        assert!(unassigned > 10 && unassigned < 60, "{unassigned}");
+        assert!(count(&|t| t.is_expired(today)) >= 3);
+        assert!(count(&|t| t.key_size == KeySize::Bits64) >= 6);
+        assert!(count(&|t| t.digits == Digits::SIX && t.interval == Interval::Seconds30) >= 9);
+        assert!(count(&|t| !t.distributions.is_empty()) >= 6);
+        let logins: std::collections::HashSet<_> = tokens
+            .iter()
+            .filter_map(|t| t.user.as_ref())
+            .map(|u| u.login.clone())
+            .collect();
+        assert_eq!(logins.len(), tokens.len() - unassigned, "logins are unique");
+        assert!(
+            logins
+                .iter()
+                .all(|l| l.bytes().all(|b| b.is_ascii_alphanumeric()))
+        );
+        assert_eq!(tokens[0].serial.as_str(), "000500000001");
+    }
+}

@@ -1,0 +1,145 @@
+//! The inventory file on disk: vault header, sealed-body length, sealed body.
+//!
+//! ```text
+//! vault header (KDF params, salt, key check) | body length (u64 LE) | sealed body
+//! ```
+//! The header and length are bound into the body's associated data, so editing either is
+//! detected; the length lets a truncated file be reported as truncated rather than "tampered".
+
+use super::inventory::Inventory;
+use super::store;
+use super::vault::{self, VaultError, VaultHeader, VaultKey};
+use crate::secret::SecretString;
+use zeroize::Zeroizing;
+
+const CONTEXT: &[u8] = b"inventory\0";
+const PREFIX_LEN: usize = vault::HEADER_LEN + 8;
+
+/// Why the inventory file cannot be opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadError {
+    WrongPassphrase,
+    /// Damaged, truncated, modified or not ours; the text says which.
+    Damaged(String),
+}
+
+fn context(prefix: &[u8]) -> Vec<u8> {
+    [CONTEXT, prefix].concat()
+}
+
+/// The complete file content for `inventory` sealed under `key`.
+pub fn encode(header: &VaultHeader, key: &VaultKey, inventory: &Inventory) -> Zeroizing<Vec<u8>> {
+    let plain_len = store::encoded_len(inventory);
+    let body_len = (plain_len + vault::SEAL_OVERHEAD) as u64;
+    let mut prefix = Vec::with_capacity(PREFIX_LEN);
+    prefix.extend_from_slice(&header.to_bytes());
+    prefix.extend_from_slice(&body_len.to_le_bytes());
+    // One exact-size buffer: prefix, room for version and nonce, plaintext, then the tag.
+    let mut file = Zeroizing::new(Vec::with_capacity(
+        PREFIX_LEN + plain_len + vault::SEAL_OVERHEAD,
+    ));
+    file.extend_from_slice(&prefix);
+    file.extend_from_slice(&[0u8; vault::SEAL_OVERHEAD - 16]);
+    store::encode_into(inventory, &mut file);
+    key.seal_in_place(&mut file, PREFIX_LEN, &context(&prefix));
+    debug_assert_eq!(file.len() as u64, PREFIX_LEN as u64 + body_len);
+    file
+}
+
+/// The header alone (to derive the key before decrypting).
+pub fn header(file: &[u8]) -> Result<VaultHeader, ReadError> {
+    VaultHeader::parse(file)
+        .map(|(header, _)| header)
+        .map_err(describe)
+}
+
+/// Decrypts and decodes a file whose key has been unlocked from its header.
+pub fn decode(file: &[u8], key: &VaultKey) -> Result<Inventory, ReadError> {
+    let (_, rest) = VaultHeader::parse(file).map_err(describe)?;
+    if rest.len() < 8 {
+        return Err(describe(VaultError::Truncated));
+    }
+    let (length, body) = rest.split_at(8);
+    let expected = u64::from_le_bytes(length.try_into().expect("8 bytes"));
+    if (body.len() as u64) < expected {
+        return Err(ReadError::Damaged(format!(
+            "the file is truncated ({} of {} bytes)",
+            file.len(),
+            PREFIX_LEN as u64 + expected
+        )));
+    }
+    if body.len() as u64 > expected {
+        return Err(ReadError::Damaged(
+            "the file has unexpected bytes at the end".into(),
+        ));
+    }
+    let plain = key
+        .unseal(body, &context(&file[..PREFIX_LEN]))
+        .map_err(describe)?;
+    store::decode(&plain)
+        .map_err(|e| ReadError::Damaged(format!("the decrypted inventory is invalid: {e}")))
+}
+
+/// Unlocks and decodes in one step.
+pub fn open(
+    file: &[u8],
+    passphrase: &SecretString,
+) -> Result<(VaultHeader, VaultKey, Inventory), ReadError> {
+    let header = header(file)?;
+    let key = VaultKey::unlock(passphrase, &header).map_err(describe)?;
+    let inventory = decode(file, &key)?;
+    Ok((header, key, inventory))
+}
+
+fn describe(error: VaultError) -> ReadError {
+    match error {
+        VaultError::WrongPassphrase => ReadError::WrongPassphrase,
+        VaultError::Tampered => {
+            ReadError::Damaged("authentication failed: the file was modified or corrupted".into())
+        }
+        other => ReadError::Damaged(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::vault::KdfParams;
+
+    fn sample_file() -> (Zeroizing<Vec<u8>>, SecretString) {
+        let passphrase = SecretString::from("pass");
+        let (key, header) = VaultKey::create(&passphrase, KdfParams::INSECURE_FOR_TESTS);
+        (encode(&header, &key, &Inventory::default()), passphrase)
+    }
+
+    #[test]
+    fn round_trip_and_each_failure_is_named() {
+        let (file, passphrase) = sample_file();
+        let (_, _, inventory) = open(&file, &passphrase).unwrap();
+        assert!(inventory.is_empty());
+        assert_eq!(
+            open(&file, &SecretString::from("nope")).unwrap_err(),
+            ReadError::WrongPassphrase
+        );
+
+        let truncated = &file[..file.len() - 3];
+        match open(truncated, &passphrase).unwrap_err() {
+            ReadError::Damaged(why) => assert!(why.contains("truncated"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        let mut modified = file.to_vec();
+        let last = modified.len() - 20;
+        modified[last] ^= 0x40;
+        match open(&modified, &passphrase).unwrap_err() {
+            ReadError::Damaged(why) => assert!(why.contains("modified"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        let mut length_edited = file.to_vec();
+        length_edited[vault::HEADER_LEN] ^= 0x01;
+        assert!(matches!(
+            open(&length_edited, &passphrase),
+            Err(ReadError::Damaged(_))
+        ));
+        assert!(matches!(open(b"", &passphrase), Err(ReadError::Damaged(_))));
+    }
+}
