@@ -29,7 +29,11 @@ fn main() {
         .skip(1)
         .filter_map(|arg| arg.parse().ok())
         .collect();
-    let sizes = if sizes.is_empty() { SIZES.to_vec() } else { sizes };
+    let sizes = if sizes.is_empty() {
+        SIZES.to_vec()
+    } else {
+        sizes
+    };
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     println!("jobs benchmark: user-id protection, {cores} core(s)");
     let stoken_per_file = stoken_loop();
@@ -56,7 +60,8 @@ fn run_one(size: usize) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("ws");
     let passphrase = SecretString::from("bench");
-    let mut workspace = Workspace::init_with_kdf(&root, &passphrase, KdfParams::INSECURE_FOR_TESTS).unwrap();
+    let mut workspace =
+        Workspace::init_with_kdf(&root, &passphrase, KdfParams::INSECURE_FOR_TESTS).unwrap();
     let tokens = make_tokens(size);
     workspace
         .update_inventory(|inventory| {
@@ -84,7 +89,11 @@ fn run_one(size: usize) {
     let prepared = clock.elapsed();
     let handle = jobs::start(&workspace, &mut history, job, now).unwrap();
     let outcome = handle.wait(|_| {});
-    assert!(matches!(outcome.result, RunResult::Completed(_)), "{:?}", outcome.result);
+    assert!(
+        matches!(outcome.result, RunResult::Completed(_)),
+        "{:?}",
+        outcome.result
+    );
     let generated = clock.elapsed();
     let record = jobs::finish(&mut workspace, &mut history, outcome, now).unwrap();
     let finished = clock.elapsed();
@@ -94,7 +103,11 @@ fn run_one(size: usize) {
     let cpu = cpu_seconds() - cpu_before;
 
     let peak_kib = proc_status_kib("VmHWM");
-    println!("{size} tokens, submit to downloaded ZIP: {:.2} s, {:.0} tokens/s", total.as_secs_f64(), size as f64 / total.as_secs_f64());
+    println!(
+        "{size} tokens, submit to downloaded ZIP: {:.2} s, {:.0} tokens/s",
+        total.as_secs_f64(),
+        size as f64 / total.as_secs_f64()
+    );
     println!(
         "  phases: prepare {:.2} s, generate+verify {:.2} s, record (inventory save) {:.2} s, download {:.2} s",
         prepared.as_secs_f64(),
@@ -102,14 +115,23 @@ fn run_one(size: usize) {
         (finished - generated).as_secs_f64(),
         (total - finished).as_secs_f64()
     );
-    println!("  CPU: {:.1} s over {:.1} s wall = {:.2} cores busy on average", cpu, total.as_secs_f64(), cpu / total.as_secs_f64());
+    println!(
+        "  CPU: {:.1} s over {:.1} s wall = {:.2} cores busy on average",
+        cpu,
+        total.as_secs_f64(),
+        cpu / total.as_secs_f64()
+    );
     println!(
         "  memory: RSS {:.1} MiB before the job (workspace with the inventory), peak {:.1} MiB ({:.0} bytes/token above it)",
         baseline_kib as f64 / 1024.0,
         peak_kib as f64 / 1024.0,
         (peak_kib.saturating_sub(baseline_kib) * 1024) as f64 / size as f64
     );
-    println!("  ZIP: {} bytes ({:.0} bytes/token)", report.bytes, report.bytes as f64 / size as f64);
+    println!(
+        "  ZIP: {} bytes ({:.0} bytes/token)",
+        report.bytes,
+        report.bytes as f64 / size as f64
+    );
 }
 
 fn make_tokens(count: usize) -> Vec<InventoryToken> {
@@ -135,7 +157,11 @@ fn make_tokens(count: usize) -> Vec<InventoryToken> {
 
 /// Seconds per file of `stoken issue` with a per-user password, or `None` without stoken.
 fn stoken_loop() -> Option<Duration> {
-    let available = Command::new("stoken").arg("--version").stdin(Stdio::null()).output().is_ok();
+    let available = Command::new("stoken")
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .is_ok();
     if !available {
         println!("  stoken not installed: no comparison");
         return None;
@@ -154,7 +180,10 @@ fn stoken_loop() -> Option<Duration> {
             .stderr(Stdio::null())
             .output()
             .expect("run stoken");
-        assert!(output.status.success() && !output.stdout.is_empty(), "stoken issue failed");
+        assert!(
+            output.status.success() && !output.stdout.is_empty(),
+            "stoken issue failed"
+        );
         std::fs::write(dir.path().join(format!("{i}.sdtid")), &output.stdout).unwrap();
     }
     let per_file = clock.elapsed() / STOKEN_RUNS as u32;
@@ -195,10 +224,17 @@ fn proc_status_kib(field: &str) -> u64 {
 
 /// User + system CPU seconds of this process (Linux `/proc/self/stat`, USER_HZ = 100).
 fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
     let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = after_name.split_whitespace().collect();
     // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-    let ticks = |index: usize| fields.get(index).and_then(|value| value.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |index: usize| {
+        fields
+            .get(index)
+            .and_then(|value| value.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (ticks(11) + ticks(12)) / 100.0
 }

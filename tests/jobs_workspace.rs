@@ -25,7 +25,9 @@ fn spec(name: &str, protection: Protection, range: &str) -> JobSpec {
         binding: jobs::Binding::DeviceClass,
         nickname: Some("Work".into()),
         protection,
-        password: protection.needs_password().then(|| SecretString::from(JOB_PASSWORD)),
+        password: protection
+            .needs_password()
+            .then(|| SecretString::from(JOB_PASSWORD)),
         selection: SelectionCriteria {
             serial_ranges: vec![SerialRange::parse(range).unwrap()],
             ..SelectionCriteria::default()
@@ -34,11 +36,20 @@ fn spec(name: &str, protection: Protection, range: &str) -> JobSpec {
 }
 
 /// Runs a job to completion and downloads it; returns the ZIP's entries.
-fn run_job(workspace: &mut Workspace, history: &mut History, spec: JobSpec, zip: &Path) -> Vec<(String, Vec<u8>)> {
+fn run_job(
+    workspace: &mut Workspace,
+    history: &mut History,
+    spec: JobSpec,
+    zip: &Path,
+) -> Vec<(String, Vec<u8>)> {
     let job = jobs::prepare(workspace, history, spec, now().date()).unwrap();
     let handle = jobs::start(&*workspace, history, job, now()).unwrap();
     let outcome = handle.wait(|_| {});
-    assert!(matches!(outcome.result, RunResult::Completed(_)), "{:?}", outcome.result);
+    assert!(
+        matches!(outcome.result, RunResult::Completed(_)),
+        "{:?}",
+        outcome.result
+    );
     let record = jobs::finish(workspace, history, outcome, now()).unwrap();
     assert_eq!(record.status, JobStatus::Completed);
     let report = jobs::download(&*workspace, history, &record.id, zip, false, now()).unwrap();
@@ -69,7 +80,15 @@ fn all_four_protection_modes_decode_to_the_inventory_seeds() {
     let seeds: HashMap<String, (Vec<u8>, String)> = workspace
         .inventory()
         .iter()
-        .map(|t| (t.serial.to_string(), (t.seed.expose().to_vec(), t.user.as_ref().unwrap().login.clone())))
+        .map(|t| {
+            (
+                t.serial.to_string(),
+                (
+                    t.seed.expose().to_vec(),
+                    t.user.as_ref().unwrap().login.clone(),
+                ),
+            )
+        })
         .collect();
     let modes = [
         (Protection::None, "1000-1009"),
@@ -80,7 +99,12 @@ fn all_four_protection_modes_decode_to_the_inventory_seeds() {
     let mut samples = Vec::new();
     for (protection, range) in modes {
         let zip = out.path().join(format!("{}.zip", protection.label()));
-        let entries = run_job(&mut workspace, &mut history, spec(protection.label(), protection, range), &zip);
+        let entries = run_job(
+            &mut workspace,
+            &mut history,
+            spec(protection.label(), protection, range),
+            &zip,
+        );
         assert_eq!(entries.len(), 11, "10 files and the manifest");
         for (name, bytes) in entries.iter().filter(|(name, _)| name.ends_with(".sdtid")) {
             let serial = name.trim_end_matches(".sdtid");
@@ -93,21 +117,39 @@ fn all_four_protection_modes_decode_to_the_inventory_seeds() {
             assert_eq!(token.seed.expose().as_slice(), seed.as_slice(), "{name}");
             assert_eq!(token.user.login, *login);
             assert_eq!(token.nickname, "Work");
-            assert_eq!(token.device_serial_number, "a01c4380-fc01-4df0-b113-7fb98ec74694");
+            assert_eq!(
+                token.device_serial_number,
+                "a01c4380-fc01-4df0-b113-7fb98ec74694"
+            );
             if password.is_some() {
-                assert!(batch.decrypt(Some(&SecretString::from("wrong"))).is_err(), "{name}");
-                assert!(batch.decrypt(None).is_err(), "{name}: no password must not open it");
+                assert!(
+                    batch.decrypt(Some(&SecretString::from("wrong"))).is_err(),
+                    "{name}"
+                );
+                assert!(
+                    batch.decrypt(None).is_err(),
+                    "{name}: no password must not open it"
+                );
             }
         }
         // A sample of each mode for the referees.
         let dir = out.path().join(protection.label());
         std::fs::create_dir_all(&dir).unwrap();
-        for (name, bytes) in entries.iter().filter(|(name, _)| name.ends_with(".sdtid")).step_by(4) {
+        for (name, bytes) in entries
+            .iter()
+            .filter(|(name, _)| name.ends_with(".sdtid"))
+            .step_by(4)
+        {
             let path = dir.join(name);
             std::fs::write(&path, bytes).unwrap();
             let serial = name.trim_end_matches(".sdtid").to_owned();
             let (seed, login) = &seeds[&serial];
-            samples.push((path, serial, hex(seed), expected_password(protection, login)));
+            samples.push((
+                path,
+                serial,
+                hex(seed),
+                expected_password(protection, login),
+            ));
         }
     }
 
@@ -117,12 +159,23 @@ fn all_four_protection_modes_decode_to_the_inventory_seeds() {
     }
     drop(workspace);
     let reopened = ws::open(&root);
-    assert_eq!(reopened.inventory().iter().filter(|t| !t.distributions.is_empty()).count(), 40);
+    assert_eq!(
+        reopened
+            .inventory()
+            .iter()
+            .filter(|t| !t.distributions.is_empty())
+            .count(),
+        40
+    );
 
     // No password, login+password or seed anywhere in the workspace.
     assert_nowhere(&root, JOB_PASSWORD.as_bytes(), "the job password");
     for (seed, login) in seeds.values() {
-        assert_nowhere(&root, format!("{login}{JOB_PASSWORD}").as_bytes(), "a login+password");
+        assert_nowhere(
+            &root,
+            format!("{login}{JOB_PASSWORD}").as_bytes(),
+            "a login+password",
+        );
         assert_nowhere(&root, seed, "a seed");
         assert_nowhere(&root, hex(seed).as_bytes(), "a seed in hex");
     }
@@ -134,9 +187,15 @@ fn check_referees(samples: &[(std::path::PathBuf, String, String, Option<String>
     if support::require_or_skip(support::Referee::Stoken) {
         let stoken = support::stoken().unwrap();
         for (path, serial, seed_hex, password) in samples {
-            let shown = stoken.show_seed(path, password.as_deref()).unwrap_or_else(|e| panic!("stoken {serial}: {e}"));
+            let shown = stoken
+                .show_seed(path, password.as_deref())
+                .unwrap_or_else(|e| panic!("stoken {serial}: {e}"));
             assert_eq!(shown.serial, *serial);
-            assert_eq!(shown.seed_hex.as_deref(), Some(seed_hex.as_str()), "stoken {serial}");
+            assert_eq!(
+                shown.seed_hex.as_deref(),
+                Some(seed_hex.as_str()),
+                "stoken {serial}"
+            );
         }
     }
     if support::require_or_skip(support::Referee::PythonSecurid) {
@@ -154,7 +213,11 @@ fn check_referees(samples: &[(std::path::PathBuf, String, String, Option<String>
         for ((_, serial, seed_hex, _), result) in samples.iter().zip(results) {
             let decoded = result.unwrap_or_else(|e| panic!("python-securid {serial}: {e}"));
             assert_eq!(decoded.serial, *serial);
-            assert_eq!(decoded.seed.to_lowercase(), *seed_hex, "python-securid {serial}");
+            assert_eq!(
+                decoded.seed.to_lowercase(),
+                *seed_hex,
+                "python-securid {serial}"
+            );
         }
     }
 }
@@ -165,19 +228,36 @@ fn redistribution_needs_include_and_carries_the_warning() {
     let out = tempfile::tempdir().unwrap();
     let mut workspace = ws::create(&dir.path().join("ws"), 500, 5);
     let mut history = History::open(&workspace).unwrap();
-    run_job(&mut workspace, &mut history, spec("First", Protection::UserId, "500-504"), &out.path().join("a.zip"));
+    run_job(
+        &mut workspace,
+        &mut history,
+        spec("First", Protection::UserId, "500-504"),
+        &out.path().join("a.zip"),
+    );
 
-    let again = jobs::prepare(&workspace, &history, spec("Again", Protection::UserId, "500-504"), now().date());
+    let again = jobs::prepare(
+        &workspace,
+        &history,
+        spec("Again", Protection::UserId, "500-504"),
+        now().date(),
+    );
     let rejected = again.unwrap_err();
     assert!(rejected.errors[0].message.contains("all were excluded"));
-    assert_eq!(rejected.review.unwrap().exclusions[0].code, "previously-distributed");
+    assert_eq!(
+        rejected.review.unwrap().exclusions[0].code,
+        "previously-distributed"
+    );
 
     let mut include = spec("Again", Protection::UserId, "500-504");
     include.selection.include_distributed = true;
     let job = jobs::prepare(&workspace, &history, include, now().date()).unwrap();
     assert_eq!(job.review.redistributed.len(), 5);
     assert_eq!(job.review.redistributed[0].last_job, "First");
-    assert!(job.review.render_text().contains(jobs::review::REDISTRIBUTION_WARNING));
+    assert!(
+        job.review
+            .render_text()
+            .contains(jobs::review::REDISTRIBUTION_WARNING)
+    );
 }
 
 #[test]
@@ -195,9 +275,20 @@ fn accented_names_reach_the_file_without_accents() {
         .unwrap();
     let mut history = History::open(&workspace).unwrap();
     let zip = out.path().join("names.zip");
-    let entries = run_job(&mut workspace, &mut history, spec("Names", Protection::None, "700-701"), &zip);
-    let decrypted = tokendist::sdtid::parse(&entries[0].1).unwrap().decrypt(None).unwrap();
+    let entries = run_job(
+        &mut workspace,
+        &mut history,
+        spec("Names", Protection::None, "700-701"),
+        &zip,
+    );
+    let decrypted = tokendist::sdtid::parse(&entries[0].1)
+        .unwrap()
+        .decrypt(None)
+        .unwrap();
     assert_eq!(decrypted.tokens[0].user.last_name, "Garcia Nunez");
     let manifest = String::from_utf8(entries.last().unwrap().1.clone()).unwrap();
-    assert!(manifest.contains("García Núñez"), "the manifest keeps the name as assigned");
+    assert!(
+        manifest.contains("García Núñez"),
+        "the manifest keeps the name as assigned"
+    );
 }

@@ -202,7 +202,10 @@ mod tests {
             SerialRange::parse(" 000000000042 ").unwrap(),
             SerialRange::single(serial("42"))
         );
-        assert_eq!(SerialRange::parse("7-7").unwrap().to_string(), "000000000007");
+        assert_eq!(
+            SerialRange::parse("7-7").unwrap().to_string(),
+            "000000000007"
+        );
         assert_eq!(
             SerialRange::parse("1-2").unwrap().to_string(),
             "000000000001-000000000002"
@@ -215,6 +218,11 @@ mod tests {
             let message = SerialRange::parse(bad).unwrap_err().to_string();
             assert!(message.contains(&format!("{bad:?}")), "{message}");
         }
-        assert!(SerialRange::parse("200-100").unwrap_err().reason.contains("comes after"));
+        assert!(
+            SerialRange::parse("200-100")
+                .unwrap_err()
+                .reason
+                .contains("comes after")
+        );
     }
 }
