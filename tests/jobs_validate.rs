@@ -69,6 +69,13 @@ fn profile_must_exist_and_deliver_by_file() {
         "{ctkip}"
     );
     assert!(message(validate_profile("", &profiles), JobField::Profile).contains("choose"));
+    let mut broken = profiles.clone();
+    broken[0].device_class_id = "café ".into();
+    let bad_class = message(validate_profile("android", &broken), JobField::Profile);
+    assert!(
+        bad_class.contains("device-class id") && bad_class.contains("tokendist.toml"),
+        "{bad_class}"
+    );
 }
 
 #[test]

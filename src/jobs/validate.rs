@@ -145,6 +145,12 @@ pub fn validate_profile<'a>(
             profile.delivery.label()
         ));
     }
+    if let Err(problem) = validate_device_id(&profile.device_class_id) {
+        return error(format!(
+            "profile {:?} has a device-class id that token files cannot carry ({}); fix it in tokendist.toml",
+            profile.name, problem.message
+        ));
+    }
     Ok(profile)
 }
 
