@@ -341,3 +341,24 @@ fn accented_names_are_written_without_accents_and_others_are_excluded() {
     assert!(job.review.notes[0].contains("without accents"));
     assert!(!job.review.has_warnings(), "folding needs no confirmation");
 }
+
+#[test]
+fn every_reason_code_maps_back_to_its_label() {
+    use tokendist::jobs::select::label_for_code;
+    for code in [
+        "not-assigned",
+        "expired",
+        "key-size-differs",
+        "password-too-long",
+        "login-unusable",
+        "password-equals-origin",
+        "previously-distributed",
+        "user-field-not-writable",
+        "dates-inconsistent",
+        "over-max-count",
+    ] {
+        assert!(label_for_code(code).is_some(), "{code}");
+    }
+    assert_eq!(label_for_code("expired"), Some("expired"));
+    assert_eq!(label_for_code("nonsense"), None);
+}

@@ -138,6 +138,34 @@ impl fmt::Display for ExclusionReason {
     }
 }
 
+/// The group label of a stable reason code, as the history stores it.
+pub fn label_for_code(code: &str) -> Option<&'static str> {
+    let samples = [
+        ExclusionReason::NotAssigned,
+        ExclusionReason::Expired {
+            last_day: time::Date::MIN,
+        },
+        ExclusionReason::KeySizeDiffers {
+            token: KeySize::Bits64,
+            profile: KeySize::Bits128,
+        },
+        ExclusionReason::PasswordTooLong { chars: 0, limit: 0 },
+        ExclusionReason::LoginUnusable,
+        ExclusionReason::PasswordEqualsOrigin,
+        ExclusionReason::PreviouslyDistributed {
+            times: 0,
+            last_job: String::new(),
+        },
+        ExclusionReason::UserFieldNotWritable { field: "" },
+        ExclusionReason::DatesInconsistent,
+        ExclusionReason::OverMaxCount { max: 0 },
+    ];
+    samples
+        .iter()
+        .find(|reason| reason.code() == code)
+        .map(ExclusionReason::group_label)
+}
+
 /// A token left out, with its user (if any) so the review can say whose it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exclusion {

@@ -130,7 +130,8 @@ pub(super) fn show(global: &GlobalArgs, job: &str, json: bool) -> Result<(), Cli
         }
     }
     for (code, count) in groups {
-        line("Excluded", &format!("{count} × {code}"));
+        let reason = crate::jobs::select::label_for_code(code).unwrap_or(code);
+        line("Excluded", &format!("{count}: {reason}"));
     }
     for download in &record.downloads {
         line(
