@@ -45,9 +45,10 @@ pub struct ManifestRow {
     pub sha256: String,
 }
 
-/// A token's verified file and its manifest row, ready to append.
+/// A token's verified file and its manifest row, ready to append. The file is wiped from
+/// memory once appended (a `user-id` file is only as strong as a login against guessing).
 pub struct PreparedEntry {
-    pub file: Vec<u8>,
+    pub file: zeroize::Zeroizing<Vec<u8>>,
     pub row: ManifestRow,
 }
 
@@ -74,7 +75,10 @@ pub fn entry_options(modified: time::OffsetDateTime) -> SimpleFileOptions {
 /// Pairs a file with its manifest row, filling in the file's SHA-256.
 pub fn prepare_entry(file: Vec<u8>, mut row: ManifestRow) -> PreparedEntry {
     row.sha256 = super::staging::hex(&Sha256::digest(&file));
-    PreparedEntry { file, row }
+    PreparedEntry {
+        file: zeroize::Zeroizing::new(file),
+        row,
+    }
 }
 
 /// Appends the file to the archive (compressed) and its row to the manifest.
