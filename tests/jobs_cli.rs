@@ -409,7 +409,7 @@ fn submit_refuses_bad_input_and_unconfirmed_warnings() {
 
 #[test]
 fn a_job_killed_mid_run_is_interrupted_and_leaves_the_inventory_untouched() {
-    let env = env(4000);
+    let env = env(20_000);
     let mut child = env
         .command(&[
             "jobs",
@@ -417,7 +417,7 @@ fn a_job_killed_mid_run_is_interrupted_and_leaves_the_inventory_untouched() {
             "--profile",
             "Android",
             "--serials",
-            "1000-4999",
+            "1000-20999",
             "--protection",
             "user-id",
             "--name",
@@ -427,17 +427,16 @@ fn a_job_killed_mid_run_is_interrupted_and_leaves_the_inventory_untouched() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let history = env.root.join("jobs").join("history.jsonl");
+    // Kill it once files are being staged (the first sealed chunk is on disk): mid-job.
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !std::fs::read_to_string(&history).is_ok_and(|text| text.contains("\"running\"")) {
+    while !staged_output_started(&env.root) {
         assert!(Instant::now() < deadline, "the job never started");
         assert!(
             child.try_wait().unwrap().is_none(),
             "the job ended before it could be killed"
         );
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(2));
     }
-    std::thread::sleep(Duration::from_millis(50));
     child.kill().unwrap(); // SIGKILL: no chance to clean up
     child.wait().unwrap();
 
@@ -585,4 +584,14 @@ fn ctrl_c_cancels_the_job_cleanly() {
             .iter()
             .all(|token| token.distributions.is_empty())
     );
+}
+
+/// True once some job's sealed output holds more than its header line.
+fn staged_output_started(root: &Path) -> bool {
+    let Ok(jobs) = std::fs::read_dir(root.join("jobs").join("staged")) else {
+        return false;
+    };
+    jobs.flatten().any(|job| {
+        std::fs::metadata(job.path().join("output.sealed")).is_ok_and(|meta| meta.len() > 1024)
+    })
 }
