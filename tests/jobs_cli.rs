@@ -538,7 +538,7 @@ fn a_write_failure_during_download_leaves_no_partial_zip() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_cancels_the_job_cleanly() {
-    let env = env(4000);
+    let env = env(20_000);
     let child = env
         .command(&[
             "jobs",
@@ -546,7 +546,7 @@ fn ctrl_c_cancels_the_job_cleanly() {
             "--profile",
             "Android",
             "--serials",
-            "1000-4999",
+            "1000-20999",
             "--protection",
             "user-id",
             "--name",
@@ -556,11 +556,10 @@ fn ctrl_c_cancels_the_job_cleanly() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let history = env.root.join("jobs").join("history.jsonl");
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !std::fs::read_to_string(&history).is_ok_and(|text| text.contains("\"running\"")) {
+    while !staged_output_started(&env.root) {
         assert!(Instant::now() < deadline, "the job never started");
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(Duration::from_millis(2));
     }
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
