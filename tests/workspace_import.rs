@@ -2,14 +2,16 @@
 //! written by our codec, single-token files written by `stoken`, wrong passwords, damaged
 //! files (nothing imported), export and re-import, and no seed left on disk.
 
+mod common;
+mod support;
+
 use assert_cmd::Command;
 use base64::Engine;
 use predicates::prelude::*;
 use serde_json::Value;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use support::{Referee, Stoken};
 use time::macros::date;
 use tokendist::sdtid::{self, BatchHeader, SdtidToken, TokenAttributes, UserInfo};
 use tokendist::secret::{SecretString, Seed};
@@ -310,76 +312,21 @@ fn export_writes_a_protected_file_that_imports_back_into_another_workspace() {
     );
 }
 
-/// Runs a referee with closed stdin and a timeout (stoken prompts forever on a bad password).
-fn run_referee(program: &str, args: &[&str]) -> Option<(bool, String)> {
-    let mut child = std::process::Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .ok()?;
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut out = String::new();
-            child
-                .stdout
-                .take()
-                .unwrap()
-                .read_to_string(&mut out)
-                .unwrap();
-            return Some((status.success(), out));
-        }
-        if started.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{program} {args:?} did not finish within 20 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn stoken_available() -> bool {
-    let found = run_referee("stoken", &["--version"]).is_some();
-    if !found {
-        if std::env::var("TOKENDIST_REQUIRE_INTEROP").as_deref() == Ok("1") {
-            panic!("stoken is required (TOKENDIST_REQUIRE_INTEROP=1) but was not found");
-        }
-        eprintln!(
-            "SKIPPED: stoken is not installed (Debian package `stoken`); interop import not tested"
-        );
-    }
-    found
-}
-
 /// The decrypted seed `stoken show --seed` prints.
-fn stoken_seed(file: &Path, password: Option<&str>) -> [u8; 16] {
-    let file_arg = format!("--file={}", file.display());
-    let password_arg = password.map(|p| format!("--password={p}"));
-    let mut args = vec!["show", "--seed", file_arg.as_str()];
-    args.extend(password_arg.as_deref());
-    let (ok, out) = run_referee("stoken", &args).unwrap();
-    assert!(ok, "stoken show failed: {out}");
-    let line = out
-        .lines()
-        .find(|l| l.starts_with("Decrypted seed"))
-        .expect("a seed line");
-    let hex: Vec<u8> = line
-        .split(':')
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .map(|b| u8::from_str_radix(b, 16).unwrap())
-        .collect();
-    hex.try_into().unwrap()
+fn stoken_seed(stoken: &Stoken, file: &Path, password: Option<&str>) -> [u8; 16] {
+    let show = stoken
+        .show_seed(file, password)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let hex = show.seed_hex.expect("a seed line");
+    common::unhex16(&hex)
 }
 
 #[test]
 fn single_token_files_written_by_stoken_import_with_their_seed() {
-    if !stoken_available() {
+    if !support::require_or_skip(Referee::Stoken) {
         return;
     }
+    let stoken = support::stoken().expect("stoken was found");
     let env = Env::new();
     let template = env.write(
         "template.sdtid",
@@ -387,12 +334,13 @@ fn single_token_files_written_by_stoken_import_with_their_seed() {
           <TKN><SN>000123456789</SN><UserLogin>jdoe</UserLogin><UserFirstName>Jane</UserFirstName>\
           <UserLastName>Doe</UserLastName></TKN></TKNBatch>\n",
     );
-    let template_arg = format!("--template={}", template.display());
-    let (ok, plain) = run_referee("stoken", &["issue", &template_arg]).unwrap();
-    assert!(ok, "{plain}");
+    let plain = stoken
+        .issue(&template, None, None)
+        .unwrap_or_else(|e| panic!("{e}"));
     let plain_file = env.write("plain.sdtid", plain.as_bytes());
-    let (ok, protected) = run_referee("stoken", &["issue", "--new-password=stoken pw"]).unwrap();
-    assert!(ok, "{protected}");
+    let protected = stoken
+        .issue_default(Some("stoken pw"))
+        .unwrap_or_else(|e| panic!("{e}"));
     let protected_file = env.write("protected.sdtid", protected.as_bytes());
 
     env.import(&plain_file, None, &[])
@@ -406,8 +354,8 @@ fn single_token_files_written_by_stoken_import_with_their_seed() {
         .stdout(predicate::str::contains("1 imported"));
 
     let held = env.seeds();
-    let plain_seed = stoken_seed(&plain_file, None);
-    let protected_seed = stoken_seed(&protected_file, Some("stoken pw"));
+    let plain_seed = stoken_seed(&stoken, &plain_file, None);
+    let protected_seed = stoken_seed(&stoken, &protected_file, Some("stoken pw"));
     let jdoe = held
         .iter()
         .find(|(serial, _)| serial == "000123456789")
@@ -422,9 +370,9 @@ fn single_token_files_written_by_stoken_import_with_their_seed() {
          <UserFirstName>José</UserFirstName></TKN></TKNBatch>\n"
             .as_bytes(),
     );
-    let accented_arg = format!("--template={}", accented.display());
-    let (ok, issued) = run_referee("stoken", &["issue", &accented_arg]).unwrap();
-    assert!(ok, "{issued}");
+    let issued = stoken
+        .issue(&accented, None, None)
+        .unwrap_or_else(|e| panic!("{e}"));
     let accented_file = env.write("accented.sdtid", issued.as_bytes());
     env.import(&accented_file, None, &[])
         .success()
@@ -445,7 +393,10 @@ fn single_token_files_written_by_stoken_import_with_their_seed() {
     ])
     .assert()
     .success();
-    assert_eq!(stoken_seed(&exported, Some("back to stoken")), plain_seed);
+    assert_eq!(
+        stoken_seed(&stoken, &exported, Some("back to stoken")),
+        plain_seed
+    );
 
     let listed = env.list();
     let row = listed
