@@ -5,73 +5,34 @@
 mod common;
 mod support;
 
-use assert_cmd::Command;
 use base64::Engine;
+use common::WorkspaceEnv;
 use predicates::prelude::*;
-use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 use support::{Referee, Stoken};
 use time::macros::date;
-use tokendist::sdtid::{self, BatchHeader, SdtidToken, TokenAttributes, UserInfo};
+use tokendist::sdtid::{self, BatchHeader, SdtidToken, UserInfo};
 use tokendist::secret::{SecretString, Seed};
-use tokendist::token::{Digits, Interval, KeySize, PinMode, Serial};
-use tokendist::workspace::{KdfParams, Workspace};
+use tokendist::token::{KeySize, Serial};
 
 const PASSPHRASE: &str = "workspace passphrase";
 
-struct Env {
-    temp: tempfile::TempDir,
-    dir: PathBuf,
-    passphrase_file: PathBuf,
+/// What these tests do with a workspace besides running commands.
+trait ImportEnv {
+    /// `tokens import FILE --file-password-file` with `password` (or none).
+    fn import(
+        &self,
+        file: &Path,
+        password: Option<&str>,
+        extra: &[&str],
+    ) -> assert_cmd::assert::Assert;
+    /// Imports [`five_tokens`] (file password `pw`) and returns their seeds.
+    fn import_five_tokens(&self) -> Vec<[u8; 16]>;
+    /// Every token's serial and seed, in inventory order.
+    fn seeds(&self) -> Vec<(String, [u8; 16])>;
 }
 
-impl Env {
-    fn new() -> Env {
-        let temp = tempfile::tempdir().unwrap();
-        let passphrase_file = temp.path().join("passphrase");
-        std::fs::write(&passphrase_file, PASSPHRASE).unwrap();
-        let dir = temp.path().join("ws");
-        drop(
-            Workspace::init_with_kdf(
-                &dir,
-                &SecretString::from(PASSPHRASE),
-                KdfParams::INSECURE_FOR_TESTS,
-            )
-            .unwrap(),
-        );
-        Env {
-            temp,
-            dir,
-            passphrase_file,
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.temp.path().join(name)
-    }
-
-    fn write(&self, name: &str, content: &[u8]) -> PathBuf {
-        let path = self.path(name);
-        std::fs::write(&path, content).unwrap();
-        path
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tokendist"));
-        cmd.env_remove("TOKENDIST_HOME")
-            .env_remove("TOKENDIST_PASSPHRASE_FILE")
-            .arg("--workspace")
-            .arg(&self.dir)
-            .arg("--passphrase-file")
-            .arg(&self.passphrase_file)
-            .args(args)
-            .timeout(Duration::from_secs(60))
-            .write_stdin("");
-        cmd
-    }
-
-    /// `tokens import FILE --file-password-file` with `password` (or none).
+impl ImportEnv for WorkspaceEnv {
     fn import(
         &self,
         file: &Path,
@@ -81,52 +42,50 @@ impl Env {
         let mut args = vec!["tokens", "import", file.to_str().unwrap()];
         let password_file;
         if let Some(password) = password {
-            password_file = self.write("file-password", format!("{password}\n").as_bytes());
+            password_file = self.write("file-password", format!("{password}\n"));
             args.extend(["--file-password-file", password_file.to_str().unwrap()]);
         }
         args.extend(extra);
         self.cmd(&args).assert()
     }
 
+    fn import_five_tokens(&self) -> Vec<[u8; 16]> {
+        let (tokens, seeds) = five_tokens();
+        self.import(
+            &self.write("batch.sdtid", record_file(&tokens, "pw")),
+            Some("pw"),
+            &[],
+        )
+        .success();
+        seeds
+    }
+
     fn seeds(&self) -> Vec<(String, [u8; 16])> {
-        let workspace = Workspace::open(&self.dir, &SecretString::from(PASSPHRASE)).unwrap();
-        workspace
+        self.open()
             .inventory()
             .iter()
             .map(|t| (t.serial.to_string(), *t.seed.expose()))
             .collect()
     }
+}
 
-    fn list(&self) -> Vec<Value> {
-        let output = self.cmd(&["tokens", "list", "--json"]).assert().success();
-        serde_json::from_slice::<Value>(&output.get_output().stdout)
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .clone()
-    }
+fn new_env() -> WorkspaceEnv {
+    WorkspaceEnv::initialised(PASSPHRASE)
 }
 
 fn sdtid_token(serial: u64, seed: [u8; 16], login: &str) -> SdtidToken {
     SdtidToken {
-        serial: Serial::from_value(serial).unwrap(),
-        seed: Seed::new(seed),
-        attributes: TokenAttributes {
-            digits: Digits::EIGHT,
-            interval: Interval::Seconds60,
-            pin_mode: PinMode::new(2).unwrap(),
-            key_size: KeySize::Bits128,
-            copy_protection: true,
-            birth: date!(2026 - 01 - 01),
-            death: date!(2031 - 06 - 30),
-        },
         user: UserInfo {
             login: login.into(),
             first_name: "First".into(),
             last_name: "Last".into(),
         },
-        device_serial_number: String::new(),
-        nickname: String::new(),
+        ..common::sdtid_token(
+            Serial::from_value(serial).unwrap(),
+            seed,
+            date!(2026 - 01 - 01),
+            date!(2031 - 06 - 30),
+        )
     }
 }
 
@@ -151,7 +110,7 @@ fn five_tokens() -> (Vec<SdtidToken>, Vec<[u8; 16]>) {
 
 #[test]
 fn a_multi_token_file_imports_whole_and_reimports_as_skipped() {
-    let env = Env::new();
+    let env = new_env();
     let (tokens, seeds) = five_tokens();
     let file = env.write(
         "batch.sdtid",
@@ -168,7 +127,7 @@ fn a_multi_token_file_imports_whole_and_reimports_as_skipped() {
         assert_eq!(serial, &format!("{:012}", 700_000_001 + i));
         assert_eq!(seed, &seeds[i]);
     }
-    let listed = env.list();
+    let listed = env.list_json(&[]);
     assert_eq!(listed[0]["user_login"], "ann");
     assert_eq!(listed[0]["expires"], "2031-06-30");
     assert!(
@@ -201,7 +160,7 @@ fn a_multi_token_file_imports_whole_and_reimports_as_skipped() {
         .stdout(predicate::str::contains("1 replaced"));
     assert_eq!(env.seeds()[1].1, new_seed);
     assert_eq!(
-        env.list()[1]["user_login"],
+        env.list_json(&[])[1]["user_login"],
         "bob",
         "the assignment stays when the file names no user"
     );
@@ -209,7 +168,7 @@ fn a_multi_token_file_imports_whole_and_reimports_as_skipped() {
 
 #[test]
 fn a_wrong_or_missing_file_password_imports_nothing() {
-    let env = Env::new();
+    let env = new_env();
     let (tokens, _) = five_tokens();
     let file = env.write("batch.sdtid", record_file(&tokens, "right").as_bytes());
     env.import(&file, Some("wrong"), &[])
@@ -235,7 +194,7 @@ fn a_wrong_or_missing_file_password_imports_nothing() {
 
 #[test]
 fn a_damaged_file_imports_nothing_even_from_its_good_tokens() {
-    let env = Env::new();
+    let env = new_env();
     let (tokens, _) = five_tokens();
     let document = record_file(&tokens, "pw");
     // Change one character of the fourth token's encrypted seed.
@@ -258,14 +217,8 @@ fn a_damaged_file_imports_nothing_even_from_its_good_tokens() {
 
 #[test]
 fn export_writes_a_protected_file_that_imports_back_into_another_workspace() {
-    let env = Env::new();
-    let (tokens, seeds) = five_tokens();
-    env.import(
-        &env.write("batch.sdtid", record_file(&tokens, "pw").as_bytes()),
-        Some("pw"),
-        &[],
-    )
-    .success();
+    let env = new_env();
+    let seeds = env.import_five_tokens();
     let password_file = env.write("export-password", b"export secret\n");
     let out = env.path("backup.sdtid");
     let export = |extra: &[&str]| {
@@ -297,7 +250,7 @@ fn export_writes_a_protected_file_that_imports_back_into_another_workspace() {
         .success()
         .stdout(predicate::str::contains("5 token(s) exported"));
 
-    let other = Env::new();
+    let other = new_env();
     other.import(&out, Some("wrong"), &[]).code(1);
     other
         .import(&out, Some("export secret"), &[])
@@ -306,8 +259,8 @@ fn export_writes_a_protected_file_that_imports_back_into_another_workspace() {
     let held = other.seeds();
     assert_eq!(held.iter().map(|(_, s)| *s).collect::<Vec<_>>(), seeds);
     assert_eq!(
-        other.list(),
-        env.list(),
+        other.list_json(&[]),
+        env.list_json(&[]),
         "users, dates and parameters survive the round trip"
     );
 }
@@ -327,7 +280,7 @@ fn single_token_files_written_by_stoken_import_with_their_seed() {
         return;
     }
     let stoken = support::stoken().expect("stoken was found");
-    let env = Env::new();
+    let env = new_env();
     let template = env.write(
         "template.sdtid",
         b"<?xml version=\"1.0\"?>\n<TKNBatch><TKNHeader><DefDigits>6</DefDigits><DefInterval>30</DefInterval></TKNHeader>\
@@ -398,7 +351,7 @@ fn single_token_files_written_by_stoken_import_with_their_seed() {
         plain_seed
     );
 
-    let listed = env.list();
+    let listed = env.list_json(&[]);
     let row = listed
         .iter()
         .find(|t| t["serial"] == "000123456789")
@@ -426,14 +379,8 @@ fn seed_encodings(seed: &[u8; 16]) -> Vec<Vec<u8>> {
 
 #[test]
 fn after_import_and_assignment_no_seed_is_in_any_workspace_file() {
-    let env = Env::new();
-    let (tokens, seeds) = five_tokens();
-    env.import(
-        &env.write("batch.sdtid", record_file(&tokens, "pw").as_bytes()),
-        Some("pw"),
-        &[],
-    )
-    .success();
+    let env = new_env();
+    let seeds = env.import_five_tokens();
     let csv = env.write(
         "users.csv",
         b"serial,user_login,first_name,last_name\n700000003,carl,Carl,C\n",
