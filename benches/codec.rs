@@ -3,26 +3,19 @@
 //!
 //! Run briefly with `cargo bench --bench codec -- --warm-up-time 1 --measurement-time 3`.
 
+#[allow(dead_code)] // shared with the integration tests; the benches use only the builder
+#[path = "../tests/common/token.rs"]
+mod test_token;
+
 use criterion::{BatchSize, Criterion, black_box, criterion_group, criterion_main};
 use time::macros::date;
 use tokendist::sdtid::internals::hash_password;
-use tokendist::sdtid::{self, BatchHeader, SdtidToken, TokenAttributes, UserInfo};
-use tokendist::secret::{SecretString, Seed};
-use tokendist::token::{Digits, Interval, KeySize, PinMode, Serial, tokencode};
+use tokendist::sdtid::{self, BatchHeader, SdtidToken, UserInfo};
+use tokendist::secret::SecretString;
+use tokendist::token::{Serial, tokencode};
 
 fn token(serial: u64) -> SdtidToken {
     SdtidToken {
-        serial: Serial::from_value(serial).unwrap(),
-        seed: Seed::new([0x5a; 16]),
-        attributes: TokenAttributes {
-            digits: Digits::EIGHT,
-            interval: Interval::Seconds60,
-            pin_mode: PinMode::new(2).unwrap(),
-            key_size: KeySize::Bits128,
-            copy_protection: true,
-            birth: date!(2026 - 01 - 01),
-            death: date!(2030 - 12 - 31),
-        },
         user: UserInfo {
             login: "jdoe".into(),
             first_name: "Jane".into(),
@@ -30,6 +23,12 @@ fn token(serial: u64) -> SdtidToken {
         },
         device_serial_number: "S-1-5-21-1004336348-1177238915-682003330-512".into(),
         nickname: "Jane's token".into(),
+        ..test_token::sdtid_token(
+            Serial::from_value(serial).unwrap(),
+            [0x5a; 16],
+            date!(2026 - 01 - 01),
+            date!(2030 - 12 - 31),
+        )
     }
 }
 

@@ -248,17 +248,14 @@ fn inspect_json_is_stable_and_hides_the_seed_unless_asked() {
 
 #[test]
 fn inspect_lists_unknown_elements_and_reports_damage() {
-    let text = String::from_utf8(fixture("v1.sdtid")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let extra = dir.path().join("extra.sdtid");
-    std::fs::write(
-        &extra,
-        text.replace(
-            "    <TokenAttributes>",
-            "    <Vendor>x</Vendor>\n    <TokenAttributes>",
-        ),
-    )
-    .unwrap();
+    let extra = write_edited_fixture(
+        dir.path(),
+        "extra.sdtid",
+        "v1.sdtid",
+        "    <TokenAttributes>",
+        "    <Vendor>x</Vendor>\n    <TokenAttributes>",
+    );
     let out = run(tokendist().args(["sdtid", "inspect"]).arg(&extra));
     // The unknown leaf is hashed like the others, so the TokenMAC no longer matches.
     one_line_error(&out, 1, "token MAC");
@@ -425,17 +422,14 @@ fn issue_rejects_bad_flags_as_usage_errors() {
 
 #[test]
 fn inspect_never_sends_control_characters_from_a_file_to_the_terminal() {
-    let text = String::from_utf8(fixture("v1.sdtid")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("esc.sdtid");
-    std::fs::write(
-        &file,
-        text.replace(
-            "<Nickname> </Nickname>",
-            "<Nickname>&#x1B;[2J&#x7;</Nickname>",
-        ),
-    )
-    .unwrap();
+    let file = write_edited_fixture(
+        dir.path(),
+        "esc.sdtid",
+        "v1.sdtid",
+        "<Nickname> </Nickname>",
+        "<Nickname>&#x1B;[2J&#x7;</Nickname>",
+    );
     let out = run(tokendist().args(["sdtid", "inspect"]).arg(&file));
     assert_eq!(out.code, 1, "the nickname is covered by the token MAC");
     assert!(!out.stdout.contains('\u{1b}') && !out.stdout.contains('\u{7}'));

@@ -7,7 +7,7 @@ use common::*;
 use tokendist::sdtid::{self, SdtidError};
 
 fn v1() -> String {
-    String::from_utf8(fixture("v1.sdtid")).unwrap()
+    fixture_text("v1.sdtid")
 }
 
 fn parse_error(text: &str) -> SdtidError {

@@ -374,17 +374,7 @@ fn e1_realignment_clobbers_the_end_of_the_serial_line() {
     assert_eq!(&buffer[0x10..0x1a], b"TKN.Alg 1\n");
     let token = &batch.decrypt(None).unwrap().tokens[0];
     assert_eq!(hex(token.seed.expose()), "00112233445566778899aabbccddeeff");
-    assert_eq!(
-        tokencode(
-            &token.seed,
-            &token.serial,
-            token.attributes.digits,
-            token.attributes.interval,
-            None,
-            1_700_000_000
-        ),
-        "05592345"
-    );
+    assert_eq!(code_of(token, None, 1_700_000_000), "05592345");
 }
 
 #[test]
@@ -598,16 +588,7 @@ fn spec_6_key_chain_example_codes() {
         .unwrap();
     let t = &v1.tokens[0];
     let codes: Vec<String> = (0..4)
-        .map(|m| {
-            tokencode(
-                &t.seed,
-                &t.serial,
-                t.attributes.digits,
-                t.attributes.interval,
-                None,
-                1_699_999_920 + 60 * m,
-            )
-        })
+        .map(|m| code_of(t, None, 1_699_999_920 + 60 * m))
         .collect();
     assert_eq!(codes, ["59407538", "05592345", "41888838", "74921662"]);
     assert_eq!(Serial::parse("123456789012").unwrap(), t.serial);
@@ -637,7 +618,7 @@ fn password_classification_follows_the_format() {
     assert_eq!(verification.outcome, Err(SdtidError::WrongPassword));
 
     // Damage to a hashed value that leaves the other MAC intact.
-    let text = String::from_utf8(fixture("v2.sdtid")).unwrap();
+    let text = fixture_text("v2.sdtid");
     let header_damaged = text.replace("<DefPrecision>2400<", "<DefPrecision>2401<");
     let batch = sdtid::parse(header_damaged.as_bytes()).unwrap();
     assert_eq!(
@@ -657,7 +638,7 @@ fn password_classification_follows_the_format() {
         }
     );
     // The same damage on a password-less file is found with the Origin keys.
-    let text = String::from_utf8(fixture("v1.sdtid")).unwrap();
+    let text = fixture_text("v1.sdtid");
     let damaged = text.replace("<DefKeypad>1<", "<DefKeypad>0<");
     assert_eq!(
         sdtid::parse(damaged.as_bytes())

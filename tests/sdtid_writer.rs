@@ -5,29 +5,17 @@ mod common;
 
 use common::*;
 use time::macros::date;
-use tokendist::sdtid::{
-    self, BatchHeader, SdtidError, SdtidToken, SignatureKind, TokenAttributes, UserInfo,
-};
-use tokendist::secret::{SecretString, Seed};
-use tokendist::token::{Digits, Interval, KeySize, PinMode, Serial, tokencode};
+use tokendist::sdtid::{self, BatchHeader, SdtidError, SdtidToken, SignatureKind, UserInfo};
+use tokendist::secret::SecretString;
+use tokendist::token::{Digits, Interval, KeySize, PinMode, Serial};
 
 fn token(serial: &str, seed_byte: u8) -> SdtidToken {
-    SdtidToken {
-        serial: Serial::parse(serial).unwrap(),
-        seed: Seed::new([seed_byte; 16]),
-        attributes: TokenAttributes {
-            digits: Digits::EIGHT,
-            interval: Interval::Seconds60,
-            pin_mode: PinMode::new(2).unwrap(),
-            key_size: KeySize::Bits128,
-            copy_protection: true,
-            birth: date!(2014 - 01 - 01),
-            death: date!(2035 - 12 - 31),
-        },
-        user: UserInfo::default(),
-        device_serial_number: String::new(),
-        nickname: String::new(),
-    }
+    sdtid_token(
+        Serial::parse(serial).unwrap(),
+        [seed_byte; 16],
+        date!(2014 - 01 - 01),
+        date!(2035 - 12 - 31),
+    )
 }
 
 /// The document with every leaf value removed: tags and indentation only.
@@ -44,7 +32,7 @@ fn skeleton(text: &str) -> Vec<String> {
 
 #[test]
 fn single_token_file_has_stokens_layout_and_reads_back() {
-    let v1 = String::from_utf8(fixture("v1.sdtid")).unwrap();
+    let v1 = fixture_text("v1.sdtid");
     let text = sdtid::write(&BatchHeader::default(), &[token("123456789012", 7)], None).unwrap();
     assert!(text.starts_with(
         "<?xml version=\"1.0\"?>\n<TKNBatch>\n  <TKNHeader>\n    <Version>0</Version>\n"
@@ -223,18 +211,7 @@ fn multi_token_batch_uses_common_defaults_and_per_token_overrides() {
     assert_eq!(decrypted.tokens, tokens);
     assert_eq!(batch.signature_kind(), SignatureKind::TokendistMatching);
     let t = &decrypted.tokens[1];
-    assert_eq!(
-        tokencode(
-            &t.seed,
-            &t.serial,
-            t.attributes.digits,
-            t.attributes.interval,
-            None,
-            0
-        )
-        .len(),
-        6
-    );
+    assert_eq!(code_of(t, None, 0).len(), 6);
 }
 
 #[test]

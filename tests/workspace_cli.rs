@@ -1,67 +1,14 @@
 //! The workspace commands through the real binary: init, demo, tokens list/assign/unassign,
 //! profiles list, a locked workspace, a broken configuration and a missing workspace.
 
+mod common;
+
 use assert_cmd::Command;
+use common::WorkspaceEnv;
 use predicates::prelude::*;
 use serde_json::Value;
-use std::path::PathBuf;
 use tokendist::secret::SecretString;
 use tokendist::workspace::{KdfParams, Workspace, demo};
-
-struct Env {
-    _temp: tempfile::TempDir,
-    dir: PathBuf,
-    passphrase_file: PathBuf,
-}
-
-impl Env {
-    fn new(passphrase: &str) -> Env {
-        let temp = tempfile::tempdir().unwrap();
-        let passphrase_file = temp.path().join("passphrase");
-        std::fs::write(&passphrase_file, format!("{passphrase}\n")).unwrap();
-        Env {
-            dir: temp.path().join("ws"),
-            passphrase_file,
-            _temp: temp,
-        }
-    }
-
-    /// A demo workspace (passphrase `demo`).
-    fn demo() -> Env {
-        let env = Env::new(demo::DEMO_PASSPHRASE);
-        drop(demo::create_demo(&env.dir).unwrap());
-        env
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tokendist"));
-        cmd.env_remove("TOKENDIST_HOME")
-            .env_remove("TOKENDIST_PASSPHRASE_FILE")
-            .arg("--workspace")
-            .arg(&self.dir)
-            .arg("--passphrase-file")
-            .arg(&self.passphrase_file)
-            .args(args)
-            .timeout(std::time::Duration::from_secs(60))
-            .write_stdin("");
-        cmd
-    }
-
-    fn list_json(&self, args: &[&str]) -> Vec<Value> {
-        let output = self
-            .cmd(&[&["tokens", "list", "--json"], args].concat())
-            .assert()
-            .success();
-        let value: Value = serde_json::from_slice(&output.get_output().stdout).unwrap();
-        value.as_array().unwrap().clone()
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.dir.parent().unwrap().join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-}
 
 fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
@@ -69,7 +16,7 @@ fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
 
 #[test]
 fn init_creates_a_workspace_that_opens_with_its_passphrase() {
-    let env = Env::new("a long enough passphrase");
+    let env = WorkspaceEnv::new("a long enough passphrase");
     env.cmd(&["init"])
         .assert()
         .success()
@@ -89,7 +36,7 @@ fn init_creates_a_workspace_that_opens_with_its_passphrase() {
 
 #[test]
 fn init_refuses_an_empty_passphrase_and_needs_one_without_a_terminal() {
-    let env = Env::new("");
+    let env = WorkspaceEnv::new("");
     env.cmd(&["init"])
         .assert()
         .failure()
@@ -108,7 +55,7 @@ fn init_refuses_an_empty_passphrase_and_needs_one_without_a_terminal() {
 
 #[test]
 fn the_passphrase_file_can_come_from_the_environment_and_the_workspace_from_tokendist_home() {
-    let env = Env::demo();
+    let env = WorkspaceEnv::demo();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tokendist"));
     cmd.env("TOKENDIST_HOME", &env.dir)
         .env("TOKENDIST_PASSPHRASE_FILE", &env.passphrase_file)
@@ -121,7 +68,7 @@ fn the_passphrase_file_can_come_from_the_environment_and_the_workspace_from_toke
 
 #[test]
 fn every_command_on_a_missing_workspace_says_how_to_create_one() {
-    let env = Env::new("x");
+    let env = WorkspaceEnv::new("x");
     let hint = format!(
         "create one with `tokendist init --workspace {}`",
         env.dir.display()
@@ -141,7 +88,7 @@ fn every_command_on_a_missing_workspace_says_how_to_create_one() {
 
 #[test]
 fn the_demo_workspace_is_ready_to_use() {
-    let env = Env::new("demo");
+    let env = WorkspaceEnv::new("demo");
     env.cmd(&["demo"])
         .assert()
         .success()
@@ -187,7 +134,7 @@ fn the_demo_workspace_is_ready_to_use() {
 
 #[test]
 fn list_filters_combine() {
-    let env = Env::demo();
+    let env = WorkspaceEnv::demo();
     let all = env.list_json(&[]);
     let assigned = env.list_json(&["--assigned"]);
     let unassigned = env.list_json(&["--unassigned"]);
@@ -223,7 +170,7 @@ fn list_filters_combine() {
 
 #[test]
 fn the_table_shows_the_issue_columns_and_no_seed() {
-    let env = Env::demo();
+    let env = WorkspaceEnv::demo();
     let output = env.cmd(&["tokens", "list"]).assert().success();
     let text = String::from_utf8(output.get_output().stdout.clone()).unwrap();
     let header = text.lines().next().unwrap();
@@ -245,7 +192,7 @@ fn the_table_shows_the_issue_columns_and_no_seed() {
 
 #[test]
 fn assign_reports_every_bad_row_with_its_line_and_applies_nothing() {
-    let env = Env::demo();
+    let env = WorkspaceEnv::demo();
     let before = env.list_json(&[]);
     let csv = env.write(
         "users.csv",
@@ -264,36 +211,19 @@ fn assign_reports_every_bad_row_with_its_line_and_applies_nothing() {
         .code(1);
     let stderr = stderr_of(&assert);
     let at = |line: u32| format!("{}:{line}:", csv.display());
-    assert!(
-        stderr.contains(&format!("{} malformed serial", at(3))),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(&format!(
-            "{} serial 999999999999 is not in the inventory",
-            at(4)
-        )),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(&format!("{} user_login is empty", at(5))),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(&format!(
-            "{} serial 000500000006 is already assigned on line 2",
-            at(6)
-        )),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(&format!("{} expected 4 fields", at(7))),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(&format!("{} first_name contains 'é'", at(8))),
-        "{stderr}"
-    );
+    for (line, message) in [
+        (3, "malformed serial"),
+        (4, "serial 999999999999 is not in the inventory"),
+        (5, "user_login is empty"),
+        (6, "serial 000500000006 is already assigned on line 2"),
+        (7, "expected 4 fields"),
+        (8, "first_name contains 'é'"),
+    ] {
+        assert!(
+            stderr.contains(&format!("{} {message}", at(line))),
+            "{stderr}"
+        );
+    }
     assert!(stderr.contains("nothing was assigned"), "{stderr}");
     assert_eq!(env.list_json(&[]), before, "nothing may change");
 
@@ -308,7 +238,7 @@ fn assign_reports_every_bad_row_with_its_line_and_applies_nothing() {
 
 #[test]
 fn assign_then_unassign() {
-    let env = Env::demo();
+    let env = WorkspaceEnv::demo();
     let csv = env.write(
         "users.csv",
         "\u{feff}Serial,User_Login,First_Name,Last_Name\r\n000500000006, jdoe ,Jane,Doe\r\n000500000001,aandersen0,Alice,Andersen\r\n",
@@ -344,7 +274,7 @@ fn assign_then_unassign() {
 
 #[test]
 fn a_second_process_on_a_locked_workspace_is_told_who_holds_it() {
-    let env = Env::new("pass");
+    let env = WorkspaceEnv::new("pass");
     let held = Workspace::init_with_kdf(
         &env.dir,
         &SecretString::from("pass"),
@@ -366,7 +296,7 @@ fn a_second_process_on_a_locked_workspace_is_told_who_holds_it() {
 
 #[test]
 fn a_wrong_passphrase_is_a_clear_error() {
-    let env = Env::demo();
+    let env = WorkspaceEnv::demo();
     std::fs::write(&env.passphrase_file, "Demo\n").unwrap();
     env.cmd(&["tokens", "list"])
         .assert()
@@ -376,15 +306,7 @@ fn a_wrong_passphrase_is_a_clear_error() {
 
 #[test]
 fn a_broken_configuration_names_file_line_and_column() {
-    let env = Env::new("pass");
-    drop(
-        Workspace::init_with_kdf(
-            &env.dir,
-            &SecretString::from("pass"),
-            KdfParams::INSECURE_FOR_TESTS,
-        )
-        .unwrap(),
-    );
+    let env = WorkspaceEnv::initialised("pass");
     let path = env.dir.join("tokendist.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     let broken = text.replacen("interval = 60", "interval = 45", 1);
@@ -419,15 +341,7 @@ fn a_broken_configuration_names_file_line_and_column() {
 
 #[test]
 fn profiles_list_json_has_the_documented_fields() {
-    let env = Env::new("pass");
-    drop(
-        Workspace::init_with_kdf(
-            &env.dir,
-            &SecretString::from("pass"),
-            KdfParams::INSECURE_FOR_TESTS,
-        )
-        .unwrap(),
-    );
+    let env = WorkspaceEnv::initialised("pass");
     // No passphrase is needed to read the profiles.
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tokendist"));
     cmd.env_remove("TOKENDIST_PASSPHRASE_FILE")

@@ -2,74 +2,37 @@
 //! written by our codec, single-token files written by `stoken`, wrong passwords, damaged
 //! files (nothing imported), export and re-import, and no seed left on disk.
 
-use assert_cmd::Command;
+mod common;
+mod support;
+
 use base64::Engine;
+use common::WorkspaceEnv;
 use predicates::prelude::*;
-use serde_json::Value;
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::path::Path;
+use support::{Referee, Stoken};
 use time::macros::date;
-use tokendist::sdtid::{self, BatchHeader, SdtidToken, TokenAttributes, UserInfo};
+use tokendist::sdtid::{self, BatchHeader, SdtidToken, UserInfo};
 use tokendist::secret::{SecretString, Seed};
-use tokendist::token::{Digits, Interval, KeySize, PinMode, Serial};
-use tokendist::workspace::{KdfParams, Workspace};
+use tokendist::token::{KeySize, Serial};
 
 const PASSPHRASE: &str = "workspace passphrase";
 
-struct Env {
-    temp: tempfile::TempDir,
-    dir: PathBuf,
-    passphrase_file: PathBuf,
+/// What these tests do with a workspace besides running commands.
+trait ImportEnv {
+    /// `tokens import FILE --file-password-file` with `password` (or none).
+    fn import(
+        &self,
+        file: &Path,
+        password: Option<&str>,
+        extra: &[&str],
+    ) -> assert_cmd::assert::Assert;
+    /// Imports [`five_tokens`] (file password `pw`) and returns their seeds.
+    fn import_five_tokens(&self) -> Vec<[u8; 16]>;
+    /// Every token's serial and seed, in inventory order.
+    fn seeds(&self) -> Vec<(String, [u8; 16])>;
 }
 
-impl Env {
-    fn new() -> Env {
-        let temp = tempfile::tempdir().unwrap();
-        let passphrase_file = temp.path().join("passphrase");
-        std::fs::write(&passphrase_file, PASSPHRASE).unwrap();
-        let dir = temp.path().join("ws");
-        drop(
-            Workspace::init_with_kdf(
-                &dir,
-                &SecretString::from(PASSPHRASE),
-                KdfParams::INSECURE_FOR_TESTS,
-            )
-            .unwrap(),
-        );
-        Env {
-            temp,
-            dir,
-            passphrase_file,
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.temp.path().join(name)
-    }
-
-    fn write(&self, name: &str, content: &[u8]) -> PathBuf {
-        let path = self.path(name);
-        std::fs::write(&path, content).unwrap();
-        path
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tokendist"));
-        cmd.env_remove("TOKENDIST_HOME")
-            .env_remove("TOKENDIST_PASSPHRASE_FILE")
-            .arg("--workspace")
-            .arg(&self.dir)
-            .arg("--passphrase-file")
-            .arg(&self.passphrase_file)
-            .args(args)
-            .timeout(Duration::from_secs(60))
-            .write_stdin("");
-        cmd
-    }
-
-    /// `tokens import FILE --file-password-file` with `password` (or none).
+impl ImportEnv for WorkspaceEnv {
     fn import(
         &self,
         file: &Path,
@@ -79,52 +42,50 @@ impl Env {
         let mut args = vec!["tokens", "import", file.to_str().unwrap()];
         let password_file;
         if let Some(password) = password {
-            password_file = self.write("file-password", format!("{password}\n").as_bytes());
+            password_file = self.write("file-password", format!("{password}\n"));
             args.extend(["--file-password-file", password_file.to_str().unwrap()]);
         }
         args.extend(extra);
         self.cmd(&args).assert()
     }
 
+    fn import_five_tokens(&self) -> Vec<[u8; 16]> {
+        let (tokens, seeds) = five_tokens();
+        self.import(
+            &self.write("batch.sdtid", record_file(&tokens, "pw")),
+            Some("pw"),
+            &[],
+        )
+        .success();
+        seeds
+    }
+
     fn seeds(&self) -> Vec<(String, [u8; 16])> {
-        let workspace = Workspace::open(&self.dir, &SecretString::from(PASSPHRASE)).unwrap();
-        workspace
+        self.open()
             .inventory()
             .iter()
             .map(|t| (t.serial.to_string(), *t.seed.expose()))
             .collect()
     }
+}
 
-    fn list(&self) -> Vec<Value> {
-        let output = self.cmd(&["tokens", "list", "--json"]).assert().success();
-        serde_json::from_slice::<Value>(&output.get_output().stdout)
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .clone()
-    }
+fn new_env() -> WorkspaceEnv {
+    WorkspaceEnv::initialised(PASSPHRASE)
 }
 
 fn sdtid_token(serial: u64, seed: [u8; 16], login: &str) -> SdtidToken {
     SdtidToken {
-        serial: Serial::from_value(serial).unwrap(),
-        seed: Seed::new(seed),
-        attributes: TokenAttributes {
-            digits: Digits::EIGHT,
-            interval: Interval::Seconds60,
-            pin_mode: PinMode::new(2).unwrap(),
-            key_size: KeySize::Bits128,
-            copy_protection: true,
-            birth: date!(2026 - 01 - 01),
-            death: date!(2031 - 06 - 30),
-        },
         user: UserInfo {
             login: login.into(),
             first_name: "First".into(),
             last_name: "Last".into(),
         },
-        device_serial_number: String::new(),
-        nickname: String::new(),
+        ..common::sdtid_token(
+            Serial::from_value(serial).unwrap(),
+            seed,
+            date!(2026 - 01 - 01),
+            date!(2031 - 06 - 30),
+        )
     }
 }
 
@@ -149,7 +110,7 @@ fn five_tokens() -> (Vec<SdtidToken>, Vec<[u8; 16]>) {
 
 #[test]
 fn a_multi_token_file_imports_whole_and_reimports_as_skipped() {
-    let env = Env::new();
+    let env = new_env();
     let (tokens, seeds) = five_tokens();
     let file = env.write(
         "batch.sdtid",
@@ -166,7 +127,7 @@ fn a_multi_token_file_imports_whole_and_reimports_as_skipped() {
         assert_eq!(serial, &format!("{:012}", 700_000_001 + i));
         assert_eq!(seed, &seeds[i]);
     }
-    let listed = env.list();
+    let listed = env.list_json(&[]);
     assert_eq!(listed[0]["user_login"], "ann");
     assert_eq!(listed[0]["expires"], "2031-06-30");
     assert!(
@@ -199,7 +160,7 @@ fn a_multi_token_file_imports_whole_and_reimports_as_skipped() {
         .stdout(predicate::str::contains("1 replaced"));
     assert_eq!(env.seeds()[1].1, new_seed);
     assert_eq!(
-        env.list()[1]["user_login"],
+        env.list_json(&[])[1]["user_login"],
         "bob",
         "the assignment stays when the file names no user"
     );
@@ -207,7 +168,7 @@ fn a_multi_token_file_imports_whole_and_reimports_as_skipped() {
 
 #[test]
 fn a_wrong_or_missing_file_password_imports_nothing() {
-    let env = Env::new();
+    let env = new_env();
     let (tokens, _) = five_tokens();
     let file = env.write("batch.sdtid", record_file(&tokens, "right").as_bytes());
     env.import(&file, Some("wrong"), &[])
@@ -233,7 +194,7 @@ fn a_wrong_or_missing_file_password_imports_nothing() {
 
 #[test]
 fn a_damaged_file_imports_nothing_even_from_its_good_tokens() {
-    let env = Env::new();
+    let env = new_env();
     let (tokens, _) = five_tokens();
     let document = record_file(&tokens, "pw");
     // Change one character of the fourth token's encrypted seed.
@@ -256,14 +217,8 @@ fn a_damaged_file_imports_nothing_even_from_its_good_tokens() {
 
 #[test]
 fn export_writes_a_protected_file_that_imports_back_into_another_workspace() {
-    let env = Env::new();
-    let (tokens, seeds) = five_tokens();
-    env.import(
-        &env.write("batch.sdtid", record_file(&tokens, "pw").as_bytes()),
-        Some("pw"),
-        &[],
-    )
-    .success();
+    let env = new_env();
+    let seeds = env.import_five_tokens();
     let password_file = env.write("export-password", b"export secret\n");
     let out = env.path("backup.sdtid");
     let export = |extra: &[&str]| {
@@ -295,7 +250,7 @@ fn export_writes_a_protected_file_that_imports_back_into_another_workspace() {
         .success()
         .stdout(predicate::str::contains("5 token(s) exported"));
 
-    let other = Env::new();
+    let other = new_env();
     other.import(&out, Some("wrong"), &[]).code(1);
     other
         .import(&out, Some("export secret"), &[])
@@ -304,95 +259,41 @@ fn export_writes_a_protected_file_that_imports_back_into_another_workspace() {
     let held = other.seeds();
     assert_eq!(held.iter().map(|(_, s)| *s).collect::<Vec<_>>(), seeds);
     assert_eq!(
-        other.list(),
-        env.list(),
+        other.list_json(&[]),
+        env.list_json(&[]),
         "users, dates and parameters survive the round trip"
     );
 }
 
-/// Runs a referee with closed stdin and a timeout (stoken prompts forever on a bad password).
-fn run_referee(program: &str, args: &[&str]) -> Option<(bool, String)> {
-    let mut child = std::process::Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .ok()?;
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut out = String::new();
-            child
-                .stdout
-                .take()
-                .unwrap()
-                .read_to_string(&mut out)
-                .unwrap();
-            return Some((status.success(), out));
-        }
-        if started.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{program} {args:?} did not finish within 20 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn stoken_available() -> bool {
-    let found = run_referee("stoken", &["--version"]).is_some();
-    if !found {
-        if std::env::var("TOKENDIST_REQUIRE_INTEROP").as_deref() == Ok("1") {
-            panic!("stoken is required (TOKENDIST_REQUIRE_INTEROP=1) but was not found");
-        }
-        eprintln!(
-            "SKIPPED: stoken is not installed (Debian package `stoken`); interop import not tested"
-        );
-    }
-    found
-}
-
 /// The decrypted seed `stoken show --seed` prints.
-fn stoken_seed(file: &Path, password: Option<&str>) -> [u8; 16] {
-    let file_arg = format!("--file={}", file.display());
-    let password_arg = password.map(|p| format!("--password={p}"));
-    let mut args = vec!["show", "--seed", file_arg.as_str()];
-    args.extend(password_arg.as_deref());
-    let (ok, out) = run_referee("stoken", &args).unwrap();
-    assert!(ok, "stoken show failed: {out}");
-    let line = out
-        .lines()
-        .find(|l| l.starts_with("Decrypted seed"))
-        .expect("a seed line");
-    let hex: Vec<u8> = line
-        .split(':')
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .map(|b| u8::from_str_radix(b, 16).unwrap())
-        .collect();
-    hex.try_into().unwrap()
+fn stoken_seed(stoken: &Stoken, file: &Path, password: Option<&str>) -> [u8; 16] {
+    let show = stoken
+        .show_seed(file, password)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let hex = show.seed_hex.expect("a seed line");
+    common::unhex16(&hex)
 }
 
 #[test]
 fn single_token_files_written_by_stoken_import_with_their_seed() {
-    if !stoken_available() {
+    if !support::require_or_skip(Referee::Stoken) {
         return;
     }
-    let env = Env::new();
+    let stoken = support::stoken().expect("stoken was found");
+    let env = new_env();
     let template = env.write(
         "template.sdtid",
         b"<?xml version=\"1.0\"?>\n<TKNBatch><TKNHeader><DefDigits>6</DefDigits><DefInterval>30</DefInterval></TKNHeader>\
           <TKN><SN>000123456789</SN><UserLogin>jdoe</UserLogin><UserFirstName>Jane</UserFirstName>\
           <UserLastName>Doe</UserLastName></TKN></TKNBatch>\n",
     );
-    let template_arg = format!("--template={}", template.display());
-    let (ok, plain) = run_referee("stoken", &["issue", &template_arg]).unwrap();
-    assert!(ok, "{plain}");
+    let plain = stoken
+        .issue(&template, None, None)
+        .unwrap_or_else(|e| panic!("{e}"));
     let plain_file = env.write("plain.sdtid", plain.as_bytes());
-    let (ok, protected) = run_referee("stoken", &["issue", "--new-password=stoken pw"]).unwrap();
-    assert!(ok, "{protected}");
+    let protected = stoken
+        .issue_default(Some("stoken pw"))
+        .unwrap_or_else(|e| panic!("{e}"));
     let protected_file = env.write("protected.sdtid", protected.as_bytes());
 
     env.import(&plain_file, None, &[])
@@ -406,8 +307,8 @@ fn single_token_files_written_by_stoken_import_with_their_seed() {
         .stdout(predicate::str::contains("1 imported"));
 
     let held = env.seeds();
-    let plain_seed = stoken_seed(&plain_file, None);
-    let protected_seed = stoken_seed(&protected_file, Some("stoken pw"));
+    let plain_seed = stoken_seed(&stoken, &plain_file, None);
+    let protected_seed = stoken_seed(&stoken, &protected_file, Some("stoken pw"));
     let jdoe = held
         .iter()
         .find(|(serial, _)| serial == "000123456789")
@@ -422,9 +323,9 @@ fn single_token_files_written_by_stoken_import_with_their_seed() {
          <UserFirstName>José</UserFirstName></TKN></TKNBatch>\n"
             .as_bytes(),
     );
-    let accented_arg = format!("--template={}", accented.display());
-    let (ok, issued) = run_referee("stoken", &["issue", &accented_arg]).unwrap();
-    assert!(ok, "{issued}");
+    let issued = stoken
+        .issue(&accented, None, None)
+        .unwrap_or_else(|e| panic!("{e}"));
     let accented_file = env.write("accented.sdtid", issued.as_bytes());
     env.import(&accented_file, None, &[])
         .success()
@@ -445,9 +346,12 @@ fn single_token_files_written_by_stoken_import_with_their_seed() {
     ])
     .assert()
     .success();
-    assert_eq!(stoken_seed(&exported, Some("back to stoken")), plain_seed);
+    assert_eq!(
+        stoken_seed(&stoken, &exported, Some("back to stoken")),
+        plain_seed
+    );
 
-    let listed = env.list();
+    let listed = env.list_json(&[]);
     let row = listed
         .iter()
         .find(|t| t["serial"] == "000123456789")
@@ -475,14 +379,8 @@ fn seed_encodings(seed: &[u8; 16]) -> Vec<Vec<u8>> {
 
 #[test]
 fn after_import_and_assignment_no_seed_is_in_any_workspace_file() {
-    let env = Env::new();
-    let (tokens, seeds) = five_tokens();
-    env.import(
-        &env.write("batch.sdtid", record_file(&tokens, "pw").as_bytes()),
-        Some("pw"),
-        &[],
-    )
-    .success();
+    let env = new_env();
+    let seeds = env.import_five_tokens();
     let csv = env.write(
         "users.csv",
         b"serial,user_login,first_name,last_name\n700000003,carl,Carl,C\n",

@@ -11,7 +11,7 @@ use crate::token::Serial;
 use crate::workspace::listing::{AssignmentFilter, TokenFilter, TokenSummary};
 use crate::workspace::{
     InventoryToken, WorkspaceError, assign, export as export_file, import as import_file,
-    write_atomic,
+    write_atomic, write_new_atomic,
 };
 use std::borrow::Cow;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -294,8 +294,23 @@ fn export(
     )
     .map_err(CliError::failed)?;
     let document = zeroize::Zeroizing::new(document);
-    write_atomic(file, document.as_bytes())
-        .map_err(|e| CliError::failed(format!("cannot write {}: {e}", file.display())))?;
+    // The check above fails fast; the no-clobber publish is what guarantees that a file
+    // created meanwhile is not replaced without --force.
+    let written = if force {
+        write_atomic(file, document.as_bytes())
+    } else {
+        write_new_atomic(file, document.as_bytes())
+    };
+    written.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            CliError::failed(format!(
+                "{} already exists; give --force to replace it",
+                file.display()
+            ))
+        } else {
+            CliError::failed(format!("cannot write {}: {e}", file.display()))
+        }
+    })?;
     println!(
         "{}: {count} token(s) exported (password-protected)",
         file.display()

@@ -1,11 +1,42 @@
 //! Distribution jobs: the console's rules, token selection, the review summary, parallel
 //! generation with progress, the job history and the output ZIP.
 //!
-//! CONTRACT (filled in by the jobs work): `spec` holds the data types the TUI and CLI build a
-//! job from; keep them stable. The rest of the API is the jobs work's to design.
+//! The flow, as the wizard and `jobs submit` drive it:
+//! [`validate`] (per field, as the user types) → [`prepare`] (all rules, [`select`]ion and the
+//! [`review`]) → [`start`] (background run, progress on a channel, cancellable) →
+//! [`finish`] (inventory and [`history`] updated) → [`download`] / [`delete_output`].
+//!
+//! CONTRACT: `spec` holds the data types the TUI and CLI build a job from; keep them stable.
 
+pub mod archive;
+pub mod ascii_fold;
+mod delete;
+mod download;
+pub mod engine;
+mod error;
+pub mod history;
+mod prepare;
+mod recovery;
+pub mod review;
+pub mod select;
 mod spec;
+pub mod staging;
+mod store;
+pub mod validate;
 
+pub use delete::delete_output;
+pub use download::{DownloadReport, default_output_path, download, file_name_safe};
+pub use engine::{
+    CancelToken, EngineOptions, FileCodec, JobEvent, JobHandle, JobOutcome, Progress, RunResult,
+    SdtidCodec, finish, start, start_with,
+};
+pub use error::{HistoryError, JobError};
+pub use history::{History, JobRecord, JobStatus};
+pub use prepare::{PreparedJob, Rejected, prepare, prepare_from, preview};
+pub use review::ReviewSummary;
+pub use select::{Exclusion, ExclusionReason, Selection, SelectionContext, select};
 pub use spec::{
     Binding, JobField, JobSpec, Protection, SelectionCriteria, SerialRange, SerialRangeError,
 };
+pub use store::JobStore;
+pub use validate::{FieldError, default_job_name, validate_fields};

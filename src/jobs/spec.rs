@@ -75,6 +75,14 @@ impl SerialRange {
         (&self.from..=&self.to).contains(&serial)
     }
 
+    /// A range of one serial.
+    pub fn single(serial: Serial) -> Self {
+        Self {
+            from: serial.clone(),
+            to: serial,
+        }
+    }
+
     /// Parses `FROM-TO` (inclusive, FROM not after TO) or a single `SERIAL`.
     pub fn parse(text: &str) -> Result<Self, SerialRangeError> {
         let bad = |reason: String| SerialRangeError {
@@ -99,6 +107,16 @@ impl SerialRange {
             return Err(bad(format!("{} comes after {}", range.from, range.to)));
         }
         Ok(range)
+    }
+}
+
+impl std::fmt::Display for SerialRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.from == self.to {
+            write!(f, "{}", self.from)
+        } else {
+            write!(f, "{}-{}", self.from, self.to)
+        }
     }
 }
 
@@ -165,4 +183,46 @@ pub enum JobField {
     Protection,
     Password,
     Selection,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serial(text: &str) -> Serial {
+        Serial::parse(text).unwrap()
+    }
+
+    #[test]
+    fn parses_ranges_and_single_serials() {
+        let range = SerialRange::parse("100-200").unwrap();
+        assert_eq!((range.from.value(), range.to.value()), (100, 200));
+        assert!(range.contains(&serial("150")) && !range.contains(&serial("201")));
+        assert_eq!(
+            SerialRange::parse(" 000000000042 ").unwrap(),
+            SerialRange::single(serial("42"))
+        );
+        assert_eq!(
+            SerialRange::parse("7-7").unwrap().to_string(),
+            "000000000007"
+        );
+        assert_eq!(
+            SerialRange::parse("1-2").unwrap().to_string(),
+            "000000000001-000000000002"
+        );
+    }
+
+    #[test]
+    fn explains_what_is_wrong() {
+        for bad in ["200-100", "1-2-3", "", "12a-20", "1-"] {
+            let message = SerialRange::parse(bad).unwrap_err().to_string();
+            assert!(message.contains(&format!("{bad:?}")), "{message}");
+        }
+        assert!(
+            SerialRange::parse("200-100")
+                .unwrap_err()
+                .reason
+                .contains("comes after")
+        );
+    }
 }

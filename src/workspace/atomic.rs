@@ -1,9 +1,17 @@
-//! Crash-safe file replacement and private directories.
+//! Crash-safe file writes and private directories.
 //!
-//! A file is written to a temporary file in the same directory, flushed to disk, renamed over
-//! the target, and the directory entry is flushed too. A crash at any instant leaves either the
-//! old file or the new one, never a torn mix. Files are created 0600 and directories 0700
-//! because they may hold (encrypted) seeds, job history and configuration.
+//! A file is written to a temporary file in the same directory, flushed to disk, published
+//! under the target name, and the directory entry is flushed too. A crash at any instant leaves
+//! either the old file (or none) or the new one, never a torn mix. Files are created 0600 and
+//! directories 0700 because they may hold (encrypted) seeds, job history and configuration.
+//!
+//! Two ways to publish:
+//! * [`write_atomic`] replaces whatever is at the target (workspace files, `--force`).
+//! * [`write_new_atomic`] refuses to replace anything: the temporary file is linked under the
+//!   target name only if no entry of that name exists, in one step of the file system, so a file
+//!   created by someone else between a check and the write is never silently overwritten. Use it
+//!   for files written where an administrator keeps other files (token files, ZIP downloads)
+//!   unless they asked for replacement.
 
 use std::cell::Cell;
 use std::fs;
@@ -47,8 +55,26 @@ fn injected(point: FailPoint) -> io::Result<()> {
     }
 }
 
-/// Writes `bytes` to `path` atomically with mode 0600 (see the module documentation).
+/// Writes `bytes` to `path` atomically with mode 0600, replacing any existing file (see the
+/// module documentation).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_via_temporary(path, bytes, Publish::Replace)
+}
+
+/// Writes `bytes` to a new file at `path` atomically with mode 0600; fails with
+/// [`io::ErrorKind::AlreadyExists`] (and leaves the existing entry untouched) when `path`
+/// already exists, even if it appears while the bytes are being written.
+pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_via_temporary(path, bytes, Publish::NoClobber)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Publish {
+    Replace,
+    NoClobber,
+}
+
+fn write_via_temporary(path: &Path, bytes: &[u8], publish: Publish) -> io::Result<()> {
     let dir = parent_dir(path);
     let name = path.file_name().ok_or_else(|| {
         io::Error::new(
@@ -75,7 +101,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     temp.write_all(&bytes[half..])?;
     temp.as_file().sync_all()?;
     injected(FailPoint::BeforeRename)?;
-    temp.persist(path).map_err(|e| e.error)?;
+    match publish {
+        Publish::Replace => temp.persist(path).map_err(|e| e.error)?,
+        // A rename that refuses to replace (or a hard link plus unlink where the file system
+        // lacks one): the check and the publish are one atomic step.
+        Publish::NoClobber => temp.persist_noclobber(path).map_err(|e| e.error)?,
+    };
     sync_dir(dir)
 }
 
@@ -159,6 +190,59 @@ mod tests {
             fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             0o600
         );
+    }
+
+    #[test]
+    fn write_new_creates_a_private_file_but_never_replaces_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token.sdtid");
+        write_new_atomic(&path, b"first").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"first");
+        let error = write_new_atomic(&path, b"second").unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&path).unwrap(), b"first");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "temporary file left"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn write_new_does_not_replace_a_dangling_symlink_or_write_through_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("elsewhere");
+        let path = dir.path().join("out");
+        std::os::unix::fs::symlink(&target, &path).unwrap();
+        let error = write_new_atomic(&path, b"secret").unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
+        assert!(!target.exists());
+        assert!(
+            fs::symlink_metadata(&path)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+    }
+
+    #[test]
+    fn write_new_with_an_injected_failure_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data");
+        for point in [FailPoint::MidWrite, FailPoint::BeforeRename] {
+            inject_failure(point);
+            assert!(write_new_atomic(&path, b"never seen").is_err());
+            assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        }
     }
 
     #[test]

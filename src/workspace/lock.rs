@@ -8,9 +8,13 @@ use super::atomic::open_private_file;
 use std::fs::{File, TryLockError};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// File name of the lock inside the workspace.
 pub const LOCK_FILE: &str = "lock";
+
+/// How long [`WorkspaceLock::acquire`] waits for a lock that is held without a recorded pid.
+pub const RELEASE_GRACE: Duration = Duration::from_secs(2);
 
 /// Why the lock could not be taken.
 #[derive(Debug)]
@@ -27,13 +31,27 @@ pub struct WorkspaceLock {
 }
 
 impl WorkspaceLock {
-    /// Takes the lock on `dir` without waiting.
+    /// Takes the lock on `dir`. Fails at once when another process holds it and has recorded
+    /// its pid; a lock held with no pid recorded is being taken or released (a holder clears
+    /// its pid before the lock goes, and a child forked at that moment briefly shares the
+    /// lock until it execs), so that case is retried for up to [`RELEASE_GRACE`].
     pub fn acquire(dir: &Path) -> Result<WorkspaceLock, LockError> {
         let mut file = open_private_file(&dir.join(LOCK_FILE)).map_err(LockError::Io)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Err(LockError::Held(read_holder(&mut file))),
-            Err(TryLockError::Error(error)) => return Err(LockError::Io(error)),
+        let started = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) => {
+                    if let Some(pid) = read_holder(&mut file) {
+                        return Err(LockError::Held(Some(pid)));
+                    }
+                    if started.elapsed() >= RELEASE_GRACE {
+                        return Err(LockError::Held(None));
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(TryLockError::Error(error)) => return Err(LockError::Io(error)),
+            }
         }
         file.set_len(0).map_err(LockError::Io)?;
         file.seek(SeekFrom::Start(0)).map_err(LockError::Io)?;
@@ -65,7 +83,7 @@ pub fn holder(dir: &Path) -> Option<u32> {
 
 /// Reads the holder's pid; it may be a moment late writing it, so try a few times.
 fn read_holder(file: &mut File) -> Option<u32> {
-    for _ in 0..20 {
+    for _ in 0..5 {
         let mut text = String::new();
         if file.seek(SeekFrom::Start(0)).is_ok()
             && file.read_to_string(&mut text).is_ok()
@@ -73,7 +91,7 @@ fn read_holder(file: &mut File) -> Option<u32> {
         {
             return Some(pid);
         }
-        std::thread::sleep(std::time::Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(10));
     }
     None
 }
@@ -94,5 +112,20 @@ mod tests {
         drop(lock);
         assert_eq!(holder(dir.path()), None);
         WorkspaceLock::acquire(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn a_lock_still_shared_with_a_forked_child_is_waited_for_not_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = WorkspaceLock::acquire(dir.path()).unwrap();
+        // What a child forked just before the drop holds: the same lock, no pid in the file.
+        let inherited = lock.file.try_clone().unwrap();
+        drop(lock);
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(400));
+            drop(inherited);
+        });
+        WorkspaceLock::acquire(dir.path()).expect("waits out a lock that is being released");
+        releaser.join().unwrap();
     }
 }

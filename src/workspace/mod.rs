@@ -341,3 +341,10 @@ fn remove_stale_temporaries(dir: &Path) {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     atomic::write_atomic(path, bytes)
 }
+
+/// As [`write_atomic`], but never replaces an existing entry at `path`: fails with
+/// `ErrorKind::AlreadyExists` instead, with no window in which a file created meanwhile could be
+/// overwritten. For output files that must not clobber without `--force`.
+pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    atomic::write_new_atomic(path, bytes)
+}

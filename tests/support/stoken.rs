@@ -135,7 +135,7 @@ impl Stoken {
             OsString::from("--random"),
             "--sdtid".into(),
         ];
-        self.write_sdtid(args, template, new_password, new_devid)
+        self.write_sdtid(args, Some(template), new_password, new_devid)
     }
 
     /// `stoken issue --template T`: a new token with a seed stoken chooses.
@@ -147,22 +147,29 @@ impl Stoken {
     ) -> Result<String, String> {
         self.write_sdtid(
             vec![OsString::from("issue")],
-            template,
+            Some(template),
             new_password,
             new_devid,
         )
     }
 
+    /// `stoken issue` without a template: a new token with stoken's own defaults.
+    pub fn issue_default(&self, new_password: Option<&str>) -> Result<String, String> {
+        self.write_sdtid(vec![OsString::from("issue")], None, new_password, None)
+    }
+
     fn write_sdtid(
         &self,
         mut args: Vec<OsString>,
-        template: &Path,
+        template: Option<&Path>,
         new_password: Option<&str>,
         new_devid: Option<&str>,
     ) -> Result<String, String> {
-        let mut template_arg = OsString::from("--template=");
-        template_arg.push(template);
-        args.push(template_arg);
+        if let Some(template) = template {
+            let mut template_arg = OsString::from("--template=");
+            template_arg.push(template);
+            args.push(template_arg);
+        }
         if let Some(password) = new_password {
             args.push(OsString::from(format!("--new-password={password}")));
         }

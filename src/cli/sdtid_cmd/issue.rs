@@ -6,7 +6,7 @@ use crate::cli::{CliError, IssueArgs, PasswordSource, secrets};
 use crate::sdtid::{self, BatchHeader, SdtidError, SdtidToken, TokenAttributes, UserInfo};
 use crate::secret::{SecretString, Seed};
 use crate::token::{Digits, Interval, KeySize, PinMode, Serial};
-use std::io::Write;
+use crate::workspace;
 use std::path::Path;
 use time::{Date, OffsetDateTime};
 use zeroize::Zeroize;
@@ -173,52 +173,44 @@ pub(super) fn issue(mut args: IssueArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Writes `bytes` to `path` with mode 0600: into a temporary file in the same directory, then
-/// renamed into place, so a reader never sees a half-written file. Without `replace`, an
-/// existing file is never overwritten.
+/// Writes `bytes` to `path` with mode 0600 through the workspace's atomic write (temporary
+/// file, fsync, publish, fsync of the directory), so a reader never sees a half-written file.
+/// Without `replace`, an existing file is never overwritten, not even one that appears after the
+/// early check in [`issue`].
 fn write_private_file(path: &Path, bytes: &[u8], replace: bool) -> Result<(), CliError> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut temp = tempfile::Builder::new()
-        .prefix(".tokendist-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| {
-            file_error(
-                path,
-                format!("cannot create a file in {}: {e}", dir.display()),
-            )
-        })?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| file_error(path, e))?;
-    }
-    temp.write_all(bytes).map_err(|e| file_error(path, e))?;
-    temp.as_file().sync_all().map_err(|e| file_error(path, e))?;
-    let persisted = if replace {
-        temp.persist(path)
+    let written = if replace {
+        workspace::write_atomic(path, bytes)
     } else {
-        temp.persist_noclobber(path)
+        workspace::write_new_atomic(path, bytes)
     };
-    persisted.map_err(|e| {
-        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+    written.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
             file_error(path, "already exists (use --force to replace it)")
         } else {
-            file_error(path, e.error)
+            file_error(path, e)
         }
-    })?;
-    Ok(())
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn a_file_that_appears_after_the_early_check_is_kept_unless_forced() {
+        // write_private_file is the guard that counts: the exists() check in issue() only
+        // fails fast, a file created between the two must still not be replaced.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("user.sdtid");
+        std::fs::write(&path, b"someone else's file").unwrap();
+        let error = write_private_file(&path, b"new token", false).unwrap_err();
+        assert!(error.to_string().contains("--force"), "{error}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"someone else's file");
+        write_private_file(&path, b"new token", true).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new token");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
 
     #[test]
     fn five_years_keeps_the_day_and_maps_29_february() {

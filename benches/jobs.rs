@@ -1,0 +1,240 @@
+//! Distribution job throughput: a 10,000- and a 100,000-token job with `user-id` protection
+//! (one password hash per file to write, and one more to verify it), from submit (prepare) to
+//! the downloaded ZIP, on a real workspace with the real codec; compared with the same number
+//! of files written by a `stoken issue` loop.
+//!
+//! Run: `cargo bench --bench jobs` (add `-- 10000` to run one size). Each size runs in its own
+//! process so its peak memory (VmHWM) is its own. The stoken loop is timed over
+//! `STOKEN_RUNS` runs and extrapolated linearly to the job size (each run is one process
+//! writing one file, so its cost per file is constant).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use tokendist::jobs::{self, History, JobSpec, Protection, RunResult, SelectionCriteria};
+use tokendist::secret::{SecretString, Seed};
+use tokendist::token::{Digits, Interval, KeySize, PinMode, Serial};
+use tokendist::workspace::{AssignedUser, InventoryToken, KdfParams, Workspace};
+
+const SIZES: [usize; 2] = [10_000, 100_000];
+const STOKEN_RUNS: usize = 200;
+const CHILD_ENV: &str = "TOKENDIST_BENCH_JOB_SIZE";
+
+fn main() {
+    if let Ok(size) = std::env::var(CHILD_ENV) {
+        run_one(size.parse().expect("a job size"));
+        return;
+    }
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|arg| arg.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        SIZES.to_vec()
+    } else {
+        sizes
+    };
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    println!("jobs benchmark: user-id protection, {cores} core(s)");
+    let stoken_per_file = stoken_loop();
+    for size in sizes {
+        let status = Command::new(std::env::current_exe().unwrap())
+            .env(CHILD_ENV, size.to_string())
+            .stdin(Stdio::null())
+            .status()
+            .expect("run the benchmark child");
+        assert!(status.success(), "the {size}-token run failed");
+        if let Some(per_file) = stoken_per_file {
+            let total = per_file * size as u32;
+            println!(
+                "  stoken issue loop, extrapolated to {size} files: {:.1} s ({:.0} files/s)",
+                total.as_secs_f64(),
+                1.0 / per_file.as_secs_f64()
+            );
+        }
+    }
+}
+
+/// One size, in a child process: prints throughput, phases, CPU use and memory.
+fn run_one(size: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ws");
+    let passphrase = SecretString::from("bench");
+    let mut workspace =
+        Workspace::init_with_kdf(&root, &passphrase, KdfParams::INSECURE_FOR_TESTS).unwrap();
+    let tokens = make_tokens(size);
+    workspace
+        .update_inventory(|inventory| {
+            inventory.insert_new(tokens);
+            Ok(())
+        })
+        .unwrap();
+    let mut history = History::open(&workspace).unwrap();
+    let baseline_kib = proc_status_kib("VmRSS");
+    let cpu_before = cpu_seconds();
+
+    let clock = Instant::now();
+    let spec = JobSpec {
+        name: format!("Bench {size}"),
+        profile: "Android".into(),
+        binding: jobs::Binding::DeviceClass,
+        nickname: Some("Work".into()),
+        protection: Protection::UserId,
+        password: None,
+        selection: SelectionCriteria::default(),
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let job = jobs::prepare(&workspace, &history, spec, now.date()).expect("the job is valid");
+    assert_eq!(job.token_count(), size);
+    let prepared = clock.elapsed();
+    let handle = jobs::start(&workspace, &mut history, job, now).unwrap();
+    let outcome = handle.wait(|_| {});
+    assert!(
+        matches!(outcome.result, RunResult::Completed(_)),
+        "{:?}",
+        outcome.result
+    );
+    let generated = clock.elapsed();
+    let record = jobs::finish(&mut workspace, &mut history, outcome, now).unwrap();
+    let finished = clock.elapsed();
+    let zip = dir.path().join("out.zip");
+    let report = jobs::download(&workspace, &mut history, &record.id, &zip, false, now).unwrap();
+    let total = clock.elapsed();
+    let cpu = cpu_seconds() - cpu_before;
+
+    let peak_kib = proc_status_kib("VmHWM");
+    println!(
+        "{size} tokens, submit to downloaded ZIP: {:.2} s, {:.0} tokens/s",
+        total.as_secs_f64(),
+        size as f64 / total.as_secs_f64()
+    );
+    println!(
+        "  phases: prepare {:.2} s, generate+verify {:.2} s, record (inventory save) {:.2} s, download {:.2} s",
+        prepared.as_secs_f64(),
+        (generated - prepared).as_secs_f64(),
+        (finished - generated).as_secs_f64(),
+        (total - finished).as_secs_f64()
+    );
+    println!(
+        "  CPU: {:.1} s over {:.1} s wall = {:.2} cores busy on average",
+        cpu,
+        total.as_secs_f64(),
+        cpu / total.as_secs_f64()
+    );
+    println!(
+        "  memory: RSS {:.1} MiB before the job (workspace with the inventory), peak {:.1} MiB ({:.0} bytes/token above it)",
+        baseline_kib as f64 / 1024.0,
+        peak_kib as f64 / 1024.0,
+        (peak_kib.saturating_sub(baseline_kib) * 1024) as f64 / size as f64
+    );
+    println!(
+        "  ZIP: {} bytes ({:.0} bytes/token)",
+        report.bytes,
+        report.bytes as f64 / size as f64
+    );
+}
+
+fn make_tokens(count: usize) -> Vec<InventoryToken> {
+    (0..count)
+        .map(|i| InventoryToken {
+            serial: Serial::from_value(100_000_000 + i as u64).unwrap(),
+            seed: Seed::random(),
+            key_size: KeySize::Bits128,
+            digits: Digits::EIGHT,
+            interval: Interval::Seconds60,
+            pin_mode: PinMode::from_flags(true, true),
+            birth: time::macros::date!(2025 - 01 - 01),
+            expires: time::macros::date!(2035 - 12 - 31),
+            user: Some(AssignedUser {
+                login: format!("user{i:06}"),
+                first_name: format!("Given{i}"),
+                last_name: format!("Family{i}"),
+            }),
+            distributions: Vec::new(),
+        })
+        .collect()
+}
+
+/// Seconds per file of `stoken issue` with a per-user password, or `None` without stoken.
+fn stoken_loop() -> Option<Duration> {
+    let available = Command::new("stoken")
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .is_ok();
+    if !available {
+        println!("  stoken not installed: no comparison");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Instant::now();
+    for i in 0..STOKEN_RUNS {
+        let template = dir.path().join("template.sdtid");
+        write_template(&template, i);
+        let output = Command::new("stoken")
+            .arg("issue")
+            .arg(format!("--template={}", template.display()))
+            .arg(format!("--new-password=user{i:06}"))
+            .env("HOME", dir.path())
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .expect("run stoken");
+        assert!(
+            output.status.success() && !output.stdout.is_empty(),
+            "stoken issue failed"
+        );
+        std::fs::write(dir.path().join(format!("{i}.sdtid")), &output.stdout).unwrap();
+    }
+    let per_file = clock.elapsed() / STOKEN_RUNS as u32;
+    println!(
+        "  stoken issue loop: {STOKEN_RUNS} files in {:.2} s ({:.1} ms/file, {:.0} files/s)",
+        (per_file * STOKEN_RUNS as u32).as_secs_f64(),
+        per_file.as_secs_f64() * 1000.0,
+        1.0 / per_file.as_secs_f64()
+    );
+    Some(per_file)
+}
+
+fn write_template(path: &Path, i: usize) {
+    let text = format!(
+        "<?xml version=\"1.0\"?>\n<TKNBatch><TKNHeader><Origin>N/A</Origin><Dest>N/A</Dest><Name>N/A</Name>\
+         <DefDigits>8</DefDigits><DefInterval>60</DefInterval></TKNHeader>\
+         <TKN><SN>{:012}</SN><UserLogin>user{i:06}</UserLogin><UserFirstName>Given{i}</UserFirstName>\
+         <UserLastName>Family{i}</UserLastName><TokenAttributes>\
+         <DeviceSerialNumber>a01c4380-fc01-4df0-b113-7fb98ec74694</DeviceSerialNumber><Nickname>Work</Nickname>\
+         </TokenAttributes></TKN></TKNBatch>\n",
+        100_000_000 + i
+    );
+    std::fs::write(path, text).unwrap();
+}
+
+/// A `/proc/self/status` field in KiB (Linux; 0 elsewhere).
+fn proc_status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status.lines().find_map(|line| {
+                let rest = line.strip_prefix(field)?.strip_prefix(':')?;
+                rest.trim().trim_end_matches("kB").trim().parse().ok()
+            })
+        })
+        .unwrap_or(0)
+}
+
+/// User + system CPU seconds of this process (Linux `/proc/self/stat`, USER_HZ = 100).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    let ticks = |index: usize| {
+        fields
+            .get(index)
+            .and_then(|value| value.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}

@@ -1,0 +1,168 @@
+//! `jobs list` and `jobs show`: the history as a table, as JSON, or one job in detail.
+
+use super::{find, open};
+use crate::cli::{CliError, GlobalArgs};
+use crate::jobs::{Binding, JobRecord, JobStatus};
+
+pub(super) fn list(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
+    let (_workspace, history) = open(global)?;
+    if json {
+        let rows: Vec<serde_json::Value> = history.records().iter().map(list_json).collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).expect("JSON values serialise")
+        );
+        return Ok(());
+    }
+    if history.records().is_empty() {
+        println!("no jobs yet (submit one with `tokendist jobs submit`)");
+        return Ok(());
+    }
+    println!(
+        "{:<20}  {:<11}  {:>7}  {:<16}  {:<16}  {:<3}  NAME",
+        "ID", "STATUS", "TOKENS", "CREATED", "FINISHED", "DL"
+    );
+    for record in history.records() {
+        println!(
+            "{:<20}  {:<11}  {:>7}  {:<16}  {:<16}  {:<3}  {}",
+            record.id,
+            record.status.label(),
+            record.token_count,
+            short_time(Some(record.created_at)),
+            short_time(record.finished_at),
+            if record.downloads.is_empty() {
+                "no"
+            } else {
+                "yes"
+            },
+            record.name
+        );
+    }
+    Ok(())
+}
+
+fn list_json(record: &JobRecord) -> serde_json::Value {
+    serde_json::json!({
+        "id": record.id,
+        "name": record.name,
+        "status": record.status,
+        "profile": record.spec.profile,
+        "token_count": record.token_count,
+        "created_at": rfc3339(Some(record.created_at)),
+        "finished_at": rfc3339(record.finished_at),
+        "output_sha256": record.output.as_ref().filter(|_| record.status == JobStatus::Completed).map(|output| output.sha256.clone()),
+        "downloaded": !record.downloads.is_empty(),
+        "output_available": record.has_output(),
+    })
+}
+
+pub(super) fn show(global: &GlobalArgs, job: &str, json: bool) -> Result<(), CliError> {
+    let (_workspace, history) = open(global)?;
+    let record = find(&history, job)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(record).expect("a job record serialises")
+        );
+        return Ok(());
+    }
+    let spec = &record.spec;
+    let line = |label: &str, value: &str| println!("{label:<15} {value}");
+    line("Job", &format!("{} ({})", record.name, record.id));
+    line("Status", record.status.label());
+    if let Some(error) = &record.error {
+        line("Error", error);
+    }
+    line("Profile", &spec.profile);
+    line(
+        "Binding",
+        &match &spec.binding {
+            Binding::DeviceClass => "the profile's device class".to_owned(),
+            Binding::Device(id) => format!("one device: {id}"),
+        },
+    );
+    line("Nickname", spec.nickname.as_deref().unwrap_or("(none)"));
+    line("Protection", spec.protection.describe());
+    let ranges: Vec<String> = spec
+        .selection
+        .serial_ranges
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    line(
+        "Serials",
+        &if ranges.is_empty() {
+            "all".to_owned()
+        } else {
+            ranges.join(", ")
+        },
+    );
+    if let Some(glob) = &spec.selection.user_glob {
+        line("Users", glob);
+    }
+    line(
+        "Tokens",
+        &format!(
+            "{} selected, {} done, {} excluded",
+            record.token_count,
+            record.done_count,
+            record.excluded.len()
+        ),
+    );
+    line("Created", &short_time(Some(record.created_at)));
+    line("Started", &short_time(record.started_at));
+    line("Finished", &short_time(record.finished_at));
+    if let Some(output) = &record.output {
+        let state = match output.deleted_at {
+            Some(at) => format!(" (deleted {})", short_time(Some(at))),
+            None => String::new(),
+        };
+        line(
+            "Output",
+            &format!("{} bytes, SHA-256 {}{state}", output.bytes, output.sha256),
+        );
+    }
+    let mut groups: Vec<(&str, usize)> = Vec::new();
+    for excluded in &record.excluded {
+        match groups.iter_mut().find(|(code, _)| *code == excluded.code) {
+            Some((_, count)) => *count += 1,
+            None => groups.push((&excluded.code, 1)),
+        }
+    }
+    for (code, count) in groups {
+        let reason = crate::jobs::select::label_for_code(code).unwrap_or(code);
+        line("Excluded", &format!("{count}: {reason}"));
+    }
+    for download in &record.downloads {
+        line(
+            "Downloaded",
+            &format!(
+                "{} to {}",
+                short_time(Some(download.at)),
+                download.path.display()
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn rfc3339(at: Option<time::OffsetDateTime>) -> Option<String> {
+    at.and_then(|at| {
+        at.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    })
+}
+
+fn short_time(at: Option<time::OffsetDateTime>) -> String {
+    match at {
+        Some(at) => format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}",
+            at.year(),
+            u8::from(at.month()),
+            at.day(),
+            at.hour(),
+            at.minute()
+        ),
+        None => "-".to_owned(),
+    }
+}

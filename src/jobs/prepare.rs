@@ -1,0 +1,148 @@
+//! From a filled-in job to one ready to run: every rule checked, tokens selected, the review
+//! built. Nothing is written; the UI thread can call it as often as it likes.
+
+use super::history::History;
+use super::review::ReviewSummary;
+use super::select::{Exclusion, Selection, SelectionContext, select};
+use super::spec::{JobField, JobSpec, Protection};
+use super::validate::{
+    FieldError, validate_criteria, validate_password_not_origin, validate_profile, validate_spec,
+};
+use crate::sdtid::BatchHeader;
+use crate::workspace::{Config, InventoryToken, Profile, Workspace};
+
+/// A validated job with its tokens, ready for [`super::start`].
+#[derive(Debug, Clone)]
+pub struct PreparedJob {
+    /// The job as submitted, with its name trimmed.
+    pub spec: JobSpec,
+    pub profile: Profile,
+    pub header: BatchHeader,
+    pub review: ReviewSummary,
+    /// Tokens to distribute, in serial order (with their seeds: keep this in memory only).
+    pub(crate) tokens: Vec<InventoryToken>,
+    pub exclusions: Vec<Exclusion>,
+}
+
+impl PreparedJob {
+    pub fn token_count(&self) -> usize {
+        self.tokens.len()
+    }
+}
+
+/// Why a job cannot run. `review` is there when the fields were valid but no token is left,
+/// so the administrator can see why every token was excluded.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    pub errors: Vec<FieldError>,
+    pub review: Option<Box<ReviewSummary>>,
+}
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let messages: Vec<String> = self.errors.iter().map(ToString::to_string).collect();
+        f.write_str(&messages.join("; "))
+    }
+}
+
+impl std::error::Error for Rejected {}
+
+/// The tokens the job's criteria pick right now, for the wizard's live count and table.
+/// Only the profile and the criteria need to be valid.
+pub fn preview<'a>(
+    config: &Config,
+    inventory: impl IntoIterator<Item = &'a InventoryToken>,
+    spec: &JobSpec,
+    today: time::Date,
+) -> Result<Selection<'a>, FieldError> {
+    let profile = validate_profile(&spec.profile, &config.profiles)?;
+    validate_criteria(&spec.selection)?;
+    let context = SelectionContext {
+        profile,
+        protection: spec.protection,
+        password: spec.password.as_ref(),
+        origin: &config.header.origin,
+        today,
+    };
+    select(inventory, &spec.selection, &context)
+        .map_err(|message| FieldError::new(JobField::Selection, message))
+}
+
+/// Checks a job against the workspace and its history and selects its tokens.
+pub fn prepare(
+    workspace: &Workspace,
+    history: &History,
+    spec: JobSpec,
+    today: time::Date,
+) -> Result<PreparedJob, Rejected> {
+    prepare_from(
+        workspace.config(),
+        workspace.inventory().iter(),
+        history,
+        spec,
+        today,
+    )
+}
+
+/// [`prepare`] on plain data, for callers (and tests) that hold no workspace.
+pub fn prepare_from<'a>(
+    config: &Config,
+    inventory: impl IntoIterator<Item = &'a InventoryToken>,
+    history: &History,
+    mut spec: JobSpec,
+    today: time::Date,
+) -> Result<PreparedJob, Rejected> {
+    let reject = |errors| Rejected {
+        errors,
+        review: None,
+    };
+    let profile = validate_spec(&spec, &config.profiles, history.names())
+        .map_err(reject)?
+        .clone();
+    if spec.protection == Protection::Password {
+        validate_password_not_origin(spec.password.as_ref(), &config.header.origin)
+            .map_err(|error| reject(vec![error]))?;
+    }
+    spec.name = spec.name.trim().to_owned();
+    spec.profile = profile.name.clone();
+    if spec.nickname.as_deref() == Some("") {
+        spec.nickname = None;
+    }
+    let context = SelectionContext {
+        profile: &profile,
+        protection: spec.protection,
+        password: spec.password.as_ref(),
+        origin: &config.header.origin,
+        today,
+    };
+    let selection = select(inventory, &spec.selection, &context)
+        .map_err(|message| reject(vec![FieldError::new(JobField::Selection, message)]))?;
+    let review = ReviewSummary::new(&spec, &profile, &selection, today);
+    if selection.selected.is_empty() {
+        let message = if selection.matched == 0 {
+            "no token in the inventory matches the serial ranges and user filter".to_owned()
+        } else {
+            format!(
+                "no token left to distribute: {} matched and all were excluded (see the reasons in the review)",
+                selection.matched
+            )
+        };
+        return Err(Rejected {
+            errors: vec![FieldError::new(JobField::Selection, message)],
+            review: Some(Box::new(review)),
+        });
+    }
+    let tokens = selection
+        .selected
+        .iter()
+        .map(|token| (*token).clone())
+        .collect();
+    Ok(PreparedJob {
+        spec,
+        profile,
+        header: config.header.clone(),
+        review,
+        tokens,
+        exclusions: selection.exclusions,
+    })
+}

@@ -1,0 +1,57 @@
+//! The parts of the workspace a job touches, as a trait so the engine's bookkeeping can be
+//! tested on a plain directory. [`Workspace`] is the implementation everyone else uses.
+
+use crate::token::Serial;
+use crate::workspace::{Distribution, Workspace};
+use std::path::PathBuf;
+use zeroize::Zeroizing;
+
+/// A workspace as the job layer sees it. Holding one (and so its lock) is what allows
+/// writing the history and the staged outputs.
+pub trait JobStore {
+    /// Directory of the job history and staged outputs.
+    fn jobs_dir(&self) -> PathBuf;
+    /// Seals a job key under the workspace's vault key.
+    fn seal(&self, plaintext: &[u8], context: &[u8]) -> Vec<u8>;
+    /// Opens what [`JobStore::seal`] sealed.
+    fn open_sealed(&self, sealed: &[u8], context: &[u8]) -> Result<Zeroizing<Vec<u8>>, String>;
+    /// Notes in the inventory (saved atomically) that these tokens were distributed.
+    fn record_distributions(
+        &mut self,
+        serials: &[Serial],
+        distribution: &Distribution,
+    ) -> Result<(), String>;
+}
+
+impl JobStore for Workspace {
+    fn jobs_dir(&self) -> PathBuf {
+        Workspace::jobs_dir(self)
+    }
+
+    fn seal(&self, plaintext: &[u8], context: &[u8]) -> Vec<u8> {
+        self.vault().seal(plaintext, context)
+    }
+
+    fn open_sealed(&self, sealed: &[u8], context: &[u8]) -> Result<Zeroizing<Vec<u8>>, String> {
+        self.vault()
+            .open(sealed, context)
+            .map_err(|error| error.to_string())
+    }
+
+    fn record_distributions(
+        &mut self,
+        serials: &[Serial],
+        distribution: &Distribution,
+    ) -> Result<(), String> {
+        self.update_inventory(|inventory| {
+            for serial in serials {
+                // A token removed from the inventory meanwhile has nothing to record.
+                if let Some(token) = inventory.get_mut(serial) {
+                    token.distributions.push(distribution.clone());
+                }
+            }
+            Ok(())
+        })
+        .map_err(|error| error.to_string())
+    }
+}
