@@ -1,62 +1,401 @@
-//! The real [`Backend`](super::backend::Backend): the workspace and the job engine.
-//! (Filled in once those layers are merged.)
+//! The real [`Backend`]: the open workspace (it holds the lock for the whole session) and the
+//! job engine. Everything here runs on the UI thread except the job itself, whose events are
+//! translated on a small forwarding thread.
 
-use super::backend::*;
-use crate::jobs::JobSpec;
-use crate::workspace::Profile;
+use super::backend::{
+    Backend, CancelHandle, DownloadError, Downloaded, Exclusion, FieldIssue, JobEvent, JobHandle,
+    JobOutcome, JobRow, JobStatus, Progress, ReviewSummary, SelectionPreview, TokenRow,
+};
+use crate::cli::GlobalArgs;
+use crate::jobs::{self, History, JobError, JobField, JobRecord, JobSpec};
+use crate::secret::SecretString;
+use crate::workspace::{InventoryToken, Profile, Workspace, demo};
+use crossbeam_channel::unbounded;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use time::OffsetDateTime;
 
 /// The workspace and job engine behind the UI.
 pub struct RealBackend {
-    _private: (),
+    workspace: Workspace,
+    history: History,
+    /// The engine's report of the running job's end, kept for [`Backend::finish_job`].
+    ended: Arc<Mutex<Option<jobs::JobOutcome>>>,
+    /// A demo workspace in a temporary directory lives as long as the session.
+    _demo_dir: Option<tempfile::TempDir>,
 }
 
-/// Opens the workspace (asking for the passphrase first) or a fresh demo workspace.
-pub fn open(global: &crate::cli::GlobalArgs, demo: bool) -> Result<RealBackend, String> {
-    let _ = (global, demo);
-    Err("the workspace layer is not available in this build yet".into())
+/// Opens the configured workspace (asking for the passphrase on the terminal, before the
+/// full screen starts), or a demo workspace.
+pub fn open(global: &GlobalArgs, demo: bool) -> Result<RealBackend, String> {
+    let (workspace, demo_dir) = if demo {
+        open_demo(global)?
+    } else {
+        (open_configured(global)?, None)
+    };
+    let history = History::open(&workspace).map_err(|e| e.to_string())?;
+    Ok(RealBackend {
+        workspace,
+        history,
+        ended: Arc::default(),
+        _demo_dir: demo_dir,
+    })
+}
+
+fn open_configured(global: &GlobalArgs) -> Result<Workspace, String> {
+    let dir = Workspace::resolve_dir(global.workspace.as_deref()).map_err(|e| e.to_string())?;
+    Workspace::check_initialised(&dir).map_err(|e| e.to_string())?;
+    let passphrase = crate::cli::secrets::passphrase(global).map_err(|e| e.to_string())?;
+    Workspace::open(&dir, &passphrase).map_err(|e| e.to_string())
+}
+
+/// `--demo`: a fresh demo workspace in `--workspace DIR` (reopened with the demo passphrase if
+/// DIR already holds one) or in a temporary directory removed at exit.
+fn open_demo(global: &GlobalArgs) -> Result<(Workspace, Option<tempfile::TempDir>), String> {
+    match &global.workspace {
+        Some(dir) if Workspace::is_initialised(dir) => {
+            let passphrase = SecretString::from(demo::DEMO_PASSPHRASE);
+            let workspace = Workspace::open(dir, &passphrase).map_err(|e| {
+                format!("{e} (--demo reopens a workspace only with the demo passphrase)")
+            })?;
+            Ok((workspace, None))
+        }
+        Some(dir) => Ok((demo::create_demo(dir).map_err(|e| e.to_string())?, None)),
+        None => {
+            let temp = tempfile::Builder::new()
+                .prefix("tokendist-demo-")
+                .tempdir()
+                .map_err(|e| format!("cannot create a temporary demo workspace: {e}"))?;
+            let workspace = demo::create_demo(temp.path()).map_err(|e| e.to_string())?;
+            Ok((workspace, Some(temp)))
+        }
+    }
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+fn minute(at: OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
+}
+
+fn issue(error: &jobs::FieldError) -> FieldIssue {
+    FieldIssue::new(error.field, error.to_string())
+}
+
+fn token_row(token: &InventoryToken, today: time::Date) -> TokenRow {
+    TokenRow {
+        serial: token.serial.clone(),
+        login: token.user.as_ref().map(|u| u.login.clone()),
+        full_name: token
+            .user
+            .as_ref()
+            .map(|u| {
+                format!("{} {}", u.first_name, u.last_name)
+                    .trim()
+                    .to_owned()
+            })
+            .unwrap_or_default(),
+        expires: token.expires,
+        expired: token.is_expired(today),
+        key_bits: token.key_size.bits(),
+        distributed_count: token.distributions.len(),
+    }
+}
+
+fn status(status: jobs::JobStatus) -> JobStatus {
+    match status {
+        jobs::JobStatus::Queued => JobStatus::Queued,
+        jobs::JobStatus::Running => JobStatus::Running,
+        jobs::JobStatus::Completed => JobStatus::Completed,
+        jobs::JobStatus::Failed => JobStatus::Failed,
+        jobs::JobStatus::Cancelled => JobStatus::Cancelled,
+        jobs::JobStatus::Interrupted => JobStatus::Interrupted,
+    }
+}
+
+fn job_row(record: &JobRecord) -> JobRow {
+    let binding = match &record.spec.binding {
+        jobs::Binding::DeviceClass => "device class of the profile".to_owned(),
+        jobs::Binding::Device(id) => format!("one device: {id}"),
+    };
+    JobRow {
+        id: record.id.clone(),
+        name: record.name.clone(),
+        profile: record.spec.profile.clone(),
+        status: status(record.status),
+        token_count: record.token_count,
+        created_at: minute(record.created_at),
+        finished_at: record.finished_at.map(minute),
+        error: record.error.clone(),
+        output_size: record.output.as_ref().map(|o| o.bytes),
+        output_sha256: record.output.as_ref().map(|o| o.sha256.clone()),
+        output_available: record.has_output(),
+        downloads: record
+            .downloads
+            .iter()
+            .map(|d| (minute(d.at), d.path.display().to_string()))
+            .collect(),
+        protection: record.spec.protection.describe().to_owned(),
+        binding,
+    }
 }
 
 impl Backend for RealBackend {
     fn profiles(&self) -> Vec<Profile> {
-        Vec::new()
+        self.workspace.config().profiles.clone()
     }
+
     fn tokens(&self) -> Vec<TokenRow> {
-        Vec::new()
+        let today = now().date();
+        self.workspace
+            .inventory()
+            .iter()
+            .map(|t| token_row(t, today))
+            .collect()
     }
+
     fn default_job_name(&self) -> String {
-        String::new()
+        jobs::default_job_name(now(), self.history.names())
     }
-    fn validate(&self, _spec: &JobSpec, _fields: &[crate::jobs::JobField]) -> Vec<FieldIssue> {
-        Vec::new()
+
+    fn validate(&self, spec: &JobSpec, fields: &[JobField]) -> Vec<FieldIssue> {
+        let config = self.workspace.config();
+        let mut issues: Vec<FieldIssue> = jobs::validate_fields(
+            spec,
+            &config.profiles,
+            self.history.names(),
+            &config.header.origin,
+            fields,
+        )
+        .iter()
+        .map(issue)
+        .collect();
+        // Whether any token is left needs a scan of the inventory: only on the selection step.
+        if fields.contains(&JobField::Selection) && issues.is_empty() {
+            match jobs::preview(
+                config,
+                self.workspace.inventory().iter(),
+                spec,
+                now().date(),
+            ) {
+                Ok(selection) if selection.selected.is_empty() => {
+                    let message = if selection.matched == 0 {
+                        "token selection: no token in the inventory matches the serial ranges and user filter".to_owned()
+                    } else {
+                        format!(
+                            "token selection: no token left to distribute: {} matched and all were excluded (the review lists why)",
+                            selection.matched
+                        )
+                    };
+                    issues.push(FieldIssue::new(JobField::Selection, message));
+                }
+                Ok(_) => {}
+                Err(error) if fields.contains(&error.field) => issues.push(issue(&error)),
+                Err(_) => {}
+            }
+        }
+        issues
     }
-    fn preview(&self, _spec: &JobSpec) -> SelectionPreview {
-        SelectionPreview::default()
+
+    fn preview(&self, spec: &JobSpec) -> SelectionPreview {
+        let today = now().date();
+        match jobs::preview(
+            self.workspace.config(),
+            self.workspace.inventory().iter(),
+            spec,
+            today,
+        ) {
+            Ok(selection) => SelectionPreview {
+                selected: selection
+                    .selected
+                    .iter()
+                    .map(|t| token_row(t, today))
+                    .collect(),
+                excluded: selection
+                    .exclusions
+                    .iter()
+                    .map(|e| Exclusion {
+                        serial: e.serial.clone(),
+                        reason: e.reason.to_string(),
+                    })
+                    .collect(),
+            },
+            Err(_) => SelectionPreview::default(),
+        }
     }
-    fn review(&self, _spec: &JobSpec) -> Result<ReviewSummary, Vec<FieldIssue>> {
-        Err(Vec::new())
+
+    fn review(&self, spec: &JobSpec) -> Result<ReviewSummary, Vec<FieldIssue>> {
+        let prepared = jobs::prepare(&self.workspace, &self.history, spec.clone(), now().date())
+            .map_err(|rejected| rejected.errors.iter().map(issue).collect::<Vec<_>>())?;
+        let review = &prepared.review;
+        let mut choices = vec![
+            ("Job name".to_owned(), review.job_name.clone()),
+            (
+                "Profile".to_owned(),
+                format!("{} ({})", review.profile, review.profile_details),
+            ),
+            ("DeviceSerialNumber".to_owned(), review.binding.clone()),
+            (
+                "Nickname".to_owned(),
+                review.nickname.clone().unwrap_or_else(|| "(none)".into()),
+            ),
+            ("Protection".to_owned(), review.protection_text.clone()),
+        ];
+        if review.protection.needs_password() {
+            let set = if review.password_set {
+                "set (not shown)"
+            } else {
+                "NOT set"
+            };
+            choices.push(("Password".to_owned(), set.to_owned()));
+        }
+        for (index, criterion) in review.criteria.iter().enumerate() {
+            choices.push((
+                if index == 0 { "Selection" } else { "" }.to_owned(),
+                criterion.clone(),
+            ));
+        }
+        choices.push((
+            "Tokens".to_owned(),
+            format!(
+                "{} matched, {} excluded",
+                review.matched,
+                review.excluded_count()
+            ),
+        ));
+        Ok(ReviewSummary {
+            choices,
+            selected_count: review.token_count,
+            excluded: review
+                .exclusions
+                .iter()
+                .flat_map(|group| {
+                    group.tokens.iter().map(|t| Exclusion {
+                        serial: t.serial.clone(),
+                        reason: t.detail.clone(),
+                    })
+                })
+                .collect(),
+            redistributed: review
+                .redistributed
+                .iter()
+                .map(|t| t.serial.clone())
+                .collect(),
+            warning: (!review.warnings.is_empty()).then(|| review.warnings.join(" ")),
+        })
     }
-    fn start_job(&mut self, _spec: JobSpec) -> Result<JobHandle, String> {
-        Err("not available".into())
+
+    fn start_job(&mut self, spec: JobSpec) -> Result<JobHandle, String> {
+        let started = now();
+        let prepared = jobs::prepare(&self.workspace, &self.history, spec, started.date())
+            .map_err(|rejected| rejected.to_string())?;
+        let handle = jobs::start(&self.workspace, &mut self.history, prepared, started)
+            .map_err(|e| e.to_string())?;
+        let token = handle.cancel_token();
+        let (sender, events) = unbounded();
+        let ended = Arc::clone(&self.ended);
+        let engine_events = handle.events.clone();
+        std::thread::Builder::new()
+            .name(format!("ui-{}", handle.id))
+            .spawn(move || {
+                for event in engine_events.iter() {
+                    let forwarded = match event {
+                        jobs::JobEvent::Progress(p) => JobEvent::Progress(Progress {
+                            done: p.done as u64,
+                            total: p.total as u64,
+                            rate: p.rate(),
+                            eta: p.eta(),
+                        }),
+                        jobs::JobEvent::Finished(outcome) => {
+                            let reported = match &outcome.result {
+                                jobs::RunResult::Completed(_) => JobOutcome::Completed {
+                                    tokens: outcome.done,
+                                },
+                                jobs::RunResult::Failed(error) => JobOutcome::Failed(error.clone()),
+                                jobs::RunResult::Cancelled => JobOutcome::Cancelled,
+                            };
+                            *ended.lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
+                            let _ = sender.send(JobEvent::Finished(reported));
+                            return;
+                        }
+                    };
+                    if sender.send(forwarded).is_err() {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot watch the job: {e}"))?;
+        Ok(JobHandle {
+            id: handle.id.clone(),
+            name: handle.name.clone(),
+            total: handle.total as u64,
+            events,
+            cancel: CancelHandle::with_hook(move || token.cancel()),
+        })
     }
+
     fn finish_job(&mut self, reported: JobOutcome) -> JobOutcome {
-        reported
+        let Some(outcome) = self.ended.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+            return reported;
+        };
+        match jobs::finish(&mut self.workspace, &mut self.history, outcome, now()) {
+            Ok(record) => match record.status {
+                jobs::JobStatus::Completed => JobOutcome::Completed {
+                    tokens: record.done_count,
+                },
+                jobs::JobStatus::Cancelled => JobOutcome::Cancelled,
+                _ => JobOutcome::Failed(record.error.unwrap_or_else(|| "the job failed".into())),
+            },
+            Err(error) => {
+                JobOutcome::Failed(format!("the job ended but could not be recorded: {error}"))
+            }
+        }
     }
+
     fn jobs(&self) -> Result<Vec<JobRow>, String> {
-        Ok(Vec::new())
+        Ok(self.history.records().iter().rev().map(job_row).collect())
     }
+
     fn default_download_path(&self, job: &JobRow) -> PathBuf {
-        PathBuf::from(format!("./{}.zip", job.name))
+        jobs::default_output_path(&self.workspace.config().output_path_template, &job.name)
     }
+
     fn download(
         &mut self,
-        _job_id: &str,
-        _path: &Path,
-        _overwrite: bool,
+        job_id: &str,
+        path: &Path,
+        overwrite: bool,
     ) -> Result<Downloaded, DownloadError> {
-        Err(DownloadError::Failed("not available".into()))
+        match jobs::download(
+            &self.workspace,
+            &mut self.history,
+            job_id,
+            path,
+            overwrite,
+            now(),
+        ) {
+            Ok(report) => Ok(Downloaded {
+                path: report.path,
+                size: report.bytes,
+                sha256: report.sha256,
+            }),
+            Err(JobError::TargetExists { path }) => Err(DownloadError::Exists(path)),
+            Err(error) => Err(DownloadError::Failed(error.to_string())),
+        }
     }
-    fn delete_output(&mut self, _job_id: &str) -> Result<(), String> {
-        Err("not available".into())
+
+    fn delete_output(&mut self, job_id: &str) -> Result<(), String> {
+        jobs::delete_output(&self.workspace, &mut self.history, job_id, now())
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 }

@@ -1,0 +1,448 @@
+//! End to end: the real binary in a pseudo-terminal, read through a vt100 screen parser.
+//!
+//! 1. `--demo` on a temporary workspace with `NO_COLOR=1`: walk every wizard panel with keys,
+//!    submit, wait for the job, download the ZIP from Jobs › Completed, quit; then every file
+//!    in the ZIP decodes (our codec, with the job password) to the inventory's seed.
+//! 2. A large job killed with SIGHUP while it runs: the terminal is restored (alternate screen
+//!    left, cursor shown) and the job is cancelled cleanly and recorded as cancelled.
+//!
+//! The screen is polled until the expected text shows (generous timeouts, no fixed sleeps).
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokendist::jobs::{History, JobStatus};
+use tokendist::secret::{SecretString, Seed};
+use tokendist::token::{Digits, Interval, KeySize, PinMode, Serial};
+use tokendist::workspace::{AssignedUser, Inventory, InventoryToken, Workspace, demo};
+
+const ROWS: u16 = 24;
+const COLS: u16 = 80;
+const WAIT: Duration = Duration::from_secs(120);
+
+const UP: &str = "\x1b[A";
+const DOWN: &str = "\x1b[B";
+const ENTER: &str = "\r";
+const TAB: &str = "\t";
+const CTRL_U: &str = "\x15";
+
+/// The program running in a pseudo-terminal, its output parsed as a screen.
+struct Session {
+    child: Box<dyn Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    _master: Box<dyn MasterPty + Send>,
+    screen: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Session {
+    fn start(args: &[&str], cwd: &Path, no_color: bool) -> Session {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("a pseudo-terminal");
+        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_tokendist"));
+        command.args(args);
+        command.cwd(cwd);
+        command.env("TERM", "xterm-256color");
+        command.env_remove("TOKENDIST_HOME");
+        command.env_remove("TOKENDIST_PASSPHRASE_FILE");
+        if no_color {
+            command.env("NO_COLOR", "1");
+        } else {
+            command.env_remove("NO_COLOR");
+        }
+        let child = pty.slave.spawn_command(command).expect("tokendist starts");
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let writer = pty.master.take_writer().unwrap();
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (screen_in, raw_in) = (Arc::clone(&screen), Arc::clone(&raw));
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                screen_in.lock().unwrap().process(&buffer[..n]);
+                raw_in.lock().unwrap().extend_from_slice(&buffer[..n]);
+            }
+        });
+        Session {
+            child,
+            writer,
+            _master: pty.master,
+            screen,
+            raw,
+        }
+    }
+
+    fn contents(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    /// Waits until the screen shows `text`; fails with the screen when it does not.
+    fn wait_for(&self, text: &str) {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if self.contents().contains(text) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "waited for {text:?}; the screen shows:\n{}",
+            self.contents()
+        );
+    }
+
+    fn send(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    /// Waits until the screen no longer shows `text`.
+    fn wait_gone(&self, text: &str) {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if !self.contents().contains(text) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "waited for {text:?} to go; the screen shows:\n{}",
+            self.contents()
+        );
+    }
+
+    /// Sends keys, then waits for the screen to show `text`.
+    fn press(&mut self, keys: &str, then: &str) {
+        self.send(keys);
+        self.wait_for(then);
+    }
+
+    /// The row (0-based) whose text contains `text`, and whether its first cell is reversed.
+    fn row_reversed(&self, text: &str) -> bool {
+        let parser = self.screen.lock().unwrap();
+        let screen = parser.screen();
+        for row in 0..ROWS {
+            let line = screen.contents_between(row, 0, row, COLS);
+            if let Some(col) = line.find(text) {
+                let col = line[..col].chars().count() as u16;
+                return screen.cell(row, col).is_some_and(|cell| cell.inverse());
+            }
+        }
+        panic!("no row shows {text:?}:\n{}", screen.contents());
+    }
+
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "tokendist did not exit:\n{}",
+                self.contents()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Everything the program wrote after it last entered the alternate screen.
+    fn output_after_last_enter(&self) -> Vec<u8> {
+        // The reader thread may still be draining the pty.
+        std::thread::sleep(Duration::from_millis(200));
+        let raw = self.raw.lock().unwrap();
+        let enter = b"\x1b[?1049h";
+        let at = raw
+            .windows(enter.len())
+            .rposition(|w| w == enter)
+            .expect("the alternate screen was entered");
+        raw[at..].to_vec()
+    }
+}
+
+/// User plus system CPU time of a process, in clock ticks (Linux `/proc`).
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn open_workspace(dir: &Path) -> Workspace {
+    Workspace::open(dir, &SecretString::from(demo::DEMO_PASSPHRASE)).expect("the workspace opens")
+}
+
+#[test]
+fn wizard_submit_download_and_the_files_decode_to_the_inventory_seeds() {
+    let temp = tempfile::tempdir().unwrap();
+    let workspace = temp.path().join("ws");
+    let zip_path = temp.path().join("out").join("pilot.zip");
+    std::fs::create_dir_all(zip_path.parent().unwrap()).unwrap();
+    let mut s = Session::start(
+        &["--demo", "--workspace", workspace.to_str().unwrap()],
+        temp.path(),
+        true,
+    );
+
+    s.wait_for("Step 1 of 8: Job name");
+    s.send(CTRL_U);
+    s.press("qa pilot", "qa pilot");
+    s.press(ENTER, "Step 2 of 8");
+    // The highlighted profile is visible without colour: reverse video and a marker.
+    assert!(s.contents().contains("> "));
+    s.press(DOWN, "Step 2 of 8");
+    s.press(UP, "Step 2 of 8");
+    s.press(ENTER, "Step 3 of 8: DeviceSerialNumber");
+    s.wait_for("In effect: device class");
+    s.press(ENTER, "Step 4 of 8: Nickname");
+    s.press("Pilot", "Pilot");
+    s.press(ENTER, "Step 5 of 8: Password protection");
+    assert!(
+        s.row_reversed("> Password"),
+        "focused option not reversed:\n{}",
+        s.contents()
+    );
+    s.press(ENTER, "Step 6 of 8: Password");
+    s.send("Pilot-2026");
+    s.press(TAB, "confirmation not typed yet");
+    s.send("Pilot-2026");
+    s.wait_for("the two entries match");
+    assert!(
+        !s.contents().contains("Pilot-2026"),
+        "the password reached the screen"
+    );
+    s.press(ENTER, "Step 7 of 8: Token selection");
+    s.press("500000001-500000020", "500000001-500000020");
+    s.wait_for("tokens match");
+    s.press(ENTER, "Step 8 of 8: Review");
+    s.wait_for("Submit Job");
+    s.press(ENTER, "Completed");
+    s.press(ENTER, "Completed (1)");
+    s.press(ENTER, "Download Output File");
+    s.press(DOWN, "Download Output File");
+    s.press(ENTER, "Save the ZIP");
+    s.send(CTRL_U);
+    s.press(zip_path.to_str().unwrap(), "pilot.zip");
+    s.press(ENTER, "Output ZIP saved");
+    s.wait_for("SHA-256");
+    // Esc alone: wait for the dialog to close before the next key, or the terminal would
+    // read the two as one Alt-key.
+    s.send("\x1b");
+    s.wait_gone("Output ZIP saved");
+    s.send("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    let tail = s.output_after_last_enter();
+    assert!(contains(&tail, b"\x1b[?1049l"), "alternate screen not left");
+    assert!(contains(&tail, b"\x1b[?25h"), "cursor not shown again");
+
+    let ws = open_workspace(&workspace);
+    let password = SecretString::from("Pilot-2026");
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+    let mut decoded = 0;
+    for index in 0..archive.len() {
+        let mut file = archive.by_index(index).unwrap();
+        if !file.name().unwrap().ends_with(".sdtid") {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).unwrap();
+        let batch = tokendist::sdtid::parse(&bytes)
+            .unwrap()
+            .decrypt(Some(&password))
+            .unwrap();
+        for token in &batch.tokens {
+            let held = ws
+                .inventory()
+                .get(&token.serial)
+                .expect("a token of the inventory");
+            assert_eq!(
+                token.seed.expose(),
+                held.seed.expose(),
+                "seed of {}",
+                token.serial
+            );
+            assert_eq!(token.nickname, "Pilot");
+            decoded += 1;
+        }
+    }
+    assert!(decoded > 0 && decoded <= 20, "{decoded} files decoded");
+    drop(ws);
+    let history = History::open(&open_workspace(&workspace)).unwrap();
+    let record = history.find("qa pilot").expect("the job is in the history");
+    assert_eq!(record.status, JobStatus::Completed);
+    assert_eq!(record.downloads.len(), 1);
+}
+
+/// Adds `count` assigned 128-bit tokens so a job runs long enough to be interrupted.
+fn add_bulk_tokens(dir: &Path, count: u64) {
+    let mut ws = open_workspace(dir);
+    let today = time::OffsetDateTime::now_utc().date();
+    ws.update_inventory(|inventory| {
+        let mut tokens: Vec<InventoryToken> = inventory.iter().cloned().collect();
+        tokens.extend((0..count).map(|i| InventoryToken {
+            serial: Serial::from_value(700_000_000 + i).unwrap(),
+            seed: Seed::random(),
+            key_size: KeySize::Bits128,
+            digits: Digits::EIGHT,
+            interval: Interval::Seconds60,
+            pin_mode: PinMode::from_flags(true, true),
+            birth: today,
+            expires: today + time::Duration::days(3 * 365),
+            user: Some(AssignedUser {
+                login: format!("bulk{i}"),
+                first_name: "Bulk".into(),
+                last_name: format!("User{i}"),
+            }),
+            distributions: Vec::new(),
+        }));
+        *inventory = Inventory::from_tokens(tokens).expect("distinct serials");
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn sighup_mid_job_restores_the_terminal_and_records_the_job_as_cancelled() {
+    let temp = tempfile::tempdir().unwrap();
+    let workspace: PathBuf = temp.path().join("ws");
+    drop(demo::create_demo(&workspace).unwrap());
+    add_bulk_tokens(&workspace, 20_000);
+    let passphrase_file = temp.path().join("passphrase");
+    std::fs::write(&passphrase_file, "demo\n").unwrap();
+    let mut s = Session::start(
+        &[
+            "--workspace",
+            workspace.to_str().unwrap(),
+            "--passphrase-file",
+            passphrase_file.to_str().unwrap(),
+        ],
+        temp.path(),
+        false,
+    );
+    s.wait_for("Step 1 of 8");
+    s.send(CTRL_U);
+    s.press("bulk run", "bulk run");
+    s.press(ENTER, "Step 2 of 8");
+    s.press(ENTER, "Step 3 of 8");
+    s.press(ENTER, "Step 4 of 8");
+    s.press(ENTER, "Step 5 of 8");
+    // user-id: one password per file, the slowest protection.
+    s.press(DOWN, "Step 5 of 7");
+    s.press(DOWN, "logins longer than");
+    s.press(ENTER, "Step 6 of 7: Token selection");
+    s.press("700000000-700019999", "700019999");
+    s.wait_for("tokens match");
+    s.press(ENTER, "Step 7 of 7: Review");
+    s.wait_for("Submit Job");
+    s.press(ENTER, "Generating token files");
+    let pid = s.child.process_id().expect("a pid");
+    let killed = std::process::Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = s.wait_exit();
+    assert!(
+        !status.success(),
+        "a signal ends the session with a failure status"
+    );
+    let tail = s.output_after_last_enter();
+    assert!(
+        contains(&tail, b"\x1b[?1049l"),
+        "alternate screen not left after SIGHUP"
+    );
+    assert!(
+        contains(&tail, b"\x1b[?25h"),
+        "cursor not shown after SIGHUP"
+    );
+
+    let history = History::open(&open_workspace(&workspace)).unwrap();
+    let record = history.find("bulk run").expect("the job is in the history");
+    assert!(
+        record.status == JobStatus::Cancelled,
+        "job recorded as {:?}",
+        record.status
+    );
+    assert!(
+        !record.has_output(),
+        "a stopped job offers nothing to download"
+    );
+}
+
+#[test]
+fn demo_without_a_directory_opens_and_quits_cleanly() {
+    let temp = tempfile::tempdir().unwrap();
+    let mut s = Session::start(&["--demo"], temp.path(), false);
+    s.wait_for("Step 1 of 8");
+    // Idle, the wizard sleeps on its channels: no busy loop over a slow SSH link.
+    if let Some(pid) = s.child.process_id() {
+        std::thread::sleep(Duration::from_millis(300));
+        if let Some(before) = cpu_ticks(pid) {
+            std::thread::sleep(Duration::from_secs(2));
+            let used = cpu_ticks(pid).unwrap() - before;
+            assert!(used < 20, "{used} clock ticks of CPU in 2 s of idling");
+        }
+    }
+    s.press("\u{1b}OR", "Completed (0)");
+    s.send("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+}
+
+#[test]
+fn a_wrong_passphrase_is_refused_before_the_full_screen_starts() {
+    let temp = tempfile::tempdir().unwrap();
+    let workspace = temp.path().join("ws");
+    drop(demo::create_demo(&workspace).unwrap());
+    let passphrase_file = temp.path().join("wrong");
+    std::fs::write(&passphrase_file, "not the passphrase\n").unwrap();
+    let mut s = Session::start(
+        &[
+            "--workspace",
+            workspace.to_str().unwrap(),
+            "--passphrase-file",
+            passphrase_file.to_str().unwrap(),
+        ],
+        temp.path(),
+        false,
+    );
+    let status = s.wait_exit();
+    assert!(!status.success());
+    std::thread::sleep(Duration::from_millis(200));
+    let raw = s.raw.lock().unwrap().clone();
+    assert!(
+        contains(&raw, b"passphrase"),
+        "{}",
+        String::from_utf8_lossy(&raw)
+    );
+    assert!(!contains(&raw, b"\x1b[?1049h"), "the full screen started");
+}
+
+#[test]
+fn without_a_terminal_the_wizard_says_to_use_the_commands() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tokendist"))
+        .arg("--demo")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("needs a terminal"));
+    assert!(output.stdout.is_empty());
+}
