@@ -290,7 +290,7 @@ impl Backend for RealBackend {
                 .iter()
                 .map(|t| t.serial.clone())
                 .collect(),
-            warning: (!review.warnings.is_empty()).then(|| review.warnings.join(" ")),
+            warnings: review.warnings.clone(),
         })
     }
 

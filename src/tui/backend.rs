@@ -68,8 +68,9 @@ pub struct ReviewSummary {
     pub excluded: Vec<Exclusion>,
     /// Tokens an earlier job distributed; empty when there is nothing to warn about.
     pub redistributed: Vec<Serial>,
-    /// The redistribution warning in words, when `redistributed` is not empty.
-    pub warning: Option<String>,
+    /// What the administrator must accept before submitting (the redistribution warning
+    /// among them), one sentence each.
+    pub warnings: Vec<String>,
 }
 
 /// Where a job stands, as the history records it.

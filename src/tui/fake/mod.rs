@@ -357,12 +357,15 @@ impl Backend for FakeBackend {
             ],
             selected_count: preview.selected.len(),
             excluded: preview.excluded,
-            warning: (!redistributed.is_empty()).then(|| {
-                format!(
-                    "{} tokens were distributed before: their current users may no longer be able to authenticate until they import the new file.",
-                    redistributed.len()
-                )
-            }),
+            warnings: (!redistributed.is_empty())
+                .then(|| {
+                    format!(
+                        "{} tokens were distributed before: their current users may no longer be able to authenticate until they import the new file.",
+                        redistributed.len()
+                    )
+                })
+                .into_iter()
+                .collect(),
             redistributed,
         })
     }

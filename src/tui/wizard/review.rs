@@ -74,9 +74,15 @@ pub fn lines(wizard: &Wizard, theme: &Theme) -> Vec<Line<'static>> {
         format!("{} tokens will be distributed.", summary.selected_count),
         theme.ok(),
     )));
-    if let Some(warning) = &summary.warning {
+    for warning in &summary.warnings {
         lines.push(Line::from(Span::styled(
             format!("⚠ {warning}"),
+            theme.warning(),
+        )));
+    }
+    if !summary.redistributed.is_empty() {
+        lines.push(Line::from(Span::styled(
+            format!("Distributed before ({}):", summary.redistributed.len()),
             theme.warning(),
         )));
         let serials: Vec<String> = summary
