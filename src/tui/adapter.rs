@@ -4,7 +4,8 @@
 
 use super::backend::{
     Backend, CancelHandle, DownloadError, Downloaded, Exclusion, FieldIssue, JobEvent, JobHandle,
-    JobOutcome, JobRow, JobStatus, Progress, ReviewSummary, SelectionPreview, TokenRow,
+    JobOutcome, JobRow, JobStatus, PREVIEW_ROWS, Progress, ReviewSummary, SelectionPreview,
+    TokenRow,
 };
 use crate::cli::GlobalArgs;
 use crate::jobs::{self, History, JobError, JobField, JobRecord, JobSpec};
@@ -218,16 +219,11 @@ impl Backend for RealBackend {
                 selected: selection
                     .selected
                     .iter()
+                    .take(PREVIEW_ROWS)
                     .map(|t| token_row(t, today))
                     .collect(),
-                excluded: selection
-                    .exclusions
-                    .iter()
-                    .map(|e| Exclusion {
-                        serial: e.serial.clone(),
-                        reason: e.reason.to_string(),
-                    })
-                    .collect(),
+                selected_count: selection.selected.len(),
+                excluded_count: selection.exclusions.len(),
             },
             Err(_) => SelectionPreview::default(),
         }

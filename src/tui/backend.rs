@@ -52,11 +52,18 @@ pub struct Exclusion {
     pub reason: String,
 }
 
+/// Rows of the live selection table at most: the count stays exact, while a keystroke on a
+/// million-token inventory does not copy a million rows.
+pub const PREVIEW_ROWS: usize = 10_000;
+
 /// What a selection criteria picks right now: for the live count and table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SelectionPreview {
+    /// The first [`PREVIEW_ROWS`] selected tokens, in serial order.
     pub selected: Vec<TokenRow>,
-    pub excluded: Vec<Exclusion>,
+    pub selected_count: usize,
+    /// Matching tokens left out (their reasons are on the review).
+    pub excluded_count: usize,
 }
 
 /// The review summary shown before Submit (built by the job engine, shared with the CLI).

@@ -153,6 +153,13 @@ fn glob_matches(glob: &str, text: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// The fake engine's selection: tokens in, tokens out with reasons.
+#[derive(Default)]
+struct Selected {
+    selected: Vec<TokenRow>,
+    excluded: Vec<Exclusion>,
+}
+
 impl FakeBackend {
     fn profile(&self, name: &str) -> Option<&Profile> {
         self.profiles.iter().find(|p| p.name == name)
@@ -235,12 +242,13 @@ impl FakeBackend {
         issues
     }
 
-    fn selection(&self, spec: &JobSpec) -> SelectionPreview {
+    /// (selected, excluded) for the spec, like the engine's selection.
+    fn selection(&self, spec: &JobSpec) -> Selected {
         let Some(profile) = self.profile(&spec.profile) else {
-            return SelectionPreview::default();
+            return Selected::default();
         };
         let criteria = &spec.selection;
-        let mut preview = SelectionPreview::default();
+        let mut preview = Selected::default();
         for token in &self.tokens {
             let in_range = criteria.serial_ranges.is_empty()
                 || criteria
@@ -312,7 +320,12 @@ impl Backend for FakeBackend {
     }
 
     fn preview(&self, spec: &JobSpec) -> SelectionPreview {
-        self.selection(spec)
+        let selection = self.selection(spec);
+        SelectionPreview {
+            selected_count: selection.selected.len(),
+            excluded_count: selection.excluded.len(),
+            selected: selection.selected,
+        }
     }
 
     fn review(&self, spec: &JobSpec) -> Result<ReviewSummary, Vec<FieldIssue>> {
@@ -320,7 +333,7 @@ impl Backend for FakeBackend {
         if !issues.is_empty() {
             return Err(issues);
         }
-        let preview = self.preview(spec);
+        let preview = self.selection(spec);
         let redistributed: Vec<Serial> = preview
             .selected
             .iter()
@@ -371,7 +384,7 @@ impl Backend for FakeBackend {
     }
 
     fn start_job(&mut self, spec: JobSpec) -> Result<JobHandle, String> {
-        let total = self.preview(&spec).selected.len() as u64;
+        let total = self.selection(&spec).selected.len() as u64;
         let id = format!("j-{:04}", self.jobs.len() + 1);
         let mut row = job_row(&id, &spec.name, JobStatus::Running, total as usize);
         row.profile = spec.profile.clone();

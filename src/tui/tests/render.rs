@@ -263,3 +263,14 @@ fn a_long_review_says_there_is_more_below_until_scrolled_to_the_end() {
             .contains("000100000027  not assigned to a user")
     );
 }
+
+#[test]
+fn a_capped_selection_table_says_the_count_is_complete_but_the_rows_are_not() {
+    let mut h = scenario("07_selection");
+    let preview = h.state.wizard.preview.as_mut().unwrap();
+    preview.selected.truncate(3);
+    preview.selected_count = 250_000;
+    let screen = h.render(80, 24);
+    assert!(screen.contains("250000 tokens match"), "{screen}");
+    assert!(screen.contains("table: first 3"), "{screen}");
+}

@@ -17,8 +17,8 @@ fn defaults_walk_through_every_step_and_submit() {
     assert_eq!(h.state.wizard.position(), (7, 8));
     let preview = h.state.wizard.preview.as_ref().unwrap();
     // 30 tokens: 3 unassigned, 1 expired, 2 distributed before.
-    assert_eq!(preview.selected.len(), 24);
-    assert_eq!(preview.excluded.len(), 6);
+    assert_eq!((preview.selected_count, preview.selected.len()), (24, 24));
+    assert_eq!(preview.excluded_count, 6);
     h.press(KeyCode::Enter);
     assert_eq!(h.state.wizard.step, Step::Review);
     let review = h.state.wizard.review.clone().unwrap().unwrap();
@@ -209,7 +209,7 @@ fn protection_without_password_skips_the_password_step() {
 fn selection_counts_live_and_explains_bad_ranges() {
     let mut h = Harness::new();
     walk_to(&mut h, Step::Selection);
-    let count = |h: &Harness| h.state.wizard.preview.as_ref().unwrap().selected.len();
+    let count = |h: &Harness| h.state.wizard.preview.as_ref().unwrap().selected_count;
     h.type_text("100000000-100000009");
     assert_eq!(count(&h), 7);
     h.type_text("x");

@@ -130,22 +130,28 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let count_line = match &wizard.preview {
         None => Line::from(Span::styled("Counting…", theme.dim())),
         Some(preview) => {
-            let style = if preview.selected.is_empty() {
+            let style = if preview.selected_count == 0 {
                 theme.error()
             } else {
                 theme.ok()
             };
             let mut spans = vec![Span::styled(
-                format!("{} tokens match", preview.selected.len()),
+                format!("{} tokens match", preview.selected_count),
                 style,
             )];
-            if !preview.excluded.is_empty() {
+            if preview.excluded_count > 0 {
                 spans.push(Span::styled(
                     format!(
                         " · {} excluded (reasons on the review)",
-                        preview.excluded.len()
+                        preview.excluded_count
                     ),
                     theme.warning(),
+                ));
+            }
+            if preview.selected.len() < preview.selected_count {
+                spans.push(Span::styled(
+                    format!(" · table: first {}", preview.selected.len()),
+                    theme.dim(),
                 ));
             }
             Line::from(spans)
