@@ -32,7 +32,7 @@ const CTRL_U: &str = "\x15";
 struct Session {
     child: Box<dyn Child + Send + Sync>,
     writer: Box<dyn Write + Send>,
-    _master: Box<dyn MasterPty + Send>,
+    master: Box<dyn MasterPty + Send>,
     screen: Arc<Mutex<vt100::Parser>>,
     raw: Arc<Mutex<Vec<u8>>>,
 }
@@ -78,7 +78,7 @@ impl Session {
         Session {
             child,
             writer,
-            _master: pty.master,
+            master: pty.master,
             screen,
             raw,
         }
@@ -101,6 +101,41 @@ impl Session {
             "waited for {text:?}; the screen shows:\n{}",
             self.contents()
         );
+    }
+
+    /// Resizes the terminal (the program gets SIGWINCH) and the screen parser alike.
+    fn resize(&mut self, rows: u16, cols: u16) {
+        self.screen
+            .lock()
+            .unwrap()
+            .screen_mut()
+            .set_size(rows, cols);
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+    }
+
+    /// Waits until row `row` shows `text`.
+    fn wait_for_row(&self, row: u16, text: &str) {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            let line = self
+                .screen
+                .lock()
+                .unwrap()
+                .screen()
+                .contents_between(row, 0, row, 200);
+            if line.contains(text) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("row {row} never showed {text:?}:\n{}", self.contents());
     }
 
     fn send(&mut self, keys: &str) {
@@ -400,6 +435,9 @@ fn demo_without_a_directory_opens_and_quits_cleanly() {
             assert!(used < 20, "{used} clock ticks of CPU in 2 s of idling");
         }
     }
+    // A resize redraws at once, to the new size.
+    s.resize(30, 100);
+    s.wait_for_row(29, "Enter next");
     s.press("\u{1b}OR", "Completed (0)");
     s.send("q");
     let status = s.wait_exit();
