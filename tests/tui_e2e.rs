@@ -358,7 +358,7 @@ fn sighup_mid_job_restores_the_terminal_and_records_the_job_as_cancelled() {
     let temp = tempfile::tempdir().unwrap();
     let workspace: PathBuf = temp.path().join("ws");
     drop(demo::create_demo(&workspace).unwrap());
-    add_bulk_tokens(&workspace, 20_000);
+    add_bulk_tokens(&workspace, 40_000);
     let passphrase_file = temp.path().join("passphrase");
     std::fs::write(&passphrase_file, "demo\n").unwrap();
     let mut s = Session::start(
@@ -382,7 +382,7 @@ fn sighup_mid_job_restores_the_terminal_and_records_the_job_as_cancelled() {
     s.press(DOWN, "Step 5 of 7");
     s.press(DOWN, "logins longer than");
     s.press(ENTER, "Step 6 of 7: Token selection");
-    s.press("700000000-700019999", "700019999");
+    s.press("700000000-700039999", "700039999");
     s.wait_for("tokens match");
     s.press(ENTER, "Step 7 of 7: Review");
     s.wait_for("Submit Job");
