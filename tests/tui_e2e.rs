@@ -3,7 +3,7 @@
 //! 1. `--demo` on a temporary workspace with `NO_COLOR=1`: walk every wizard panel with keys,
 //!    submit, wait for the job, download the ZIP from Jobs › Completed, quit; then every file
 //!    in the ZIP decodes (our codec, with the job password) to the inventory's seed.
-//! 2. A large job killed with SIGHUP while it runs: the terminal is restored (alternate screen
+//! 2. A large job stopped with SIGHUP (and SIGTERM) while it runs: the terminal is restored (alternate screen
 //!    left, cursor shown) and the job is cancelled cleanly and recorded as cancelled.
 //!
 //! The screen is polled until the expected text shows (generous timeouts, no fixed sleeps).
@@ -355,6 +355,17 @@ fn add_bulk_tokens(dir: &Path, count: u64) {
 
 #[test]
 fn sighup_mid_job_restores_the_terminal_and_records_the_job_as_cancelled() {
+    stop_mid_job("-HUP");
+}
+
+#[test]
+fn sigterm_mid_job_restores_the_terminal_and_records_the_job_as_cancelled() {
+    stop_mid_job("-TERM");
+}
+
+/// Starts a long job, sends `signal` (a `kill` flag) while it runs, and checks the terminal
+/// and the history afterwards.
+fn stop_mid_job(signal: &str) {
     let temp = tempfile::tempdir().unwrap();
     let workspace: PathBuf = temp.path().join("ws");
     drop(demo::create_demo(&workspace).unwrap());
@@ -389,7 +400,7 @@ fn sighup_mid_job_restores_the_terminal_and_records_the_job_as_cancelled() {
     s.press(ENTER, "Generating token files");
     let pid = s.child.process_id().expect("a pid");
     let killed = std::process::Command::new("kill")
-        .args(["-HUP", &pid.to_string()])
+        .args([signal, &pid.to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
@@ -401,11 +412,11 @@ fn sighup_mid_job_restores_the_terminal_and_records_the_job_as_cancelled() {
     let tail = s.output_after_last_enter();
     assert!(
         contains(&tail, b"\x1b[?1049l"),
-        "alternate screen not left after SIGHUP"
+        "alternate screen not left after {signal}"
     );
     assert!(
         contains(&tail, b"\x1b[?25h"),
-        "cursor not shown after SIGHUP"
+        "cursor not shown after {signal}"
     );
 
     let history = History::open(&open_workspace(&workspace)).unwrap();
