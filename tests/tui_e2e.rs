@@ -3,10 +3,13 @@
 //! 1. `--demo` on a temporary workspace with `NO_COLOR=1`: walk every wizard panel with keys,
 //!    submit, wait for the job, download the ZIP from Jobs › Completed, quit; then every file
 //!    in the ZIP decodes (our codec, with the job password) to the inventory's seed.
-//! 2. A large job stopped with SIGHUP (and SIGTERM) while it runs: the terminal is restored (alternate screen
-//!    left, cursor shown) and the job is cancelled cleanly and recorded as cancelled.
+//! 2. A large job stopped with SIGHUP (and SIGTERM) while it runs: the terminal is restored
+//!    (alternate screen left, cursor shown) and the job is cancelled and recorded so.
+//! 3. `--demo` alone: no CPU used while idle, a resize redraws; a wrong passphrase fails before
+//!    the full screen; without a terminal the wizard refuses to start.
 //!
-//! The screen is polled until the expected text shows (generous timeouts, no fixed sleeps).
+//! The screen is polled until the expected text shows (generous timeouts); the only fixed
+//! waits measure idle CPU and let the reader thread drain the last output.
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use std::io::{Read, Write};
