@@ -402,8 +402,9 @@ fn stop_mid_job(signal: &str) {
     s.wait_for("Submit Job");
     s.press(ENTER, "Generating token files");
     let pid = s.child.process_id().expect("a pid");
-    let killed = std::process::Command::new("kill")
-        .args([signal, &pid.to_string()])
+    // The shell's own `kill`: no procps needed on a minimal CI image.
+    let killed = std::process::Command::new("sh")
+        .args(["-c", &format!("kill {signal} {pid}")])
         .status()
         .unwrap();
     assert!(killed.success());
