@@ -299,9 +299,12 @@ fn prepare_refuses_invalid_fields_and_jobs_with_no_token_left() {
 }
 
 #[test]
-fn review_warns_about_tokens_whose_code_settings_differ_from_the_profile() {
-    let mut inventory = tokens(2);
+fn tokens_whose_code_settings_differ_from_the_profile_are_excluded() {
+    // A file carries the profile's digits and interval: a token recorded on the server with
+    // others would show codes the server rejects, so it is left out rather than written.
+    let mut inventory = tokens(3);
     inventory[1].digits = tokendist::token::Digits::SIX;
+    inventory[2].interval = tokendist::token::Interval::Seconds30;
     let job = prepare_from(
         &config(),
         &inventory,
@@ -310,12 +313,17 @@ fn review_warns_about_tokens_whose_code_settings_differ_from_the_profile() {
         today(),
     )
     .unwrap();
+    assert_eq!(job.review.token_count, 1);
+    assert_eq!(job.review.exclusions[0].code, "code-format-differs");
+    assert_eq!(job.review.exclusions[0].tokens.len(), 2);
     assert!(
-        job.review
-            .warnings
-            .iter()
-            .any(|warning| warning.contains("1 token(s) have a tokencode length"))
+        job.review.exclusions[0].tokens[0]
+            .detail
+            .contains("6 digits every 60s, the profile's is 8 digits every 60s"),
+        "{:?}",
+        job.review.exclusions[0].tokens[0].detail
     );
+    assert!(!job.review.has_warnings());
 }
 
 #[test]
@@ -349,6 +357,7 @@ fn every_reason_code_maps_back_to_its_label() {
         "not-assigned",
         "expired",
         "key-size-differs",
+        "code-format-differs",
         "password-too-long",
         "login-unusable",
         "password-equals-origin",

@@ -126,17 +126,6 @@ impl ReviewSummary {
                 "{expired} selected token(s) have expired; apps refuse to import them"
             ));
         }
-        let differing = selection
-            .selected
-            .iter()
-            .filter(|token| token.digits != profile.digits || token.interval != profile.interval)
-            .count();
-        if differing > 0 {
-            warnings.push(format!(
-                "{differing} token(s) have a tokencode length or interval in the inventory different from the profile's ({} digits, {}); the files use the profile's, which must match the server's token records",
-                profile.digits, profile.interval
-            ));
-        }
         let folded = selection
             .selected
             .iter()
@@ -359,11 +348,12 @@ fn group_exclusions(selection: &Selection<'_>) -> Vec<ExclusionGroup> {
 }
 
 fn group_order(code: &str) -> usize {
-    const ORDER: [&str; 10] = [
+    const ORDER: [&str; 11] = [
         "not-assigned",
         "expired",
         "dates-inconsistent",
         "key-size-differs",
+        "code-format-differs",
         "previously-distributed",
         "login-unusable",
         "password-too-long",

@@ -7,7 +7,7 @@ use super::ascii_fold::fold_name;
 use super::spec::{Protection, SelectionCriteria};
 use super::validate::is_printable_ascii;
 use crate::secret::SecretString;
-use crate::token::{KeySize, Serial};
+use crate::token::{Digits, Interval, KeySize, Serial};
 use crate::workspace::{InventoryToken, Profile};
 use globset::{GlobBuilder, GlobMatcher};
 use std::fmt;
@@ -36,6 +36,14 @@ pub enum ExclusionReason {
     KeySizeDiffers {
         token: KeySize,
         profile: KeySize,
+    },
+    /// The token's tokencode length or interval is not the profile's. Files carry the
+    /// profile's values, so the app would show codes the server does not expect.
+    CodeFormatDiffers {
+        token_digits: Digits,
+        token_interval: Interval,
+        profile_digits: Digits,
+        profile_interval: Interval,
     },
     /// The login (user-id) or login plus password (user-id+password) is longer than allowed.
     PasswordTooLong {
@@ -68,6 +76,9 @@ impl ExclusionReason {
             Self::NotAssigned => "not assigned to a user",
             Self::Expired { .. } => "expired",
             Self::KeySizeDiffers { .. } => "key size different from the profile's",
+            Self::CodeFormatDiffers { .. } => {
+                "tokencode length or interval different from the profile's"
+            }
             Self::PasswordTooLong { .. } => "password limit exceeded for that user",
             Self::LoginUnusable => {
                 "login cannot be used as a password (empty or not printable ASCII)"
@@ -92,6 +103,7 @@ impl ExclusionReason {
             Self::NotAssigned => "not-assigned",
             Self::Expired { .. } => "expired",
             Self::KeySizeDiffers { .. } => "key-size-differs",
+            Self::CodeFormatDiffers { .. } => "code-format-differs",
             Self::PasswordTooLong { .. } => "password-too-long",
             Self::LoginUnusable => "login-unusable",
             Self::PasswordEqualsOrigin => "password-equals-origin",
@@ -113,6 +125,15 @@ impl fmt::Display for ExclusionReason {
                 "key size {} bits, the profile's is {} bits",
                 token.bits(),
                 profile.bits()
+            ),
+            Self::CodeFormatDiffers {
+                token_digits,
+                token_interval,
+                profile_digits,
+                profile_interval,
+            } => write!(
+                f,
+                "{token_digits} digits every {token_interval}, the profile's is {profile_digits} digits every {profile_interval}"
             ),
             Self::PasswordTooLong { chars, limit } => {
                 write!(
@@ -148,6 +169,12 @@ pub fn label_for_code(code: &str) -> Option<&'static str> {
         ExclusionReason::KeySizeDiffers {
             token: KeySize::Bits64,
             profile: KeySize::Bits128,
+        },
+        ExclusionReason::CodeFormatDiffers {
+            token_digits: Digits::SIX,
+            token_interval: Interval::Seconds30,
+            profile_digits: Digits::EIGHT,
+            profile_interval: Interval::Seconds60,
         },
         ExclusionReason::PasswordTooLong { chars: 0, limit: 0 },
         ExclusionReason::LoginUnusable,
@@ -272,6 +299,14 @@ pub fn exclusion_reason(
         return Some(ExclusionReason::KeySizeDiffers {
             token: token.key_size,
             profile: context.profile.key_bits,
+        });
+    }
+    if token.digits != context.profile.digits || token.interval != context.profile.interval {
+        return Some(ExclusionReason::CodeFormatDiffers {
+            token_digits: token.digits,
+            token_interval: token.interval,
+            profile_digits: context.profile.digits,
+            profile_interval: context.profile.interval,
         });
     }
     if !criteria.include_distributed
