@@ -1,4 +1,4 @@
-//! Keeps `docs/guide-wizard.md` true: its screen captures and its key map are generated from
+//! Keeps the wizard part of `docs/user-guide.md` true: its screen captures and its key map are generated from
 //! the same scenarios and key tables the program uses. Between `<!-- generated:NAME -->` and
 //! `<!-- /generated -->` the guide holds what this test produces; run
 //! `UPDATE_GUIDE=1 cargo test --lib guide` after changing a screen or a key.
@@ -7,7 +7,7 @@ use super::render::scenario;
 use crate::tui::keymap::ALL_CONTEXTS;
 use std::path::Path;
 
-const GUIDE: &str = "docs/guide-wizard.md";
+const GUIDE: &str = "docs/user-guide.md";
 const END: &str = "<!-- /generated -->";
 
 /// The generated text for one marker.
@@ -53,7 +53,7 @@ fn refreshed(text: &str) -> String {
 #[test]
 fn guide_captures_and_key_map_are_current() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(GUIDE);
-    let text = std::fs::read_to_string(&path).expect("the wizard guide exists");
+    let text = std::fs::read_to_string(&path).expect("the user guide exists");
     let fresh = refreshed(&text);
     if std::env::var_os("UPDATE_GUIDE").is_some() {
         std::fs::write(&path, &fresh).unwrap();
