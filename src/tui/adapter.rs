@@ -3,8 +3,8 @@
 //! translated on a small forwarding thread.
 
 use super::backend::{
-    Backend, CancelHandle, DownloadError, Downloaded, Exclusion, FieldIssue, JobEvent, JobHandle,
-    JobOutcome, JobRow, JobStatus, PREVIEW_ROWS, Progress, ReviewSummary, SelectionPreview,
+    Backend, CancelHandle, DownloadError, DownloadReport, Exclusion, FieldIssue, JobEvent,
+    JobHandle, JobOutcome, JobRow, PREVIEW_ROWS, Progress, ReviewSummary, SelectionPreview,
     TokenRow,
 };
 use crate::cli::GlobalArgs;
@@ -112,17 +112,6 @@ fn token_row(token: &InventoryToken, today: time::Date) -> TokenRow {
     }
 }
 
-fn status(status: jobs::JobStatus) -> JobStatus {
-    match status {
-        jobs::JobStatus::Queued => JobStatus::Queued,
-        jobs::JobStatus::Running => JobStatus::Running,
-        jobs::JobStatus::Completed => JobStatus::Completed,
-        jobs::JobStatus::Failed => JobStatus::Failed,
-        jobs::JobStatus::Cancelled => JobStatus::Cancelled,
-        jobs::JobStatus::Interrupted => JobStatus::Interrupted,
-    }
-}
-
 fn job_row(record: &JobRecord) -> JobRow {
     let binding = match &record.spec.binding {
         jobs::Binding::DeviceClass => "device class of the profile".to_owned(),
@@ -132,7 +121,7 @@ fn job_row(record: &JobRecord) -> JobRow {
         id: record.id.clone(),
         name: record.name.clone(),
         profile: record.spec.profile.clone(),
-        status: status(record.status),
+        status: record.status,
         token_count: record.token_count,
         created_at: minute(record.created_at),
         finished_at: record.finished_at.map(minute),
@@ -370,7 +359,7 @@ impl Backend for RealBackend {
         job_id: &str,
         path: &Path,
         overwrite: bool,
-    ) -> Result<Downloaded, DownloadError> {
+    ) -> Result<DownloadReport, DownloadError> {
         match jobs::download(
             &self.workspace,
             &mut self.history,
@@ -379,11 +368,7 @@ impl Backend for RealBackend {
             overwrite,
             now(),
         ) {
-            Ok(report) => Ok(Downloaded {
-                path: report.path,
-                size: report.bytes,
-                sha256: report.sha256,
-            }),
+            Ok(report) => Ok(report),
             Err(JobError::TargetExists { path }) => Err(DownloadError::Exists(path)),
             Err(error) => Err(DownloadError::Failed(error.to_string())),
         }

@@ -1,6 +1,6 @@
 //! The whole UI state. Views read it; only the update changes it.
 
-use super::backend::{Downloaded, JobOutcome, JobRow, JobStatus, Progress, TokenRow};
+use super::backend::{DownloadReport, JobOutcome, JobRow, JobStatus, Progress, TokenRow};
 use super::keymap::KeyContext;
 use super::theme::Theme;
 use super::wizard::Wizard;
@@ -179,7 +179,7 @@ pub enum Overlay {
         kind: ConfirmKind,
         question: String,
     },
-    Saved(Downloaded),
+    Saved(DownloadReport),
     Message {
         title: String,
         text: String,

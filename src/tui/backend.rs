@@ -5,6 +5,8 @@
 //! real adapter ([`super::adapter`]) maps it onto `crate::jobs` and `crate::workspace`. The view
 //! types here carry no seeds and no passwords: the UI never needs them.
 
+/// The job engine's own types, shown as they are: a port copy would only need translating.
+pub use crate::jobs::{DownloadReport, JobStatus};
 use crate::jobs::{JobField, JobSpec};
 use crate::token::Serial;
 use crate::workspace::Profile;
@@ -78,30 +80,6 @@ pub struct ReviewSummary {
     /// What the administrator must accept before submitting (the redistribution warning
     /// among them), one sentence each.
     pub warnings: Vec<String>,
-}
-
-/// Where a job stands, as the history records it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum JobStatus {
-    Queued,
-    Running,
-    Completed,
-    Failed,
-    Cancelled,
-    Interrupted,
-}
-
-impl JobStatus {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Running => "running",
-            Self::Completed => "completed",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-            Self::Interrupted => "interrupted",
-        }
-    }
 }
 
 /// One job of the history, for the Jobs tabs and the details view.
@@ -209,14 +187,6 @@ pub struct JobHandle {
     pub cancel: CancelHandle,
 }
 
-/// A saved output ZIP.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Downloaded {
-    pub path: PathBuf,
-    pub size: u64,
-    pub sha256: String,
-}
-
 /// Why a download did not happen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DownloadError {
@@ -254,7 +224,7 @@ pub trait Backend {
         job_id: &str,
         path: &Path,
         overwrite: bool,
-    ) -> Result<Downloaded, DownloadError>;
+    ) -> Result<DownloadReport, DownloadError>;
     /// Removes a job's staged output; its history record stays.
     fn delete_output(&mut self, job_id: &str) -> Result<(), String>;
 }

@@ -345,7 +345,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             let lines = vec![
                 Line::from(Span::styled("✓ Output ZIP saved", theme.ok())),
                 Line::from(format!("Path    {}", saved.path.display())),
-                Line::from(format!("Size    {} bytes", saved.size)),
+                Line::from(format!("Size    {} bytes", saved.bytes)),
                 Line::from("SHA-256"),
                 Line::from(saved.sha256.clone()),
             ];

@@ -2,7 +2,7 @@
 //! effects it asks the runtime to perform.
 
 use super::backend::{
-    DownloadError, Downloaded, FieldIssue, JobOutcome, JobRow, Progress, ReviewSummary,
+    DownloadError, DownloadReport, FieldIssue, JobOutcome, JobRow, Progress, ReviewSummary,
     SelectionPreview, TokenRow,
 };
 use super::wizard::Step;
@@ -51,7 +51,7 @@ pub enum Msg {
     },
     DownloadDone {
         job_id: String,
-        result: Result<Downloaded, DownloadError>,
+        result: Result<DownloadReport, DownloadError>,
     },
     Deleted {
         job_name: String,

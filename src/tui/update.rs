@@ -127,7 +127,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 fn download_done(
     state: &mut State,
     job_id: String,
-    result: Result<super::backend::Downloaded, DownloadError>,
+    result: Result<super::backend::DownloadReport, DownloadError>,
 ) -> Vec<Effect> {
     let job = match &state.overlay {
         Some(Overlay::DownloadPrompt { job, .. }) if job.id == job_id => job.clone(),

@@ -437,7 +437,7 @@ impl Backend for FakeBackend {
         job_id: &str,
         path: &Path,
         overwrite: bool,
-    ) -> Result<Downloaded, DownloadError> {
+    ) -> Result<DownloadReport, DownloadError> {
         if self.existing.contains(path) && !overwrite {
             return Err(DownloadError::Exists(path.to_owned()));
         }
@@ -449,9 +449,9 @@ impl Backend for FakeBackend {
         job.downloads
             .push(("2026-11-29 14:40".into(), path.display().to_string()));
         self.existing.insert(path.to_owned());
-        Ok(Downloaded {
+        Ok(DownloadReport {
             path: path.to_owned(),
-            size: 48_213,
+            bytes: 48_213,
             sha256: "9f2c".repeat(16),
         })
     }
