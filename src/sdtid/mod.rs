@@ -34,7 +34,7 @@ pub use reader::{Batch, DEFAULT_BIRTH, RawElement, TokenInfo};
 pub use trailer::{CERTIFICATE_PLACEHOLDER, SIGNATURE_MARKER, SignatureKind};
 pub use values::{format_date, parse_date};
 pub use verify::{MacVerdict, Protection, Verification};
-pub use writer::{MAX_KEY_TEXT_BYTES, MAX_NAME_BYTES};
+pub use writer::{MAX_KEY_TEXT_BYTES, MAX_NAME_BYTES, PER_TOKEN_ATTRIBUTES};
 pub use xml::{MAX_DEPTH, MAX_ELEMENTS};
 
 /// Building blocks exposed for known-answer tests and diagnostics: the format's key derivation

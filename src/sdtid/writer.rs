@@ -35,8 +35,10 @@ const FIXED_HEADER_TAIL: [(&str, &str); 7] = [
     ("DefFormFactor", "20000001"),
 ];
 
-/// The attributes that may differ between tokens, in the order of spec §1.5.
-const VARYING: [&str; 8] = [
+/// The attributes a `<TKN>` may set for itself over the batch's `<TKNHeader>` default, in the
+/// order of spec §1.5: the writer emits a token's overrides in this order, and diagnostics
+/// report which of them a file overrides, so both must agree on one list.
+pub const PER_TOKEN_ATTRIBUTES: [&str; 8] = [
     "Birth",
     "Death",
     "Digits",
@@ -51,7 +53,7 @@ fn flag(value: bool) -> &'static str {
     if value { "1" } else { "0" }
 }
 
-/// The written text of each varying attribute of one token, in [`VARYING`] order.
+/// The written text of each varying attribute of one token, in [`PER_TOKEN_ATTRIBUTES`] order.
 fn varying_values(token: &SdtidToken) -> [String; 8] {
     let a = &token.attributes;
     [
@@ -339,7 +341,7 @@ pub fn write(
         out.leaf(t, "UserFirstName", written(&token.user.first_name));
         out.leaf(t, "UserLastName", written(&token.user.last_name));
         out.leaf(t, "UserLogin", written(&token.user.login));
-        for (i, name) in VARYING.iter().enumerate() {
+        for (i, name) in PER_TOKEN_ATTRIBUTES.iter().enumerate() {
             if values[i] != defaults[i] {
                 out.leaf(t, name, &values[i]);
             }

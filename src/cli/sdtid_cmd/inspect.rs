@@ -38,17 +38,6 @@ fn signature_text(kind: SignatureKind) -> &'static str {
     }
 }
 
-const OVERRIDABLE: [&str; 8] = [
-    "Birth",
-    "Death",
-    "Digits",
-    "Interval",
-    "Alg",
-    "AddPIN",
-    "LocalPIN",
-    "CopyProtection",
-];
-
 pub(super) fn inspect(
     path: &Path,
     source: &PasswordSource,
@@ -110,7 +99,7 @@ fn inspection_json(
         .enumerate()
         .map(|(i, t)| {
             let a = &t.attributes;
-            let overrides: Vec<&str> = OVERRIDABLE
+            let overrides: Vec<&str> = sdtid::PER_TOKEN_ATTRIBUTES
                 .iter()
                 .copied()
                 .filter(|f| batch.attribute_source(i, f) == Some(sdtid::Source::Token))
