@@ -14,6 +14,19 @@ use time::OffsetDateTime;
 /// File name of the history inside the workspace's jobs directory.
 pub const HISTORY_FILE: &str = "history.jsonl";
 
+/// A time as jobs show it to people, `YYYY-MM-DD HH:MM`: in listings, the UI and default job
+/// names alike, so an administrator can match one against the other.
+pub fn minute_text(at: OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
+}
+
 /// A job's life: queued → running → completed | failed | cancelled; `interrupted` when the
 /// process running it ended before it finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -31,7 +31,7 @@ pub use engine::{
     SdtidCodec, finish, start, start_with,
 };
 pub use error::{HistoryError, JobError};
-pub use history::{History, JobRecord, JobStatus};
+pub use history::{History, JobRecord, JobStatus, minute_text};
 pub use prepare::{PreparedJob, Rejected, prepare, prepare_from, preview};
 pub use review::ReviewSummary;
 pub use select::{Exclusion, ExclusionReason, Selection, SelectionContext, select};

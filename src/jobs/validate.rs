@@ -94,14 +94,7 @@ pub fn default_job_name<'a>(
         .into_iter()
         .map(|name| name.trim().to_lowercase())
         .collect();
-    let base = format!(
-        "Distribution {:04}-{:02}-{:02} {:02}:{:02}",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute()
-    );
+    let base = format!("Distribution {}", super::history::minute_text(now));
     if !taken.contains(&base.to_lowercase()) {
         return base;
     }

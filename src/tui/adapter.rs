@@ -77,17 +77,6 @@ fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
-fn minute(at: OffsetDateTime) -> String {
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute()
-    )
-}
-
 fn issue(error: &jobs::FieldError) -> FieldIssue {
     FieldIssue::new(error.field, error.to_string())
 }
@@ -123,8 +112,8 @@ fn job_row(record: &JobRecord) -> JobRow {
         profile: record.spec.profile.clone(),
         status: record.status,
         token_count: record.token_count,
-        created_at: minute(record.created_at),
-        finished_at: record.finished_at.map(minute),
+        created_at: jobs::minute_text(record.created_at),
+        finished_at: record.finished_at.map(jobs::minute_text),
         error: record.error.clone(),
         output_size: record.output.as_ref().map(|o| o.bytes),
         output_sha256: record.output.as_ref().map(|o| o.sha256.clone()),
@@ -132,7 +121,7 @@ fn job_row(record: &JobRecord) -> JobRow {
         downloads: record
             .downloads
             .iter()
-            .map(|d| (minute(d.at), d.path.display().to_string()))
+            .map(|d| (jobs::minute_text(d.at), d.path.display().to_string()))
             .collect(),
         protection: record.spec.protection.describe().to_owned(),
         binding,

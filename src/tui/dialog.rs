@@ -40,19 +40,13 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Overlay::DownloadPrompt {
             job,
-            mut input,
+            input,
             default,
             error,
         } => match action {
             Action::Close => Vec::new(),
             Action::RestoreDefault => {
-                input = Input::new(default.clone());
-                state.overlay = Some(Overlay::DownloadPrompt {
-                    job,
-                    input,
-                    default,
-                    error: None,
-                });
+                state.overlay = Some(prompt_filled_with(job, default));
                 Vec::new()
             }
             Action::Open => {
@@ -94,14 +88,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             Action::Yes => confirmed(state, kind),
             Action::No => {
                 if let ConfirmKind::Overwrite { job, path } = kind {
-                    let default = path.display().to_string();
-                    let input = Input::new(default.clone());
-                    state.overlay = Some(Overlay::DownloadPrompt {
-                        job,
-                        input,
-                        default,
-                        error: None,
-                    });
+                    state.overlay = Some(prompt_filled_with(job, path.display().to_string()));
                 }
                 Vec::new()
             }
@@ -116,6 +103,17 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
+    }
+}
+
+/// The download prompt holding `path` (as typed and as its Ctrl-R default), with no error:
+/// after Ctrl-R, and back from the overwrite question whatever the answer.
+fn prompt_filled_with(job: Box<JobRow>, path: String) -> Overlay {
+    Overlay::DownloadPrompt {
+        job,
+        input: Input::new(path.clone()),
+        default: path,
+        error: None,
     }
 }
 
@@ -197,13 +195,7 @@ fn confirmed(state: &mut State, kind: ConfirmKind) -> Vec<Effect> {
         ConfirmKind::CancelJob => vec![Effect::CancelJob],
         ConfirmKind::Overwrite { job, path } => {
             let job_id = job.id.clone();
-            let default = path.display().to_string();
-            state.overlay = Some(Overlay::DownloadPrompt {
-                job,
-                input: Input::new(default.clone()),
-                default,
-                error: None,
-            });
+            state.overlay = Some(prompt_filled_with(job, path.display().to_string()));
             vec![Effect::Download {
                 job_id,
                 path,

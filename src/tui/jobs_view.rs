@@ -10,8 +10,6 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState, Tabs};
 
-const PAGE: usize = 10;
-
 /// The history arrived: keep each tab's cursor in range, or put it on the job asked for.
 pub fn loaded(state: &mut State, result: Result<Vec<JobRow>, String>) {
     let jobs = &mut state.jobs;
@@ -62,12 +60,6 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     match action {
         Action::NextTab => jobs.tab = JobsTab::ALL[(tab_index + 1) % 3],
         Action::PrevTab => jobs.tab = JobsTab::ALL[(tab_index + 2) % 3],
-        Action::Up => *cursor = cursor.saturating_sub(1),
-        Action::Down => *cursor = (*cursor + 1).min(last),
-        Action::PageUp => *cursor = cursor.saturating_sub(PAGE),
-        Action::PageDown => *cursor = (*cursor + PAGE).min(last),
-        Action::Home => *cursor = 0,
-        Action::End => *cursor = last,
         Action::Open => {
             if let Some(job) = jobs.selected().cloned() {
                 let items = menu_items(&job);
@@ -78,9 +70,30 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                 });
             }
         }
-        _ => {}
+        _ => super::view::move_cursor(cursor, action, last),
     }
     Vec::new()
+}
+
+/// Column widths of the Completed and In progress tabs, whose rows are [`job_line`]s.
+const JOB_COLUMNS: [Constraint; 5] = [
+    Constraint::Min(16),
+    Constraint::Length(13),
+    Constraint::Length(6),
+    Constraint::Length(16),
+    Constraint::Length(10),
+];
+
+/// A row of the Completed or In progress tab: name, profile, token count, then the tab's own
+/// time and state columns.
+fn job_line(job: &JobRow, when: String, state: String) -> Row<'static> {
+    Row::new(vec![
+        job.name.clone(),
+        job.profile.clone(),
+        job.token_count.to_string(),
+        when,
+        state,
+    ])
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
@@ -118,13 +131,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let (header, widths, rows): (Vec<&str>, Vec<Constraint>, Vec<Row>) = match jobs.tab {
         JobsTab::Completed => (
             vec!["Name", "Profile", "Tokens", "Finished", "Downloaded"],
-            vec![
-                Constraint::Min(16),
-                Constraint::Length(13),
-                Constraint::Length(6),
-                Constraint::Length(16),
-                Constraint::Length(10),
-            ],
+            JOB_COLUMNS.to_vec(),
             visible
                 .iter()
                 .map(|j| {
@@ -135,25 +142,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                     } else {
                         "deleted"
                     };
-                    Row::new(vec![
-                        j.name.clone(),
-                        j.profile.clone(),
-                        j.token_count.to_string(),
+                    job_line(
+                        j,
                         j.finished_at.clone().unwrap_or_default(),
                         downloaded.to_owned(),
-                    ])
+                    )
                 })
                 .collect(),
         ),
         JobsTab::InProgress => (
             vec!["Name", "Profile", "Tokens", "Started", "Status"],
-            vec![
-                Constraint::Min(16),
-                Constraint::Length(13),
-                Constraint::Length(6),
-                Constraint::Length(16),
-                Constraint::Length(10),
-            ],
+            JOB_COLUMNS.to_vec(),
             visible
                 .iter()
                 .map(|j| {
@@ -163,13 +162,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                         }
                         _ => j.status.label().to_owned(),
                     };
-                    Row::new(vec![
-                        j.name.clone(),
-                        j.profile.clone(),
-                        j.token_count.to_string(),
-                        j.created_at.clone(),
-                        status,
-                    ])
+                    job_line(j, j.created_at.clone(), status)
                 })
                 .collect(),
         ),

@@ -12,8 +12,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table, TableState};
 use tui_input::Input;
 
-const PAGE: usize = 10;
-
 pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     let tokens = &mut state.tokens;
     let last = tokens.visible().len().saturating_sub(1);
@@ -25,13 +23,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             tokens.filtering = false;
             tokens.cursor = 0;
         }
-        Action::Up => tokens.cursor = tokens.cursor.saturating_sub(1),
-        Action::Down => tokens.cursor = (tokens.cursor + 1).min(last),
-        Action::PageUp => tokens.cursor = tokens.cursor.saturating_sub(PAGE),
-        Action::PageDown => tokens.cursor = (tokens.cursor + PAGE).min(last),
-        Action::Home => tokens.cursor = 0,
-        Action::End => tokens.cursor = last,
-        _ => {}
+        _ => super::view::move_cursor(&mut tokens.cursor, action, last),
     }
     Vec::new()
 }

@@ -22,6 +22,23 @@ pub fn window(cursor: usize, len: usize, height: usize) -> (usize, usize) {
     (first, (first + height).min(len))
 }
 
+/// Rows PageUp and PageDown move a table's cursor.
+const PAGE: usize = 10;
+
+/// Moves a table's cursor (`last` is the index of its last row) on Up, Down, PageUp,
+/// PageDown, Home or End; any other action leaves it where it is.
+pub fn move_cursor(cursor: &mut usize, action: Action, last: usize) {
+    *cursor = match action {
+        Action::Up => cursor.saturating_sub(1),
+        Action::Down => (*cursor + 1).min(last),
+        Action::PageUp => cursor.saturating_sub(PAGE),
+        Action::PageDown => (*cursor + PAGE).min(last),
+        Action::Home => 0,
+        Action::End => last,
+        _ => *cursor,
+    };
+}
+
 pub fn view(frame: &mut Frame, state: &State) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {

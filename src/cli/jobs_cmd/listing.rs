@@ -2,7 +2,7 @@
 
 use super::{find, open};
 use crate::cli::{CliError, GlobalArgs};
-use crate::jobs::{Binding, JobRecord, JobStatus};
+use crate::jobs::{self, Binding, JobRecord, JobStatus};
 
 pub(super) fn list(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
     let (_workspace, history) = open(global)?;
@@ -155,14 +155,7 @@ fn rfc3339(at: Option<time::OffsetDateTime>) -> Option<String> {
 
 fn short_time(at: Option<time::OffsetDateTime>) -> String {
     match at {
-        Some(at) => format!(
-            "{:04}-{:02}-{:02} {:02}:{:02}",
-            at.year(),
-            u8::from(at.month()),
-            at.day(),
-            at.hour(),
-            at.minute()
-        ),
+        Some(at) => jobs::minute_text(at),
         None => "-".to_owned(),
     }
 }

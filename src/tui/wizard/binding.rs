@@ -3,7 +3,7 @@
 //! device. The panel always says which binding is in effect.
 
 use super::panel::{hint, text_field};
-use super::{Wizard, binding_words, input};
+use super::{Wizard, binding_words};
 use crate::jobs::Binding;
 use crate::tui::app::State;
 use crate::tui::msg::Effect;
@@ -16,11 +16,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use tui_input::Input;
 
 pub fn on_text(wizard: &mut Wizard, profiles: &[Profile], key: KeyEvent) -> Vec<Effect> {
-    if input::edit(&mut wizard.device_id, key) {
-        wizard.edited(profiles)
-    } else {
-        Vec::new()
-    }
+    wizard.edit_text(profiles, key, |w| &mut w.device_id)
 }
 
 /// Ctrl-R: back to the profile's device-class id.

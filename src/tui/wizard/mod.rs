@@ -19,6 +19,7 @@ use super::keymap::KeyContext;
 use super::msg::Effect;
 use crate::jobs::{Binding, JobField, JobSpec, Protection, SelectionCriteria};
 use crate::workspace::Profile;
+use crossterm::event::KeyEvent;
 use std::collections::HashSet;
 use tui_input::Input;
 
@@ -289,6 +290,21 @@ impl Wizard {
                 _ => KeyContext::SelectionOther,
             },
             Step::Review => KeyContext::WizardReview,
+        }
+    }
+
+    /// A key typed into one of the step's plain text fields (`field` picks which): only a key
+    /// that changed the value counts as an edit and rechecks the step.
+    pub fn edit_text(
+        &mut self,
+        profiles: &[Profile],
+        key: KeyEvent,
+        field: impl FnOnce(&mut Self) -> &mut Input,
+    ) -> Vec<Effect> {
+        if input::edit(field(self), key) {
+            self.edited(profiles)
+        } else {
+            Vec::new()
         }
     }
 

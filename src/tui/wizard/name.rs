@@ -1,22 +1,17 @@
 //! Step 1: the job name (a default is filled in; any unique name may replace it).
 
-use super::panel::{hint, text_field};
-use super::{Wizard, input};
+use super::Wizard;
+use super::panel::{hint, text_step};
 use crate::tui::app::State;
 use crate::tui::msg::Effect;
 use crate::workspace::Profile;
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::layout::Rect;
 use tui_input::Input;
 
 pub fn on_text(wizard: &mut Wizard, profiles: &[Profile], key: KeyEvent) -> Vec<Effect> {
-    if input::edit(&mut wizard.name, key) {
-        wizard.edited(profiles)
-    } else {
-        Vec::new()
-    }
+    wizard.edit_text(profiles, key, |w| &mut w.name)
 }
 
 /// Ctrl-R: back to the suggested name.
@@ -27,21 +22,7 @@ pub fn restore(wizard: &mut Wizard, profiles: &[Profile]) -> Vec<Effect> {
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.theme;
-    let [intro, _, field, _, help] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Length(1),
-        Constraint::Length(1),
-        Constraint::Length(1),
-        Constraint::Min(0),
-    ])
-    .areas(area);
-    frame.render_widget(
-        Paragraph::new("A name to find this job by in the Jobs view and the job history.")
-            .wrap(Wrap { trim: true }),
-        intro,
-    );
-    text_field(frame, field, "Job name", &state.wizard.name, true, theme);
-    let lines = vec![
+    let hints = vec![
         hint(
             "1 to 128 characters, no control characters, not used by another job.",
             theme,
@@ -54,5 +35,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             theme,
         ),
     ];
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), help);
+    text_step(
+        frame,
+        area,
+        "A name to find this job by in the Jobs view and the job history.",
+        "Job name",
+        &state.wizard.name,
+        hints,
+        theme,
+    );
 }

@@ -128,6 +128,33 @@ pub fn field_line(
     frame.render_widget(Paragraph::new(line), area);
 }
 
+/// The panel of a step that is one text field (job name, nickname): a line or two saying
+/// what the field is for, the field, and hints under it.
+pub fn text_step(
+    frame: &mut Frame,
+    area: Rect,
+    intro: &str,
+    label: &str,
+    input: &Input,
+    hints: Vec<Line<'static>>,
+    theme: &Theme,
+) {
+    let [intro_area, _, field, _, help] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    frame.render_widget(
+        Paragraph::new(intro.to_owned()).wrap(Wrap { trim: true }),
+        intro_area,
+    );
+    text_field(frame, field, label, input, true, theme);
+    frame.render_widget(Paragraph::new(hints).wrap(Wrap { trim: true }), help);
+}
+
 /// Explanatory text under a field.
 pub fn hint(text: impl Into<String>, theme: &Theme) -> Line<'static> {
     Line::from(Span::styled(text.into(), theme.dim()))

@@ -15,9 +15,6 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
-/// Rows a page key moves.
-pub const PAGE: usize = 10;
-
 /// Parses `FROM-TO` ranges and single serials, separated by commas or spaces. Empty means
 /// every serial.
 pub fn parse_ranges(text: &str) -> Result<Vec<SerialRange>, String> {
@@ -53,13 +50,7 @@ pub fn on_action(wizard: &mut Wizard, profiles: &[Profile], action: Action) -> V
             wizard.include_distributed = !wizard.include_distributed;
             return wizard.edited(profiles);
         }
-        Action::Up => wizard.table_cursor = wizard.table_cursor.saturating_sub(1),
-        Action::Down => wizard.table_cursor = (wizard.table_cursor + 1).min(last),
-        Action::PageUp => wizard.table_cursor = wizard.table_cursor.saturating_sub(PAGE),
-        Action::PageDown => wizard.table_cursor = (wizard.table_cursor + PAGE).min(last),
-        Action::Home => wizard.table_cursor = 0,
-        Action::End => wizard.table_cursor = last,
-        _ => {}
+        _ => crate::tui::view::move_cursor(&mut wizard.table_cursor, action, last),
     }
     Vec::new()
 }
