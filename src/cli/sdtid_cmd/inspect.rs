@@ -135,7 +135,10 @@ fn inspection_json(
         .elements()
         .into_iter()
         .map(|e| {
-            let hidden = e.long_name == "TKN.Seed" && !show_seed;
+            // Any leaf called `Seed`, not only `TKN.Seed`: the reader finds a token's seed
+            // wherever it sits inside the `TKN`, and the encrypted seed of a password-less file
+            // is as good as the seed.
+            let hidden = e.name == "Seed" && !show_seed;
             json!({
                 "name": e.long_name,
                 "value": if hidden { Value::Null } else { Value::String(e.value) },
