@@ -141,12 +141,7 @@ impl Batch {
     /// What `TKNTrailer/BatchSignature` is: our fingerprint (matching or not), something else,
     /// or absent. Never required for reading.
     pub fn signature_kind(&self) -> SignatureKind {
-        let text = self
-            .elements()
-            .into_iter()
-            .find(|e| e.long_name == "TKNTrailer.BatchSignature")
-            .map(|e| e.value);
-        trailer::classify(text.as_deref(), || self.signing_buffer())
+        trailer::classify(self.batch_signature_text(), || self.signing_buffer())
     }
 }
 

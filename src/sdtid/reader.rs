@@ -416,6 +416,17 @@ impl Batch {
         out
     }
 
+    /// The text of the first `TKNTrailer/BatchSignature` leaf, found without listing (and
+    /// copying) every leaf of the document.
+    pub(super) fn batch_signature_text(&self) -> Option<&str> {
+        let doc = &self.doc;
+        doc.children(doc.root())
+            .filter(|&section| doc.name(section) == "TKNTrailer")
+            .flat_map(|trailer| doc.children(trailer))
+            .find(|&leaf| doc.is_leaf(leaf) && doc.name(leaf) == "BatchSignature")
+            .map(|leaf| doc.text(leaf))
+    }
+
     /// The header's MAC buffer (spec §4.2), as the MAC is computed over it.
     pub fn header_mac_buffer(&self) -> &[u8] {
         &self.header_buffer
