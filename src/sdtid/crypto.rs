@@ -111,7 +111,9 @@ pub fn hash_password(password: &[u8], dest: &[u8], name: &[u8]) -> Key {
         block.as_mut_slice().zeroize();
     }
     state.zeroize();
-    Key::new(key0)
+    let key = Key::new(key0);
+    key0.zeroize();
+    key
 }
 
 /// `key1` (the batch master key) from `key0` and the decoded `Secret` (spec §3.4). The same
@@ -122,7 +124,9 @@ pub fn unwrap_secret(key0: &Key, name: &[u8], secret: &[u8; 16]) -> Key {
     block[8..].copy_from_slice(&fixed::<8>(name));
     let mut out = encrypt(&cipher(key0.expose()), &block);
     xor_into(&mut out, secret);
-    Key::new(out)
+    let key1 = Key::new(out);
+    out.zeroize();
+    key1
 }
 
 /// `derive(label, s, iv)` keyed by `key1` (spec §3.5).
