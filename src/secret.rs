@@ -23,9 +23,15 @@ impl<const N: usize> SecretBytes<N> {
 
     /// Fresh random bytes from the operating system's CSPRNG.
     pub fn random() -> Self {
-        let mut bytes = [0u8; N];
-        getrandom::fill(&mut bytes).expect("the operating system CSPRNG is unavailable");
-        Self(bytes)
+        Self::try_random().expect("the operating system CSPRNG is unavailable")
+    }
+
+    /// Like [`SecretBytes::random`], for callers that report a failing CSPRNG instead of
+    /// panicking. The bytes are filled in place, so no unwiped copy is left behind.
+    pub fn try_random() -> Result<Self, getrandom::Error> {
+        let mut secret = Self([0u8; N]);
+        getrandom::fill(&mut secret.0)?;
+        Ok(secret)
     }
 }
 

@@ -99,14 +99,8 @@ pub(super) fn issue(mut args: IssueArgs) -> Result<(), CliError> {
             text.zeroize();
             seed?
         }
-        None => {
-            let mut bytes = [0u8; 16];
-            getrandom::fill(&mut bytes)
-                .map_err(|e| CliError::failed(SdtidError::RandomUnavailable(e.to_string())))?;
-            let seed = Seed::new(bytes);
-            bytes.zeroize();
-            seed
-        }
+        None => Seed::try_random()
+            .map_err(|e| CliError::failed(SdtidError::RandomUnavailable(e.to_string())))?,
     };
     let today = OffsetDateTime::now_utc().date();
     let death = match &args.expires {
