@@ -41,11 +41,10 @@ pub use xml::{MAX_DEPTH, MAX_ELEMENTS};
 /// and buffers, step by step. Not needed to read or write files.
 pub mod internals {
     pub use super::crypto::{
-        BatchKeys, IV_BATCH_MAC, IV_TOKEN_ENC, IV_TOKEN_MAC, Key, TokenKeys, cbc_mac, cipher,
-        fixed, hash_password, seed_xor, unwrap_secret,
+        BatchKeys, IV_BATCH_MAC, IV_TOKEN_MAC, Key, TokenKeys, cbc_mac, cipher, fixed,
+        hash_password, seed_xor, unwrap_secret,
     };
-    pub use super::mac::{SectionBuffer, is_mac_element};
-    pub use super::trailer::{classify as classify_signature, signature as batch_signature};
+    pub use super::mac::SectionBuffer;
 }
 
 /// Largest document [`parse`] accepts: room for a 100,000-token record file (about 0.7 KiB per
