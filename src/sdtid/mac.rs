@@ -54,24 +54,9 @@ impl SectionBuffer {
 
     /// Adds every line of `section` (whose own name starts the long names), skipping MACs.
     pub fn push_section(&mut self, doc: &Document, section: NodeId) {
-        let mut path = vec![doc.name(section)];
-        self.push_children(doc, section, &mut path);
-    }
-
-    fn push_children<'a>(&mut self, doc: &'a Document, element: NodeId, path: &mut Vec<&'a str>) {
-        for child in doc.children(element) {
-            let name = doc.name(child);
-            if is_mac_element(name) {
-                continue;
-            }
-            if doc.is_leaf(child) {
-                self.push_leaf(path, name, doc.text(child));
-            } else {
-                path.push(name);
-                self.push_children(doc, child, path);
-                path.pop();
-            }
-        }
+        for_each_leaf(doc, section, is_mac_element, &mut |path, name, value| {
+            self.push_leaf(path, name, value)
+        });
     }
 
     /// The finished buffer, trailing zeros included.
@@ -98,19 +83,43 @@ pub fn append_signing_line(out: &mut Vec<u8>, path: &[&str], local: &str, value:
 
 /// Appends the signing-mode lines of `section`: every leaf, MACs included.
 pub fn append_signing_lines(out: &mut Vec<u8>, doc: &Document, section: NodeId) {
-    fn walk<'a>(out: &mut Vec<u8>, doc: &'a Document, element: NodeId, path: &mut Vec<&'a str>) {
+    for_each_leaf(doc, section, |_| false, &mut |path, name, value| {
+        append_line(out, path, name, value)
+    });
+}
+
+/// Calls `visit(path, name, value)` for every leaf below `section` in document order, where
+/// `path` is the chain of container names from `section` down. Elements for which `skip`
+/// holds are left out together with everything inside them.
+fn for_each_leaf<'a>(
+    doc: &'a Document,
+    section: NodeId,
+    skip: fn(&str) -> bool,
+    visit: &mut impl FnMut(&[&'a str], &'a str, &'a str),
+) {
+    fn walk<'a>(
+        doc: &'a Document,
+        element: NodeId,
+        skip: fn(&str) -> bool,
+        path: &mut Vec<&'a str>,
+        visit: &mut impl FnMut(&[&'a str], &'a str, &'a str),
+    ) {
         for child in doc.children(element) {
+            let name = doc.name(child);
+            if skip(name) {
+                continue;
+            }
             if doc.is_leaf(child) {
-                append_line(out, path, doc.name(child), doc.text(child));
+                visit(path, name, doc.text(child));
             } else {
-                path.push(doc.name(child));
-                walk(out, doc, child, path);
+                path.push(name);
+                walk(doc, child, skip, path, visit);
                 path.pop();
             }
         }
     }
     let mut path = vec![doc.name(section)];
-    walk(out, doc, section, &mut path);
+    walk(doc, section, skip, &mut path, visit);
 }
 
 /// The signing buffer `M` of spec §5: the header's lines, then every token's lines in order.
