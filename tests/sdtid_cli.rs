@@ -197,13 +197,15 @@ fn inspect_reports_fields_macs_and_protection() {
 fn inspect_hides_a_seed_element_nested_inside_the_token() {
     // v1 has no password, so its encrypted seed is as good as the seed. The reader takes a
     // token's Seed wherever it sits in the TKN, so inspect must hide it there too.
-    let text = String::from_utf8(fixture("v1.sdtid")).unwrap();
     let seed_line = "<Seed>=Xos8OprMUbBNc8vhPI0KLQ==</Seed>";
-    assert!(text.contains(seed_line));
-    let nested = text.replace(seed_line, &format!("<Extra>{seed_line}</Extra>"));
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("nested.sdtid");
-    std::fs::write(&path, nested).unwrap();
+    let path = write_edited_fixture(
+        dir.path(),
+        "nested.sdtid",
+        "v1.sdtid",
+        seed_line,
+        &format!("<Extra>{seed_line}</Extra>"),
+    );
     let path = path.display().to_string();
     for json in [true, false] {
         let mut cmd = tokendist();
