@@ -333,27 +333,12 @@ impl Wizard {
     /// Moves to `step` and asks for what that panel shows.
     pub fn enter(&mut self, step: Step, profiles: &[Profile]) -> Vec<Effect> {
         self.step = step;
-        let spec = Box::new(self.spec(profiles));
-        match step {
-            Step::Selection => vec![
-                Effect::Preview(spec.clone()),
-                Effect::Validate {
-                    spec,
-                    step,
-                    advance: false,
-                },
-            ],
-            Step::Review => {
-                self.review = None;
-                self.review_scroll = 0;
-                vec![Effect::Review(spec)]
-            }
-            _ => vec![Effect::Validate {
-                spec,
-                step,
-                advance: false,
-            }],
+        if step == Step::Review {
+            self.review = None;
+            self.review_scroll = 0;
+            return vec![Effect::Review(Box::new(self.spec(profiles)))];
         }
+        self.recheck(profiles)
     }
 
     /// Next: the engine checks the input; the answer moves on if this step is clean.
