@@ -301,7 +301,13 @@ impl Wizard {
         key: KeyEvent,
         field: impl FnOnce(&mut Self) -> &mut Input,
     ) -> Vec<Effect> {
-        if input::edit(field(self), key) {
+        let changed = input::edit(field(self), key);
+        self.edited_if(changed, profiles)
+    }
+
+    /// After a key in one of the step's fields: an edit only when it `changed` the value.
+    pub fn edited_if(&mut self, changed: bool, profiles: &[Profile]) -> Vec<Effect> {
+        if changed {
             self.edited(profiles)
         } else {
             Vec::new()
