@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokendist::jobs::history::{HISTORY_FILE, History};
 use tokendist::jobs::{
-    EngineOptions, HistoryError, JobError, JobEvent, JobStatus, JobStore, PreparedJob, Protection,
-    RunResult, delete_output, download, finish, prepare_from, start_with,
+    EngineOptions, HistoryError, JobError, JobEvent, JobRecord, JobStatus, JobStore, PreparedJob,
+    Protection, RunResult, delete_output, download, finish, prepare_from, start_with,
 };
 
 fn prepare(store: &DirStore, count: u64, spec: tokendist::jobs::JobSpec) -> (History, PreparedJob) {
@@ -21,6 +21,18 @@ fn prepare(store: &DirStore, count: u64, spec: tokendist::jobs::JobSpec) -> (His
 
 fn engine(codec: Arc<FakeCodec>, threads: usize) -> EngineOptions {
     EngineOptions { threads, codec }
+}
+
+/// Starts `job`, waits for its end and records it.
+fn run_to_end(
+    store: &mut DirStore,
+    history: &mut History,
+    job: PreparedJob,
+    codec: Arc<FakeCodec>,
+    threads: usize,
+) -> JobRecord {
+    let handle = start_with(&*store, history, job, now(), engine(codec, threads)).unwrap();
+    finish(store, history, handle.wait(|_| {}), now()).unwrap()
 }
 
 #[test]
@@ -123,10 +135,7 @@ fn each_protection_mode_gives_each_file_the_right_password() {
         let mut store = DirStore::new();
         let (mut history, job) = prepare(&store, 3, spec("Modes", protection, password));
         let codec = Arc::new(FakeCodec::default());
-        let handle =
-            start_with(&store, &mut history, job, now(), engine(codec.clone(), 2)).unwrap();
-        let outcome = handle.wait(|_| {});
-        finish(&mut store, &mut history, outcome, now()).unwrap();
+        run_to_end(&mut store, &mut history, job, codec.clone(), 2);
         let passwords = codec.passwords.lock().unwrap();
         let second = passwords
             .iter()
@@ -198,9 +207,7 @@ fn a_failing_token_fails_the_job_and_keeps_its_error() {
         fail_on: Some(serial(1020)),
         ..FakeCodec::default()
     });
-    let handle = start_with(&store, &mut history, job, now(), engine(codec, 2)).unwrap();
-    let outcome = handle.wait(|_| {});
-    let record = finish(&mut store, &mut history, outcome, now()).unwrap();
+    let record = run_to_end(&mut store, &mut history, job, codec, 2);
     assert_eq!(record.status, JobStatus::Failed);
     assert_eq!(
         record.error.as_deref(),
@@ -216,15 +223,7 @@ fn a_completed_job_whose_inventory_update_fails_is_failed_with_nothing_to_downlo
     let mut store = DirStore::new();
     store.fail_recording = true;
     let (mut history, job) = prepare(&store, 5, spec("No inventory", Protection::None, None));
-    let handle = start_with(
-        &store,
-        &mut history,
-        job,
-        now(),
-        engine(Arc::new(FakeCodec::default()), 2),
-    )
-    .unwrap();
-    let record = finish(&mut store, &mut history, handle.wait(|_| {}), now()).unwrap();
+    let record = run_to_end(&mut store, &mut history, job, Arc::default(), 2);
     assert_eq!(record.status, JobStatus::Failed);
     assert!(
         record
@@ -307,15 +306,7 @@ fn a_damaged_history_is_reported_with_its_line_and_kept_aside() {
 fn downloads_refuse_unknown_deleted_and_tampered_outputs() {
     let mut store = DirStore::new();
     let (mut history, job) = prepare(&store, 4, spec("Downloads", Protection::None, None));
-    let handle = start_with(
-        &store,
-        &mut history,
-        job,
-        now(),
-        engine(Arc::new(FakeCodec::default()), 2),
-    )
-    .unwrap();
-    let record = finish(&mut store, &mut history, handle.wait(|_| {}), now()).unwrap();
+    let record = run_to_end(&mut store, &mut history, job, Arc::default(), 2);
     let target = store.path().join("d.zip");
     assert!(matches!(
         download(&store, &mut history, "nope", &target, false, now()),
@@ -380,15 +371,7 @@ fn a_name_taken_since_the_job_was_prepared_is_refused_at_start() {
     let mut store = DirStore::new();
     let (mut history, job) = prepare(&store, 2, spec("Twice", Protection::None, None));
     let again = job.clone();
-    let handle = start_with(
-        &store,
-        &mut history,
-        job,
-        now(),
-        engine(Arc::new(FakeCodec::default()), 1),
-    )
-    .unwrap();
-    finish(&mut store, &mut history, handle.wait(|_| {}), now()).unwrap();
+    run_to_end(&mut store, &mut history, job, Arc::default(), 1);
     let error = start_with(
         &store,
         &mut history,

@@ -11,15 +11,16 @@
 //! The screen is polled until the expected text shows (generous timeouts); the only fixed
 //! waits measure idle CPU and let the reader thread drain the last output.
 
+mod jobs_common;
+
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokendist::jobs::{History, JobStatus};
-use tokendist::secret::{SecretString, Seed};
-use tokendist::token::{Digits, Interval, KeySize, PinMode, Serial};
-use tokendist::workspace::{AssignedUser, Inventory, InventoryToken, Workspace, demo};
+use tokendist::secret::SecretString;
+use tokendist::workspace::{Workspace, demo};
 
 const ROWS: u16 = 24;
 const COLS: u16 = 80;
@@ -330,30 +331,13 @@ fn wizard_submit_download_and_the_files_decode_to_the_inventory_seeds() {
 
 /// Adds `count` assigned 128-bit tokens so a job runs long enough to be interrupted.
 fn add_bulk_tokens(dir: &Path, count: u64) {
-    let mut ws = open_workspace(dir);
-    let today = time::OffsetDateTime::now_utc().date();
-    ws.update_inventory(|inventory| {
-        let mut tokens: Vec<InventoryToken> = inventory.iter().cloned().collect();
-        tokens.extend((0..count).map(|i| InventoryToken {
-            serial: Serial::from_value(700_000_000 + i).unwrap(),
-            seed: Seed::random(),
-            key_size: KeySize::Bits128,
-            digits: Digits::EIGHT,
-            interval: Interval::Seconds60,
-            pin_mode: PinMode::from_flags(true, true),
-            birth: today,
-            expires: today + time::Duration::days(3 * 365),
-            user: Some(AssignedUser {
-                login: format!("bulk{i}"),
-                first_name: "Bulk".into(),
-                last_name: format!("User{i}"),
-            }),
-            distributions: Vec::new(),
-        }));
-        *inventory = Inventory::from_tokens(tokens).expect("distinct serials");
-        Ok(())
-    })
-    .unwrap();
+    let tokens = jobs_common::workspace::inventory_tokens(700_000_000, count);
+    open_workspace(dir)
+        .update_inventory(|inventory| {
+            inventory.insert_new(tokens);
+            Ok(())
+        })
+        .unwrap();
 }
 
 #[test]

@@ -27,12 +27,11 @@ pub fn minute_text(at: OffsetDateTime) -> String {
     )
 }
 
-/// A job's life: queued → running → completed | failed | cancelled; `interrupted` when the
+/// A job's life: running → completed | failed | cancelled; `interrupted` when the
 /// process running it ended before it finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum JobStatus {
-    Queued,
     Running,
     Completed,
     Failed,
@@ -43,7 +42,6 @@ pub enum JobStatus {
 impl JobStatus {
     pub fn label(self) -> &'static str {
         match self {
-            Self::Queued => "queued",
             Self::Running => "running",
             Self::Completed => "completed",
             Self::Failed => "failed",
@@ -54,7 +52,7 @@ impl JobStatus {
 
     /// True once the job can no longer change (other than downloads and deletion).
     pub fn is_finished(self) -> bool {
-        !matches!(self, Self::Queued | Self::Running)
+        self != Self::Running
     }
 }
 

@@ -53,7 +53,7 @@ impl JobsTab {
 
     pub fn holds(self, status: JobStatus) -> bool {
         match self {
-            Self::InProgress => matches!(status, JobStatus::Queued | JobStatus::Running),
+            Self::InProgress => status == JobStatus::Running,
             Self::Completed => status == JobStatus::Completed,
             Self::Failed => {
                 matches!(

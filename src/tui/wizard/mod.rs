@@ -301,7 +301,13 @@ impl Wizard {
         key: KeyEvent,
         field: impl FnOnce(&mut Self) -> &mut Input,
     ) -> Vec<Effect> {
-        if input::edit(field(self), key) {
+        let changed = input::edit(field(self), key);
+        self.edited_if(changed, profiles)
+    }
+
+    /// After a key in one of the step's fields: an edit only when it `changed` the value.
+    pub fn edited_if(&mut self, changed: bool, profiles: &[Profile]) -> Vec<Effect> {
+        if changed {
             self.edited(profiles)
         } else {
             Vec::new()
@@ -333,27 +339,12 @@ impl Wizard {
     /// Moves to `step` and asks for what that panel shows.
     pub fn enter(&mut self, step: Step, profiles: &[Profile]) -> Vec<Effect> {
         self.step = step;
-        let spec = Box::new(self.spec(profiles));
-        match step {
-            Step::Selection => vec![
-                Effect::Preview(spec.clone()),
-                Effect::Validate {
-                    spec,
-                    step,
-                    advance: false,
-                },
-            ],
-            Step::Review => {
-                self.review = None;
-                self.review_scroll = 0;
-                vec![Effect::Review(spec)]
-            }
-            _ => vec![Effect::Validate {
-                spec,
-                step,
-                advance: false,
-            }],
+        if step == Step::Review {
+            self.review = None;
+            self.review_scroll = 0;
+            return vec![Effect::Review(Box::new(self.spec(profiles)))];
         }
+        self.recheck(profiles)
     }
 
     /// Next: the engine checks the input; the answer moves on if this step is clean.

@@ -29,11 +29,8 @@ pub fn on_text(wizard: &mut Wizard, profiles: &[Profile], key: KeyEvent) -> Vec<
         PasswordFocus::Password => &mut wizard.password,
         PasswordFocus::Confirm => &mut wizard.confirm,
     };
-    if field.edit(key) {
-        wizard.edited(profiles)
-    } else {
-        Vec::new()
-    }
+    let changed = field.edit(key);
+    wizard.edited_if(changed, profiles)
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {

@@ -61,12 +61,11 @@ pub fn on_text(wizard: &mut Wizard, profiles: &[Profile], key: KeyEvent) -> Vec<
         SelectionFocus::User => &mut wizard.user,
         _ => return Vec::new(),
     };
-    if input::edit(field, key) {
+    let changed = input::edit(field, key);
+    if changed {
         wizard.table_cursor = 0;
-        wizard.edited(profiles)
-    } else {
-        Vec::new()
     }
+    wizard.edited_if(changed, profiles)
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
