@@ -11,25 +11,62 @@ use zeroize::Zeroize;
 /// Environment variable naming a file that holds the inventory passphrase.
 pub const PASSPHRASE_FILE_ENV: &str = "TOKENDIST_PASSPHRASE_FILE";
 
+/// Longest first line accepted from a password or passphrase file or stdin. Far above any real
+/// secret; it keeps a mistaken path (`/dev/zero`, a large file) from reading without end.
+pub const MAX_SECRET_LINE_BYTES: usize = 4096;
+
 /// First line of `path`, without its line ending.
 pub fn read_first_line_of_file(path: &Path, what: &str) -> Result<SecretString, CliError> {
-    let mut content = std::fs::read_to_string(path).map_err(|e| {
-        CliError::failed(format!("cannot read {what} from {}: {e}", path.display()))
-    })?;
-    let line = first_line(&content);
-    content.zeroize();
-    Ok(line)
+    let source = path.display().to_string();
+    let file = std::fs::File::open(path)
+        .map_err(|e| CliError::failed(format!("cannot read {what} from {source}: {e}")))?;
+    read_first_line(std::io::BufReader::new(file), what, &source)
 }
 
 /// First line of standard input, without its line ending.
 pub fn read_first_line_of_stdin() -> Result<SecretString, CliError> {
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-        CliError::failed(format!("cannot read the password from standard input: {e}"))
-    })?;
-    let secret = first_line(&line);
-    line.zeroize();
-    Ok(secret)
+    read_first_line(std::io::stdin().lock(), "the password", "standard input")
+}
+
+/// Reads up to the first newline, never more than [`MAX_SECRET_LINE_BYTES`] bytes; every
+/// buffer that held the text is wiped.
+fn read_first_line(
+    reader: impl BufRead,
+    what: &str,
+    source: &str,
+) -> Result<SecretString, CliError> {
+    let mut bytes = Vec::new();
+    let read = reader
+        .take(MAX_SECRET_LINE_BYTES as u64 + 1)
+        .read_until(b'\n', &mut bytes);
+    if let Err(e) = read {
+        bytes.zeroize();
+        return Err(CliError::failed(format!(
+            "cannot read {what} from {source}: {e}"
+        )));
+    }
+    let line_len = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(bytes.len());
+    if line_len > MAX_SECRET_LINE_BYTES {
+        bytes.zeroize();
+        return Err(CliError::failed(format!(
+            "{what} in {source} is longer than {MAX_SECRET_LINE_BYTES} bytes: is this the right file?"
+        )));
+    }
+    let mut text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            error.into_bytes().zeroize();
+            return Err(CliError::failed(format!(
+                "{what} in {source} is not UTF-8 text"
+            )));
+        }
+    };
+    let line = first_line(&text);
+    text.zeroize();
+    Ok(line)
 }
 
 fn first_line(text: &str) -> SecretString {
@@ -91,6 +128,32 @@ pub fn passphrase(global: &GlobalArgs) -> Result<SecretString, CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reading_stops_at_the_first_line_and_refuses_an_endless_one() {
+        let read = |input: &[u8]| read_first_line(input, "the password", "test input");
+        assert_eq!(read(b"s3cret\nsecond line").unwrap().expose(), "s3cret");
+        assert_eq!(read(b"").unwrap().expose(), "");
+        let long = vec![b'x'; MAX_SECRET_LINE_BYTES];
+        assert_eq!(read(&long).unwrap().char_len(), MAX_SECRET_LINE_BYTES);
+        let endless = std::io::repeat(b'0');
+        let error = read_first_line(
+            std::io::BufReader::new(endless),
+            "the password",
+            "/dev/zero",
+        )
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("longer than 4096 bytes"),
+            "{error}"
+        );
+        assert!(
+            read(b"\xff\xfe\n")
+                .unwrap_err()
+                .to_string()
+                .contains("not UTF-8")
+        );
+    }
 
     #[test]
     fn first_line_drops_line_endings_and_the_rest() {
