@@ -108,11 +108,6 @@ impl Inventory {
     pub fn remove(&mut self, serial: &Serial) -> Option<InventoryToken> {
         self.position(serial).ok().map(|at| self.tokens.remove(at))
     }
-
-    /// All tokens in serial order, as a slice (for parallel iteration).
-    pub fn as_slice(&self) -> &[InventoryToken] {
-        &self.tokens
-    }
 }
 
 #[cfg(test)]
