@@ -20,6 +20,15 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
+    /// Why `incoming` is skipped when `held` already has its serial.
+    fn held(held: &InventoryToken, incoming: &InventoryToken) -> SkipReason {
+        if held.seed == incoming.seed {
+            Self::AlreadyHeld
+        } else {
+            Self::AlreadyHeldDifferentSeed
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             Self::AlreadyHeld => "already in the inventory (same seed)",
@@ -39,6 +48,19 @@ pub struct ImportReport {
     /// Added tokens whose user login or names are not printable ASCII: token files cannot carry
     /// them, so they must be reassigned with ASCII names before they can be distributed.
     pub non_ascii_users: Vec<Serial>,
+}
+
+impl ImportReport {
+    /// Lists an added token whose user cannot go into a token file as it is.
+    fn note_user(&mut self, token: &InventoryToken) {
+        if token
+            .user
+            .as_ref()
+            .is_some_and(|user| !printable_ascii(user))
+        {
+            self.non_ascii_users.push(token.serial.clone());
+        }
+    }
 }
 
 fn printable_ascii(user: &AssignedUser) -> bool {
@@ -125,52 +147,31 @@ pub fn apply_import(
     let mut added: std::collections::HashMap<Serial, usize> = std::collections::HashMap::new();
     for mut token in tokens {
         if let Some(&at) = added.get(&token.serial) {
-            let reason = if new[at].seed == token.seed {
-                SkipReason::AlreadyHeld
-            } else {
-                SkipReason::AlreadyHeldDifferentSeed
-            };
+            let reason = SkipReason::held(&new[at], &token);
             report.skipped.push((token.serial, reason));
             continue;
         }
         match inventory.get_mut(&token.serial) {
             None => {
                 report.imported.push(token.serial.clone());
-                if token
-                    .user
-                    .as_ref()
-                    .is_some_and(|user| !printable_ascii(user))
-                {
-                    report.non_ascii_users.push(token.serial.clone());
-                }
+                report.note_user(&token);
                 added.insert(token.serial.clone(), new.len());
                 new.push(token);
             }
             Some(held) => {
-                let same_seed = held.seed == token.seed;
                 if !replace {
-                    let reason = if same_seed {
-                        SkipReason::AlreadyHeld
-                    } else {
-                        SkipReason::AlreadyHeldDifferentSeed
-                    };
+                    let reason = SkipReason::held(held, &token);
                     report.skipped.push((token.serial, reason));
                     continue;
                 }
                 if token.user.is_none() {
                     token.user = held.user.take();
                 }
-                if same_seed {
+                if held.seed == token.seed {
                     token.distributions = std::mem::take(&mut held.distributions);
                 }
                 report.replaced.push(token.serial.clone());
-                if token
-                    .user
-                    .as_ref()
-                    .is_some_and(|user| !printable_ascii(user))
-                {
-                    report.non_ascii_users.push(token.serial.clone());
-                }
+                report.note_user(&token);
                 *held = token;
             }
         }
