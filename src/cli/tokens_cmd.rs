@@ -278,11 +278,14 @@ fn export(
     force: bool,
 ) -> Result<(), CliError> {
     let ranges = parse_ranges(serials)?;
-    if file.exists() && !force {
-        return Err(CliError::failed(format!(
+    let already_exists = || {
+        CliError::failed(format!(
             "{} already exists; give --force to replace it",
             file.display()
-        )));
+        ))
+    };
+    if file.exists() && !force {
+        return Err(already_exists());
     }
     let workspace = open_workspace(global)?;
     let password = export_password(source)?;
@@ -303,10 +306,7 @@ fn export(
     };
     written.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
-            CliError::failed(format!(
-                "{} already exists; give --force to replace it",
-                file.display()
-            ))
+            already_exists()
         } else {
             CliError::failed(format!("cannot write {}: {e}", file.display()))
         }
