@@ -70,7 +70,9 @@ fn import(
     } else {
         None
     };
-    let tokens = match import_file::read_record_file(file, given.as_ref()) {
+    let bytes = import_file::read_record_file(file)
+        .map_err(|e| CliError::failed(format!("{e}; nothing was imported")))?;
+    let tokens = match import_file::tokens_from_record_file(&bytes, file, given.as_ref()) {
         Err(WorkspaceError::TokenFile { source: SdtidError::PasswordRequired, .. }) if given.is_none() => {
             let typed = secrets::prompt("Token file password: ")?.ok_or_else(|| {
                 CliError::failed(format!(
@@ -78,7 +80,7 @@ fn import(
                     file.display()
                 ))
             })?;
-            import_file::read_record_file(file, Some(&typed))
+            import_file::tokens_from_record_file(&bytes, file, Some(&typed))
         }
         other => other,
     }

@@ -8,6 +8,7 @@ use crate::sdtid::{self, SdtidToken};
 use crate::secret::SecretString;
 use crate::token::Serial;
 use std::path::Path;
+use zeroize::Zeroizing;
 
 /// Why an imported token was not added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,14 +70,23 @@ fn printable_ascii(user: &AssignedUser) -> bool {
         .all(|text| text.bytes().all(|b| (b' '..=b'~').contains(&b)))
 }
 
-/// Reads a token record file: parses it, verifies every MAC and decrypts every seed. Any
-/// failure rejects the whole file.
-pub fn read_record_file(
+/// Reads a token record file's bytes, wiped when dropped. Read once, then decoded with
+/// [`tokens_from_record_file`] (a second time with a typed password when it turns out to need
+/// one), so both attempts see the same bytes.
+pub fn read_record_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, WorkspaceError> {
+    std::fs::read(path)
+        .map(Zeroizing::new)
+        .map_err(WorkspaceError::io("read", path))
+}
+
+/// Decodes a token record file read from `path`: parses it, verifies every MAC and decrypts
+/// every seed. Any failure rejects the whole file; errors name `path`.
+pub fn tokens_from_record_file(
+    bytes: &[u8],
     path: &Path,
     password: Option<&SecretString>,
 ) -> Result<Vec<InventoryToken>, WorkspaceError> {
-    let bytes = std::fs::read(path).map_err(WorkspaceError::io("read", path))?;
-    decode_record_file(&bytes, password)
+    decode_record_file(bytes, password)
         .map_err(|source| WorkspaceError::TokenFile {
             path: path.to_path_buf(),
             source,
@@ -92,7 +102,7 @@ pub fn read_record_file(
         })
 }
 
-/// [`read_record_file`] on bytes already read.
+/// [`tokens_from_record_file`] without the file name and the duplicate-serial check.
 pub fn decode_record_file(
     bytes: &[u8],
     password: Option<&SecretString>,
