@@ -70,7 +70,9 @@ fn import(
     } else {
         None
     };
-    let tokens = match import_file::read_record_file(file, given.as_ref()) {
+    let bytes = import_file::read_record_file(file)
+        .map_err(|e| CliError::failed(format!("{e}; nothing was imported")))?;
+    let tokens = match import_file::tokens_from_record_file(&bytes, file, given.as_ref()) {
         Err(WorkspaceError::TokenFile { source: SdtidError::PasswordRequired, .. }) if given.is_none() => {
             let typed = secrets::prompt("Token file password: ")?.ok_or_else(|| {
                 CliError::failed(format!(
@@ -78,7 +80,7 @@ fn import(
                     file.display()
                 ))
             })?;
-            import_file::read_record_file(file, Some(&typed))
+            import_file::tokens_from_record_file(&bytes, file, Some(&typed))
         }
         other => other,
     }
@@ -278,11 +280,14 @@ fn export(
     force: bool,
 ) -> Result<(), CliError> {
     let ranges = parse_ranges(serials)?;
-    if file.exists() && !force {
-        return Err(CliError::failed(format!(
+    let already_exists = || {
+        CliError::failed(format!(
             "{} already exists; give --force to replace it",
             file.display()
-        )));
+        ))
+    };
+    if file.exists() && !force {
+        return Err(already_exists());
     }
     let workspace = open_workspace(global)?;
     let password = export_password(source)?;
@@ -303,10 +308,7 @@ fn export(
     };
     written.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
-            CliError::failed(format!(
-                "{} already exists; give --force to replace it",
-                file.display()
-            ))
+            already_exists()
         } else {
             CliError::failed(format!("cannot write {}: {e}", file.display()))
         }

@@ -118,7 +118,7 @@ fn parent_dir(path: &Path) -> &Path {
 }
 
 /// Flushes a directory's entries (the rename) to disk.
-pub fn sync_dir(dir: &Path) -> io::Result<()> {
+fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         fs::File::open(dir)?.sync_all()

@@ -145,11 +145,6 @@ impl Config {
             .iter()
             .find(|p| p.name.eq_ignore_ascii_case(name))
     }
-
-    /// Profiles a job can use (file delivery).
-    pub fn distributable_profiles(&self) -> impl Iterator<Item = &Profile> {
-        self.profiles.iter().filter(|p| p.is_distributable())
-    }
 }
 
 /// 1-based line and column (in characters) of a byte offset.

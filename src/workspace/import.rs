@@ -8,6 +8,7 @@ use crate::sdtid::{self, SdtidToken};
 use crate::secret::SecretString;
 use crate::token::Serial;
 use std::path::Path;
+use zeroize::Zeroizing;
 
 /// Why an imported token was not added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +21,15 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
+    /// Why `incoming` is skipped when `held` already has its serial.
+    fn held(held: &InventoryToken, incoming: &InventoryToken) -> SkipReason {
+        if held.seed == incoming.seed {
+            Self::AlreadyHeld
+        } else {
+            Self::AlreadyHeldDifferentSeed
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             Self::AlreadyHeld => "already in the inventory (same seed)",
@@ -41,20 +51,42 @@ pub struct ImportReport {
     pub non_ascii_users: Vec<Serial>,
 }
 
+impl ImportReport {
+    /// Lists an added token whose user cannot go into a token file as it is.
+    fn note_user(&mut self, token: &InventoryToken) {
+        if token
+            .user
+            .as_ref()
+            .is_some_and(|user| !printable_ascii(user))
+        {
+            self.non_ascii_users.push(token.serial.clone());
+        }
+    }
+}
+
 fn printable_ascii(user: &AssignedUser) -> bool {
     [&user.login, &user.first_name, &user.last_name]
         .iter()
         .all(|text| text.bytes().all(|b| (b' '..=b'~').contains(&b)))
 }
 
-/// Reads a token record file: parses it, verifies every MAC and decrypts every seed. Any
-/// failure rejects the whole file.
-pub fn read_record_file(
+/// Reads a token record file's bytes, wiped when dropped. Read once, then decoded with
+/// [`tokens_from_record_file`] (a second time with a typed password when it turns out to need
+/// one), so both attempts see the same bytes.
+pub fn read_record_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, WorkspaceError> {
+    std::fs::read(path)
+        .map(Zeroizing::new)
+        .map_err(WorkspaceError::io("read", path))
+}
+
+/// Decodes a token record file read from `path`: parses it, verifies every MAC and decrypts
+/// every seed. Any failure rejects the whole file; errors name `path`.
+pub fn tokens_from_record_file(
+    bytes: &[u8],
     path: &Path,
     password: Option<&SecretString>,
 ) -> Result<Vec<InventoryToken>, WorkspaceError> {
-    let bytes = std::fs::read(path).map_err(WorkspaceError::io("read", path))?;
-    decode_record_file(&bytes, password)
+    decode_record_file(bytes, password)
         .map_err(|source| WorkspaceError::TokenFile {
             path: path.to_path_buf(),
             source,
@@ -70,7 +102,7 @@ pub fn read_record_file(
         })
 }
 
-/// [`read_record_file`] on bytes already read.
+/// [`tokens_from_record_file`] without the file name and the duplicate-serial check.
 pub fn decode_record_file(
     bytes: &[u8],
     password: Option<&SecretString>,
@@ -125,52 +157,31 @@ pub fn apply_import(
     let mut added: std::collections::HashMap<Serial, usize> = std::collections::HashMap::new();
     for mut token in tokens {
         if let Some(&at) = added.get(&token.serial) {
-            let reason = if new[at].seed == token.seed {
-                SkipReason::AlreadyHeld
-            } else {
-                SkipReason::AlreadyHeldDifferentSeed
-            };
+            let reason = SkipReason::held(&new[at], &token);
             report.skipped.push((token.serial, reason));
             continue;
         }
         match inventory.get_mut(&token.serial) {
             None => {
                 report.imported.push(token.serial.clone());
-                if token
-                    .user
-                    .as_ref()
-                    .is_some_and(|user| !printable_ascii(user))
-                {
-                    report.non_ascii_users.push(token.serial.clone());
-                }
+                report.note_user(&token);
                 added.insert(token.serial.clone(), new.len());
                 new.push(token);
             }
             Some(held) => {
-                let same_seed = held.seed == token.seed;
                 if !replace {
-                    let reason = if same_seed {
-                        SkipReason::AlreadyHeld
-                    } else {
-                        SkipReason::AlreadyHeldDifferentSeed
-                    };
+                    let reason = SkipReason::held(held, &token);
                     report.skipped.push((token.serial, reason));
                     continue;
                 }
                 if token.user.is_none() {
                     token.user = held.user.take();
                 }
-                if same_seed {
+                if held.seed == token.seed {
                     token.distributions = std::mem::take(&mut held.distributions);
                 }
                 report.replaced.push(token.serial.clone());
-                if token
-                    .user
-                    .as_ref()
-                    .is_some_and(|user| !printable_ascii(user))
-                {
-                    report.non_ascii_users.push(token.serial.clone());
-                }
+                report.note_user(&token);
                 *held = token;
             }
         }

@@ -74,9 +74,9 @@ impl Inventory {
         &'a self,
         ranges: &'a [SerialRange],
     ) -> impl Iterator<Item = &'a InventoryToken> {
-        self.tokens.iter().filter(move |token| {
-            ranges.is_empty() || ranges.iter().any(|r| r.contains(&token.serial))
-        })
+        self.tokens
+            .iter()
+            .filter(move |token| in_ranges(ranges, &token.serial))
     }
 
     /// Adds a token, or replaces the one with the same serial and returns it.
@@ -108,11 +108,11 @@ impl Inventory {
     pub fn remove(&mut self, serial: &Serial) -> Option<InventoryToken> {
         self.position(serial).ok().map(|at| self.tokens.remove(at))
     }
+}
 
-    /// All tokens in serial order, as a slice (for parallel iteration).
-    pub fn as_slice(&self) -> &[InventoryToken] {
-        &self.tokens
-    }
+/// True when `serial` is in one of `ranges`, or `ranges` is empty (no restriction).
+pub(crate) fn in_ranges(ranges: &[SerialRange], serial: &Serial) -> bool {
+    ranges.is_empty() || ranges.iter().any(|range| range.contains(serial))
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ pub fn encode(header: &VaultHeader, key: &VaultKey, inventory: &Inventory) -> Ze
         PREFIX_LEN + plain_len + vault::SEAL_OVERHEAD,
     ));
     file.extend_from_slice(&prefix);
-    file.extend_from_slice(&[0u8; vault::SEAL_OVERHEAD - 16]);
+    file.extend_from_slice(&[0u8; vault::BLOB_PREFIX_LEN]);
     store::encode_into(inventory, &mut file);
     key.seal_in_place(&mut file, PREFIX_LEN, &context(&prefix));
     debug_assert_eq!(file.len() as u64, PREFIX_LEN as u64 + body_len);

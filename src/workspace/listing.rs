@@ -1,6 +1,7 @@
 //! Selecting tokens for a listing and the summary shown for each: never the seed.
 
 use super::WorkspaceError;
+use super::inventory::in_ranges;
 use super::model::InventoryToken;
 use crate::jobs::SerialRange;
 use serde::Serialize;
@@ -48,8 +49,7 @@ impl TokenFilter {
     }
 
     pub fn matches(&self, token: &InventoryToken) -> bool {
-        let in_range =
-            self.ranges.is_empty() || self.ranges.iter().any(|r| r.contains(&token.serial));
+        let in_range = in_ranges(&self.ranges, &token.serial);
         let assignment = match self.assignment {
             AssignmentFilter::Any => true,
             AssignmentFilter::Assigned => token.user.is_some(),

@@ -28,7 +28,7 @@ pub mod export;
 pub mod import;
 pub mod listing;
 
-pub use atomic::{FailPoint, create_private_dir, inject_failure};
+pub use atomic::{FailPoint, create_private_dir, inject_failure, write_atomic, write_new_atomic};
 pub use config::{Config, ConfigError, DEFAULT_CONFIG};
 pub use inventory::Inventory;
 pub use model::{AssignedUser, Delivery, Distribution, InventoryToken, PinType, Profile};
@@ -198,7 +198,7 @@ impl Workspace {
         let jobs = dir.join(JOBS_DIR);
         create_private_dir(&jobs).map_err(WorkspaceError::io("create", &jobs))?;
         let (key, header) = VaultKey::create(passphrase, params);
-        let mut workspace = Workspace {
+        let workspace = Workspace {
             root: dir.to_path_buf(),
             config,
             inventory: Inventory::default(),
@@ -207,8 +207,7 @@ impl Workspace {
             _lock: lock,
         };
         // Written last: its presence is what makes the directory a workspace.
-        workspace.save(&Inventory::default())?;
-        workspace.inventory = Inventory::default();
+        workspace.save(&workspace.inventory)?;
         Ok(workspace)
     }
 
@@ -297,8 +296,7 @@ fn refuse_foreign_content(dir: &Path) -> Result<(), WorkspaceError> {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        let leftover_temporary = name.starts_with('.') && name.ends_with(".tmp");
-        if !ours.contains(&name.as_ref()) && !leftover_temporary {
+        if !ours.contains(&name.as_ref()) && !is_leftover_temporary(&name) {
             return Err(WorkspaceError::Invalid(format!(
                 "{} is not empty (it holds {name:?}); create the workspace in a new or empty directory",
                 dir.display()
@@ -306,6 +304,11 @@ fn refuse_foreign_content(dir: &Path) -> Result<(), WorkspaceError> {
         }
     }
     Ok(())
+}
+
+/// The name [`write_atomic`] gives its temporary file (`.NAME.XXXXXX.tmp`).
+fn is_leftover_temporary(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".tmp")
 }
 
 fn take_lock(dir: &Path) -> Result<WorkspaceLock, WorkspaceError> {
@@ -329,22 +332,8 @@ fn remove_stale_temporaries(dir: &Path) {
         return;
     };
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') && name.ends_with(".tmp") {
+        if is_leftover_temporary(&entry.file_name().to_string_lossy()) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
-}
-
-/// Writes `bytes` to `path` atomically (temp file, fsync, rename, fsync directory), mode 0600.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    atomic::write_atomic(path, bytes)
-}
-
-/// As [`write_atomic`], but never replaces an existing entry at `path`: fails with
-/// `ErrorKind::AlreadyExists` instead, with no window in which a file created meanwhile could be
-/// overwritten. For output files that must not clobber without `--force`.
-pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    atomic::write_new_atomic(path, bytes)
 }

@@ -23,8 +23,10 @@ pub const HEADER_LEN: usize = 8 + 1 + 1 + 4 + 4 + 4 + SALT_LEN + CHECK_LEN;
 const BLOB_VERSION: u8 = 1;
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
+/// Bytes before the ciphertext in a sealed blob (version and nonce).
+pub const BLOB_PREFIX_LEN: usize = 1 + NONCE_LEN;
 /// Bytes a sealed blob adds to its plaintext.
-pub const SEAL_OVERHEAD: usize = 1 + NONCE_LEN + TAG_LEN;
+pub const SEAL_OVERHEAD: usize = BLOB_PREFIX_LEN + TAG_LEN;
 const AAD_PREFIX: &[u8] = b"tokendist/sealed/v1\0";
 
 /// Argon2id cost parameters, stored with the file so they can be raised later.
@@ -226,20 +228,20 @@ impl VaultKey {
         Aes256Gcm::new_from_slice(self.key.expose()).expect("a 32-byte key")
     }
 
-    /// Encrypts `buffer[plaintext_start..]` in place into a sealed blob that starts at
-    /// `plaintext_start - 13` (the caller leaves room for the version and nonce there) and
-    /// appends the tag. Lets large plaintexts be sealed without a second copy.
+    /// Encrypts `buffer[blob_start + BLOB_PREFIX_LEN..]` in place into a sealed blob that
+    /// starts at `blob_start` (the caller leaves [`BLOB_PREFIX_LEN`] bytes there for the version
+    /// and nonce) and appends the tag. Lets large plaintexts be sealed without a second copy.
     pub(crate) fn seal_in_place(&self, buffer: &mut Vec<u8>, blob_start: usize, context: &[u8]) {
         let nonce_bytes: [u8; NONCE_LEN] = *SecretBytes::<NONCE_LEN>::random().expose();
         buffer[blob_start] = BLOB_VERSION;
-        buffer[blob_start + 1..blob_start + 1 + NONCE_LEN].copy_from_slice(&nonce_bytes);
+        buffer[blob_start + 1..blob_start + BLOB_PREFIX_LEN].copy_from_slice(&nonce_bytes);
         let aad = aad(context);
         let tag = self
             .cipher()
             .encrypt_in_place_detached(
                 Nonce::from_slice(&nonce_bytes),
                 &aad,
-                &mut buffer[blob_start + 1 + NONCE_LEN..],
+                &mut buffer[blob_start + BLOB_PREFIX_LEN..],
             )
             .expect("AES-GCM encryption of less than 64 GiB cannot fail");
         buffer.extend_from_slice(&tag);
@@ -249,7 +251,7 @@ impl VaultKey {
     /// associated data so a sealed blob cannot be swapped for another.
     pub fn seal(&self, plaintext: &[u8], context: &[u8]) -> Vec<u8> {
         let mut buffer = Vec::with_capacity(plaintext.len() + SEAL_OVERHEAD);
-        buffer.extend_from_slice(&[0u8; 1 + NONCE_LEN]);
+        buffer.extend_from_slice(&[0u8; BLOB_PREFIX_LEN]);
         buffer.extend_from_slice(plaintext);
         self.seal_in_place(&mut buffer, 0, context);
         buffer
@@ -274,8 +276,8 @@ impl VaultKey {
         if sealed[0] != BLOB_VERSION {
             return Err(VaultError::UnsupportedVersion(sealed[0]));
         }
-        let nonce = Nonce::from_slice(&sealed[1..1 + NONCE_LEN]);
-        let (body, tag) = sealed[1 + NONCE_LEN..].split_at(sealed.len() - SEAL_OVERHEAD);
+        let nonce = Nonce::from_slice(&sealed[1..BLOB_PREFIX_LEN]);
+        let (body, tag) = sealed[BLOB_PREFIX_LEN..].split_at(sealed.len() - SEAL_OVERHEAD);
         let mut plaintext = Zeroizing::new(body.to_vec());
         self.cipher()
             .decrypt_in_place_detached(nonce, &aad(context), &mut plaintext, tag.into())
