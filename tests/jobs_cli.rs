@@ -594,3 +594,21 @@ fn staged_output_started(root: &Path) -> bool {
         std::fs::metadata(job.path().join("output.sealed")).is_ok_and(|meta| meta.len() > 1024)
     })
 }
+
+#[test]
+fn jobs_commands_on_a_missing_workspace_say_how_to_create_one_before_asking_a_passphrase() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-workspace-here");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tokendist"))
+        .arg("--workspace")
+        .arg(&missing)
+        .args(["jobs", "list"])
+        .env_remove("TOKENDIST_PASSPHRASE_FILE")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("tokendist init --workspace"), "{stderr}");
+    assert!(!stderr.contains("passphrase"), "{stderr}");
+}

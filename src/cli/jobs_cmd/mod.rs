@@ -6,7 +6,6 @@
 mod listing;
 mod submit;
 
-use super::secrets;
 use super::{CliError, GlobalArgs, JobsCommand};
 use crate::jobs::{History, JobRecord};
 use crate::workspace::Workspace;
@@ -22,9 +21,7 @@ pub fn run(global: &GlobalArgs, command: JobsCommand) -> Result<(), CliError> {
 }
 
 fn open(global: &GlobalArgs) -> Result<(Workspace, History), CliError> {
-    let dir = Workspace::resolve_dir(global.workspace.as_deref()).map_err(CliError::failed)?;
-    let passphrase = secrets::passphrase(global)?;
-    let workspace = Workspace::open(&dir, &passphrase).map_err(CliError::failed)?;
+    let workspace = super::workspace_cmd::open_workspace(global)?;
     let history = History::open(&workspace).map_err(CliError::failed)?;
     Ok((workspace, history))
 }
