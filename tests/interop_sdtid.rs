@@ -10,8 +10,8 @@
 //! Generation is random but seeded: the seed is printed, and `TOKENDIST_TEST_SEED=<seed>`
 //! replays a run. A missing referee skips (or fails under `TOKENDIST_REQUIRE_INTEROP=1`).
 
-mod interop;
-mod support;
+use crate::interop;
+use crate::support;
 
 use interop::check::{self, Expectation};
 use interop::{assert_no_failures, generate, in_parallel, split, stoken_written};

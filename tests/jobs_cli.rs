@@ -2,7 +2,7 @@
 //! download, delete; warnings without a terminal; a crash mid-job; a write failure during
 //! download. Tokens are decoded with our codec to the inventory's seeds.
 
-mod jobs_common;
+use crate::jobs_common;
 
 use jobs_common::unzip;
 use jobs_common::workspace::{self as ws, assert_nowhere};

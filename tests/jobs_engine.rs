@@ -2,7 +2,7 @@
 //! each protection mode's file password, cancellation, failures, interrupted jobs, the
 //! history file and the download's refusals.
 
-mod jobs_common;
+use crate::jobs_common;
 
 use jobs_common::*;
 use std::sync::Arc;

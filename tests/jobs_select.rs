@@ -1,6 +1,6 @@
 //! Token selection, exclusions with reasons, the review summary and `prepare_from`.
 
-mod jobs_common;
+use crate::jobs_common;
 
 use jobs_common::*;
 use tokendist::jobs::history::History;

@@ -1,6 +1,6 @@
 //! Every rule of the job specification, field by field and all at once.
 
-mod jobs_common;
+use crate::jobs_common;
 
 use jobs_common::*;
 use tokendist::jobs::validate::*;

@@ -3,8 +3,8 @@
 //! python-securid) to the inventory's seed with the right password; the inventory's
 //! distribution records; redistribution; no password or seed anywhere in the workspace.
 
-mod jobs_common;
-mod support;
+use crate::jobs_common;
+use crate::support;
 
 use jobs_common::workspace::{self as ws, assert_nowhere};
 use jobs_common::{now, unzip};

@@ -1,7 +1,7 @@
 //! Tests of the shared test support (`tests/support/`): the guarded runner, the skip/require
 //! rule, and the python-securid driver.
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

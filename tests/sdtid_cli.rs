@@ -1,6 +1,6 @@
 //! `tokendist sdtid inspect|code|issue` from the outside: output, exit status, files.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use common::*;

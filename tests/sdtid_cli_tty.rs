@@ -1,7 +1,7 @@
 //! The password prompts of `tokendist sdtid`, driven through a pseudo-terminal.
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use std::io::{Read, Write};

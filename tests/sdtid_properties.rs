@@ -1,7 +1,7 @@
 //! Property tests: round trips over random field values (including every alignment of the MAC
 //! lines), tamper detection with the right classification, and robustness on hostile input.
 
-mod common;
+use crate::common;
 
 use proptest::prelude::*;
 use time::Date;

@@ -1,7 +1,7 @@
 //! The reader's strictness and tolerance: what it refuses (naming the element) and which
 //! harmless variations of a valid file it still verifies.
 
-mod common;
+use crate::common;
 
 use common::*;
 use tokendist::sdtid::{self, SdtidError};

@@ -1,7 +1,7 @@
 //! Known-answer tests: every vector of the format specification (§9), with its intermediate
 //! values, buffers and tokencodes.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;

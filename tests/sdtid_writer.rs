@@ -1,7 +1,7 @@
 //! The writer: layout, defaults, validation, multi-token batches, trailer; every file it writes
 //! is read back with our reader.
 
-mod common;
+use crate::common;
 
 use common::*;
 use time::macros::date;

@@ -11,7 +11,7 @@
 //! The screen is polled until the expected text shows (generous timeouts); the only fixed
 //! waits measure idle CPU and let the reader thread drain the last output.
 
-mod jobs_common;
+use crate::jobs_common;
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use std::io::{Read, Write};

@@ -1,7 +1,7 @@
 //! The workspace commands through the real binary: init, demo, tokens list/assign/unassign,
 //! profiles list, a locked workspace, a broken configuration and a missing workspace.
 
-mod common;
+use crate::common;
 
 use assert_cmd::Command;
 use common::WorkspaceEnv;

@@ -2,8 +2,8 @@
 //! written by our codec, single-token files written by `stoken`, wrong passwords, damaged
 //! files (nothing imported), export and re-import, and no seed left on disk.
 
-mod common;
-mod support;
+use crate::common;
+use crate::support;
 
 use base64::Engine;
 use common::WorkspaceEnv;

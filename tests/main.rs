@@ -1,0 +1,27 @@
+//! All integration tests, one crate: one link instead of one binary per file.
+//! A new test file is a module here (`autotests = false` in Cargo.toml).
+
+mod common;
+mod interop;
+mod jobs_common;
+mod support;
+
+mod interop_sdtid;
+mod jobs_cli;
+mod jobs_engine;
+mod jobs_select;
+mod jobs_validate;
+mod jobs_workspace;
+mod referee_support;
+mod sdtid_cli;
+mod sdtid_cli_tty;
+mod sdtid_properties;
+mod sdtid_reader;
+mod sdtid_vectors;
+mod sdtid_writer;
+mod tokencode_properties;
+mod tui_e2e;
+mod workspace_cli;
+mod workspace_import;
+mod workspace_init_tty;
+mod workspace_store;
