@@ -5,6 +5,7 @@
 //! [`jobs`] turns a job specification into files; [`cli`] and [`tui`] are the edges.
 
 pub mod cli;
+pub mod crashpoint;
 pub mod jobs;
 pub mod sdtid;
 pub mod secret;
