@@ -87,8 +87,13 @@ fn import(
     .map_err(|e| CliError::failed(format!("{e}; nothing was imported")))?;
     let count = tokens.len();
     let report = workspace
-        .update_inventory(|inventory| Ok(import_file::apply_import(inventory, tokens, replace)))
+        .update_inventory(|inventory| {
+            let report = import_file::apply_import(inventory, tokens, replace);
+            crate::crashpoint::reached("tokens.import.changed");
+            Ok(report)
+        })
         .map_err(CliError::failed)?;
+    crate::crashpoint::reached("tokens.import.saved");
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
@@ -138,9 +143,12 @@ fn assign_csv(global: &GlobalArgs, csv: &Path) -> Result<(), CliError> {
     let report = workspace
         .update_inventory(|inventory| {
             let rows = assign::parse_assignments(&bytes, csv, inventory)?;
-            assign::apply_assignments(inventory, rows)
+            let report = assign::apply_assignments(inventory, rows)?;
+            crate::crashpoint::reached("tokens.assign.changed");
+            Ok(report)
         })
         .map_err(CliError::failed)?;
+    crate::crashpoint::reached("tokens.assign.saved");
     println!(
         "{}: {} newly assigned, {} reassigned to another user, {} unchanged",
         csv.display(),
@@ -158,8 +166,13 @@ fn unassign(global: &GlobalArgs, texts: &[String]) -> Result<(), CliError> {
         .collect::<Result<Vec<_>, _>>()?;
     let mut workspace = open_workspace(global)?;
     let count = workspace
-        .update_inventory(|inventory| assign::unassign(inventory, &serials))
+        .update_inventory(|inventory| {
+            let count = assign::unassign(inventory, &serials)?;
+            crate::crashpoint::reached("tokens.unassign.changed");
+            Ok(count)
+        })
         .map_err(CliError::failed)?;
+    crate::crashpoint::reached("tokens.unassign.saved");
     println!(
         "{count} token(s) unassigned ({} already had no user)",
         serials.len() - count
