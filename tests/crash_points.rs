@@ -415,7 +415,16 @@ pub fn crash_everywhere(op: &Operation) -> usize {
         let context = format!("{} killed at {at}", op.name);
         check_after_crash(&lab, op, &context, &before, &after, &files_before);
     }
-    eprintln!("{}: {} crash points checked", op.name, points.len());
+    let names: Vec<String> = points
+        .iter()
+        .map(|(point, n)| format!("{point}#{n}"))
+        .collect();
+    eprintln!(
+        "{}: {} crash points checked: {}",
+        op.name,
+        points.len(),
+        names.join(" ")
+    );
     points.len()
 }
 
@@ -429,10 +438,10 @@ fn check_after_crash(
     files_before: &BTreeMap<PathBuf, String>,
 ) {
     if op.name == "init" && !Workspace::is_initialised(&lab.root) {
-        // An interrupted init leaves no workspace, and init runs again.
-        no_temporaries(&lab.root, context);
+        // An interrupted init leaves no workspace, and init runs again (and tidies up).
         lab.ok(&["init"]);
-        assert!(open(&lab).is_some(), "{context}: init again");
+        assert!(open(lab).is_some(), "{context}: init again");
+        no_temporaries(&lab.root, context);
         return;
     }
     for args in op.settle {
