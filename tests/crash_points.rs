@@ -113,6 +113,8 @@ pub fn strings(args: &[&str]) -> Vec<String> {
 /// One durable operation, as data.
 pub struct Operation {
     pub name: &'static str,
+    /// Whether the operation, left alone, ends in success (a refused one still has points).
+    pub succeeds: bool,
     /// Builds the state the operation starts from.
     pub setup: fn(&Lab),
     /// The operation's arguments (after the workspace and passphrase options).
@@ -167,12 +169,14 @@ pub fn operations() -> Vec<Operation> {
     vec![
         Operation {
             name: "init",
+            succeeds: true,
             setup: |_| {},
             args: |_| strings(&["init"]),
             settle: &[],
         },
         Operation {
             name: "tokens import",
+            succeeds: true,
             setup: |lab| {
                 workspace(lab);
                 let other = tempfile::tempdir().unwrap();
@@ -200,6 +204,7 @@ pub fn operations() -> Vec<Operation> {
         },
         Operation {
             name: "tokens assign",
+            succeeds: true,
             setup: |lab| {
                 workspace(lab);
                 std::fs::write(
@@ -213,18 +218,47 @@ pub fn operations() -> Vec<Operation> {
         },
         Operation {
             name: "tokens unassign",
+            succeeds: true,
             setup: workspace,
             args: |_| strings(&["tokens", "unassign", "000000001002", "000000001003"]),
             settle: LIST,
         },
         Operation {
             name: "jobs submit",
+            succeeds: true,
             setup: workspace,
             args: |_| submit_args("Crash"),
             settle: LIST,
         },
         Operation {
+            name: "jobs submit, two sealed chunks",
+            succeeds: true,
+            setup: |lab| drop(ws::create(&lab.root, FIRST, 250)),
+            args: |_| {
+                let mut args = submit_args("Crash");
+                args[5] = "1000-1249".into();
+                args
+            },
+            settle: LIST,
+        },
+        Operation {
+            name: "jobs download that fails",
+            succeeds: false,
+            setup: with_completed_job,
+            args: |lab| {
+                strings(&[
+                    "jobs",
+                    "download",
+                    "Done",
+                    "--output",
+                    &lab.out_path("no-such-folder/done.zip"),
+                ])
+            },
+            settle: LIST,
+        },
+        Operation {
             name: "jobs download",
+            succeeds: true,
             setup: with_completed_job,
             args: |lab| {
                 strings(&[
@@ -239,6 +273,7 @@ pub fn operations() -> Vec<Operation> {
         },
         Operation {
             name: "jobs download --force",
+            succeeds: true,
             setup: |lab| {
                 with_completed_job(lab);
                 std::fs::write(lab.out.join("done.zip"), b"an older file").unwrap();
@@ -257,24 +292,28 @@ pub fn operations() -> Vec<Operation> {
         },
         Operation {
             name: "jobs delete",
+            succeeds: true,
             setup: with_completed_job,
             args: |_| strings(&["jobs", "delete", "Done"]),
             settle: LIST,
         },
         Operation {
             name: "recovery of a job that committed",
+            succeeds: true,
             setup: |lab| with_job_crashed_at(lab, "job.finish.inventory-saved"),
             args: |_| strings(&["jobs", "list"]),
             settle: LIST,
         },
         Operation {
             name: "recovery of a job that did not commit",
+            succeeds: true,
             setup: |lab| with_job_crashed_at(lab, "job.run.output-dir-synced"),
             args: |_| strings(&["jobs", "list"]),
             settle: LIST,
         },
         Operation {
             name: "recovery of a download",
+            succeeds: true,
             setup: |lab| {
                 with_completed_job(lab);
                 let args = strings(&[
@@ -292,6 +331,7 @@ pub fn operations() -> Vec<Operation> {
         },
         Operation {
             name: "jobs recover",
+            succeeds: true,
             setup: |lab| {
                 with_completed_job(lab);
                 let history = lab.root.join("jobs/history.jsonl");
@@ -359,9 +399,10 @@ fn trace(op: &Operation) -> (Vec<(String, u64)>, Option<Inventory>) {
         &(op.args)(&lab),
         &[("TOKENDIST_CRASH_TRACE", trace.to_str().unwrap())],
     );
-    assert!(
+    assert_eq!(
         output.status.success(),
-        "{} failed without a crash: {}",
+        op.succeeds,
+        "{} without a crash: {}",
         op.name,
         String::from_utf8_lossy(&output.stderr)
     );
@@ -643,6 +684,12 @@ fn every_crash_point_of_a_job_leaves_a_history_that_tells_the_truth() {
 fn every_crash_point_of_a_download_leaves_no_plaintext_and_a_true_record() {
     run("jobs download");
     run("jobs download --force");
+    run("jobs download that fails");
+}
+
+#[test]
+fn every_crash_point_of_a_job_writing_two_sealed_chunks_tells_the_truth() {
+    run("jobs submit, two sealed chunks");
 }
 
 #[test]
@@ -669,20 +716,23 @@ fn random_kills_during_submit_and_download_leave_the_truth() {
     let seed = crate::support::rng::TestRng::seed_from_env_or_clock();
     eprintln!("random kills: seed {seed} (replay with TOKENDIST_TEST_SEED={seed})");
     let mut rng = crate::support::rng::TestRng::new(seed);
+    let mut args = submit_args("Crash");
+    args[5] = "1000-2499".into();
+    // The state a run left alone ends in.
+    let reference = Lab::new();
+    drop(ws::create(&reference.root, FIRST, 1500));
+    let output = reference.run(&args, &[]);
+    assert!(output.status.success(), "{output:?}");
+    let after = open(&reference).map(|workspace| inventory_of(&workspace));
+    let mut killed = 0;
     for round in 0..6 {
         let lab = Lab::new();
         drop(ws::create(&lab.root, FIRST, 1500));
         let before = open(&lab).map(|workspace| inventory_of(&workspace));
-        let mut args = submit_args("Crash");
-        args[4] = "1000-2499".into();
         let started = Instant::now();
         let child = lab.command(&args).spawn().unwrap();
         let delay = Duration::from_millis(rng.range(0, 400));
-        kill_after(child, delay, started);
-        let after_lab = Lab::new();
-        drop(ws::create(&after_lab.root, FIRST, 1500));
-        after_lab.run(&args, &[]);
-        let after = open(&after_lab).map(|workspace| inventory_of(&workspace));
+        killed += usize::from(kill_after(child, delay, started));
         let context = format!("submit killed after {delay:?} (round {round})");
         let files_before = out_files(&lab);
         lab.ok(&["jobs", "list"]);
@@ -705,15 +755,21 @@ fn random_kills_during_submit_and_download_leave_the_truth() {
             check_workspace(&lab, &context, &after, &after, &files_before);
         }
     }
+    assert!(killed > 0, "no submit was still running when killed");
 }
 
-fn kill_after(mut child: std::process::Child, delay: Duration, started: Instant) {
+/// Kills `child` (SIGKILL) once `delay` has passed since `started`; true when it was still
+/// running then. A child that ended first must have succeeded.
+fn kill_after(mut child: std::process::Child, delay: Duration, started: Instant) -> bool {
     while started.elapsed() < delay {
-        if child.try_wait().unwrap().is_some() {
-            return;
+        if let Some(status) = child.try_wait().unwrap() {
+            let output = child.wait_with_output().unwrap();
+            assert!(status.success(), "ended before the kill: {output:?}");
+            return false;
         }
         std::thread::sleep(Duration::from_millis(1));
     }
     let _ = child.kill();
     let _ = child.wait();
+    true
 }

@@ -212,6 +212,9 @@ pub fn start_with(
     };
     // Write-ahead: the record exists before anything is staged, so every staging folder has
     // a record that explains it, whatever moment a crash picks.
+    let jobs_dir = store.jobs_dir();
+    create_private_dir(&jobs_dir)
+        .map_err(|error| JobError::io("create the jobs directory", &jobs_dir, error))?;
     history.put_at("job.start.history", record.clone())?;
     let key = JobKey::random();
     let staged = create_private_dir(&dir)
