@@ -24,6 +24,17 @@ pub fn reached(name: &'static str) {
     let _ = name;
 }
 
+/// Marks step `step` of the durable operation `operation` (the point `operation.step`), for
+/// shared code that serves many operations, such as an atomic file write labelled by its
+/// caller (`job.finish.history` + `renamed`). The name is built only in test builds.
+#[inline(always)]
+pub fn reached_step(operation: &str, step: &'static str) {
+    #[cfg(feature = "crash-points")]
+    armed::reached(&format!("{operation}.{step}"));
+    #[cfg(not(feature = "crash-points"))]
+    let _ = (operation, step);
+}
+
 #[cfg(feature = "crash-points")]
 mod armed {
     use std::io::Write;
@@ -33,7 +44,7 @@ mod armed {
     struct Plan {
         trace: Option<std::path::PathBuf>,
         crash_at: Option<(String, u64)>,
-        hits: Mutex<std::collections::HashMap<&'static str, u64>>,
+        hits: Mutex<std::collections::HashMap<String, u64>>,
     }
 
     fn plan() -> &'static Plan {
@@ -50,7 +61,7 @@ mod armed {
         })
     }
 
-    pub(super) fn reached(name: &'static str) {
+    pub(super) fn reached(name: &str) {
         let plan = plan();
         if plan.trace.is_none() && plan.crash_at.is_none() {
             return;
@@ -60,7 +71,7 @@ mod armed {
                 .hits
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let count = hits.entry(name).or_insert(0);
+            let count = hits.entry(name.to_owned()).or_insert(0);
             *count += 1;
             *count
         };

@@ -6,9 +6,11 @@ mod interop;
 mod jobs_common;
 mod support;
 
+mod crash_points;
 mod interop_sdtid;
 mod jobs_cli;
 mod jobs_engine;
+mod jobs_failures;
 mod jobs_select;
 mod jobs_validate;
 mod jobs_workspace;

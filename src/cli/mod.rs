@@ -264,6 +264,9 @@ pub enum JobsCommand {
     },
     /// Remove a job's staged output (the history record stays).
     Delete { job: String },
+    /// Rebuild job records a damaged or lost history no longer has, from the damaged copies
+    /// kept beside it, the staged outputs and the inventory.
+    Recover,
 }
 
 #[derive(Debug, Args)]

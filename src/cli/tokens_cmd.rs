@@ -74,7 +74,10 @@ fn import(
     let mut import_with = |password: Option<&SecretString>| {
         workspace.update_inventory(|inventory| {
             let input = std::fs::File::open(file).map_err(WorkspaceError::io("read", file))?;
-            import_file::import_stream(inventory, input, file, password, replace, limits)
+            let imported =
+                import_file::import_stream(inventory, input, file, password, replace, limits)?;
+            crate::crashpoint::reached("tokens.import.changed");
+            Ok(imported)
         })
     };
     let (report, count) = match import_with(given.as_ref()) {
@@ -90,6 +93,7 @@ fn import(
         other => other,
     }
     .map_err(|e| CliError::failed(format!("{e}; nothing was imported")))?;
+    crate::crashpoint::reached("tokens.import.saved");
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
@@ -139,9 +143,12 @@ fn assign_csv(global: &GlobalArgs, csv: &Path) -> Result<(), CliError> {
     let report = workspace
         .update_inventory(|inventory| {
             let rows = assign::parse_assignments(&bytes, csv, inventory)?;
-            assign::apply_assignments(inventory, rows)
+            let report = assign::apply_assignments(inventory, rows)?;
+            crate::crashpoint::reached("tokens.assign.changed");
+            Ok(report)
         })
         .map_err(CliError::failed)?;
+    crate::crashpoint::reached("tokens.assign.saved");
     println!(
         "{}: {} newly assigned, {} reassigned to another user, {} unchanged",
         csv.display(),
@@ -159,8 +166,13 @@ fn unassign(global: &GlobalArgs, texts: &[String]) -> Result<(), CliError> {
         .collect::<Result<Vec<_>, _>>()?;
     let mut workspace = open_workspace(global)?;
     let count = workspace
-        .update_inventory(|inventory| assign::unassign(inventory, &serials))
+        .update_inventory(|inventory| {
+            let count = assign::unassign(inventory, &serials)?;
+            crate::crashpoint::reached("tokens.unassign.changed");
+            Ok(count)
+        })
         .map_err(CliError::failed)?;
+    crate::crashpoint::reached("tokens.unassign.saved");
     println!(
         "{count} token(s) unassigned ({} already had no user)",
         serials.len() - count

@@ -1,11 +1,14 @@
 //! Removing a job's staged output while keeping its history record.
 
-use super::engine::{is_live, staged_dir};
+use super::engine::is_live;
 use super::error::JobError;
 use super::history::{History, JobRecord};
+use super::job_id;
 use super::store::JobStore;
 
-/// Deletes the job's staged files (if any) and notes the deletion; the record stays.
+/// Notes the deletion in the history, then deletes the job's staged files (if any); the
+/// record stays. In that order, so a crash between the two leaves a record saying the output
+/// is gone and files the next open removes — never a record offering a download that is gone.
 pub fn delete_output(
     store: &impl JobStore,
     history: &mut History,
@@ -19,17 +22,18 @@ pub fn delete_output(
     if is_live(&record.id) {
         return Err(JobError::StillRunning { name: record.name });
     }
-    let dir = staged_dir(&store.jobs_dir(), &record.id);
-    match std::fs::remove_dir_all(&dir) {
-        Ok(()) => {}
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-        Err(error) => return Err(JobError::io("remove", dir, error)),
-    }
+    let dir = job_id::staged_dir(&store.jobs_dir(), &record.id)
+        .ok_or_else(|| JobError::NotFound(record.id.clone()))?;
     if let Some(output) = record.output.as_mut()
         && output.deleted_at.is_none()
     {
         output.deleted_at = Some(now);
-        history.put(record.clone())?;
+        history.put_at("job.delete.history", record.clone())?;
+    }
+    match std::fs::remove_dir_all(&dir) {
+        Ok(()) => crate::crashpoint::reached("job.delete.removed"),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(JobError::io("remove", dir, error)),
     }
     Ok(record)
 }

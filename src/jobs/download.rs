@@ -1,11 +1,16 @@
 //! Saving a completed job's ZIP: decrypt the staged stream into a temporary file beside the
 //! target, check its size and SHA-256 against the history, sync, and rename it into place.
 //! A failure at any point leaves nothing at the target path.
+//!
+//! The temporary file holds plaintext seeds (in password-protected token files, or not), so
+//! the history records it as a pending download *before* it is created: if the process dies,
+//! the next open of the workspace removes it, or records the download when the rename had
+//! already happened ([`settle_pending`]).
 
-use super::engine::staged_dir;
 use super::error::JobError;
-use super::history::{DownloadRecord, History, JobRecord, JobStatus};
-use super::staging::{self, JobKey, SealedReader};
+use super::history::{DownloadRecord, History, JobRecord, JobStatus, PendingDownload};
+use super::job_id;
+use super::staging::{self, JobKey, SealedReader, StagedDigest};
 use super::store::JobStore;
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
@@ -63,10 +68,12 @@ pub fn download(
             path: target.to_owned(),
         });
     }
-    let dir = staged_dir(&store.jobs_dir(), &record.id);
+    let dir = job_id::staged_dir(&store.jobs_dir(), &record.id)
+        .ok_or_else(|| JobError::NotFound(record.id.clone()))?;
     let output_path = dir.join(staging::OUTPUT_FILE);
+    let name = record.name.clone();
     let damaged = |reason: String| JobError::StagedOutputDamaged {
-        name: record.name.clone(),
+        name: name.clone(),
         path: output_path.clone(),
         reason,
     };
@@ -78,15 +85,101 @@ pub fn download(
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
         _ => PathBuf::from("."),
     };
-    let mut temp = tempfile::Builder::new()
-        .prefix(".tokendist-download-")
-        .tempfile_in(&parent)
-        .map_err(|error| JobError::io("create a temporary file in", &parent, error))?;
+    let parent = std::path::absolute(&parent).unwrap_or(parent);
+    let temp_path = parent.join(temporary_name());
+    let target_path = std::path::absolute(target).unwrap_or_else(|_| target.to_owned());
+    // Written ahead: from here on a crash leaves a record naming the file to clean up.
+    record.pending_download = Some(PendingDownload {
+        at: now,
+        temp: temp_path.clone(),
+        target: target_path.clone(),
+    });
+    history.put_at("job.download.pending", record.clone())?;
+    record.pending_download = None;
+    let written = write_checked(
+        &mut reader,
+        &temp_path,
+        target,
+        &parent,
+        force,
+        output,
+        &damaged,
+    );
+    let (bytes, sha256) = match written {
+        Ok(digest) => digest,
+        Err(error) => {
+            // The temporary file is gone (dropped); the pending note can go too.
+            let _ = history.put_at("job.download.abandoned", record);
+            return Err(error);
+        }
+    };
+    record.downloads.push(DownloadRecord {
+        at: now,
+        path: target_path.clone(),
+        bytes,
+        sha256: sha256.clone(),
+    });
+    history.put_at("job.download.history", record)?;
+    Ok(DownloadReport {
+        path: target_path,
+        bytes,
+        sha256,
+    })
+}
+
+/// `.tokendist-download-<16 hex>.tmp`: a name only we make, so recovery may remove it.
+fn temporary_name() -> String {
+    let mut random = [0u8; 8];
+    getrandom::fill(&mut random).expect("the operating system CSPRNG is unavailable");
+    format!("{TEMP_PREFIX}{}{TEMP_SUFFIX}", staging::hex(&random))
+}
+
+const TEMP_PREFIX: &str = ".tokendist-download-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// True for a temporary file name [`download`] makes.
+fn is_download_temporary(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .and_then(|name| name.strip_prefix(TEMP_PREFIX))
+        .and_then(|rest| rest.strip_suffix(TEMP_SUFFIX))
+        .is_some_and(|random| {
+            random.len() == 16
+                && random
+                    .bytes()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        })
+}
+
+/// Decrypts into `temp_path` (created new, 0600), checks it against the recorded size and
+/// SHA-256, syncs, and renames it to `target`; on any error the temporary file is removed.
+fn write_checked(
+    reader: &mut SealedReader,
+    temp_path: &Path,
+    target: &Path,
+    parent: &Path,
+    force: bool,
+    output: (u64, String),
+    damaged: &dyn Fn(String) -> JobError,
+) -> Result<(u64, String), JobError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
+        .open(temp_path)
+        .map_err(|error| JobError::io("create a temporary file in", parent, error))?;
+    // Removes the file when dropped, unless persisted.
+    let temp_path = tempfile::TempPath::try_from_path(temp_path)
+        .map_err(|error| JobError::io("create a temporary file in", parent, error))?;
+    let mut temp = tempfile::NamedTempFile::from_parts(file, temp_path);
+    crate::crashpoint::reached("job.download.temp-created");
     let (bytes, sha256) =
-        copy_hashing(&mut reader, temp.as_file_mut()).map_err(|error| match error {
+        copy_hashing(reader, temp.as_file_mut()).map_err(|error| match error {
             CopyError::Read(error) => damaged(error.to_string()),
             CopyError::Write(error) => JobError::io("write", target, error),
         })?;
+    crate::crashpoint::reached("job.download.temp-written");
     if bytes != output.0 || sha256 != output.1 {
         return Err(damaged(
             "its size or SHA-256 differs from the one recorded when the job completed".into(),
@@ -95,6 +188,7 @@ pub fn download(
     temp.as_file()
         .sync_all()
         .map_err(|error| JobError::io("write", target, error))?;
+    crate::crashpoint::reached("job.download.temp-synced");
     let persisted = if force {
         temp.persist(target)
     } else {
@@ -109,23 +203,73 @@ pub fn download(
             JobError::io("write", target, error.error)
         }
     })?;
-    if let Ok(directory) = std::fs::File::open(&parent) {
+    crate::crashpoint::reached("job.download.renamed");
+    if let Ok(directory) = std::fs::File::open(parent) {
         let _ = directory.sync_all();
     }
+    crate::crashpoint::reached("job.download.dir-synced");
+    Ok((bytes, sha256))
+}
 
-    let path = std::path::absolute(target).unwrap_or_else(|_| target.to_owned());
-    record.downloads.push(DownloadRecord {
-        at: now,
-        path: path.clone(),
-        bytes,
-        sha256: sha256.clone(),
-    });
-    history.put(record)?;
-    Ok(DownloadReport {
-        path,
-        bytes,
-        sha256,
+/// Settles a download the process did not finish recording: removes its temporary file
+/// (plaintext) if it is still there, or records the download when the rename had happened
+/// (the target holds exactly the job's ZIP). Only a file with the name [`download`] makes
+/// is ever removed.
+pub(crate) fn settle_pending(record: &mut JobRecord) {
+    let Some(pending) = record.pending_download.clone() else {
+        return;
+    };
+    let temp_left = std::fs::symlink_metadata(&pending.temp).is_ok_and(|meta| meta.is_file());
+    if temp_left && is_download_temporary(&pending.temp) {
+        if std::fs::remove_file(&pending.temp).is_ok() {
+            crate::crashpoint::reached("recovery.download-temp-removed");
+        }
+    } else if !temp_left
+        && let Some(output) = &record.output
+        && let Ok((bytes, sha256)) = hash_file(&pending.target)
+        && bytes == output.bytes
+        && sha256 == output.sha256
+    {
+        record.downloads.push(DownloadRecord {
+            at: pending.at,
+            path: pending.target.clone(),
+            bytes,
+            sha256,
+        });
+    }
+    record.pending_download = None;
+}
+
+fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
+    let meta = std::fs::symlink_metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut file = std::fs::File::open(path)?;
+    copy_hashing(&mut file, &mut std::io::sink()).map_err(|error| match error {
+        CopyError::Read(error) | CopyError::Write(error) => error,
     })
+}
+
+/// Reads a job's staged output to the end with its sealed key: the size and SHA-256 of the
+/// ZIP it holds, or why it cannot be read (recovery uses this to check an output).
+pub(crate) fn read_staged_digest(
+    store: &impl JobStore,
+    jobs_dir: &Path,
+    job_id: &str,
+) -> Result<StagedDigest, String> {
+    let dir = job_id::staged_dir(jobs_dir, job_id).ok_or("not a tokendist job id")?;
+    let key = open_key(store, &dir, job_id)?;
+    let output_path = dir.join(staging::OUTPUT_FILE);
+    let mut reader = SealedReader::open(&output_path, &key, job_id)
+        .map_err(|error| format!("{}: {error}", output_path.display()))?;
+    let (bytes, sha256) =
+        copy_hashing(&mut reader, &mut std::io::sink()).map_err(|error| match error {
+            CopyError::Read(error) | CopyError::Write(error) => {
+                format!("{}: {error}", output_path.display())
+            }
+        })?;
+    Ok(StagedDigest { bytes, sha256 })
 }
 
 /// The recorded size and SHA-256 when the job has a downloadable output.

@@ -57,7 +57,7 @@ impl JobError {
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
     #[error(
-        "job history {path} is damaged at line {line}: {reason}; it was kept as {kept_as} and a new, empty history is started"
+        "job history {path} is damaged at line {line}: {reason}; it was kept as {kept_as} and a new history is started; staged job outputs are kept: run `tokendist jobs recover` to rebuild their records"
     )]
     Damaged {
         path: PathBuf,

@@ -3,7 +3,8 @@
 //! timestamps, counts, exclusions, output size and SHA-256, and its downloads.
 //!
 //! The file is rewritten whole and atomically on every change, by the process that holds the
-//! workspace lock. A damaged file is never silently replaced: it is moved aside and reported.
+//! workspace lock. A damaged file is never silently replaced: it is moved aside and reported,
+//! and [`salvage`] reads what it still holds for `tokendist jobs recover`.
 
 use super::error::HistoryError;
 use super::spec::JobSpec;
@@ -94,6 +95,18 @@ pub struct DownloadRecord {
     pub sha256: String,
 }
 
+/// A download in progress: written to the history before the first plaintext byte goes to
+/// `temp`, so a process that dies mid-download leaves a record saying which file to remove
+/// (or, when the rename already happened, which download to record) on the next open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingDownload {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// The temporary file beside the target (`.tokendist-download-<16 hex>.tmp`).
+    pub temp: PathBuf,
+    pub target: PathBuf,
+}
+
 /// Everything the history knows about one job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobRecord {
@@ -134,6 +147,16 @@ pub struct JobRecord {
     /// The process that ran the job (to explain an interruption).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
+    /// A download that was under way (see [`PendingDownload`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_download: Option<PendingDownload>,
+    /// How recovery settled this record (after a crash or from a damaged history), in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovered: Option<String>,
+    /// True when the record was rebuilt without its settings (profile, protection, …): they
+    /// were lost with a damaged history, and `spec` holds placeholders, not the truth.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub settings_lost: bool,
 }
 
 impl JobRecord {
@@ -152,6 +175,9 @@ impl JobRecord {
 pub struct History {
     path: PathBuf,
     records: Vec<JobRecord>,
+    /// Staging folders under `jobs/staged/` that no record explains (see
+    /// [`History::unexplained`]).
+    pub(crate) unexplained: Vec<String>,
 }
 
 impl History {
@@ -160,7 +186,7 @@ impl History {
     /// A line that does not parse moves the file aside to `<path>.damaged-<UTC time>` and
     /// returns [`HistoryError::Damaged`] naming the file, the line and the kept copy.
     pub fn load_from(path: &Path) -> Result<History, HistoryError> {
-        let text = match std::fs::read_to_string(path) {
+        let mut text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(error) if error.kind() == std::io::ErrorKind::InvalidData => {
@@ -174,20 +200,38 @@ impl History {
                 });
             }
         };
-        let mut records = Vec::new();
+        // A byte-order mark (an editor's) is not damage.
+        if let Some(rest) = text.strip_prefix('\u{feff}') {
+            text = rest.to_owned();
+        }
+        let mut records: Vec<JobRecord> = Vec::new();
         for (index, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
-            match serde_json::from_str::<JobRecord>(line) {
+            let record = serde_json::from_str::<JobRecord>(line)
+                .map_err(|error| describe_json_error(&error))
+                .and_then(checked);
+            match record {
+                Ok(record) if records.iter().any(|known| known.id == record.id) => {
+                    let reason = format!("job id {} appears twice", record.id);
+                    return Err(move_aside(path, index + 1, reason));
+                }
                 Ok(record) => records.push(record),
-                Err(error) => return Err(move_aside(path, index + 1, describe_json_error(&error))),
+                Err(reason) => return Err(move_aside(path, index + 1, reason)),
             }
         }
         Ok(History {
             path: path.to_owned(),
             records,
+            unexplained: Vec::new(),
         })
+    }
+
+    /// Staging folders in `jobs/staged/` that no record explains (a damaged or replaced
+    /// history): kept, never deleted; `tokendist jobs recover` rebuilds their records.
+    pub fn unexplained(&self) -> &[String] {
+        &self.unexplained
     }
 
     /// Where the history lives.
@@ -225,31 +269,163 @@ impl History {
 
     /// Inserts or replaces (by id) a record and saves the whole history atomically.
     /// Callers hold the workspace (and so its lock).
-    pub(crate) fn put(&mut self, record: JobRecord) -> Result<(), HistoryError> {
+    ///
+    /// The write reports the crash points `<point>.temp-synced`, `<point>.renamed` and
+    /// `<point>.dir-synced`; `point` names the step (e.g. `job.finish.history`).
+    pub(crate) fn put_at(&mut self, point: &str, record: JobRecord) -> Result<(), HistoryError> {
+        debug_assert!(super::job_id::is_valid(&record.id), "{}", record.id);
         let mut next = self.records.clone();
         match next.iter_mut().find(|existing| existing.id == record.id) {
             Some(existing) => *existing = record,
             None => next.push(record),
         }
-        self.save(&next)?;
+        self.save(point, &next)?;
         self.records = next;
         Ok(())
     }
 
-    fn save(&self, records: &[JobRecord]) -> Result<(), HistoryError> {
+    /// Adds records (rebuilt by recovery) in one write, keeping the history in creation order.
+    pub(crate) fn put_all(
+        &mut self,
+        point: &str,
+        records: Vec<JobRecord>,
+    ) -> Result<(), HistoryError> {
+        let mut next = self.records.clone();
+        for record in records {
+            match next.iter_mut().find(|existing| existing.id == record.id) {
+                Some(existing) => *existing = record,
+                None => next.push(record),
+            }
+        }
+        next.sort_by_key(|record| record.created_at);
+        self.save(point, &next)?;
+        self.records = next;
+        Ok(())
+    }
+
+    fn save(&self, point: &str, records: &[JobRecord]) -> Result<(), HistoryError> {
         let mut text = String::new();
         for record in records {
             let line = serde_json::to_string(record).expect("a job record always serialises");
             text.push_str(&line);
             text.push('\n');
         }
-        crate::workspace::write_atomic(&self.path, text.as_bytes()).map_err(|source| {
+        crate::workspace::write_atomic_as(point, &self.path, text.as_bytes()).map_err(|source| {
             HistoryError::Io {
                 action: "write",
                 path: self.path.clone(),
                 source,
             }
         })
+    }
+}
+
+/// A parsed record is ours only if its id is one of our ids (ids become paths).
+fn checked(record: JobRecord) -> Result<JobRecord, String> {
+    if super::job_id::is_valid(&record.id) {
+        Ok(record)
+    } else {
+        Err(format!(
+            "{:?} is not a tokendist job id",
+            record.id.chars().take(40).collect::<String>()
+        ))
+    }
+}
+
+/// Prefix of the names damaged histories are kept under, beside the history.
+pub const DAMAGED_PREFIX: &str = "history.jsonl.damaged-";
+
+/// What a damaged history file still holds, read leniently: not-UTF-8 bytes replaced, a BOM
+/// ignored, each line on its own. A line that is a whole record is kept as it is; a line with
+/// at least a valid job id gives a record with what else it has, its status unknown (so
+/// recovery settles it from the inventory and the staged output, as after a crash). Lines
+/// without a valid id are counted in `skipped`.
+#[derive(Debug, Default)]
+pub struct Salvage {
+    pub records: Vec<JobRecord>,
+    pub skipped: usize,
+}
+
+/// Reads a damaged history (see [`Salvage`]); `now` stands in for a lost creation time.
+pub fn salvage(path: &Path, now: OffsetDateTime) -> std::io::Result<Salvage> {
+    let bytes = std::fs::read(path)?;
+    let text = String::from_utf8_lossy(&bytes);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut salvage = Salvage::default();
+    for line in text.lines().filter(|line| !line.trim().is_empty()) {
+        match salvage_line(line, now) {
+            Some(record) => {
+                salvage.records.retain(|known| known.id != record.id);
+                salvage.records.push(record);
+            }
+            None => salvage.skipped += 1,
+        }
+    }
+    Ok(salvage)
+}
+
+fn salvage_line(line: &str, now: OffsetDateTime) -> Option<JobRecord> {
+    if let Ok(record) = serde_json::from_str::<JobRecord>(line) {
+        return checked(record).ok();
+    }
+    let mut value: serde_json::Value = serde_json::from_str(line).ok()?;
+    let object = value.as_object_mut()?;
+    let id = object.get("id")?.as_str()?.to_owned();
+    if !super::job_id::is_valid(&id) {
+        return None;
+    }
+    // Unknown (or damaged) status: settled like a job whose process died.
+    object.insert("status".into(), "running".into());
+    object.remove("pid");
+    if let Ok(record) = serde_json::from_value::<JobRecord>(value.clone()) {
+        return Some(record);
+    }
+    let object = value.as_object()?;
+    let text = |key: &str| object.get(key).and_then(|v| v.as_str()).map(str::to_owned);
+    let spec = object
+        .get("spec")
+        .and_then(|spec| serde_json::from_value::<JobSpec>(spec.clone()).ok());
+    let created_at = text("created_at")
+        .and_then(|at| {
+            OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339).ok()
+        })
+        .unwrap_or(now);
+    let name = text("name").unwrap_or_else(|| format!("recovered {id}"));
+    Some(JobRecord {
+        name: name.clone(),
+        status: JobStatus::Running,
+        settings_lost: spec.is_none(),
+        spec: spec.unwrap_or_else(|| placeholder_spec(&name)),
+        created_at,
+        started_at: None,
+        finished_at: None,
+        token_count: object
+            .get("token_count")
+            .and_then(|v| v.as_u64())
+            .map_or(0, |n| n as usize),
+        done_count: 0,
+        excluded: Vec::new(),
+        output: None,
+        error: None,
+        downloads: Vec::new(),
+        pid: None,
+        pending_download: None,
+        recovered: None,
+        id,
+    })
+}
+
+/// The spec of a record rebuilt without its settings (`settings_lost` says so; listings show
+/// that instead of these values).
+pub(crate) fn placeholder_spec(name: &str) -> JobSpec {
+    JobSpec {
+        name: name.to_owned(),
+        profile: "(unknown)".into(),
+        binding: super::spec::Binding::DeviceClass,
+        nickname: None,
+        protection: super::spec::Protection::None,
+        password: None,
+        selection: super::spec::SelectionCriteria::default(),
     }
 }
 
@@ -282,6 +458,7 @@ fn move_aside(path: &Path, line: usize, reason: String) -> HistoryError {
             source,
         };
     }
+    crate::crashpoint::reached("history.damaged.moved-aside");
     HistoryError::Damaged {
         path: path.into(),
         line,

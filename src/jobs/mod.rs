@@ -15,6 +15,7 @@ mod download;
 pub mod engine;
 mod error;
 pub mod history;
+pub mod job_id;
 mod prepare;
 mod recovery;
 pub mod review;
@@ -31,12 +32,13 @@ pub use engine::{
     SdtidCodec, finish, start, start_with,
 };
 pub use error::{HistoryError, JobError};
-pub use history::{History, JobRecord, JobStatus, minute_text};
+pub use history::{History, JobRecord, JobStatus, PendingDownload, minute_text};
 pub use prepare::{PreparedJob, Rejected, prepare, prepare_from, preview};
+pub use recovery::{RecoveryReport, recover};
 pub use review::ReviewSummary;
 pub use select::{Exclusion, ExclusionReason, Selection, SelectionContext, select};
 pub use spec::{
     Binding, JobField, JobSpec, Protection, SelectionCriteria, SerialRange, SerialRangeError,
 };
-pub use store::JobStore;
+pub use store::{JobDistribution, JobStore};
 pub use validate::{FieldError, default_job_name, validate_fields};

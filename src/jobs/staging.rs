@@ -73,6 +73,7 @@ impl SealedWriter {
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut file = options.open(path)?;
         file.write_all(MAGIC)?;
+        crate::crashpoint::reached("job.run.output-created");
         Ok(Self {
             file,
             path: path.to_owned(),
@@ -102,6 +103,7 @@ impl SealedWriter {
         self.file.write_all(&sealed)?;
         self.buffer.clear();
         self.next_chunk += 1;
+        crate::crashpoint::reached("job.run.chunk-sealed");
         Ok(())
     }
 
@@ -109,9 +111,11 @@ impl SealedWriter {
     pub fn finish(mut self) -> io::Result<StagedDigest> {
         self.seal_chunk(true)?;
         self.file.sync_all()?;
+        crate::crashpoint::reached("job.run.output-synced");
         if let Some(parent) = self.path.parent() {
             File::open(parent)?.sync_all()?;
         }
+        crate::crashpoint::reached("job.run.output-dir-synced");
         Ok(StagedDigest {
             bytes: self.bytes,
             sha256: hex(&self.hasher.clone().finalize()),

@@ -6,6 +6,18 @@ use crate::workspace::{Distribution, Workspace};
 use std::path::PathBuf;
 use zeroize::Zeroizing;
 
+/// What the inventory says about one job: it is the commit record of a job's completion
+/// (see `docs/architecture.md`, "Failure model").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobDistribution {
+    /// The job's name as the inventory recorded it.
+    pub name: String,
+    /// When the job was recorded as distributing the tokens.
+    pub at: time::OffsetDateTime,
+    /// How many tokens record a distribution by the job.
+    pub tokens: usize,
+}
+
 /// A workspace as the job layer sees it. Holding one (and so its lock) is what allows
 /// writing the history and the staged outputs.
 pub trait JobStore {
@@ -21,6 +33,9 @@ pub trait JobStore {
         serials: &[Serial],
         distribution: &Distribution,
     ) -> Result<(), String>;
+    /// The distribution the inventory records for job `job_id`, if any token has one. Recovery
+    /// asks this to learn whether a job whose process died had committed.
+    fn job_distribution(&self, job_id: &str) -> Option<JobDistribution>;
 }
 
 impl JobStore for Workspace {
@@ -53,5 +68,20 @@ impl JobStore for Workspace {
             Ok(())
         })
         .map_err(|error| error.to_string())
+    }
+
+    fn job_distribution(&self, job_id: &str) -> Option<JobDistribution> {
+        let mut found: Option<JobDistribution> = None;
+        for token in self.inventory().iter() {
+            for distribution in token.distributions.iter().filter(|d| d.job_id == job_id) {
+                let entry = found.get_or_insert_with(|| JobDistribution {
+                    name: distribution.job_name.clone(),
+                    at: distribution.at,
+                    tokens: 0,
+                });
+                entry.tokens += 1;
+            }
+        }
+        found
     }
 }

@@ -56,16 +56,59 @@ fn injected(point: FailPoint) -> io::Result<()> {
 }
 
 /// Writes `bytes` to `path` atomically with mode 0600, replacing any existing file (see the
-/// module documentation).
+/// module documentation). Its crash points are `file.temp-synced`, `file.renamed` and
+/// `file.dir-synced`; workspace files use [`write_atomic_as`] to say which write they are.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    write_via_temporary(path, bytes, Publish::Replace)
+    write_via_temporary("file", path, bytes, Publish::Replace)
+}
+
+/// [`write_atomic`] whose crash points are named after `point` (`operation.file`, e.g.
+/// `job.finish.history`): `<point>.temp-synced` (the complete temporary file is on disk),
+/// `<point>.renamed` (published) and `<point>.dir-synced` (the rename is durable).
+pub fn write_atomic_as(point: &str, path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_via_temporary(point, path, bytes, Publish::Replace)
 }
 
 /// Writes `bytes` to a new file at `path` atomically with mode 0600; fails with
 /// [`io::ErrorKind::AlreadyExists`] (and leaves the existing entry untouched) when `path`
 /// already exists, even if it appears while the bytes are being written.
 pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    write_via_temporary(path, bytes, Publish::NoClobber)
+    write_via_temporary("file", path, bytes, Publish::NoClobber)
+}
+
+/// True when `name` is a temporary file [`write_atomic`] makes while writing a file called
+/// `file_name` (`.FILE_NAME.XXXXXX.tmp`). Cleanup removes only these names, never a user's
+/// own `.something.tmp`.
+pub fn is_temporary_of(name: &str, file_name: &str) -> bool {
+    name.strip_prefix('.')
+        .and_then(|rest| rest.strip_suffix(".tmp"))
+        .and_then(|rest| rest.strip_prefix(file_name))
+        .and_then(|rest| rest.strip_prefix('.'))
+        .is_some_and(|random| {
+            random.len() == TEMP_RANDOM_CHARS && random.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
+/// Removes, from `dir`, the temporaries an interrupted [`write_atomic`] of one of `file_names`
+/// left behind; returns how many went. Only for directories the caller holds the lock on
+/// (no one is writing them now). Best effort: a leftover is harmless, just untidy.
+pub fn remove_temporaries(dir: &Path, file_names: &[&str]) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let ours = file_names
+            .iter()
+            .any(|file_name| is_temporary_of(&name, file_name));
+        let regular = entry.file_type().is_ok_and(|kind| kind.is_file());
+        if ours && regular && fs::remove_file(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +117,11 @@ enum Publish {
     NoClobber,
 }
 
-fn write_via_temporary(path: &Path, bytes: &[u8], publish: Publish) -> io::Result<()> {
+/// Random characters in a temporary file's name (tempfile's default).
+const TEMP_RANDOM_CHARS: usize = 6;
+
+fn write_via_temporary(point: &str, path: &Path, bytes: &[u8], publish: Publish) -> io::Result<()> {
+    use crate::crashpoint::reached_step;
     let dir = parent_dir(path);
     let name = path.file_name().ok_or_else(|| {
         io::Error::new(
@@ -88,7 +135,10 @@ fn write_via_temporary(path: &Path, bytes: &[u8], publish: Publish) -> io::Resul
     // tempfile creates the file with O_EXCL and mode 0600, and deletes it again if we return
     // early, so a failed write leaves no stray copy behind.
     let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".tmp");
+    builder
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .rand_bytes(TEMP_RANDOM_CHARS);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -100,6 +150,7 @@ fn write_via_temporary(path: &Path, bytes: &[u8], publish: Publish) -> io::Resul
     injected(FailPoint::MidWrite)?;
     temp.write_all(&bytes[half..])?;
     temp.as_file().sync_all()?;
+    reached_step(point, "temp-synced");
     injected(FailPoint::BeforeRename)?;
     match publish {
         Publish::Replace => temp.persist(path).map_err(|e| e.error)?,
@@ -107,7 +158,10 @@ fn write_via_temporary(path: &Path, bytes: &[u8], publish: Publish) -> io::Resul
         // lacks one): the check and the publish are one atomic step.
         Publish::NoClobber => temp.persist_noclobber(path).map_err(|e| e.error)?,
     };
-    sync_dir(dir)
+    reached_step(point, "renamed");
+    sync_dir(dir)?;
+    reached_step(point, "dir-synced");
+    Ok(())
 }
 
 fn parent_dir(path: &Path) -> &Path {
@@ -243,6 +297,36 @@ mod tests {
             assert!(write_new_atomic(&path, b"never seen").is_err());
             assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
         }
+    }
+
+    #[test]
+    fn only_our_own_temporary_names_are_recognised_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.jsonl");
+        inject_failure(FailPoint::MidWrite);
+        // tempfile removes its file on an error return; keep one as a crash would.
+        assert!(write_atomic(&path, b"x").is_err());
+        let crashed = dir.path().join(".history.jsonl.a1B2c3.tmp");
+        fs::write(&crashed, b"half").unwrap();
+        for foreign in [
+            ".notes.tmp",
+            ".history.jsonl.tmp",
+            ".history.jsonl.toolong1.tmp",
+            ".other.a1B2c3.tmp",
+        ] {
+            fs::write(dir.path().join(foreign), b"mine").unwrap();
+        }
+        assert!(is_temporary_of(
+            ".history.jsonl.a1B2c3.tmp",
+            "history.jsonl"
+        ));
+        assert!(!is_temporary_of(
+            ".history.jsonl.a1B2c.tmp",
+            "history.jsonl"
+        ));
+        assert_eq!(remove_temporaries(dir.path(), &["history.jsonl"]), 1);
+        assert!(!crashed.exists());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 4);
     }
 
     #[test]

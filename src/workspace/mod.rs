@@ -28,7 +28,10 @@ pub mod export;
 pub mod import;
 pub mod listing;
 
-pub use atomic::{FailPoint, create_private_dir, inject_failure, write_atomic, write_new_atomic};
+pub use atomic::{
+    FailPoint, create_private_dir, inject_failure, is_temporary_of, remove_temporaries,
+    write_atomic, write_atomic_as, write_new_atomic,
+};
 pub use config::{Config, ConfigError, DEFAULT_CONFIG};
 pub use inventory::Inventory;
 pub use model::{AssignedUser, Delivery, Distribution, InventoryToken, PinType, Profile};
@@ -179,7 +182,9 @@ impl Workspace {
         refuse_foreign_content(dir)?;
         create_private_dir(dir)
             .map_err(WorkspaceError::io("create the workspace directory", dir))?;
+        crate::crashpoint::reached("init.dir-created");
         let lock = take_lock(dir)?;
+        remove_temporaries(dir, &ROOT_FILES);
         if Self::is_initialised(dir) {
             return Err(WorkspaceError::AlreadyInitialised {
                 dir: dir.to_path_buf(),
@@ -191,12 +196,13 @@ impl Workspace {
         let config = if config_path.exists() {
             Config::load(&config_path)?
         } else {
-            write_atomic(&config_path, DEFAULT_CONFIG.as_bytes())
+            write_atomic_as("init.config", &config_path, DEFAULT_CONFIG.as_bytes())
                 .map_err(WorkspaceError::io("write", &config_path))?;
             Config::default_config()
         };
         let jobs = dir.join(JOBS_DIR);
         create_private_dir(&jobs).map_err(WorkspaceError::io("create", &jobs))?;
+        crate::crashpoint::reached("init.jobs-dir-created");
         let (key, header) = VaultKey::create(passphrase, params);
         let workspace = Workspace {
             root: dir.to_path_buf(),
@@ -215,7 +221,7 @@ impl Workspace {
     pub fn open(dir: &Path, passphrase: &SecretString) -> Result<Workspace, WorkspaceError> {
         Self::check_initialised(dir)?;
         let lock = take_lock(dir)?;
-        remove_stale_temporaries(dir);
+        remove_temporaries(dir, &ROOT_FILES);
         let config = Config::load(&dir.join(CONFIG_FILE))?;
         let path = dir.join(INVENTORY_FILE);
         let file = std::fs::read(&path).map_err(WorkspaceError::io("read", &path))?;
@@ -275,7 +281,8 @@ impl Workspace {
     fn save(&self, inventory: &Inventory) -> Result<(), WorkspaceError> {
         let path = self.root.join(INVENTORY_FILE);
         let file = inventory_file::encode(&self.header, &self.key, inventory);
-        write_atomic(&path, &file).map_err(WorkspaceError::io("save the inventory to", &path))
+        write_atomic_as("inventory", &path, &file)
+            .map_err(WorkspaceError::io("save the inventory to", &path))
     }
 
     /// Directory for job history and staged outputs (created 0700).
@@ -296,7 +303,8 @@ fn refuse_foreign_content(dir: &Path) -> Result<(), WorkspaceError> {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if !ours.contains(&name.as_ref()) && !is_leftover_temporary(&name) {
+        let temporary = ROOT_FILES.iter().any(|file| is_temporary_of(&name, file));
+        if !ours.contains(&name.as_ref()) && !temporary {
             return Err(WorkspaceError::Invalid(format!(
                 "{} is not empty (it holds {name:?}); create the workspace in a new or empty directory",
                 dir.display()
@@ -306,10 +314,9 @@ fn refuse_foreign_content(dir: &Path) -> Result<(), WorkspaceError> {
     Ok(())
 }
 
-/// The name [`write_atomic`] gives its temporary file (`.NAME.XXXXXX.tmp`).
-fn is_leftover_temporary(name: &str) -> bool {
-    name.starts_with('.') && name.ends_with(".tmp")
-}
+/// The files the workspace writes atomically in its top directory: only their temporaries
+/// are ever cleaned up there.
+const ROOT_FILES: [&str; 2] = [CONFIG_FILE, INVENTORY_FILE];
 
 fn take_lock(dir: &Path) -> Result<WorkspaceLock, WorkspaceError> {
     WorkspaceLock::acquire(dir).map_err(|e| match e {
@@ -323,17 +330,4 @@ fn take_lock(dir: &Path) -> Result<WorkspaceLock, WorkspaceError> {
             source,
         },
     })
-}
-
-/// Temporary files of an atomic write that a crash interrupted (we hold the lock, so no one is
-/// writing them now). Best effort: a leftover is harmless, just untidy.
-fn remove_stale_temporaries(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        if is_leftover_temporary(&entry.file_name().to_string_lossy()) {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
 }

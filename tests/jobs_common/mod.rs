@@ -7,7 +7,9 @@ pub mod workspace;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
-use tokendist::jobs::{Binding, FileCodec, JobSpec, JobStore, Protection, SelectionCriteria};
+use tokendist::jobs::{
+    Binding, FileCodec, JobDistribution, JobSpec, JobStore, Protection, SelectionCriteria,
+};
 use tokendist::sdtid::{BatchHeader, SdtidToken};
 use tokendist::secret::{SecretString, Seed};
 use tokendist::token::{Digits, Interval, KeySize, PinMode, Serial};
@@ -173,6 +175,19 @@ impl JobStore for DirStore {
                 .map(|serial| (serial.clone(), distribution.clone())),
         );
         Ok(())
+    }
+    fn job_distribution(&self, job_id: &str) -> Option<JobDistribution> {
+        let recorded = self.recorded.lock().unwrap();
+        let mine: Vec<_> = recorded
+            .iter()
+            .filter(|(_, distribution)| distribution.job_id == job_id)
+            .collect();
+        let (_, first) = mine.first()?;
+        Some(JobDistribution {
+            name: first.job_name.clone(),
+            at: first.at,
+            tokens: mine.len(),
+        })
     }
 }
 

@@ -73,6 +73,14 @@ pub(super) fn show(global: &GlobalArgs, job: &str, json: bool) -> Result<(), Cli
     if let Some(error) = &record.error {
         line("Error", error);
     }
+    if let Some(recovered) = &record.recovered {
+        line("Recovered", recovered);
+    }
+    if record.settings_lost {
+        line("Settings", "unknown: lost with a damaged job history");
+        show_counts_and_output(record);
+        return Ok(());
+    }
     line("Profile", &spec.profile);
     line(
         "Binding",
@@ -100,6 +108,13 @@ pub(super) fn show(global: &GlobalArgs, job: &str, json: bool) -> Result<(), Cli
     if let Some(glob) = &spec.selection.user_glob {
         line("Users", glob);
     }
+    show_counts_and_output(record);
+    Ok(())
+}
+
+/// The lines `show` prints for every record, settings known or not.
+fn show_counts_and_output(record: &JobRecord) {
+    let line = |label: &str, value: &str| println!("{label:<15} {value}");
     line(
         "Tokens",
         &format!(
@@ -143,7 +158,6 @@ pub(super) fn show(global: &GlobalArgs, job: &str, json: bool) -> Result<(), Cli
             ),
         );
     }
-    Ok(())
 }
 
 fn rfc3339(at: Option<time::OffsetDateTime>) -> Option<String> {

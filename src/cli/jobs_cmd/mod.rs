@@ -1,4 +1,4 @@
-//! `tokendist jobs submit|list|show|download|delete`: the job engine for scripts.
+//! `tokendist jobs submit|list|show|download|delete|recover`: the job engine for scripts.
 //!
 //! `submit` lives in `submit.rs`, `list` and `show` in `listing.rs`; this file dispatches and
 //! holds what they share.
@@ -17,13 +17,43 @@ pub fn run(global: &GlobalArgs, command: JobsCommand) -> Result<(), CliError> {
         JobsCommand::Show { job, json } => listing::show(global, &job, json),
         JobsCommand::Download { job, output, force } => download(global, &job, &output, force),
         JobsCommand::Delete { job } => delete(global, &job),
+        JobsCommand::Recover => recover(global),
     }
 }
 
 fn open(global: &GlobalArgs) -> Result<(Workspace, History), CliError> {
     let workspace = super::workspace_cmd::open_workspace(global)?;
     let history = History::open(&workspace).map_err(CliError::failed)?;
+    warn_unexplained(&workspace, &history);
     Ok((workspace, history))
+}
+
+/// Staged outputs the history does not explain are kept; say so on every jobs command until
+/// the operator runs `jobs recover`.
+fn warn_unexplained(workspace: &Workspace, history: &History) {
+    let unexplained = history.unexplained();
+    if unexplained.is_empty() {
+        return;
+    }
+    let shown: Vec<String> = unexplained
+        .iter()
+        .take(5)
+        .map(|name| format!("{:?}", name))
+        .collect();
+    let more = if unexplained.len() > shown.len() {
+        format!(" and {} more", unexplained.len() - shown.len())
+    } else {
+        String::new()
+    };
+    eprintln!(
+        "tokendist: warning: {} staged job output(s) in {} are not in the job history ({}{more}); they are kept: run `tokendist jobs recover` to rebuild their records",
+        unexplained.len(),
+        workspace
+            .jobs_dir()
+            .join(crate::jobs::job_id::STAGED_DIR)
+            .display(),
+        shown.join(", ")
+    );
 }
 
 fn now() -> time::OffsetDateTime {
@@ -54,6 +84,55 @@ fn download(
         report.bytes,
         report.sha256
     );
+    Ok(())
+}
+
+fn recover(global: &GlobalArgs) -> Result<(), CliError> {
+    let workspace = super::workspace_cmd::open_workspace(global)?;
+    let mut history = match History::open(&workspace) {
+        Ok(history) => history,
+        // Moved aside just now; the new history starts empty and recovery reads the copy.
+        Err(error @ crate::jobs::HistoryError::Damaged { .. }) => {
+            eprintln!("tokendist: {error}");
+            History::open(&workspace).map_err(CliError::failed)?
+        }
+        Err(error) => return Err(CliError::failed(error)),
+    };
+    let report = crate::jobs::recover(&workspace, &mut history, now()).map_err(CliError::failed)?;
+    for record in &report.restored {
+        let output = if record.has_output() {
+            "output available"
+        } else {
+            "no output"
+        };
+        println!(
+            "recovered job {} {:?}: {}, {output}",
+            record.id,
+            record.name,
+            record.status.label()
+        );
+    }
+    if report.restored.is_empty() {
+        println!("nothing to recover: the job history explains every staged output");
+    }
+    if report.skipped_lines > 0 {
+        println!(
+            "{} line(s) of the damaged history held no job id and could not be used",
+            report.skipped_lines
+        );
+    }
+    for name in &report.foreign {
+        println!(
+            "left alone: {:?} in the staging folder is not a tokendist job",
+            name
+        );
+    }
+    for path in &report.damaged_files {
+        println!(
+            "read {}; it is kept: delete it once the recovered jobs look right",
+            path.display()
+        );
+    }
     Ok(())
 }
 

@@ -146,7 +146,7 @@ impl Default for EngineOptions {
 
 /// Where a job's sealed key and output live.
 pub fn staged_dir(jobs_dir: &Path, job_id: &str) -> PathBuf {
-    jobs_dir.join("staged").join(job_id)
+    jobs_dir.join(super::job_id::STAGED_DIR).join(job_id)
 }
 
 /// Records the job as running and starts it in the background with the default engine.
@@ -172,14 +172,6 @@ pub fn start_with(
         .map_err(|error| JobError::Invalid(error.to_string()))?;
     let id = new_job_id(history, now);
     let dir = staged_dir(&store.jobs_dir(), &id);
-    create_private_dir(&dir)
-        .map_err(|error| JobError::io("create the staging directory", &dir, error))?;
-    let key = JobKey::random();
-    let sealed_key = store.seal(key.expose(), &staging::key_context(&id));
-    let key_path = dir.join(staging::KEY_FILE);
-    crate::workspace::write_atomic(&key_path, &sealed_key)
-        .map_err(|error| JobError::io("write the job key", &key_path, error))?;
-
     let PreparedJob {
         spec,
         profile,
@@ -188,7 +180,7 @@ pub fn start_with(
         exclusions,
         ..
     } = job;
-    let record = JobRecord {
+    let mut record = JobRecord {
         id: id.clone(),
         name: spec.name.clone(),
         status: JobStatus::Running,
@@ -214,10 +206,30 @@ pub fn start_with(
         error: None,
         downloads: Vec::new(),
         pid: Some(std::process::id()),
+        pending_download: None,
+        recovered: None,
+        settings_lost: false,
     };
-    if let Err(error) = history.put(record) {
+    // Write-ahead: the record exists before anything is staged, so every staging folder has
+    // a record that explains it, whatever moment a crash picks.
+    history.put_at("job.start.history", record.clone())?;
+    let key = JobKey::random();
+    let staged = create_private_dir(&dir)
+        .map_err(|error| JobError::io("create the staging directory", &dir, error))
+        .and_then(|()| {
+            crate::crashpoint::reached("job.start.dir-created");
+            let sealed_key = store.seal(key.expose(), &staging::key_context(&id));
+            let key_path = dir.join(staging::KEY_FILE);
+            crate::workspace::write_atomic_as("job.start.key", &key_path, &sealed_key)
+                .map_err(|error| JobError::io("write the job key", &key_path, error))
+        });
+    if let Err(error) = staged {
+        record.status = JobStatus::Failed;
+        record.finished_at = Some(now);
+        record.error = Some(error.to_string());
+        let _ = history.put_at("job.start.failed", record);
         let _ = std::fs::remove_dir_all(&dir);
-        return Err(error.into());
+        return Err(error);
     }
     set_live(&id, true);
 
@@ -260,6 +272,7 @@ pub fn start_with(
             };
             let _ = sender.send(JobEvent::Finished(outcome));
         });
+    crate::crashpoint::reached("job.start.spawned");
     if let Err(error) = spawned {
         set_live(&id, false);
         return Err(JobError::io("start the job thread for", &dir, error));
@@ -317,8 +330,11 @@ fn finish_record(
                 job_name: record.name.clone(),
                 at: now,
             };
+            // The commit point: once the inventory is saved, the job has happened (recovery
+            // completes a record left running from here on).
             match store.record_distributions(serials, &distribution) {
                 Ok(()) => {
+                    crate::crashpoint::reached("job.finish.inventory-saved");
                     record.status = JobStatus::Completed;
                     record.output = Some(OutputRecord {
                         bytes: digest.bytes,
@@ -340,10 +356,12 @@ fn finish_record(
         }
         RunResult::Cancelled => record.status = JobStatus::Cancelled,
     }
-    if record.status != JobStatus::Completed {
-        let _ = std::fs::remove_dir_all(&dir);
+    history.put_at("job.finish.history", record.clone())?;
+    // After the record: a crash in between leaves a record without output, whose staged
+    // files the next open removes.
+    if record.status != JobStatus::Completed && std::fs::remove_dir_all(&dir).is_ok() {
+        crate::crashpoint::reached("job.finish.staging-removed");
     }
-    history.put(record.clone())?;
     Ok(record)
 }
 
