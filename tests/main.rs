@@ -19,6 +19,7 @@ mod sdtid_cli;
 mod sdtid_cli_tty;
 mod sdtid_properties;
 mod sdtid_reader;
+mod sdtid_stream;
 mod sdtid_vectors;
 mod sdtid_writer;
 mod tokencode_properties;

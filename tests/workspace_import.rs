@@ -443,3 +443,37 @@ fn the_demo_inventory_survives_export_and_import_with_every_kind_of_token() {
     assert_eq!(imported, original);
     assert!(original.iter().any(|t| t.key_size == KeySize::Bits64));
 }
+
+/// `[import]` in tokendist.toml caps one file; a file over the cap imports nothing and the
+/// message names the limit, and a bad limit names the config file, line and key.
+#[test]
+fn the_configured_import_limits_refuse_a_larger_file_whole() {
+    let env = new_env();
+    let config_path = env.dir.join("tokendist.toml");
+    let config = std::fs::read_to_string(&config_path).unwrap();
+    let limited = config.replacen(
+        "# [import]\n# max_file_mib = 4096     # largest file, in MiB (1 to 65536)\n# max_tokens = 2000000",
+        "[import]\nmax_file_mib = 4096\nmax_tokens = 4",
+        1,
+    );
+    assert_ne!(limited, config, "the shipped config documents [import]");
+    std::fs::write(&config_path, &limited).unwrap();
+    let (tokens, _) = five_tokens();
+    let file = env.write("batch.sdtid", record_file(&tokens, "pw"));
+    env.import(&file, Some("pw"), &[])
+        .failure()
+        .stderr(predicate::str::contains("more than 4 tokens in one file"))
+        .stderr(predicate::str::contains("nothing was imported"));
+    assert!(env.seeds().is_empty());
+
+    std::fs::write(
+        &config_path,
+        limited.replace("max_tokens = 4", "max_tokens = 0"),
+    )
+    .unwrap();
+    let line = limited.lines().position(|text| text == "[import]").unwrap() + 1;
+    env.import(&file, Some("pw"), &[])
+        .failure()
+        .stderr(predicate::str::contains(format!("tokendist.toml:{line}:")))
+        .stderr(predicate::str::contains("import.max_tokens must be 1 to"));
+}

@@ -70,9 +70,17 @@ fn import(
     } else {
         None
     };
-    let bytes = import_file::read_record_file(file)
-        .map_err(|e| CliError::failed(format!("{e}; nothing was imported")))?;
-    let tokens = match import_file::tokens_from_record_file(&bytes, file, given.as_ref()) {
+    let limits = workspace.config().import_limits;
+    let mut import_with = |password: Option<&SecretString>| {
+        workspace.update_inventory(|inventory| {
+            let input = std::fs::File::open(file).map_err(WorkspaceError::io("read", file))?;
+            let imported =
+                import_file::import_stream(inventory, input, file, password, replace, limits)?;
+            crate::crashpoint::reached("tokens.import.changed");
+            Ok(imported)
+        })
+    };
+    let (report, count) = match import_with(given.as_ref()) {
         Err(WorkspaceError::TokenFile { source: SdtidError::PasswordRequired, .. }) if given.is_none() => {
             let typed = secrets::prompt("Token file password: ")?.ok_or_else(|| {
                 CliError::failed(format!(
@@ -80,19 +88,11 @@ fn import(
                     file.display()
                 ))
             })?;
-            import_file::tokens_from_record_file(&bytes, file, Some(&typed))
+            import_with(Some(&typed))
         }
         other => other,
     }
     .map_err(|e| CliError::failed(format!("{e}; nothing was imported")))?;
-    let count = tokens.len();
-    let report = workspace
-        .update_inventory(|inventory| {
-            let report = import_file::apply_import(inventory, tokens, replace);
-            crate::crashpoint::reached("tokens.import.changed");
-            Ok(report)
-        })
-        .map_err(CliError::failed)?;
     crate::crashpoint::reached("tokens.import.saved");
     let mut out = std::io::stdout().lock();
     let _ = writeln!(

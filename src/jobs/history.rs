@@ -69,6 +69,58 @@ pub struct ExcludedRecord {
     pub reason: String,
 }
 
+/// Why a job left tokens out, in a size that does not grow with the inventory: a count per
+/// reason and the first few tokens. A 10-token job on a 1,000,000-token inventory can leave
+/// 999,990 out; listing them all made every command that reads the history pay for them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExclusionSummary {
+    /// Tokens left out, all reasons together.
+    pub total: usize,
+    /// One entry per reason, in the order the reasons first occurred.
+    pub by_reason: Vec<ReasonCount>,
+    /// The first [`EXCLUSION_SAMPLE`] tokens left out, in serial order.
+    pub sample: Vec<ExcludedRecord>,
+}
+
+/// How many excluded tokens a record lists by serial.
+pub const EXCLUSION_SAMPLE: usize = 20;
+
+/// How many tokens one reason left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReasonCount {
+    /// Stable reason code (e.g. `expired`), for scripts.
+    pub code: String,
+    /// The reason in words.
+    pub reason: String,
+    pub count: usize,
+}
+
+impl ExclusionSummary {
+    /// Summarises exclusions given in serial order.
+    pub fn of(excluded: impl IntoIterator<Item = ExcludedRecord>) -> Self {
+        let mut summary = Self::default();
+        for record in excluded {
+            summary.total += 1;
+            match summary
+                .by_reason
+                .iter_mut()
+                .find(|entry| entry.code == record.code)
+            {
+                Some(entry) => entry.count += 1,
+                None => summary.by_reason.push(ReasonCount {
+                    code: record.code.clone(),
+                    reason: record.reason.clone(),
+                    count: 1,
+                }),
+            }
+            if summary.sample.len() < EXCLUSION_SAMPLE {
+                summary.sample.push(record);
+            }
+        }
+        summary
+    }
+}
+
 /// The staged output of a completed job: the exact bytes a download writes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutputRecord {
@@ -134,9 +186,13 @@ pub struct JobRecord {
     pub token_count: usize,
     /// Files written and verified (equals `token_count` once completed).
     pub done_count: usize,
-    /// Tokens that matched the selection but were left out, with reasons.
+    /// Tokens that matched the selection but were left out: counts by reason and a sample.
     #[serde(default)]
-    pub excluded: Vec<ExcludedRecord>,
+    pub exclusions: ExclusionSummary,
+    /// Histories written before exclusions were summarised listed every excluded token here;
+    /// loading turns the list into [`JobRecord::exclusions`] and the next save drops it.
+    #[serde(default, skip_serializing)]
+    pub(super) excluded: Vec<ExcludedRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<OutputRecord>,
     /// Why the job failed or was interrupted.
@@ -217,7 +273,13 @@ impl History {
                     let reason = format!("job id {} appears twice", record.id);
                     return Err(move_aside(path, index + 1, reason));
                 }
-                Ok(record) => records.push(record),
+                Ok(mut record) => {
+                    if !record.excluded.is_empty() {
+                        let listed = std::mem::take(&mut record.excluded);
+                        record.exclusions = ExclusionSummary::of(listed);
+                    }
+                    records.push(record);
+                }
                 Err(reason) => return Err(move_aside(path, index + 1, reason)),
             }
         }
@@ -404,6 +466,7 @@ fn salvage_line(line: &str, now: OffsetDateTime) -> Option<JobRecord> {
             .and_then(|v| v.as_u64())
             .map_or(0, |n| n as usize),
         done_count: 0,
+        exclusions: ExclusionSummary::default(),
         excluded: Vec::new(),
         output: None,
         error: None,
@@ -472,4 +535,69 @@ fn describe_json_error(error: &serde_json::Error) -> String {
     let message = error.to_string();
     let message = message.split(" at line ").next().unwrap_or(&message);
     format!("{message} (column {})", error.column())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn excluded(index: usize) -> ExcludedRecord {
+        let (code, reason) = if index % 3 == 0 {
+            ("expired", "expired")
+        } else {
+            ("distributed-before", "distributed before")
+        };
+        ExcludedRecord {
+            serial: format!("{:012}", 500_000_000 + index),
+            login: Some(format!("user{index}")),
+            code: code.into(),
+            reason: reason.into(),
+        }
+    }
+
+    #[test]
+    fn a_record_costs_the_same_whatever_the_number_of_exclusions() {
+        let size = |count: usize| {
+            let summary = ExclusionSummary::of((0..count).map(excluded));
+            serde_json::to_string(&summary).unwrap().len()
+        };
+        let small = size(100);
+        let large = size(1_000_000);
+        // Only the counts' digits grow.
+        assert!(large <= small + 16, "{small} vs {large}");
+        let summary = ExclusionSummary::of((0..1_000).map(excluded));
+        assert_eq!(summary.total, 1_000);
+        assert_eq!(summary.sample.len(), EXCLUSION_SAMPLE);
+        assert_eq!(summary.sample[0].serial, "000500000000");
+        let counts: Vec<(&str, usize)> = summary
+            .by_reason
+            .iter()
+            .map(|entry| (entry.code.as_str(), entry.count))
+            .collect();
+        assert_eq!(counts, vec![("expired", 334), ("distributed-before", 666)]);
+    }
+
+    #[test]
+    fn a_history_that_listed_every_exclusion_loads_as_a_summary_and_saves_without_the_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(HISTORY_FILE);
+        let old: serde_json::Value = serde_json::json!({
+            "id": "20261130-120000-0001",
+            "name": "January rollout",
+            "status": "completed",
+            "spec": serde_json::to_value(placeholder_spec("January rollout")).unwrap(),
+            "created_at": "2026-11-30T12:00:00Z",
+            "token_count": 2,
+            "done_count": 2,
+            "excluded": (0..50).map(excluded).collect::<Vec<_>>(),
+        });
+        std::fs::write(&path, format!("{old}\n")).unwrap();
+        let history = History::load_from(&path).unwrap();
+        let record = &history.records()[0];
+        assert_eq!(record.exclusions.total, 50);
+        assert_eq!(record.exclusions.sample.len(), EXCLUSION_SAMPLE);
+        let written = serde_json::to_string(record).unwrap();
+        assert!(!written.contains("\"excluded\""), "{written}");
+        assert!(written.contains("\"by_reason\""));
+    }
 }

@@ -32,7 +32,10 @@ pub use engine::{
     SdtidCodec, finish, start, start_with,
 };
 pub use error::{HistoryError, JobError};
-pub use history::{History, JobRecord, JobStatus, PendingDownload, minute_text};
+pub use history::{
+    EXCLUSION_SAMPLE, ExcludedRecord, ExclusionSummary, History, JobRecord, JobStatus,
+    PendingDownload, ReasonCount, minute_text,
+};
 pub use prepare::{PreparedJob, Rejected, prepare, prepare_from, preview};
 pub use recovery::{RecoveryReport, recover};
 pub use review::ReviewSummary;

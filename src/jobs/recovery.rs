@@ -263,6 +263,7 @@ fn rebuilt_record(store: &impl JobStore, id: &str, now: OffsetDateTime) -> JobRe
         finished_at: None,
         token_count: distribution.map_or(0, |d| d.tokens),
         done_count: 0,
+        exclusions: Default::default(),
         excluded: Vec::new(),
         output: None,
         error: None,

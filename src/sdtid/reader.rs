@@ -148,7 +148,12 @@ pub fn parse(bytes: &[u8]) -> Result<Batch, SdtidError> {
             limit: MAX_DOCUMENT_BYTES,
         });
     }
-    let doc = xml::parse_document(bytes)?;
+    batch_from_document(xml::parse_document(bytes)?, 0)
+}
+
+/// The checks of [`parse`] after the XML layer, on a tree built elsewhere (the streaming
+/// reader grafts one token at a time); `first_index` numbers its tokens in messages.
+pub(super) fn batch_from_document(doc: Document, first_index: usize) -> Result<Batch, SdtidError> {
     let root = doc.root();
     if doc.name(root) != "TKNBatch" {
         return Err(SdtidError::NotTknBatch {
@@ -168,7 +173,7 @@ pub fn parse(bytes: &[u8]) -> Result<Batch, SdtidError> {
         .filter(|&c| doc.name(c) == "TKN")
         .enumerate()
     {
-        tokens.push(token_info(&doc, header, node, index)?);
+        tokens.push(token_info(&doc, header, node, first_index + index)?);
     }
     if tokens.is_empty() {
         return Err(SdtidError::MissingElement {

@@ -93,6 +93,25 @@ impl Document {
     }
 }
 
+impl Document {
+    /// A new document whose root `root_name` (at `root_line`) holds each part's root element,
+    /// in order. The streaming reader builds one small document per token this way: the
+    /// batch root, the header, and that token, with every line number as in the file.
+    pub(super) fn graft(root_name: &str, root_line: usize, parts: &[&Document]) -> Document {
+        let mut builder = Builder::new(usize::MAX);
+        // Cannot fail: the limits are off and nesting only grows by the one new root level,
+        // which every part already respected below the original root.
+        let _ = builder.open(root_name, root_line);
+        for part in parts {
+            if !part.is_empty() {
+                builder.copy_subtree(part, part.root());
+            }
+        }
+        builder.close();
+        builder.finish()
+    }
+}
+
 /// Iterator over the element children of one element.
 pub struct Children<'a> {
     doc: &'a Document,
@@ -112,8 +131,11 @@ impl Iterator for Children<'_> {
 }
 
 /// Builds a [`Document`] while the reader walks the text.
-#[derive(Default)]
-struct Builder {
+pub(super) struct Builder {
+    /// Most elements this tree may hold.
+    max_elements: usize,
+    /// Deepest nesting this tree may hold.
+    max_depth: usize,
     nodes: Vec<Node>,
     names: Vec<String>,
     name_ids: std::collections::HashMap<String, u32>,
@@ -124,6 +146,24 @@ struct Builder {
 }
 
 impl Builder {
+    pub(super) fn new(max_elements: usize) -> Self {
+        Self::limited(max_elements, MAX_DEPTH)
+    }
+
+    /// A builder for one part of a document that sits `MAX_DEPTH - max_depth` levels down.
+    pub(super) fn limited(max_elements: usize, max_depth: usize) -> Self {
+        Self {
+            max_elements,
+            max_depth,
+            nodes: Vec::new(),
+            names: Vec::new(),
+            name_ids: std::collections::HashMap::new(),
+            texts: String::new(),
+            stack: Vec::new(),
+            root_closed: false,
+        }
+    }
+
     fn open(&mut self, name: &str, line: usize) -> Result<(), SdtidError> {
         if self.stack.is_empty() && (self.root_closed || !self.nodes.is_empty()) {
             return Err(xml_error(
@@ -131,16 +171,16 @@ impl Builder {
                 format!("second root element <{}>", shorten(name)),
             ));
         }
-        if self.stack.len() >= MAX_DEPTH {
+        if self.stack.len() >= self.max_depth {
             return Err(xml_error(
                 line,
                 format!("elements nested deeper than {MAX_DEPTH} levels"),
             ));
         }
-        if self.nodes.len() >= MAX_ELEMENTS {
+        if self.nodes.len() >= self.max_elements {
             return Err(xml_error(
                 line,
-                format!("more than {MAX_ELEMENTS} elements"),
+                format!("more than {} elements", self.max_elements),
             ));
         }
         let name_id = match self.name_ids.get(name) {
@@ -215,7 +255,34 @@ impl Builder {
         }
     }
 
-    fn finish(self) -> Document {
+    /// Appends `id` of `doc` (and everything below it) under the innermost open element.
+    fn copy_subtree(&mut self, doc: &Document, id: NodeId) {
+        let _ = self.open(doc.name(id), doc.line(id));
+        if doc.is_leaf(id) {
+            let top = *self.stack.last().expect("just opened");
+            let node = &mut self.nodes[top as usize];
+            self.texts.push_str(doc.text(id));
+            node.text_end = self.texts.len() as u32;
+        } else {
+            for child in doc.children(id) {
+                self.copy_subtree(doc, child);
+            }
+        }
+        self.close();
+    }
+
+    /// Elements still open.
+    pub(super) fn depth(&self) -> usize {
+        self.stack.len()
+    }
+
+    /// Name of the innermost open element, for "ends inside <X>" messages.
+    pub(super) fn innermost(&self) -> Option<&str> {
+        let open = *self.stack.last()?;
+        Some(&self.names[self.nodes[open as usize].name as usize])
+    }
+
+    pub(super) fn finish(self) -> Document {
         Document {
             nodes: self.nodes,
             names: self.names,
@@ -249,7 +316,7 @@ impl LineCounter<'_> {
     }
 }
 
-fn xml_error(line: usize, message: impl Into<String>) -> SdtidError {
+pub(super) fn xml_error(line: usize, message: impl Into<String>) -> SdtidError {
     SdtidError::Xml {
         line,
         message: message.into(),
@@ -267,12 +334,7 @@ pub fn parse_document(bytes: &[u8]) -> Result<Document, SdtidError> {
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = Reader::from_str(text);
-    let config = reader.config_mut();
-    config.check_end_names = true;
-    config.check_comments = true;
-    config.allow_dangling_amp = false;
-    config.expand_empty_elements = false;
-    config.trim_text(false);
+    configure(&mut reader);
 
     if text.len() > u32::MAX as usize / 2 {
         return Err(xml_error(1, "the document is too large"));
@@ -282,7 +344,7 @@ pub fn parse_document(bytes: &[u8]) -> Result<Document, SdtidError> {
         offset: 0,
         line: 1,
     };
-    let mut builder = Builder::default();
+    let mut builder = Builder::new(MAX_ELEMENTS);
     loop {
         let before = reader.buffer_position() as usize;
         let event = match reader.read_event() {
@@ -292,56 +354,10 @@ pub fn parse_document(bytes: &[u8]) -> Result<Document, SdtidError> {
                 return Err(xml_error(line, e.to_string()));
             }
         };
-        match event {
-            Event::DocType(_) => {
-                return Err(SdtidError::Doctype {
-                    line: lines.line_at(before),
-                });
-            }
-            Event::Start(start) => builder.open(start.name().as_ref(), lines.line_at(before))?,
-            Event::Empty(start) => {
-                builder.open(start.name().as_ref(), lines.line_at(before))?;
-                builder.close();
-            }
-            Event::End(_) => builder.close(),
-            Event::Text(chunk) => builder.text(&chunk.xml10_content(), || lines.line_at(before))?,
-            Event::CData(chunk) => {
-                if builder.stack.is_empty() {
-                    return Err(xml_error(
-                        lines.line_at(before),
-                        "CDATA outside the root element",
-                    ));
-                }
-                builder.text(&chunk.xml10_content(), || 0)?;
-            }
-            Event::GeneralRef(reference) => {
-                let line = lines.line_at(before);
-                let ch = match reference.resolve_char_ref() {
-                    Ok(Some(ch)) => ch,
-                    Ok(None) => match reference.as_ref() {
-                        "lt" => '<',
-                        "gt" => '>',
-                        "amp" => '&',
-                        "apos" => '\'',
-                        "quot" => '"',
-                        other => {
-                            return Err(xml_error(
-                                line,
-                                format!("undefined entity &{};", shorten(other)),
-                            ));
-                        }
-                    },
-                    Err(e) => return Err(xml_error(line, e.to_string())),
-                };
-                if builder.stack.is_empty() {
-                    return Err(xml_error(line, "entity reference outside the root element"));
-                }
-                let mut buf = [0u8; 4];
-                builder.text(ch.encode_utf8(&mut buf), || line)?;
-            }
-            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-            Event::Eof => break,
+        if matches!(event, Event::Eof) {
+            break;
         }
+        builder.apply(event, &mut || lines.line_at(before))?;
     }
     if let Some(&open) = builder.stack.last() {
         let line = lines.line_at(text.len());
@@ -360,7 +376,74 @@ pub fn parse_document(bytes: &[u8]) -> Result<Document, SdtidError> {
     Ok(builder.finish())
 }
 
-fn shorten(text: &str) -> String {
+/// The reader settings both parsers use: strict end names and comments, no dangling `&`,
+/// text kept exactly as written.
+pub(super) fn configure<R>(reader: &mut Reader<R>) {
+    let config = reader.config_mut();
+    config.check_end_names = true;
+    config.check_comments = true;
+    config.allow_dangling_amp = false;
+    config.expand_empty_elements = false;
+    config.trim_text(false);
+}
+
+impl Builder {
+    /// Applies one parser event (not `Eof`) to the tree; `line` gives the event's start line.
+    pub(super) fn apply(
+        &mut self,
+        event: Event<'_>,
+        line: &mut dyn FnMut() -> usize,
+    ) -> Result<(), SdtidError> {
+        match event {
+            Event::DocType(_) => Err(SdtidError::Doctype { line: line() }),
+            Event::Start(start) => self.open(start.name().as_ref(), line()),
+            Event::Empty(start) => {
+                self.open(start.name().as_ref(), line())?;
+                self.close();
+                Ok(())
+            }
+            Event::End(_) => {
+                self.close();
+                Ok(())
+            }
+            Event::Text(chunk) => self.text(&chunk.xml10_content(), || line()),
+            Event::CData(chunk) => {
+                if self.stack.is_empty() {
+                    return Err(xml_error(line(), "CDATA outside the root element"));
+                }
+                self.text(&chunk.xml10_content(), || 0)
+            }
+            Event::GeneralRef(reference) => {
+                let line = line();
+                let ch = match reference.resolve_char_ref() {
+                    Ok(Some(ch)) => ch,
+                    Ok(None) => match reference.as_ref() {
+                        "lt" => '<',
+                        "gt" => '>',
+                        "amp" => '&',
+                        "apos" => '\'',
+                        "quot" => '"',
+                        other => {
+                            return Err(xml_error(
+                                line,
+                                format!("undefined entity &{};", shorten(other)),
+                            ));
+                        }
+                    },
+                    Err(e) => return Err(xml_error(line, e.to_string())),
+                };
+                if self.stack.is_empty() {
+                    return Err(xml_error(line, "entity reference outside the root element"));
+                }
+                let mut buf = [0u8; 4];
+                self.text(ch.encode_utf8(&mut buf), || line)
+            }
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::Eof => Ok(()),
+        }
+    }
+}
+
+pub(super) fn shorten(text: &str) -> String {
     let mut out: String = text.chars().take(40).collect();
     if out.len() < text.len() {
         out.push('…');

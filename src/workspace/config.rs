@@ -3,7 +3,7 @@
 //! line and column and what was expected.
 
 use super::model::Profile;
-use crate::sdtid::BatchHeader;
+use crate::sdtid::{BatchHeader, StreamLimits};
 use crate::token::Digits;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -26,6 +26,9 @@ pub struct Config {
     pub profiles: Vec<Profile>,
     /// Default download path for a job's ZIP; `{job}` is replaced by the sanitised job name.
     pub output_path_template: String,
+    /// Caps on one token record file (`[import]`): a guard against hostile files, far above
+    /// any genuine order.
+    pub import_limits: StreamLimits,
 }
 
 /// A configuration problem, located in the file.
@@ -45,6 +48,15 @@ struct RawConfig {
     output_path_template: Spanned<String>,
     #[serde(default)]
     profiles: Vec<Spanned<Profile>>,
+    #[serde(default)]
+    import: Option<Spanned<RawImport>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawImport {
+    max_file_mib: Option<u64>,
+    max_tokens: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -122,7 +134,14 @@ impl Config {
             starts.push(start);
         }
 
+        let import_limits = match &raw.import {
+            None => StreamLimits::default(),
+            Some(spanned) => import_limits(spanned.get_ref())
+                .map_err(|why| locate(spanned.span().start, format!("import.{why}")))?,
+        };
+
         Ok(Config {
+            import_limits,
             header: BatchHeader {
                 origin: raw.header.origin.into_inner(),
                 dest: raw.header.dest.into_inner(),
@@ -145,6 +164,31 @@ impl Config {
             .iter()
             .find(|p| p.name.eq_ignore_ascii_case(name))
     }
+}
+
+/// Largest `import.max_file_mib` and `import.max_tokens` accepted: the limits guard memory
+/// and time, so they cannot be switched off.
+const MAX_IMPORT_MIB: u64 = 64 * 1024;
+const MAX_IMPORT_TOKENS: usize = 20_000_000;
+
+fn import_limits(raw: &RawImport) -> Result<StreamLimits, String> {
+    let defaults = StreamLimits::default();
+    let mib = raw.max_file_mib.unwrap_or(defaults.max_bytes >> 20);
+    if !(1..=MAX_IMPORT_MIB).contains(&mib) {
+        return Err(format!(
+            "max_file_mib must be 1 to {MAX_IMPORT_MIB}, not {mib}"
+        ));
+    }
+    let tokens = raw.max_tokens.unwrap_or(defaults.max_tokens);
+    if !(1..=MAX_IMPORT_TOKENS).contains(&tokens) {
+        return Err(format!(
+            "max_tokens must be 1 to {MAX_IMPORT_TOKENS}, not {tokens}"
+        ));
+    }
+    Ok(StreamLimits {
+        max_bytes: mib << 20,
+        max_tokens: tokens,
+    })
 }
 
 /// 1-based line and column (in characters) of a byte offset.

@@ -8,7 +8,6 @@ use crate::sdtid::{self, SdtidToken};
 use crate::secret::SecretString;
 use crate::token::Serial;
 use std::path::Path;
-use zeroize::Zeroizing;
 
 /// Why an imported token was not added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,39 +69,8 @@ fn printable_ascii(user: &AssignedUser) -> bool {
         .all(|text| text.bytes().all(|b| (b' '..=b'~').contains(&b)))
 }
 
-/// Reads a token record file's bytes, wiped when dropped. Read once, then decoded with
-/// [`tokens_from_record_file`] (a second time with a typed password when it turns out to need
-/// one), so both attempts see the same bytes.
-pub fn read_record_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, WorkspaceError> {
-    std::fs::read(path)
-        .map(Zeroizing::new)
-        .map_err(WorkspaceError::io("read", path))
-}
-
-/// Decodes a token record file read from `path`: parses it, verifies every MAC and decrypts
-/// every seed. Any failure rejects the whole file; errors name `path`.
-pub fn tokens_from_record_file(
-    bytes: &[u8],
-    path: &Path,
-    password: Option<&SecretString>,
-) -> Result<Vec<InventoryToken>, WorkspaceError> {
-    decode_record_file(bytes, password)
-        .map_err(|source| WorkspaceError::TokenFile {
-            path: path.to_path_buf(),
-            source,
-        })
-        .and_then(|tokens| {
-            check_unique(&tokens).map_err(|serial| {
-                WorkspaceError::Invalid(format!(
-                    "{}: serial {serial} appears more than once; nothing was imported",
-                    path.display()
-                ))
-            })?;
-            Ok(tokens)
-        })
-}
-
-/// [`tokens_from_record_file`] without the file name and the duplicate-serial check.
+/// Decodes a whole token record file held in memory: parses it, verifies every MAC and
+/// decrypts every seed (for small files and tests; `tokens import` streams with [`import_stream`]).
 pub fn decode_record_file(
     bytes: &[u8],
     password: Option<&SecretString>,
@@ -110,15 +78,6 @@ pub fn decode_record_file(
     let batch = sdtid::parse(bytes)?;
     let decrypted = batch.decrypt(password)?;
     Ok(decrypted.tokens.into_iter().map(inventory_token).collect())
-}
-
-fn check_unique(tokens: &[InventoryToken]) -> Result<(), Serial> {
-    let mut serials: Vec<&Serial> = tokens.iter().map(|t| &t.serial).collect();
-    serials.sort_unstable();
-    match serials.windows(2).find(|pair| pair[0] == pair[1]) {
-        Some(pair) => Err(pair[0].clone()),
-        None => Ok(()),
-    }
 }
 
 /// A decrypted file token as an inventory token; a blank login means "not assigned".
@@ -151,28 +110,93 @@ pub fn apply_import(
     tokens: Vec<InventoryToken>,
     replace: bool,
 ) -> ImportReport {
-    let mut report = ImportReport::default();
-    let mut new: Vec<InventoryToken> = Vec::new();
-    // Serials added by this call, so a list holding a serial twice cannot add it twice.
-    let mut added: std::collections::HashMap<Serial, usize> = std::collections::HashMap::new();
-    for mut token in tokens {
-        if let Some(&at) = added.get(&token.serial) {
-            let reason = SkipReason::held(&new[at], &token);
+    let mut import = Importer::new(replace);
+    for token in tokens {
+        import.add(inventory, token);
+    }
+    import.finish(inventory)
+}
+
+/// Reads a token record file from `input` one token at a time (every MAC verified, every seed
+/// decrypted) and adds its tokens to `inventory` as [`apply_import`] does. Memory stays at the
+/// inventory's own size whatever the file's size. On any error the caller must discard
+/// `inventory` (the workspace does: [`super::Workspace::update_inventory`] keeps the old one):
+/// the file is all or nothing. `path` names the file in errors.
+pub fn import_stream(
+    inventory: &mut Inventory,
+    input: impl std::io::Read,
+    path: &Path,
+    password: Option<&SecretString>,
+    replace: bool,
+    limits: sdtid::StreamLimits,
+) -> Result<(ImportReport, usize), WorkspaceError> {
+    let token_error = |source| WorkspaceError::TokenFile {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut reader = sdtid::TokenReader::new(input, password, limits);
+    let mut import = Importer::new(replace);
+    let mut in_file: std::collections::HashSet<Serial> = std::collections::HashSet::new();
+    while let Some(token) = reader.next_token().map_err(token_error)? {
+        let token = inventory_token(token);
+        if !in_file.insert(token.serial.clone()) {
+            return Err(WorkspaceError::Invalid(format!(
+                "{}: serial {} appears more than once",
+                path.display(),
+                token.serial
+            )));
+        }
+        import.add(inventory, token);
+    }
+    Ok((import.finish(inventory), reader.tokens_read()))
+}
+
+/// New tokens are merged into the inventory in batches of this many: one sort per batch
+/// rather than a shift per token, and a bounded buffer however large the file.
+const MERGE_BATCH: usize = 65_536;
+
+/// One import in progress: decides each token and batches the new ones.
+struct Importer {
+    replace: bool,
+    report: ImportReport,
+    /// New tokens not yet merged into the inventory.
+    new: Vec<InventoryToken>,
+    /// Serials in `new`, to their index (a list holding a serial twice cannot add it twice).
+    pending: std::collections::HashMap<Serial, usize>,
+}
+
+impl Importer {
+    fn new(replace: bool) -> Self {
+        Self {
+            replace,
+            report: ImportReport::default(),
+            new: Vec::new(),
+            pending: std::collections::HashMap::new(),
+        }
+    }
+
+    fn add(&mut self, inventory: &mut Inventory, mut token: InventoryToken) {
+        let report = &mut self.report;
+        if let Some(&at) = self.pending.get(&token.serial) {
+            let reason = SkipReason::held(&self.new[at], &token);
             report.skipped.push((token.serial, reason));
-            continue;
+            return;
         }
         match inventory.get_mut(&token.serial) {
             None => {
                 report.imported.push(token.serial.clone());
                 report.note_user(&token);
-                added.insert(token.serial.clone(), new.len());
-                new.push(token);
+                self.pending.insert(token.serial.clone(), self.new.len());
+                self.new.push(token);
+                if self.new.len() >= MERGE_BATCH {
+                    self.merge(inventory);
+                }
             }
             Some(held) => {
-                if !replace {
+                if !self.replace {
                     let reason = SkipReason::held(held, &token);
                     report.skipped.push((token.serial, reason));
-                    continue;
+                    return;
                 }
                 if token.user.is_none() {
                     token.user = held.user.take();
@@ -186,8 +210,18 @@ pub fn apply_import(
             }
         }
     }
-    inventory.insert_new(new);
-    report
+
+    /// Moves the batched new tokens into the inventory (after which `get_mut` finds them, so a
+    /// serial seen again is decided against the inventory as usual).
+    fn merge(&mut self, inventory: &mut Inventory) {
+        self.pending.clear();
+        inventory.insert_new(std::mem::take(&mut self.new));
+    }
+
+    fn finish(mut self, inventory: &mut Inventory) -> ImportReport {
+        self.merge(inventory);
+        self.report
+    }
 }
 
 #[cfg(test)]
@@ -252,9 +286,7 @@ mod tests {
     }
 
     #[test]
-    fn a_file_with_a_serial_twice_is_refused() {
-        assert!(check_unique(&[token(1, 1, None), token(1, 2, None)]).is_err());
-        assert!(check_unique(&[token(1, 1, None), token(2, 2, None)]).is_ok());
+    fn a_list_with_a_serial_twice_adds_it_once() {
         let mut inventory = Inventory::default();
         let report = apply_import(
             &mut inventory,

@@ -53,6 +53,7 @@ pub fn config() -> Config {
         },
         profiles: profiles(),
         output_path_template: "./{job}.zip".into(),
+        ..Config::default_config()
     }
 }
 

@@ -119,9 +119,7 @@ fn show_counts_and_output(record: &JobRecord) {
         "Tokens",
         &format!(
             "{} selected, {} done, {} excluded",
-            record.token_count,
-            record.done_count,
-            record.excluded.len()
+            record.token_count, record.done_count, record.exclusions.total
         ),
     );
     line("Created", &short_time(Some(record.created_at)));
@@ -137,16 +135,20 @@ fn show_counts_and_output(record: &JobRecord) {
             &format!("{} bytes, SHA-256 {}{state}", output.bytes, output.sha256),
         );
     }
-    let mut groups: Vec<(&str, usize)> = Vec::new();
-    for excluded in &record.excluded {
-        match groups.iter_mut().find(|(code, _)| *code == excluded.code) {
-            Some((_, count)) => *count += 1,
-            None => groups.push((&excluded.code, 1)),
-        }
+    for entry in &record.exclusions.by_reason {
+        let reason = crate::jobs::select::label_for_code(&entry.code).unwrap_or(&entry.reason);
+        line("Excluded", &format!("{}: {reason}", entry.count));
     }
-    for (code, count) in groups {
-        let reason = crate::jobs::select::label_for_code(code).unwrap_or(code);
-        line("Excluded", &format!("{count}: {reason}"));
+    let sample = &record.exclusions.sample;
+    if !sample.is_empty() {
+        let more = record.exclusions.total.saturating_sub(sample.len());
+        let serials: Vec<&str> = sample.iter().map(|e| e.serial.as_str()).collect();
+        let tail = if more > 0 {
+            format!(" … and {more} more")
+        } else {
+            String::new()
+        };
+        line("Excluded first", &format!("{}{tail}", serials.join(" ")));
     }
     for download in &record.downloads {
         line(

@@ -15,7 +15,9 @@ pub use generate::RunResult;
 pub use progress::{PROGRESS_INTERVAL, Progress, format_duration};
 
 use super::error::JobError;
-use super::history::{ExcludedRecord, History, JobRecord, JobStatus, OutputRecord};
+use super::history::{
+    ExcludedRecord, ExclusionSummary, History, JobRecord, JobStatus, OutputRecord,
+};
 use super::prepare::PreparedJob;
 use super::spec::JobSpec;
 use super::staging::{self, JobKey};
@@ -193,15 +195,13 @@ pub fn start_with(
         finished_at: None,
         token_count: tokens.len(),
         done_count: 0,
-        excluded: exclusions
-            .iter()
-            .map(|exclusion| ExcludedRecord {
-                serial: exclusion.serial.to_string(),
-                login: exclusion.login.clone(),
-                code: exclusion.reason.code().to_owned(),
-                reason: exclusion.reason.to_string(),
-            })
-            .collect(),
+        exclusions: ExclusionSummary::of(exclusions.iter().map(|exclusion| ExcludedRecord {
+            serial: exclusion.serial.to_string(),
+            login: exclusion.login.clone(),
+            code: exclusion.reason.code().to_owned(),
+            reason: exclusion.reason.to_string(),
+        })),
+        excluded: Vec::new(),
         output: None,
         error: None,
         downloads: Vec::new(),
