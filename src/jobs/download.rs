@@ -5,10 +5,8 @@
 use super::engine::staged_dir;
 use super::error::JobError;
 use super::history::{DownloadRecord, History, JobRecord, JobStatus};
-use super::staging::{self, JobKey, SealedReader};
+use super::staging::{self, CopyError, JobKey, SealedReader};
 use super::store::JobStore;
-use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// What was saved.
@@ -82,11 +80,14 @@ pub fn download(
         .prefix(".tokendist-download-")
         .tempfile_in(&parent)
         .map_err(|error| JobError::io("create a temporary file in", &parent, error))?;
+    // One pass: each chunk is decrypted in place, hashed and written from the same buffer.
     let (bytes, sha256) =
-        copy_hashing(&mut reader, temp.as_file_mut()).map_err(|error| match error {
-            CopyError::Read(error) => damaged(error.to_string()),
-            CopyError::Write(error) => JobError::io("write", target, error),
-        })?;
+        reader
+            .copy_hashing_to(temp.as_file_mut())
+            .map_err(|error| match error {
+                CopyError::Read(error) => damaged(error.to_string()),
+                CopyError::Write(error) => JobError::io("write", target, error),
+            })?;
     if bytes != output.0 || sha256 != output.1 {
         return Err(damaged(
             "its size or SHA-256 differs from the one recorded when the job completed".into(),
@@ -163,33 +164,6 @@ fn open_key(store: &impl JobStore, dir: &Path, job_id: &str) -> Result<JobKey, S
         .try_into()
         .map_err(|_| "its key has the wrong length".to_owned())?;
     Ok(JobKey::new(bytes))
-}
-
-enum CopyError {
-    Read(std::io::Error),
-    Write(std::io::Error),
-}
-
-fn copy_hashing(
-    reader: &mut impl Read,
-    writer: &mut impl Write,
-) -> Result<(u64, String), CopyError> {
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 64 * 1024];
-    let mut total = 0u64;
-    loop {
-        let count = reader.read(&mut buffer).map_err(CopyError::Read)?;
-        if count == 0 {
-            break;
-        }
-        hasher.update(&buffer[..count]);
-        writer
-            .write_all(&buffer[..count])
-            .map_err(CopyError::Write)?;
-        total += count as u64;
-    }
-    writer.flush().map_err(CopyError::Write)?;
-    Ok((total, staging::hex(&hasher.finalize())))
 }
 
 #[cfg(test)]

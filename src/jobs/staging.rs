@@ -10,7 +10,7 @@
 //! The plaintext is the job's ZIP; the writer hashes it as it goes so the output's size and
 //! SHA-256 are known when the job completes and every download can be checked against them.
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::aead::{Aead, AeadInPlace, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use sha2::{Digest, Sha256};
 use std::fs::File;
@@ -105,6 +105,13 @@ impl SealedWriter {
         Ok(())
     }
 
+    /// Seals the final chunk without syncing: for spill files read back and deleted by the
+    /// same run (a crash loses them along with the run, which is then `interrupted`).
+    pub fn close(mut self) -> io::Result<()> {
+        self.seal_chunk(true)?;
+        self.file.flush()
+    }
+
     /// Seals the final chunk, syncs the file and returns the plaintext's size and SHA-256.
     pub fn finish(mut self) -> io::Result<StagedDigest> {
         self.seal_chunk(true)?;
@@ -184,27 +191,30 @@ impl SealedReader {
         if !(TAG_BYTES..=CHUNK_BYTES + TAG_BYTES).contains(&length) {
             return Err(damaged("a chunk has an impossible length"));
         }
-        let mut sealed = vec![0u8; length];
+        // Decrypted in place, in one buffer kept from chunk to chunk.
+        self.plain.clear();
+        self.plain.resize(length, 0);
         self.file
-            .read_exact(&mut sealed)
+            .read_exact(&mut self.plain)
             .map_err(|_| damaged("a chunk is cut off"))?;
-        let open = |last: bool| {
-            let nonce = nonce(self.next_chunk, last);
-            self.cipher
-                .decrypt(
-                    Nonce::from_slice(&nonce),
-                    Payload {
-                        msg: &sealed,
-                        aad: &self.aad,
-                    },
-                )
-                .ok()
-                .map(|plain| (plain, last))
-        };
-        let (plain, last) = open(false).or_else(|| open(true)).ok_or_else(|| {
+        let (body, tag) = self.plain.split_at_mut(length - TAG_BYTES);
+        let tag = aes_gcm::Tag::clone_from_slice(tag);
+        let mut last = None;
+        for candidate in [false, true] {
+            let nonce = nonce(self.next_chunk, candidate);
+            if self
+                .cipher
+                .decrypt_in_place_detached(Nonce::from_slice(&nonce), &self.aad, body, &tag)
+                .is_ok()
+            {
+                last = Some(candidate);
+                break;
+            }
+        }
+        let last = last.ok_or_else(|| {
             damaged("a chunk does not authenticate (tampered, reordered or another job's)")
         })?;
-        self.plain = zeroize::Zeroizing::new(plain);
+        self.plain.truncate(length - TAG_BYTES);
         self.position = 0;
         self.next_chunk += 1;
         if last {
@@ -216,6 +226,39 @@ impl SealedReader {
         }
         Ok(())
     }
+
+    /// Copies the whole plaintext to `out`, hashing it on the way: one pass, each chunk
+    /// written and hashed straight from the buffer it was decrypted in. Returns the size and
+    /// SHA-256; a read error is [`CopyError::Read`] (damage), a write error [`CopyError::Write`].
+    pub fn copy_hashing_to(&mut self, out: &mut impl Write) -> Result<(u64, String), CopyError> {
+        let mut hasher = Sha256::new();
+        let mut total = 0u64;
+        loop {
+            if self.position == self.plain.len() {
+                if self.finished {
+                    break;
+                }
+                self.next().map_err(CopyError::Read)?;
+                continue;
+            }
+            let rest = &self.plain[self.position..];
+            hasher.update(rest);
+            out.write_all(rest).map_err(CopyError::Write)?;
+            total += rest.len() as u64;
+            self.position = self.plain.len();
+        }
+        out.flush().map_err(CopyError::Write)?;
+        Ok((total, hex(&hasher.finalize())))
+    }
+}
+
+/// Why [`SealedReader::copy_hashing_to`] stopped.
+#[derive(Debug)]
+pub enum CopyError {
+    /// The staged stream is damaged or unreadable.
+    Read(io::Error),
+    /// The destination could not be written.
+    Write(io::Error),
 }
 
 impl Read for SealedReader {

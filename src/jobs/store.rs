@@ -2,7 +2,7 @@
 //! tested on a plain directory. [`Workspace`] is the implementation everyone else uses.
 
 use crate::token::Serial;
-use crate::workspace::{Distribution, Workspace};
+use crate::workspace::{Distribution, UnlockedVault, Workspace};
 use std::path::PathBuf;
 use zeroize::Zeroizing;
 
@@ -53,5 +53,30 @@ impl JobStore for Workspace {
             Ok(())
         })
         .map_err(|error| error.to_string())
+    }
+}
+
+/// Download and delete need only the vault key: this store serves them without the inventory.
+impl JobStore for UnlockedVault {
+    fn jobs_dir(&self) -> PathBuf {
+        UnlockedVault::jobs_dir(self)
+    }
+
+    fn seal(&self, plaintext: &[u8], context: &[u8]) -> Vec<u8> {
+        self.vault().seal(plaintext, context)
+    }
+
+    fn open_sealed(&self, sealed: &[u8], context: &[u8]) -> Result<Zeroizing<Vec<u8>>, String> {
+        self.vault()
+            .open(sealed, context)
+            .map_err(|error| error.to_string())
+    }
+
+    fn record_distributions(
+        &mut self,
+        _serials: &[Serial],
+        _distribution: &Distribution,
+    ) -> Result<(), String> {
+        Err("internal error: the inventory was not opened (the workspace was unlocked for job outputs only)".into())
     }
 }
