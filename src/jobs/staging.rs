@@ -60,13 +60,23 @@ pub struct SealedWriter {
     aad: Vec<u8>,
     buffer: zeroize::Zeroizing<Vec<u8>>,
     next_chunk: u64,
-    hasher: Sha256,
+    /// `None` for spill files, whose digest nobody needs.
+    hasher: Option<Sha256>,
     bytes: u64,
 }
 
 impl SealedWriter {
     /// Creates `path` (mode 0600, must not exist).
     pub fn create(path: &Path, key: &JobKey, job_id: &str) -> io::Result<Self> {
+        Self::create_with(path, key, job_id, true)
+    }
+
+    /// A spill file: sealed like the output, but not hashed (see [`SealedWriter::close`]).
+    pub fn create_spill(path: &Path, key: &JobKey, context: &str) -> io::Result<Self> {
+        Self::create_with(path, key, context, false)
+    }
+
+    fn create_with(path: &Path, key: &JobKey, job_id: &str, hashed: bool) -> io::Result<Self> {
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -80,7 +90,7 @@ impl SealedWriter {
             aad: chunk_aad(job_id),
             buffer: zeroize::Zeroizing::new(Vec::with_capacity(CHUNK_BYTES)),
             next_chunk: 0,
-            hasher: Sha256::new(),
+            hasher: hashed.then(Sha256::new),
             bytes: 0,
         })
     }
@@ -121,7 +131,7 @@ impl SealedWriter {
         }
         Ok(StagedDigest {
             bytes: self.bytes,
-            sha256: hex(&self.hasher.clone().finalize()),
+            sha256: hex(&self.hasher.take().unwrap_or_default().finalize()),
         })
     }
 }
@@ -131,7 +141,9 @@ impl Write for SealedWriter {
         let room = CHUNK_BYTES - self.buffer.len();
         let taken = &data[..data.len().min(room)];
         self.buffer.extend_from_slice(taken);
-        self.hasher.update(taken);
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(taken);
+        }
         self.bytes += taken.len() as u64;
         if self.buffer.len() == CHUNK_BYTES {
             self.seal_chunk(false)?;
@@ -193,10 +205,12 @@ impl SealedReader {
         }
         // Decrypted in place, in one buffer kept from chunk to chunk.
         self.plain.clear();
-        self.plain.resize(length, 0);
-        self.file
-            .read_exact(&mut self.plain)
-            .map_err(|_| damaged("a chunk is cut off"))?;
+        let read = (&mut self.file)
+            .take(length as u64)
+            .read_to_end(&mut self.plain)?;
+        if read != length {
+            return Err(damaged("a chunk is cut off"));
+        }
         let (body, tag) = self.plain.split_at_mut(length - TAG_BYTES);
         let tag = aes_gcm::Tag::clone_from_slice(tag);
         let mut last = None;

@@ -261,7 +261,7 @@ impl Generation {
         let central_path = dir.join(CENTRAL_SPILL);
         let manifest_path = dir.join(MANIFEST_SPILL);
         let open = |path: &Path, context: &str| {
-            SealedWriter::create(path, &self.key, &spill_context(&self.job_id, context))
+            SealedWriter::create_spill(path, &self.key, &spill_context(&self.job_id, context))
                 .map_err(|error| staged(path, error))
         };
         let mut output = match SealedWriter::create(&self.output_path, &self.key, &self.job_id) {
