@@ -455,3 +455,59 @@ fn cleanup_removes_only_temporaries_we_create_in_the_workspace_and_its_jobs_fold
         assert!(path.exists(), "{} (not ours) was removed", path.display());
     }
 }
+
+/// `jobs download` opens only the vault key, so it cannot ask the inventory whether a job left
+/// running by a dead process committed: it must leave that record and its staged output alone
+/// (the output may be the only copy of a committed job's files), and the next command that
+/// opens the inventory settles it.
+#[test]
+fn a_download_without_the_inventory_leaves_an_unsettled_job_and_its_output_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ws");
+    let mut workspace = ws::create(&root, 1000, 8);
+    let mut history = History::open(&workspace).unwrap();
+    let first = complete_job(&mut workspace, &mut history, "First", "1000-1003");
+    drop((workspace, history));
+    let scene = Scene {
+        passphrase: ws::passphrase_file(dir.path()),
+        out: dir.path().to_owned(),
+        root,
+        _dir: dir,
+    };
+    let submit = [
+        "jobs",
+        "submit",
+        "--profile",
+        "Android",
+        "--serials",
+        "1006-1007",
+        "--protection",
+        "user-id",
+        "--name",
+        "Committed",
+    ];
+    let crashed = scene.tokendist(
+        &submit,
+        &[("TOKENDIST_CRASH_AT", "job.finish.inventory-saved")],
+    );
+    assert_eq!(crashed.status.signal(), Some(6));
+    let staged_before = std::fs::read_dir(scene.root.join("jobs/staged")).unwrap().count();
+
+    let target = scene.out.join("first-again.zip");
+    let downloaded = scene.tokendist(
+        &["jobs", "download", &first.id, "--output", target.to_str().unwrap()],
+        &[],
+    );
+    assert!(downloaded.status.success(), "{downloaded:?}");
+    assert_eq!(
+        std::fs::read_dir(scene.root.join("jobs/staged")).unwrap().count(),
+        staged_before,
+        "no staging folder was removed"
+    );
+
+    let workspace = ws::open(&scene.root);
+    let history = History::open(&workspace).unwrap();
+    let record = history.find("Committed").unwrap();
+    assert_eq!(record.status, JobStatus::Completed, "{record:?}");
+    assert!(record.has_output());
+}

@@ -14,6 +14,7 @@ mod jobs_failures;
 mod jobs_select;
 mod jobs_validate;
 mod jobs_workspace;
+mod jobs_zip;
 mod referee_support;
 mod sdtid_cli;
 mod sdtid_cli_tty;

@@ -24,6 +24,14 @@ pub fn open_workspace(global: &GlobalArgs) -> Result<Workspace, CliError> {
     Workspace::open(&dir, &passphrase).map_err(CliError::failed)
 }
 
+/// The workspace unlocked for job outputs only (download): the inventory is not decrypted.
+pub fn unlock_vault(global: &GlobalArgs) -> Result<crate::workspace::UnlockedVault, CliError> {
+    let dir = workspace_dir(global)?;
+    Workspace::check_initialised(&dir).map_err(CliError::failed)?;
+    let passphrase = secrets::passphrase(global)?;
+    crate::workspace::UnlockedVault::open(&dir, &passphrase).map_err(CliError::failed)
+}
+
 pub fn init(global: &GlobalArgs) -> Result<(), CliError> {
     let dir = workspace_dir(global)?;
     if Workspace::is_initialised(&dir) {

@@ -10,10 +10,8 @@
 use super::error::JobError;
 use super::history::{DownloadRecord, History, JobRecord, JobStatus, PendingDownload};
 use super::job_id;
-use super::staging::{self, JobKey, SealedReader, StagedDigest};
+use super::staging::{self, CopyError, JobKey, SealedReader, StagedDigest};
 use super::store::JobStore;
-use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// What was saved.
@@ -174,8 +172,10 @@ fn write_checked(
         .map_err(|error| JobError::io("create a temporary file in", parent, error))?;
     let mut temp = tempfile::NamedTempFile::from_parts(file, temp_path);
     crate::crashpoint::reached("job.download.temp-created");
-    let (bytes, sha256) =
-        copy_hashing(reader, temp.as_file_mut()).map_err(|error| match error {
+    // One pass: each chunk is decrypted in place, hashed and written from the same buffer.
+    let (bytes, sha256) = reader
+        .copy_hashing_to(temp.as_file_mut())
+        .map_err(|error| match error {
             CopyError::Read(error) => damaged(error.to_string()),
             CopyError::Write(error) => JobError::io("write", target, error),
         })?;
@@ -245,10 +245,11 @@ fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
     if !meta.is_file() {
         return Err(std::io::Error::other("not a regular file"));
     }
+    use sha2::{Digest, Sha256};
     let mut file = std::fs::File::open(path)?;
-    copy_hashing(&mut file, &mut std::io::sink()).map_err(|error| match error {
-        CopyError::Read(error) | CopyError::Write(error) => error,
-    })
+    let mut hasher = Sha256::new();
+    let bytes = std::io::copy(&mut file, &mut hasher)?;
+    Ok((bytes, staging::hex(&hasher.finalize())))
 }
 
 /// Reads a job's staged output to the end with its sealed key: the size and SHA-256 of the
@@ -263,8 +264,9 @@ pub(crate) fn read_staged_digest(
     let output_path = dir.join(staging::OUTPUT_FILE);
     let mut reader = SealedReader::open(&output_path, &key, job_id)
         .map_err(|error| format!("{}: {error}", output_path.display()))?;
-    let (bytes, sha256) =
-        copy_hashing(&mut reader, &mut std::io::sink()).map_err(|error| match error {
+    let (bytes, sha256) = reader
+        .copy_hashing_to(&mut std::io::sink())
+        .map_err(|error| match error {
             CopyError::Read(error) | CopyError::Write(error) => {
                 format!("{}: {error}", output_path.display())
             }
@@ -307,33 +309,6 @@ fn open_key(store: &impl JobStore, dir: &Path, job_id: &str) -> Result<JobKey, S
         .try_into()
         .map_err(|_| "its key has the wrong length".to_owned())?;
     Ok(JobKey::new(bytes))
-}
-
-enum CopyError {
-    Read(std::io::Error),
-    Write(std::io::Error),
-}
-
-fn copy_hashing(
-    reader: &mut impl Read,
-    writer: &mut impl Write,
-) -> Result<(u64, String), CopyError> {
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 64 * 1024];
-    let mut total = 0u64;
-    loop {
-        let count = reader.read(&mut buffer).map_err(CopyError::Read)?;
-        if count == 0 {
-            break;
-        }
-        hasher.update(&buffer[..count]);
-        writer
-            .write_all(&buffer[..count])
-            .map_err(CopyError::Write)?;
-        total += count as u64;
-    }
-    writer.flush().map_err(CopyError::Write)?;
-    Ok((total, staging::hex(&hasher.finalize())))
 }
 
 #[cfg(test)]

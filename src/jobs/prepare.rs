@@ -9,7 +9,7 @@ use super::validate::{
     FieldError, validate_criteria, validate_password_not_origin, validate_profile, validate_spec,
 };
 use crate::sdtid::BatchHeader;
-use crate::workspace::{Config, InventoryToken, Profile, Workspace};
+use crate::workspace::{Config, Inventory, InventoryToken, Profile, Workspace};
 
 /// A validated job with its tokens, ready for [`super::start`].
 #[derive(Debug, Clone)]
@@ -19,14 +19,23 @@ pub struct PreparedJob {
     pub profile: Profile,
     pub header: BatchHeader,
     pub review: ReviewSummary,
-    /// Tokens to distribute, in serial order (with their seeds: keep this in memory only).
-    pub(crate) tokens: Vec<InventoryToken>,
+    /// Tokens to distribute, in serial order: positions in a snapshot of the inventory
+    /// (shared, not copied; the seeds stay in memory only).
+    pub(crate) tokens: JobTokens,
     pub exclusions: Vec<Exclusion>,
+}
+
+/// A job's tokens: an inventory snapshot (an `Arc`, so free to hold) and the positions of the
+/// job's tokens in it. Four bytes per token instead of a copy of each token.
+#[derive(Debug, Clone)]
+pub(crate) struct JobTokens {
+    pub inventory: Inventory,
+    pub selected: Vec<u32>,
 }
 
 impl PreparedJob {
     pub fn token_count(&self) -> usize {
-        self.tokens.len()
+        self.tokens.selected.len()
     }
 }
 
@@ -75,9 +84,10 @@ pub fn prepare(
     spec: JobSpec,
     today: time::Date,
 ) -> Result<PreparedJob, Rejected> {
-    prepare_from(
+    prepare_in(
         workspace.config(),
         workspace.inventory().iter(),
+        Some(workspace.inventory()),
         history,
         spec,
         today,
@@ -89,9 +99,23 @@ pub fn prepare_from<'a>(
     config: &Config,
     inventory: impl IntoIterator<Item = &'a InventoryToken>,
     history: &History,
+    spec: JobSpec,
+    today: time::Date,
+) -> Result<PreparedJob, Rejected> {
+    prepare_in(config, inventory, None, history, spec, today)
+}
+
+/// `tokens` are the inventory's tokens when `snapshot` is given (the job then keeps their
+/// positions in it); otherwise the selected tokens are copied.
+fn prepare_in<'a>(
+    config: &Config,
+    tokens: impl IntoIterator<Item = &'a InventoryToken>,
+    snapshot: Option<&Inventory>,
+    history: &History,
     mut spec: JobSpec,
     today: time::Date,
 ) -> Result<PreparedJob, Rejected> {
+    let inventory = tokens;
     let reject = |errors| Rejected {
         errors,
         review: None,
@@ -132,11 +156,31 @@ pub fn prepare_from<'a>(
             review: Some(Box::new(review)),
         });
     }
-    let tokens = selection
-        .selected
-        .iter()
-        .map(|token| (*token).clone())
-        .collect();
+    let positions = snapshot.and_then(|inventory| {
+        selection
+            .selected
+            .iter()
+            .map(|token| {
+                inventory
+                    .position_of(token)
+                    .and_then(|at| u32::try_from(at).ok())
+            })
+            .collect::<Option<Vec<u32>>>()
+            .map(|selected| JobTokens {
+                inventory: inventory.clone(),
+                selected,
+            })
+    });
+    let tokens = positions.unwrap_or_else(|| JobTokens {
+        inventory: Inventory::in_given_order(
+            selection
+                .selected
+                .iter()
+                .map(|token| (*token).clone())
+                .collect(),
+        ),
+        selected: (0..selection.selected.len() as u32).collect(),
+    });
     Ok(PreparedJob {
         spec,
         profile,

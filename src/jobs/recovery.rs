@@ -44,6 +44,13 @@ impl History {
             .filter(|record| !record.status.is_finished() && !is_live(&record.id))
             .cloned()
             .collect();
+        // Only the inventory can say whether such a job committed; without it, leave the
+        // record for the next command that opens the inventory.
+        let unfinished = if store.knows_distributions() {
+            unfinished
+        } else {
+            Vec::new()
+        };
         for record in unfinished {
             let settled = settle_unfinished(store, &jobs_dir, record, now);
             self.put_at("recovery.job", settled)?;
@@ -141,6 +148,9 @@ fn sweep_staging(history: &History, jobs_dir: &Path) -> Vec<String> {
             Some(record) if record.has_output() => {
                 crate::workspace::remove_temporaries(&entry.path(), &[super::staging::KEY_FILE]);
             }
+            // Not settled yet (the inventory was not open to ask): its output may be the
+            // only copy of a committed job's files.
+            Some(record) if !record.status.is_finished() => {}
             Some(_) => {
                 if std::fs::remove_dir_all(entry.path()).is_ok() {
                     crate::crashpoint::reached("recovery.staging-removed");

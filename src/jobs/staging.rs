@@ -10,7 +10,7 @@
 //! The plaintext is the job's ZIP; the writer hashes it as it goes so the output's size and
 //! SHA-256 are known when the job completes and every download can be checked against them.
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::aead::{Aead, AeadInPlace, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use sha2::{Digest, Sha256};
 use std::fs::File;
@@ -60,13 +60,23 @@ pub struct SealedWriter {
     aad: Vec<u8>,
     buffer: zeroize::Zeroizing<Vec<u8>>,
     next_chunk: u64,
-    hasher: Sha256,
+    /// `None` for spill files, whose digest nobody needs.
+    hasher: Option<Sha256>,
     bytes: u64,
 }
 
 impl SealedWriter {
     /// Creates `path` (mode 0600, must not exist).
     pub fn create(path: &Path, key: &JobKey, job_id: &str) -> io::Result<Self> {
+        Self::create_with(path, key, job_id, true)
+    }
+
+    /// A spill file: sealed like the output, but not hashed (see [`SealedWriter::close`]).
+    pub fn create_spill(path: &Path, key: &JobKey, context: &str) -> io::Result<Self> {
+        Self::create_with(path, key, context, false)
+    }
+
+    fn create_with(path: &Path, key: &JobKey, job_id: &str, hashed: bool) -> io::Result<Self> {
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -81,7 +91,7 @@ impl SealedWriter {
             aad: chunk_aad(job_id),
             buffer: zeroize::Zeroizing::new(Vec::with_capacity(CHUNK_BYTES)),
             next_chunk: 0,
-            hasher: Sha256::new(),
+            hasher: hashed.then(Sha256::new),
             bytes: 0,
         })
     }
@@ -107,6 +117,13 @@ impl SealedWriter {
         Ok(())
     }
 
+    /// Seals the final chunk without syncing: for spill files read back and deleted by the
+    /// same run (a crash loses them along with the run, which is then `interrupted`).
+    pub fn close(mut self) -> io::Result<()> {
+        self.seal_chunk(true)?;
+        self.file.flush()
+    }
+
     /// Seals the final chunk, syncs the file and returns the plaintext's size and SHA-256.
     pub fn finish(mut self) -> io::Result<StagedDigest> {
         self.seal_chunk(true)?;
@@ -118,7 +135,7 @@ impl SealedWriter {
         crate::crashpoint::reached("job.run.output-dir-synced");
         Ok(StagedDigest {
             bytes: self.bytes,
-            sha256: hex(&self.hasher.clone().finalize()),
+            sha256: hex(&self.hasher.take().unwrap_or_default().finalize()),
         })
     }
 }
@@ -128,7 +145,9 @@ impl Write for SealedWriter {
         let room = CHUNK_BYTES - self.buffer.len();
         let taken = &data[..data.len().min(room)];
         self.buffer.extend_from_slice(taken);
-        self.hasher.update(taken);
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(taken);
+        }
         self.bytes += taken.len() as u64;
         if self.buffer.len() == CHUNK_BYTES {
             self.seal_chunk(false)?;
@@ -188,27 +207,32 @@ impl SealedReader {
         if !(TAG_BYTES..=CHUNK_BYTES + TAG_BYTES).contains(&length) {
             return Err(damaged("a chunk has an impossible length"));
         }
-        let mut sealed = vec![0u8; length];
-        self.file
-            .read_exact(&mut sealed)
-            .map_err(|_| damaged("a chunk is cut off"))?;
-        let open = |last: bool| {
-            let nonce = nonce(self.next_chunk, last);
-            self.cipher
-                .decrypt(
-                    Nonce::from_slice(&nonce),
-                    Payload {
-                        msg: &sealed,
-                        aad: &self.aad,
-                    },
-                )
-                .ok()
-                .map(|plain| (plain, last))
-        };
-        let (plain, last) = open(false).or_else(|| open(true)).ok_or_else(|| {
+        // Decrypted in place, in one buffer kept from chunk to chunk.
+        self.plain.clear();
+        let read = (&mut self.file)
+            .take(length as u64)
+            .read_to_end(&mut self.plain)?;
+        if read != length {
+            return Err(damaged("a chunk is cut off"));
+        }
+        let (body, tag) = self.plain.split_at_mut(length - TAG_BYTES);
+        let tag = aes_gcm::Tag::clone_from_slice(tag);
+        let mut last = None;
+        for candidate in [false, true] {
+            let nonce = nonce(self.next_chunk, candidate);
+            if self
+                .cipher
+                .decrypt_in_place_detached(Nonce::from_slice(&nonce), &self.aad, body, &tag)
+                .is_ok()
+            {
+                last = Some(candidate);
+                break;
+            }
+        }
+        let last = last.ok_or_else(|| {
             damaged("a chunk does not authenticate (tampered, reordered or another job's)")
         })?;
-        self.plain = zeroize::Zeroizing::new(plain);
+        self.plain.truncate(length - TAG_BYTES);
         self.position = 0;
         self.next_chunk += 1;
         if last {
@@ -220,6 +244,39 @@ impl SealedReader {
         }
         Ok(())
     }
+
+    /// Copies the whole plaintext to `out`, hashing it on the way: one pass, each chunk
+    /// written and hashed straight from the buffer it was decrypted in. Returns the size and
+    /// SHA-256; a read error is [`CopyError::Read`] (damage), a write error [`CopyError::Write`].
+    pub fn copy_hashing_to(&mut self, out: &mut impl Write) -> Result<(u64, String), CopyError> {
+        let mut hasher = Sha256::new();
+        let mut total = 0u64;
+        loop {
+            if self.position == self.plain.len() {
+                if self.finished {
+                    break;
+                }
+                self.next().map_err(CopyError::Read)?;
+                continue;
+            }
+            let rest = &self.plain[self.position..];
+            hasher.update(rest);
+            out.write_all(rest).map_err(CopyError::Write)?;
+            total += rest.len() as u64;
+            self.position = self.plain.len();
+        }
+        out.flush().map_err(CopyError::Write)?;
+        Ok((total, hex(&hasher.finalize())))
+    }
+}
+
+/// Why [`SealedReader::copy_hashing_to`] stopped.
+#[derive(Debug)]
+pub enum CopyError {
+    /// The staged stream is damaged or unreadable.
+    Read(io::Error),
+    /// The destination could not be written.
+    Write(io::Error),
 }
 
 impl Read for SealedReader {

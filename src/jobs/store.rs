@@ -2,7 +2,7 @@
 //! tested on a plain directory. [`Workspace`] is the implementation everyone else uses.
 
 use crate::token::Serial;
-use crate::workspace::{Distribution, Workspace};
+use crate::workspace::{Distribution, UnlockedVault, Workspace};
 use std::path::PathBuf;
 use zeroize::Zeroizing;
 
@@ -36,6 +36,12 @@ pub trait JobStore {
     /// The distribution the inventory records for job `job_id`, if any token has one. Recovery
     /// asks this to learn whether a job whose process died had committed.
     fn job_distribution(&self, job_id: &str) -> Option<JobDistribution>;
+    /// False when the inventory is not open (a store unlocked for job outputs only): then
+    /// [`JobStore::job_distribution`] cannot answer, and a job left running by a dead process
+    /// stays unsettled until a command that opens the inventory settles it.
+    fn knows_distributions(&self) -> bool {
+        true
+    }
 }
 
 impl JobStore for Workspace {
@@ -83,5 +89,38 @@ impl JobStore for Workspace {
             }
         }
         found
+    }
+}
+
+/// Download and delete need only the vault key: this store serves them without the inventory.
+impl JobStore for UnlockedVault {
+    fn jobs_dir(&self) -> PathBuf {
+        UnlockedVault::jobs_dir(self)
+    }
+
+    fn seal(&self, plaintext: &[u8], context: &[u8]) -> Vec<u8> {
+        self.vault().seal(plaintext, context)
+    }
+
+    fn open_sealed(&self, sealed: &[u8], context: &[u8]) -> Result<Zeroizing<Vec<u8>>, String> {
+        self.vault()
+            .open(sealed, context)
+            .map_err(|error| error.to_string())
+    }
+
+    fn record_distributions(
+        &mut self,
+        _serials: &[Serial],
+        _distribution: &Distribution,
+    ) -> Result<(), String> {
+        Err("internal error: the inventory was not opened (the workspace was unlocked for job outputs only)".into())
+    }
+
+    fn job_distribution(&self, _job_id: &str) -> Option<JobDistribution> {
+        None
+    }
+
+    fn knows_distributions(&self) -> bool {
+        false
     }
 }

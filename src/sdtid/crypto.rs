@@ -97,17 +97,27 @@ pub fn hash_password(password: &[u8], dest: &[u8], name: &[u8]) -> Key {
     let mut state = cbc_mac(&cipher, &[0u8; 16], &prefix);
     prefix.zeroize();
 
-    let mut blocks = vec![GenericArray::default(); ROUNDS];
-    for (i, block) in blocks.iter_mut().enumerate() {
-        block.copy_from_slice(&state);
-        // The fifth data block is zero except for the big-endian counter in its last two bytes.
-        block[14] ^= (i >> 8) as u8;
-        block[15] ^= i as u8;
-    }
-    cipher.encrypt_blocks(&mut blocks);
+    // Eight blocks at a time (what the AES-NI backend pipelines), on the stack: no 16 KiB
+    // buffer to allocate and clear twice per file.
+    const LANES: usize = 8;
     let mut key0 = [0u8; 16];
-    for block in &mut blocks {
-        xor_into(&mut key0, block);
+    let mut lanes = [GenericArray::default(); LANES];
+    for first in (0..ROUNDS).step_by(LANES) {
+        let count = LANES.min(ROUNDS - first);
+        for (offset, block) in lanes[..count].iter_mut().enumerate() {
+            let i = first + offset;
+            block.copy_from_slice(&state);
+            // The fifth data block is zero except for the big-endian counter in its last two
+            // bytes.
+            block[14] ^= (i >> 8) as u8;
+            block[15] ^= i as u8;
+        }
+        cipher.encrypt_blocks(&mut lanes[..count]);
+        for block in &lanes[..count] {
+            xor_into(&mut key0, block);
+        }
+    }
+    for block in &mut lanes {
         block.as_mut_slice().zeroize();
     }
     state.zeroize();

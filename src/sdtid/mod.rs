@@ -17,6 +17,7 @@
 use crate::secret::{SecretString, Seed};
 use crate::token::{Digits, Interval, KeySize, PinMode, Serial};
 
+mod check;
 mod crypto;
 mod error;
 mod lookup;
@@ -29,6 +30,7 @@ mod verify;
 mod writer;
 mod xml;
 
+pub use check::{CheckError, CheckScratch, check_written};
 pub use error::SdtidError;
 pub use lookup::Source;
 pub use reader::{Batch, DEFAULT_BIRTH, RawElement, TokenInfo};
@@ -36,7 +38,9 @@ pub use stream::{MAX_SECTION_ELEMENTS, StreamLimits, TokenReader};
 pub use trailer::{CERTIFICATE_PLACEHOLDER, SIGNATURE_MARKER, SignatureKind};
 pub use values::{format_date, parse_date};
 pub use verify::{MacVerdict, Protection, Verification};
-pub use writer::{MAX_KEY_TEXT_BYTES, MAX_NAME_BYTES, PER_TOKEN_ATTRIBUTES};
+pub use writer::{
+    MAX_KEY_TEXT_BYTES, MAX_NAME_BYTES, PER_TOKEN_ATTRIBUTES, WriteScratch, write_with,
+};
 pub use xml::{MAX_DEPTH, MAX_ELEMENTS};
 
 /// Building blocks exposed for known-answer tests and diagnostics: the format's key derivation

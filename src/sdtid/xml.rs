@@ -454,6 +454,14 @@ pub(super) fn shorten(text: &str) -> String {
 /// Escapes `&`, `<` and `>`; characters outside printable ASCII become character references
 /// (the writer never produces them, but the serialiser stays correct for any text).
 pub fn escape_into(out: &mut String, text: &str) {
+    // Most values need no escaping: copy them whole.
+    if text
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && !matches!(b, b'&' | b'<' | b'>'))
+    {
+        out.push_str(text);
+        return;
+    }
     for ch in text.chars() {
         match ch {
             '&' => out.push_str("&amp;"),

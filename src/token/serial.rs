@@ -9,9 +9,13 @@ use std::str::FromStr;
 /// Vendor seed files may write shorter serials (`123456789`); the SDTID codec keeps the
 /// as-written text separately because key derivation needs it (spec §1.8). Everywhere else a
 /// token is known by this 12-digit form.
+///
+/// Held inline as its 12 ASCII digits (12 bytes, no heap allocation): a million-token
+/// inventory, a job's list of serials and every exclusion carry one, and a `String` cost
+/// 56 bytes each. Byte order of zero-padded digits is numeric order.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct Serial(String);
+pub struct Serial([u8; 12]);
 
 /// Why a text is not a serial number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,22 +40,35 @@ impl Serial {
         if text.len() > 12 {
             return Err(SerialError::TooLong(shorten(text)));
         }
-        Ok(Self(format!("{text:0>12}")))
+        let mut digits = [b'0'; 12];
+        digits[12 - text.len()..].copy_from_slice(text.as_bytes());
+        Ok(Self(digits))
     }
 
     /// The 12-digit form.
     pub fn as_str(&self) -> &str {
-        &self.0
+        std::str::from_utf8(&self.0).expect("a Serial always holds 12 ASCII digits")
     }
 
     /// The serial as an integer, for range comparisons.
     pub fn value(&self) -> u64 {
-        self.0.parse().expect("a Serial always holds 12 digits")
+        self.0
+            .iter()
+            .fold(0, |value, digit| value * 10 + u64::from(digit - b'0'))
     }
 
     /// Builds a serial from an integer below 10^12.
     pub fn from_value(value: u64) -> Result<Self, SerialError> {
-        Self::parse(&value.to_string())
+        if value >= 1_000_000_000_000 {
+            return Err(SerialError::TooLong(value.to_string()));
+        }
+        let mut digits = [b'0'; 12];
+        let mut rest = value;
+        for digit in digits.iter_mut().rev() {
+            *digit = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        Ok(Self(digits))
     }
 }
 
@@ -61,13 +78,13 @@ fn shorten(text: &str) -> String {
 
 impl fmt::Display for Serial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl fmt::Debug for Serial {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Serial({})", self.0)
+        write!(f, "Serial({})", self.as_str())
     }
 }
 
@@ -87,7 +104,7 @@ impl TryFrom<String> for Serial {
 
 impl From<Serial> for String {
     fn from(value: Serial) -> Self {
-        value.0
+        value.as_str().to_owned()
     }
 }
 
@@ -99,6 +116,13 @@ mod tests {
     fn pads_short_serials_to_twelve_digits() {
         assert_eq!(Serial::parse("123456789").unwrap().as_str(), "000123456789");
         assert_eq!(Serial::parse("000155667788").unwrap().value(), 155_667_788);
+        assert_eq!(Serial::from_value(42).unwrap().as_str(), "000000000042");
+        assert_eq!(
+            Serial::from_value(999_999_999_999).unwrap().value(),
+            999_999_999_999
+        );
+        assert!(Serial::from_value(1_000_000_000_000).is_err());
+        assert!(Serial::parse("9").unwrap() < Serial::parse("10").unwrap());
     }
 
     #[test]

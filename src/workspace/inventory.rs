@@ -3,15 +3,21 @@
 //! A sorted vector keeps a million tokens compact (no per-node overhead), iterates in serial
 //! order for listings and exports, finds one serial by binary search and a serial range with two
 //! of them. Bulk changes (import) append and sort once instead of inserting one by one.
+//!
+//! The vector is shared (`Arc`): cloning an inventory is a snapshot that costs nothing, which
+//! is how a running job reads its tokens without copying them (it holds a snapshot and the
+//! positions of its tokens). A change to an inventory whose snapshot is still held copies the
+//! vector once (copy on write); the workspace changes its inventory in place otherwise.
 
 use super::model::InventoryToken;
 use crate::jobs::SerialRange;
 use crate::token::Serial;
+use std::sync::Arc;
 
 /// The token inventory, ordered by serial.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Inventory {
-    tokens: Vec<InventoryToken>,
+    tokens: Arc<Vec<InventoryToken>>,
 }
 
 impl Inventory {
@@ -24,7 +30,36 @@ impl Inventory {
         {
             return None;
         }
-        Some(Inventory { tokens })
+        Some(Inventory {
+            tokens: Arc::new(tokens),
+        })
+    }
+
+    /// Tokens kept in the given order, unchecked: for a job's own list of tokens when it
+    /// was prepared from plain data rather than from an inventory.
+    pub(crate) fn in_given_order(tokens: Vec<InventoryToken>) -> Inventory {
+        Inventory {
+            tokens: Arc::new(tokens),
+        }
+    }
+
+    fn tokens_mut(&mut self) -> &mut Vec<InventoryToken> {
+        Arc::make_mut(&mut self.tokens)
+    }
+
+    /// The token at a position of [`Inventory::iter`]'s order.
+    pub fn at(&self, position: usize) -> Option<&InventoryToken> {
+        self.tokens.get(position)
+    }
+
+    /// The position of a token borrowed from this inventory (from [`Inventory::iter`],
+    /// [`Inventory::range`], …), found from where it lives rather than by searching.
+    pub fn position_of(&self, token: &InventoryToken) -> Option<usize> {
+        let size = std::mem::size_of::<InventoryToken>();
+        let start = self.tokens.as_ptr() as usize;
+        let at = token as *const InventoryToken as usize;
+        let offset = at.checked_sub(start)?;
+        (offset % size == 0 && offset / size < self.tokens.len()).then_some(offset / size)
     }
 
     pub fn len(&self) -> usize {
@@ -45,7 +80,8 @@ impl Inventory {
     }
 
     pub fn get_mut(&mut self, serial: &Serial) -> Option<&mut InventoryToken> {
-        self.position(serial).ok().map(|at| &mut self.tokens[at])
+        let at = self.position(serial).ok()?;
+        Some(&mut self.tokens_mut()[at])
     }
 
     pub fn contains(&self, serial: &Serial) -> bool {
@@ -82,9 +118,9 @@ impl Inventory {
     /// Adds a token, or replaces the one with the same serial and returns it.
     pub fn insert(&mut self, token: InventoryToken) -> Option<InventoryToken> {
         match self.position(&token.serial) {
-            Ok(at) => Some(std::mem::replace(&mut self.tokens[at], token)),
+            Ok(at) => Some(std::mem::replace(&mut self.tokens_mut()[at], token)),
             Err(at) => {
-                self.tokens.insert(at, token);
+                self.tokens_mut().insert(at, token);
                 None
             }
         }
@@ -93,20 +129,19 @@ impl Inventory {
     /// Adds many tokens whose serials are not yet held (checked: panics on a duplicate, which
     /// would be a bug in the caller). One sort instead of a shift per token.
     pub fn insert_new(&mut self, tokens: Vec<InventoryToken>) {
-        self.tokens.extend(tokens);
-        self.tokens.sort_by(|a, b| a.serial.cmp(&b.serial));
+        let all = self.tokens_mut();
+        all.extend(tokens);
+        all.sort_by(|a, b| a.serial.cmp(&b.serial));
         assert!(
-            !self
-                .tokens
-                .windows(2)
-                .any(|pair| pair[0].serial == pair[1].serial),
+            !all.windows(2).any(|pair| pair[0].serial == pair[1].serial),
             "insert_new was given a serial the inventory already holds"
         );
     }
 
     /// Removes and returns the token with this serial.
     pub fn remove(&mut self, serial: &Serial) -> Option<InventoryToken> {
-        self.position(serial).ok().map(|at| self.tokens.remove(at))
+        let at = self.position(serial).ok()?;
+        Some(self.tokens_mut().remove(at))
     }
 }
 

@@ -53,8 +53,10 @@ pub fn header(file: &[u8]) -> Result<VaultHeader, ReadError> {
         .map_err(describe)
 }
 
-/// Decrypts and decodes a file whose key has been unlocked from its header.
-pub fn decode(file: &[u8], key: &VaultKey) -> Result<Inventory, ReadError> {
+/// Decrypts and decodes a file whose key has been unlocked from its header, in the file's own
+/// buffer (which then holds the plaintext: wipe it), so opening a large inventory holds its
+/// bytes once, not twice.
+pub fn decode_in_place(file: &mut [u8], key: &VaultKey) -> Result<Inventory, ReadError> {
     let (_, rest) = VaultHeader::parse(file).map_err(describe)?;
     if rest.len() < 8 {
         return Err(describe(VaultError::Truncated));
@@ -73,21 +75,21 @@ pub fn decode(file: &[u8], key: &VaultKey) -> Result<Inventory, ReadError> {
             "the file has unexpected bytes at the end".into(),
         ));
     }
-    let plain = key
-        .unseal(body, &context(&file[..PREFIX_LEN]))
-        .map_err(describe)?;
-    store::decode(&plain)
+    let context = context(&file[..PREFIX_LEN]);
+    let body = &mut file[PREFIX_LEN..];
+    let plain = key.unseal_in_place(body, &context).map_err(describe)?;
+    store::decode(&body[plain])
         .map_err(|e| ReadError::Damaged(format!("the decrypted inventory is invalid: {e}")))
 }
 
-/// Unlocks and decodes in one step.
-pub fn open(
-    file: &[u8],
+/// Unlocks and decodes in one step, in the file's buffer (see [`decode_in_place`]).
+pub fn open_in_place(
+    file: &mut [u8],
     passphrase: &SecretString,
 ) -> Result<(VaultHeader, VaultKey, Inventory), ReadError> {
     let header = header(file)?;
     let key = VaultKey::unlock(passphrase, &header).map_err(describe)?;
-    let inventory = decode(file, &key)?;
+    let inventory = decode_in_place(file, &key)?;
     Ok((header, key, inventory))
 }
 
@@ -105,6 +107,13 @@ fn describe(error: VaultError) -> ReadError {
 mod tests {
     use super::*;
     use crate::workspace::vault::KdfParams;
+
+    fn open(
+        file: &[u8],
+        passphrase: &SecretString,
+    ) -> Result<(VaultHeader, VaultKey, Inventory), ReadError> {
+        open_in_place(&mut file.to_vec(), passphrase)
+    }
 
     fn sample_file() -> (Zeroizing<Vec<u8>>, SecretString) {
         let passphrase = SecretString::from("pass");

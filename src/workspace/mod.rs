@@ -20,6 +20,7 @@ mod lock;
 mod model;
 mod paths;
 mod store;
+mod unlocked;
 mod vault;
 
 pub mod assign;
@@ -36,6 +37,7 @@ pub use config::{Config, ConfigError, DEFAULT_CONFIG};
 pub use inventory::Inventory;
 pub use model::{AssignedUser, Delivery, Distribution, InventoryToken, PinType, Profile};
 pub use paths::{CONFIG_FILE, HOME_ENV, INVENTORY_FILE, JOBS_DIR};
+pub use unlocked::UnlockedVault;
 pub use vault::{KdfParams, VaultError, VaultKey};
 
 use crate::secret::SecretString;
@@ -111,6 +113,9 @@ pub struct Workspace {
     inventory: Inventory,
     header: VaultHeader,
     key: VaultKey,
+    /// Set when a failed change could not be rolled back from the file: memory no longer
+    /// matches the disk, so no further change is saved.
+    unsaved: Option<String>,
     _lock: WorkspaceLock,
 }
 
@@ -210,6 +215,7 @@ impl Workspace {
             inventory: Inventory::default(),
             header,
             key,
+            unsaved: None,
             _lock: lock,
         };
         // Written last: its presence is what makes the directory a workspace.
@@ -224,9 +230,12 @@ impl Workspace {
         remove_temporaries(dir, &ROOT_FILES);
         let config = Config::load(&dir.join(CONFIG_FILE))?;
         let path = dir.join(INVENTORY_FILE);
-        let file = std::fs::read(&path).map_err(WorkspaceError::io("read", &path))?;
-        let (header, key, inventory) =
-            inventory_file::open(&file, passphrase).map_err(|e| match e {
+        // Decrypted where it was read (one copy of the inventory's bytes, wiped after).
+        let mut file = zeroize::Zeroizing::new(
+            std::fs::read(&path).map_err(WorkspaceError::io("read", &path))?,
+        );
+        let (header, key, inventory) = inventory_file::open_in_place(&mut file, passphrase)
+            .map_err(|e| match e {
                 ReadError::WrongPassphrase => {
                     WorkspaceError::WrongPassphrase { path: path.clone() }
                 }
@@ -243,6 +252,7 @@ impl Workspace {
             inventory,
             header,
             key,
+            unsaved: None,
             _lock: lock,
         })
     }
@@ -265,17 +275,47 @@ impl Workspace {
 
     /// Changes the inventory and saves it atomically; on error nothing is changed.
     ///
-    /// The change is made on a copy, which is saved before it replaces the inventory in
-    /// memory: an error from `change` or from the disk leaves both exactly as they were.
+    /// The change is made in place (a million-token inventory is not copied), then the new
+    /// sealed file is written beside the old one and renamed over it. The old file is the
+    /// rollback: when `change` or the save fails, the inventory is read back from it, so both
+    /// memory and disk are exactly as they were. (A job's snapshot of the inventory, if one is
+    /// still held, makes the first change copy the tokens once: copy on write.)
     pub fn update_inventory<T>(
         &mut self,
         change: impl FnOnce(&mut Inventory) -> Result<T, WorkspaceError>,
     ) -> Result<T, WorkspaceError> {
-        let mut next = self.inventory.clone();
-        let result = change(&mut next)?;
-        self.save(&next)?;
-        self.inventory = next;
-        Ok(result)
+        if let Some(reason) = &self.unsaved {
+            return Err(WorkspaceError::Invalid(format!(
+                "the inventory in memory could not be restored after an earlier failure ({reason}); reopen the workspace"
+            )));
+        }
+        let outcome = change(&mut self.inventory).and_then(|result| {
+            self.save(&self.inventory)?;
+            Ok(result)
+        });
+        if outcome.is_err() {
+            self.roll_back();
+        }
+        outcome
+    }
+
+    /// Reads the inventory back from its file after a failed change. Should even that fail,
+    /// the workspace refuses further changes (memory no longer matches the disk).
+    fn roll_back(&mut self) {
+        let path = self.root.join(INVENTORY_FILE);
+        let restored = std::fs::read(&path)
+            .map_err(|error| error.to_string())
+            .and_then(|file| {
+                let mut file = zeroize::Zeroizing::new(file);
+                inventory_file::decode_in_place(&mut file, &self.key).map_err(|error| match error {
+                    ReadError::WrongPassphrase => "wrong key".to_owned(),
+                    ReadError::Damaged(reason) => reason,
+                })
+            });
+        match restored {
+            Ok(inventory) => self.inventory = inventory,
+            Err(reason) => self.unsaved = Some(reason),
+        }
     }
 
     fn save(&self, inventory: &Inventory) -> Result<(), WorkspaceError> {

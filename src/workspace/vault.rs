@@ -268,6 +268,34 @@ impl VaultKey {
             .map_err(super::WorkspaceError::Sealed)
     }
 
+    /// Decrypts a sealed blob where it lies (the inverse of [`VaultKey::seal_in_place`]) and
+    /// returns where in `blob` the plaintext now is: a large plaintext (the inventory) is not
+    /// copied. On failure `blob` may hold garbage; the caller discards it.
+    pub(crate) fn unseal_in_place(
+        &self,
+        blob: &mut [u8],
+        context: &[u8],
+    ) -> Result<std::ops::Range<usize>, VaultError> {
+        if blob.len() < SEAL_OVERHEAD {
+            return Err(VaultError::Truncated);
+        }
+        if blob[0] != BLOB_VERSION {
+            return Err(VaultError::UnsupportedVersion(blob[0]));
+        }
+        let body_end = blob.len() - TAG_LEN;
+        let (prefix, rest) = blob.split_at_mut(BLOB_PREFIX_LEN);
+        let (body, tag) = rest.split_at_mut(body_end - BLOB_PREFIX_LEN);
+        self.cipher()
+            .decrypt_in_place_detached(
+                Nonce::from_slice(&prefix[1..]),
+                &aad(context),
+                body,
+                (&*tag).into(),
+            )
+            .map_err(|_| VaultError::Tampered)?;
+        Ok(BLOB_PREFIX_LEN..body_end)
+    }
+
     /// [`VaultKey::open`] with the vault's own error type.
     pub fn unseal(&self, sealed: &[u8], context: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         if sealed.len() < SEAL_OVERHEAD {

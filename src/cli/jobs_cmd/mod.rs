@@ -74,9 +74,11 @@ fn download(
     output: &std::path::Path,
     force: bool,
 ) -> Result<(), CliError> {
-    let (workspace, mut history) = open(global)?;
+    // Only the job's key is needed: the inventory is not decrypted.
+    let vault = super::workspace_cmd::unlock_vault(global)?;
+    let mut history = History::open(&vault).map_err(CliError::failed)?;
     find(&history, job)?;
-    let report = crate::jobs::download(&workspace, &mut history, job, output, force, now())
+    let report = crate::jobs::download(&vault, &mut history, job, output, force, now())
         .map_err(CliError::failed)?;
     println!(
         "saved {} ({} bytes, SHA-256 {})",

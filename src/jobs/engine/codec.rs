@@ -4,7 +4,9 @@
 //! production uses [`SdtidCodec`], our own writer checked by our own reader.
 
 use crate::jobs::spec::Protection;
-use crate::sdtid::{self, BatchHeader, SdtidToken, TokenAttributes, UserInfo};
+use crate::sdtid::{
+    self, BatchHeader, CheckScratch, SdtidToken, TokenAttributes, UserInfo, WriteScratch,
+};
 use crate::secret::SecretString;
 use crate::workspace::{InventoryToken, Profile};
 
@@ -18,6 +20,30 @@ pub trait FileCodec: Send + Sync {
         token: &SdtidToken,
         password: Option<&SecretString>,
     ) -> Result<Vec<u8>, String>;
+
+    /// [`FileCodec::write_verified`] into a worker's reusable buffers: the file is left in
+    /// `scratch.file`. Codecs that can avoid allocating per file override this.
+    fn write_verified_into(
+        &self,
+        scratch: &mut CodecScratch,
+        header: &BatchHeader,
+        token: &SdtidToken,
+        password: Option<&SecretString>,
+    ) -> Result<(), String> {
+        let file = zeroize::Zeroizing::new(self.write_verified(header, token, password)?);
+        scratch.file.clear();
+        scratch.file.extend_from_slice(&file);
+        Ok(())
+    }
+}
+
+/// One worker's buffers, kept from file to file (and wiped when the worker ends).
+#[derive(Default)]
+pub struct CodecScratch {
+    /// The last file written.
+    pub file: zeroize::Zeroizing<Vec<u8>>,
+    write: WriteScratch,
+    check: CheckScratch,
 }
 
 /// Our codec: `sdtid::write`, then `sdtid::parse(..).decrypt(..)` with the same password,
@@ -54,6 +80,31 @@ impl FileCodec for SdtidCodec {
             return Err("the written file decodes to different token attributes".into());
         }
         Ok(text.into_bytes())
+    }
+
+    /// `sdtid::write_with`, then the independent one-pass check [`sdtid::check_written`]
+    /// (both MACs with keys derived again from the password, the seed decrypted, every field
+    /// compared), without building a tree or allocating per file.
+    fn write_verified_into(
+        &self,
+        scratch: &mut CodecScratch,
+        header: &BatchHeader,
+        token: &SdtidToken,
+        password: Option<&SecretString>,
+    ) -> Result<(), String> {
+        sdtid::write_with(
+            &mut scratch.write,
+            header,
+            std::slice::from_ref(token),
+            password,
+        )
+        .map_err(|error| format!("cannot write the file: {error}"))?;
+        let text = scratch.write.text().as_bytes();
+        sdtid::check_written(&mut scratch.check, text, header, token, password)
+            .map_err(|error| format!("the written file does not decode back: {error}"))?;
+        scratch.file.clear();
+        scratch.file.extend_from_slice(text);
+        Ok(())
     }
 }
 
@@ -97,6 +148,37 @@ impl FileTemplate {
         }
     }
 
+    /// [`FileTemplate::token`] into a token from an earlier call, reusing its strings.
+    pub fn fill(&self, token: &InventoryToken, out: &mut SdtidToken) {
+        out.serial.clone_from(&token.serial);
+        out.seed.clone_from(&token.seed);
+        out.attributes = TokenAttributes {
+            digits: self.profile.digits,
+            interval: self.profile.interval,
+            pin_mode: self.profile.pin_type.pin_mode(),
+            key_size: self.profile.key_bits,
+            copy_protection: self.profile.copy_protection,
+            birth: token.birth,
+            death: token.expires,
+        };
+        let user = &mut out.user;
+        match token.user.as_ref() {
+            Some(assigned) => {
+                user.login.clone_from(&assigned.login);
+                fill_ascii_name(&mut user.first_name, &assigned.first_name);
+                fill_ascii_name(&mut user.last_name, &assigned.last_name);
+            }
+            None => {
+                user.login.clear();
+                user.first_name.clear();
+                user.last_name.clear();
+            }
+        }
+        out.device_serial_number
+            .clone_from(&self.device_serial_number);
+        out.nickname.clone_from(&self.nickname);
+    }
+
     /// The file's password: none, the job password, the login, or login then password.
     pub fn password(
         &self,
@@ -122,4 +204,14 @@ impl FileTemplate {
 /// that cannot be spelled in ASCII; should one slip through, the writer refuses it).
 fn ascii_name(name: &str) -> String {
     crate::jobs::ascii_fold::fold_name(name).unwrap_or_else(|| name.to_owned())
+}
+
+/// [`ascii_name`] into an existing string (no allocation for names already in ASCII).
+fn fill_ascii_name(out: &mut String, name: &str) {
+    if crate::jobs::ascii_fold::needs_folding(name) {
+        *out = ascii_name(name);
+    } else {
+        out.clear();
+        out.push_str(name);
+    }
 }

@@ -1,30 +1,45 @@
-//! The background run: worker threads build, verify and compress one token's file at a time
-//! (taking the next token from a shared counter, checking the cancellation flag before each),
-//! and one writer appends the results in serial order to the sealed ZIP stream.
+//! The background run: worker threads build, verify, deflate and describe the files of a batch
+//! of consecutive tokens at a time (taking the next batch from a shared counter, checking the
+//! cancellation flag before each token), and one writer appends the batches in order to the
+//! sealed ZIP stream.
 //!
-//! Memory stays flat: a bounded channel holds at most a few files per worker, the reorder
-//! buffer at most about as many, and nothing but the small manifest rows outlives a file.
+//! The writer's work per file is a copy: a worker hands it a batch's local headers and
+//! deflated data (complete, since a local header holds no offset), the batch's central records
+//! with offsets relative to the batch, and its manifest rows. The writer puts batches back in
+//! order (a handful are in flight), appends the files to the output, and spills the central
+//! records and the manifest rows to sealed files beside it, which are copied into the archive
+//! at the end. So memory does not grow with the job: what a job holds is a few batches per
+//! worker, and batch buffers go back to the workers to be reused.
 
-use super::codec::{FileCodec, FileTemplate};
+use super::codec::{CodecScratch, FileCodec, FileTemplate};
+use super::container::{DosTime, EntryEncoder, Layout, StreamedEntry, end_records};
 use super::progress::{PROGRESS_INTERVAL, Progress};
 use super::{CancelToken, JobEvent};
-use crate::jobs::archive::{self, ManifestRow, ManifestWriter, PreparedEntry};
+use crate::jobs::archive::{self, MANIFEST_NAME, ManifestRow, ManifestWriter};
 use crate::jobs::spec::Binding;
-use crate::jobs::staging::{JobKey, SealedWriter, StagedDigest};
-use crate::sdtid::BatchHeader;
+use crate::jobs::staging::{self, JobKey, SealedReader, SealedWriter, StagedDigest};
+use crate::sdtid::{BatchHeader, SdtidToken};
 use crate::secret::SecretString;
-use crate::workspace::InventoryToken;
-use crossbeam_channel::{Sender, bounded};
+use crate::workspace::{Inventory, InventoryToken};
+use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
-/// Everything the background run owns.
+/// Tokens per batch: enough that the writer's per-batch work (reorder, channel, spill calls)
+/// is negligible, few enough that a batch is small (about 50 KiB).
+const BATCH_TOKENS: usize = 32;
+
+/// Everything the background run owns. `tokens` is a snapshot of the inventory (shared, not
+/// copied) and `selected` the positions of the job's tokens in it, in serial order.
 pub(crate) struct Generation {
     pub job_id: String,
-    pub tokens: Vec<InventoryToken>,
+    pub tokens: Inventory,
+    pub selected: Vec<u32>,
     pub header: BatchHeader,
     pub template: FileTemplate,
     pub binding: Binding,
@@ -44,47 +59,92 @@ pub enum RunResult {
     Cancelled,
 }
 
-type WorkItem = (usize, Result<PreparedEntry, String>);
+/// What a worker hands the writer for consecutive tokens.
+#[derive(Default)]
+struct Batch {
+    /// Index of the batch (tokens `index * BATCH_TOKENS ..`).
+    index: usize,
+    files: usize,
+    /// Local headers and deflated data (wiped before reuse: a `user-id` file is only as
+    /// strong as a login against guessing).
+    local: zeroize::Zeroizing<Vec<u8>>,
+    /// Central records, offsets relative to the batch's first local header.
+    central: Vec<u8>,
+    /// Manifest rows (CSV, no header).
+    manifest: Vec<u8>,
+}
+
+impl Batch {
+    fn clear(&mut self) {
+        use zeroize::Zeroize;
+        self.local.zeroize();
+        self.local.clear();
+        self.central.clear();
+        self.manifest.clear();
+        self.files = 0;
+    }
+}
+
+type WorkItem = Result<Batch, String>;
+
+/// A worker's reusable state.
+struct Worker {
+    codec: CodecScratch,
+    encoder: EntryEncoder,
+    token: Option<SdtidToken>,
+}
 
 impl Generation {
+    fn total(&self) -> usize {
+        self.selected.len()
+    }
+
+    fn token(&self, position: usize) -> Option<&InventoryToken> {
+        let at = *self.selected.get(position)?;
+        self.tokens.at(at as usize)
+    }
+
     pub(crate) fn run(self, cancel: &CancelToken, events: &Sender<JobEvent>) -> (RunResult, usize) {
         let clock = Instant::now();
-        let total = self.tokens.len();
+        let total = self.total();
+        let batches = total.div_ceil(BATCH_TOKENS);
         let next = AtomicUsize::new(0);
         let stop = AtomicBool::new(false);
-        let (sender, receiver) = bounded::<WorkItem>(self.threads * 4);
+        let (sender, receiver) = bounded::<WorkItem>(self.threads * 2);
+        let (recycle, recycled) = unbounded::<Batch>();
         let mut done = 0usize;
         let this = &self;
+        let stamp = DosTime::from(self.started);
         let result = std::thread::scope(|scope| {
             for _ in 0..this.threads {
                 let sender = sender.clone();
+                let recycled = recycled.clone();
                 let (next, stop) = (&next, &stop);
                 scope.spawn(move || {
+                    let mut worker = Worker {
+                        codec: CodecScratch::default(),
+                        encoder: EntryEncoder::new(stamp),
+                        token: None,
+                    };
                     loop {
                         if cancel.is_cancelled() || stop.load(Ordering::Relaxed) {
                             break;
                         }
                         let index = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(token) = this.tokens.get(index) else {
+                        if index >= batches {
                             break;
-                        };
-                        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            this.build(token)
-                        }))
-                        .unwrap_or_else(|_| {
-                            Err(format!(
-                                "token {}: internal error while writing its file",
-                                token.serial
-                            ))
-                        });
-                        if sender.send((index, built)).is_err() {
+                        }
+                        let mut batch = recycled.try_recv().unwrap_or_default();
+                        batch.index = index;
+                        let built = this.build_batch(&mut worker, &mut batch, cancel, stop);
+                        if sender.send(built.map(|()| batch)).is_err() {
                             break;
                         }
                     }
                 });
             }
             drop(sender);
-            let result = this.write(receiver, cancel, events, clock, &mut done);
+            let result = this.write(receiver, &recycle, cancel, events, clock, &mut done);
             stop.store(true, Ordering::Relaxed);
             result
         });
@@ -96,18 +156,78 @@ impl Generation {
         (result, done)
     }
 
-    /// One token's file, verified and described.
-    fn build(&self, token: &InventoryToken) -> Result<PreparedEntry, String> {
-        let file_token = self.template.token(token);
+    /// The files of one batch, each verified, deflated and described.
+    fn build_batch(
+        &self,
+        worker: &mut Worker,
+        batch: &mut Batch,
+        cancel: &CancelToken,
+        stop: &AtomicBool,
+    ) -> Result<(), String> {
+        let first = batch.index * BATCH_TOKENS;
+        let last = (first + BATCH_TOKENS).min(self.total());
+        let mut manifest = ManifestWriter::rows_into(&mut batch.manifest);
+        for position in first..last {
+            if cancel.is_cancelled() || stop.load(Ordering::Relaxed) {
+                return Err("cancelled".into());
+            }
+            let token = self
+                .token(position)
+                .ok_or_else(|| "internal error: a selected token is gone".to_owned())?;
+            let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.build_one(worker, token, &mut batch.local, &mut batch.central)
+            }))
+            .unwrap_or_else(|_| {
+                Err(format!(
+                    "token {}: internal error while writing its file",
+                    token.serial
+                ))
+            })?;
+            manifest.push(&built);
+            batch.files += 1;
+        }
+        manifest
+            .finish()
+            .map_err(|error| format!("cannot write the manifest rows: {error}"))
+    }
+
+    /// One token's file, verified, appended deflated to `local` (its central record to
+    /// `central`); returns its manifest row.
+    fn build_one(
+        &self,
+        worker: &mut Worker,
+        token: &InventoryToken,
+        local: &mut Vec<u8>,
+        central: &mut Vec<u8>,
+    ) -> Result<ManifestRow, String> {
+        let file_token = match &mut worker.token {
+            Some(reused) => {
+                self.template.fill(token, reused);
+                reused
+            }
+            empty => empty.insert(self.template.token(token)),
+        };
         let password = self
             .template
             .password(&file_token.user.login, self.password.as_ref());
-        let bytes = self
-            .codec
-            .write_verified(&self.header, &file_token, password.as_ref())
+        self.codec
+            .write_verified_into(
+                &mut worker.codec,
+                &self.header,
+                file_token,
+                password.as_ref(),
+            )
             .map_err(|error| format!("token {}: {error}", token.serial))?;
+        let file = worker.codec.file.as_slice();
+        let name = archive::entry_name(&token.serial);
+        worker
+            .encoder
+            .append(&name, file, local, central)
+            .map_err(|error| {
+                format!("token {}: cannot compress its file: {error}", token.serial)
+            })?;
         let user = token.user.as_ref();
-        let row = ManifestRow {
+        Ok(ManifestRow {
             serial: token.serial.to_string(),
             user_login: file_token.user.login.clone(),
             first_name: user.map(|user| user.first_name.clone()).unwrap_or_default(),
@@ -117,51 +237,73 @@ impl Generation {
                 Binding::Device(_) => "device",
             },
             device_serial_number: self.template.device_serial_number.clone(),
-            file_name: archive::entry_name(&token.serial),
-            sha256: String::new(),
-        };
-        Ok(archive::prepare_entry(bytes, row))
+            file_name: name,
+            sha256: staging::hex(&Sha256::digest(file)),
+        })
     }
 
-    /// Receives results, appends them in serial order, reports progress, and seals the end.
+    /// Receives batches, appends them in order, reports progress, and writes the end of the
+    /// archive.
     fn write(
         &self,
-        receiver: crossbeam_channel::Receiver<WorkItem>,
+        receiver: Receiver<WorkItem>,
+        recycle: &Sender<Batch>,
         cancel: &CancelToken,
         events: &Sender<JobEvent>,
         clock: Instant,
         done: &mut usize,
     ) -> RunResult {
-        let total = self.tokens.len();
-        let staged = |error: std::io::Error| {
-            format!(
-                "cannot write the staged output {}: {error}",
-                self.output_path.display()
-            )
+        let total = self.total();
+        let staged = |path: &Path, error: std::io::Error| {
+            format!("cannot write the staged output {}: {error}", path.display())
         };
-        let writer = match SealedWriter::create(&self.output_path, &self.key, &self.job_id) {
+        let dir = self.output_path.parent().unwrap_or(Path::new("."));
+        let central_path = dir.join(CENTRAL_SPILL);
+        let manifest_path = dir.join(MANIFEST_SPILL);
+        let open = |path: &Path, context: &str| {
+            SealedWriter::create_spill(path, &self.key, &spill_context(&self.job_id, context))
+                .map_err(|error| staged(path, error))
+        };
+        let mut output = match SealedWriter::create(&self.output_path, &self.key, &self.job_id) {
             Ok(writer) => writer,
-            Err(error) => return RunResult::Failed(staged(error)),
+            Err(error) => return RunResult::Failed(staged(&self.output_path, error)),
         };
-        let options = archive::entry_options(self.started);
-        let mut zip = zip::ZipWriter::new_stream(writer);
-        let mut manifest = ManifestWriter::new();
-        let mut pending: BTreeMap<usize, PreparedEntry> = BTreeMap::new();
+        let (mut central, mut manifest) = match (
+            open(&central_path, "central"),
+            open(&manifest_path, "manifest"),
+        ) {
+            (Ok(central), Ok(manifest)) => (central, manifest),
+            (Err(error), _) | (_, Err(error)) => return RunResult::Failed(error),
+        };
+        let mut layout = Layout::default();
+        let mut manifest_bytes = 0u64;
+        let mut placed = Vec::with_capacity(BATCH_TOKENS * 80);
+        let mut pending: BTreeMap<usize, Batch> = BTreeMap::new();
+        let mut next_batch = 0usize;
         let mut last_report = Instant::now();
-        for (index, built) in receiver.iter() {
+        for built in receiver.iter() {
             if cancel.is_cancelled() {
                 return RunResult::Cancelled;
             }
             match built {
-                Ok(entry) => pending.insert(index, entry),
+                Ok(batch) => pending.insert(batch.index, batch),
                 Err(error) => return RunResult::Failed(error),
             };
-            while let Some(entry) = pending.remove(&*done) {
-                if let Err(error) = archive::append_entry(&mut zip, &mut manifest, &entry, options)
-                {
-                    return RunResult::Failed(format!("cannot add a file to the output: {error}"));
+            while let Some(mut batch) = pending.remove(&next_batch) {
+                placed.clear();
+                let appended = layout
+                    .place(&batch.central, batch.local.len(), &mut placed)
+                    .and_then(|()| output.write_all(&batch.local))
+                    .and_then(|()| central.write_all(&placed))
+                    .and_then(|()| manifest.write_all(&batch.manifest));
+                if let Err(error) = appended {
+                    return RunResult::Failed(format!("cannot add files to the output: {error}"));
                 }
-                *done += 1;
+                manifest_bytes += batch.manifest.len() as u64;
+                *done += batch.files;
+                next_batch += 1;
+                batch.clear();
+                let _ = recycle.send(batch);
             }
             if last_report.elapsed() >= PROGRESS_INTERVAL {
                 last_report = Instant::now();
@@ -181,17 +323,89 @@ impl Generation {
                 *done
             ));
         }
-        let finished = manifest
-            .write_into(&mut zip, options)
-            .and_then(|()| zip.finish())
-            .map_err(|error| format!("cannot finish the output archive: {error}"));
-        match finished {
-            Ok(stream) => stream
-                .into_inner()
-                .finish()
-                .map(RunResult::Completed)
-                .unwrap_or_else(|error| RunResult::Failed(staged(error))),
-            Err(error) => RunResult::Failed(error),
+        let finished = self.finish_archive(
+            &mut output,
+            &mut layout,
+            central,
+            (manifest, manifest_bytes),
+            (&central_path, &manifest_path),
+        );
+        let _ = std::fs::remove_file(&central_path);
+        let _ = std::fs::remove_file(&manifest_path);
+        if let Err(error) = finished {
+            return RunResult::Failed(format!("cannot finish the output archive: {error}"));
+        }
+        match output.finish() {
+            Ok(digest) => {
+                crate::crashpoint::reached("job.output.sealed");
+                RunResult::Completed(digest)
+            }
+            Err(error) => RunResult::Failed(staged(&self.output_path, error)),
         }
     }
+
+    /// Appends the manifest (header row, then the spilled rows) and the central directory
+    /// (the spilled records, then the manifest's), then the end records.
+    fn finish_archive(
+        &self,
+        output: &mut SealedWriter,
+        layout: &mut Layout,
+        central: SealedWriter,
+        (manifest, manifest_bytes): (SealedWriter, u64),
+        (central_path, manifest_path): (&Path, &Path),
+    ) -> std::io::Result<()> {
+        central.close()?;
+        manifest.close()?;
+        let header = ManifestWriter::header_row();
+        let stamp = DosTime::from(self.started);
+        let mut entry = StreamedEntry::start(
+            output,
+            layout,
+            MANIFEST_NAME,
+            stamp,
+            manifest_bytes + header.len() as u64,
+        )?;
+        entry.write(output, layout, &header)?;
+        let mut rows = SealedReader::open(
+            manifest_path,
+            &self.key,
+            &spill_context(&self.job_id, "manifest"),
+        )?;
+        let mut buffer = zeroize::Zeroizing::new(vec![0u8; 64 * 1024]);
+        loop {
+            let count = rows.read(&mut buffer)?;
+            if count == 0 {
+                break;
+            }
+            entry.write(output, layout, &buffer[..count])?;
+        }
+        let manifest_record = entry.finish(output, layout)?;
+
+        let central_start = layout.position;
+        let mut records = SealedReader::open(
+            central_path,
+            &self.key,
+            &spill_context(&self.job_id, "central"),
+        )?;
+        loop {
+            let count = records.read(&mut buffer)?;
+            if count == 0 {
+                break;
+            }
+            output.write_all(&buffer[..count])?;
+        }
+        output.write_all(&manifest_record)?;
+        layout.entries += 1;
+        layout.central_bytes += manifest_record.len() as u64;
+        output.write_all(&end_records(layout, central_start))?;
+        Ok(())
+    }
+}
+
+/// Spill files beside the output while a job runs (sealed like it, removed at the end).
+const CENTRAL_SPILL: &str = "central.spill";
+const MANIFEST_SPILL: &str = "manifest.spill";
+
+fn spill_context(job_id: &str, what: &str) -> String {
+    format!("{job_id} {what} spill")
 }

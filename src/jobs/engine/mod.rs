@@ -7,10 +7,11 @@
 //! history. The background run never touches the workspace or the history.
 
 mod codec;
+mod container;
 mod generate;
 mod progress;
 
-pub use codec::{FileCodec, FileTemplate, SdtidCodec};
+pub use codec::{CodecScratch, FileCodec, FileTemplate, SdtidCodec};
 pub use generate::RunResult;
 pub use progress::{PROGRESS_INTERVAL, Progress, format_duration};
 
@@ -193,7 +194,7 @@ pub fn start_with(
         created_at: now,
         started_at: Some(now),
         finished_at: None,
-        token_count: tokens.len(),
+        token_count: tokens.selected.len(),
         done_count: 0,
         exclusions: ExclusionSummary::of(exclusions.iter().map(|exclusion| ExcludedRecord {
             serial: exclusion.serial.to_string(),
@@ -236,8 +237,13 @@ pub fn start_with(
     }
     set_live(&id, true);
 
-    let total = tokens.len();
-    let serials: Vec<Serial> = tokens.iter().map(|token| token.serial.clone()).collect();
+    let total = tokens.selected.len();
+    let serials: Vec<Serial> = tokens
+        .selected
+        .iter()
+        .filter_map(|&at| tokens.inventory.at(at as usize))
+        .map(|token| token.serial.clone())
+        .collect();
     let template = FileTemplate {
         device_serial_number: device_serial_number(&spec.binding, &profile).to_owned(),
         nickname: spec.nickname.clone().unwrap_or_default(),
@@ -246,7 +252,8 @@ pub fn start_with(
     };
     let generation = generate::Generation {
         job_id: id.clone(),
-        tokens,
+        tokens: tokens.inventory,
+        selected: tokens.selected,
         header,
         template,
         binding: spec.binding.clone(),
