@@ -411,7 +411,7 @@ pub fn write_with(
     }
 
     let tr: &[&str] = &["TKNTrailer"];
-    let signature = encode_base64(&trailer::signature(&out.signing));
+    let signature = encode_base64(&trailer::signature(out.signing));
     out.open(1, "TKNTrailer");
     out.unhashed_leaf(tr, "BatchSignature", &signature);
     out.unhashed_leaf(
