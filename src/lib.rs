@@ -9,6 +9,7 @@ pub mod crashpoint;
 pub mod jobs;
 pub mod sdtid;
 pub mod secret;
+pub mod text;
 pub mod token;
 pub mod tui;
 pub mod workspace;

@@ -4,6 +4,7 @@ use super::secrets;
 use super::table::{width, write_row};
 use super::workspace_cmd::open_workspace;
 use super::{CliError, FilePasswordSource, GlobalArgs, TokenListArgs, TokensCommand};
+use crate::cli::output::printable;
 use crate::jobs::SerialRange;
 use crate::sdtid::SdtidError;
 use crate::secret::SecretString;
@@ -89,7 +90,7 @@ fn import(
     let report = workspace
         .update_inventory(|inventory| Ok(import_file::apply_import(inventory, tokens, replace)))
         .map_err(CliError::failed)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::cli::output::stdout();
     let _ = writeln!(
         out,
         "{}: {count} token(s) in the file: {} imported, {} replaced, {} skipped",
@@ -141,7 +142,7 @@ fn assign_csv(global: &GlobalArgs, csv: &Path) -> Result<(), CliError> {
             assign::apply_assignments(inventory, rows)
         })
         .map_err(CliError::failed)?;
-    println!(
+    crate::cli_outln!(
         "{}: {} newly assigned, {} reassigned to another user, {} unchanged",
         csv.display(),
         report.assigned,
@@ -160,7 +161,7 @@ fn unassign(global: &GlobalArgs, texts: &[String]) -> Result<(), CliError> {
     let count = workspace
         .update_inventory(|inventory| assign::unassign(inventory, &serials))
         .map_err(CliError::failed)?;
-    println!(
+    crate::cli_outln!(
         "{count} token(s) unassigned ({} already had no user)",
         serials.len() - count
     );
@@ -183,7 +184,7 @@ fn list(global: &GlobalArgs, args: &TokenListArgs) -> Result<(), CliError> {
         .iter()
         .filter(|t| filter.matches(t))
         .collect();
-    let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut out = BufWriter::with_capacity(1 << 16, crate::cli::output::stdout());
     let written = if args.json {
         write_json(&mut out, &tokens, today)
     } else {
@@ -193,7 +194,7 @@ fn list(global: &GlobalArgs, args: &TokenListArgs) -> Result<(), CliError> {
         .and_then(|()| out.flush())
         .map_err(|e| CliError::failed(format!("cannot write the listing: {e}")))?;
     if !args.json && std::io::stderr().is_terminal() {
-        eprintln!(
+        crate::cli_errln!(
             "{} of {} token(s)",
             tokens.len(),
             workspace.inventory().len()
@@ -242,9 +243,10 @@ fn cells<'a>(token: &'a InventoryToken, today: time::Date) -> [Cow<'a, str>; 9] 
     }
     [
         Cow::Borrowed(token.serial.as_str()),
-        Cow::Borrowed(login),
-        Cow::Borrowed(first),
-        Cow::Borrowed(last),
+        // Names come from imported files and CSVs: escaped for the terminal.
+        printable(login),
+        printable(first),
+        printable(last),
         Cow::Owned(expires),
         Cow::Owned(token.digits.to_string()),
         Cow::Owned(format!("{}s", token.interval.seconds())),
