@@ -110,26 +110,28 @@ fn import(
         );
     }
     if !report.non_ascii_users.is_empty() {
-        let listed: Vec<String> = report
-            .non_ascii_users
-            .iter()
-            .take(10)
-            .map(|s| s.to_string())
-            .collect();
-        let more = report.non_ascii_users.len().saturating_sub(listed.len());
         let _ = writeln!(
             out,
-            "  note: {} token(s) have user names that are not printable ASCII ({}{}); token files cannot carry them, so reassign them (tokens assign) before distributing",
+            "  note: {} token(s) have user names that are not printable ASCII ({}); token files cannot carry them, so reassign them (tokens assign) before distributing",
             report.non_ascii_users.len(),
-            listed.join(", "),
-            if more > 0 {
-                format!(", … {more} more")
-            } else {
-                String::new()
-            }
+            listed_serials(&report.non_ascii_users)
         );
     }
     Ok(())
+}
+
+/// The first ten serials, then how many more.
+fn listed_serials(serials: &[Serial]) -> String {
+    let mut text = serials
+        .iter()
+        .take(10)
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if serials.len() > 10 {
+        text.push_str(&format!(", … {} more", serials.len() - 10));
+    }
+    text
 }
 
 fn assign_csv(global: &GlobalArgs, csv: &Path) -> Result<(), CliError> {
@@ -293,14 +295,16 @@ fn export(
     }
     let workspace = open_workspace(global)?;
     let password = export_password(source)?;
-    let (document, count) = export_file::export_record_file(
+    let exported = export_file::export_record_file(
         workspace.inventory(),
         &workspace.config().header,
         &ranges,
         &password,
     )
     .map_err(CliError::failed)?;
-    let document = zeroize::Zeroizing::new(document);
+    let count = exported.count;
+    let respelled = exported.respelled;
+    let document = zeroize::Zeroizing::new(exported.document);
     // The check above fails fast; the no-clobber publish is what guarantees that a file
     // created meanwhile is not replaced without --force.
     let written = if force {
@@ -315,10 +319,17 @@ fn export(
             CliError::failed(format!("cannot write {}: {e}", file.display()))
         }
     })?;
-    println!(
+    crate::cli_outln!(
         "{}: {count} token(s) exported (password-protected)",
         file.display()
     );
+    if !respelled.is_empty() {
+        crate::cli_outln!(
+            "  note: {} token(s) have user names that are not printable ASCII ({}); the file holds their ASCII spelling (accents dropped, characters without one left out), as job files do",
+            respelled.len(),
+            listed_serials(&respelled)
+        );
+    }
     Ok(())
 }
 
