@@ -276,8 +276,16 @@ fn token_info(
         .map_err(|e| with_line(e, doc.line(mac_id)))?;
 
     let digits = attribute(doc, header, node, "Digits", |name, v| {
-        let n = values::parse_uint(name, v, 8)?;
-        Digits::from_file(n).map_err(|e| invalid(name, e.to_string()))
+        // The format's field could say 1-8 (spec §6.4), but only 6- and 8-digit tokens exist
+        // and every other value is a damaged or hand-made file: refused, never guessed at.
+        match values::parse_uint(name, v, u32::MAX)? {
+            6 => Ok(Digits::SIX),
+            8 => Ok(Digits::EIGHT),
+            _ => Err(invalid(
+                name,
+                "must be 6 or 8 (tokencodes have 6 or 8 digits)",
+            )),
+        }
     })?
     .unwrap_or(Digits::SIX);
     let interval = attribute(doc, header, node, "Interval", |name, v| {

@@ -94,7 +94,7 @@ pub fn tokens_from_record_file(
         .and_then(|tokens| {
             check_unique(&tokens).map_err(|serial| {
                 WorkspaceError::Invalid(format!(
-                    "{}: serial {serial} appears more than once; nothing was imported",
+                    "{}: serial {serial} appears more than once",
                     path.display()
                 ))
             })?;
