@@ -6,6 +6,8 @@
 
 pub mod cli;
 pub mod crashpoint;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod jobs;
 pub mod sdtid;
 pub mod secret;

@@ -6,6 +6,8 @@ mod interop;
 mod jobs_common;
 mod support;
 
+mod fuzz_corpus;
+mod hostile_input;
 mod interop_sdtid;
 mod jobs_cli;
 mod jobs_engine;
