@@ -6,9 +6,12 @@
 
 pub mod cli;
 pub mod crashpoint;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod jobs;
 pub mod sdtid;
 pub mod secret;
+pub mod text;
 pub mod token;
 pub mod tui;
 pub mod workspace;

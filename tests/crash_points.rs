@@ -181,13 +181,14 @@ pub fn operations() -> Vec<Operation> {
                 workspace(lab);
                 let other = tempfile::tempdir().unwrap();
                 let source = ws::create(&other.path().join("ws"), 2000, 3);
-                let (document, _) = tokendist::workspace::export::export_record_file(
+                let document = tokendist::workspace::export::export_record_file(
                     source.inventory(),
                     &source.config().header,
                     &[],
                     &"file-pw".into(),
                 )
-                .unwrap();
+                .unwrap()
+                .document;
                 std::fs::write(lab.out.join("batch.sdtid"), document).unwrap();
                 std::fs::write(lab.out.join("file-pw"), "file-pw\n").unwrap();
             },

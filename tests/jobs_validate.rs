@@ -318,3 +318,35 @@ fn validate_fields_checks_only_the_panel_asked_for() {
         "no key size to check against yet"
     );
 }
+
+#[test]
+fn job_names_with_invisible_characters_or_of_the_form_of_a_job_id_are_refused() {
+    for name in [
+        "Sales\u{202e}gpj",
+        "Sa\u{200b}les",
+        "\u{2066}Sales\u{2069}",
+        "Sales\u{feff}",
+    ] {
+        assert!(
+            message(validate_name(name, []), JobField::Name).contains("invisible"),
+            "{name:?}"
+        );
+    }
+    for name in [
+        "20261130-153805-67aa",
+        "20261130-153805-67AA",
+        "20261130-153805-abcdef",
+    ] {
+        assert!(
+            message(validate_name(name, []), JobField::Name).contains("job id"),
+            "{name:?}"
+        );
+    }
+    for name in [
+        "20261130 sales",
+        "2026-11-30 rollout",
+        "Distribution 2026-11-30 15:38",
+    ] {
+        assert!(validate_name(name, []).is_ok(), "{name:?}");
+    }
+}

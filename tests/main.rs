@@ -7,6 +7,8 @@ mod jobs_common;
 mod support;
 
 mod crash_points;
+mod fuzz_corpus;
+mod hostile_input;
 mod interop_sdtid;
 mod jobs_cli;
 mod jobs_engine;

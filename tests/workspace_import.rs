@@ -420,13 +420,14 @@ fn the_demo_inventory_survives_export_and_import_with_every_kind_of_token() {
     let temp = tempfile::tempdir().unwrap();
     let demo_dir = temp.path().join("demo");
     let demo = tokendist::workspace::demo::create_demo(&demo_dir).unwrap();
-    let (document, count) = tokendist::workspace::export::export_record_file(
+    let exported = tokendist::workspace::export::export_record_file(
         demo.inventory(),
         &demo.config().header,
         &[],
         &SecretString::from("move"),
     )
     .unwrap();
+    let (document, count) = (exported.document, exported.count);
     assert_eq!(count, demo.inventory().len());
     let tokens = tokendist::workspace::import::decode_record_file(
         document.as_bytes(),

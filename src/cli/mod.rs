@@ -4,6 +4,7 @@
 //! Exit status: 0 success, 1 failure, 2 usage error (clap's own, and [`CliError::Usage`]).
 
 mod jobs_cmd;
+pub mod output;
 mod profiles_cmd;
 mod sdtid_cmd;
 pub mod secrets;
@@ -321,13 +322,7 @@ fn parse_interval(text: &str) -> Result<u32, String> {
 /// Parses the process arguments and runs the command; returns the exit status.
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => 0,
-        Err(error) => {
-            eprintln!("tokendist: {error}");
-            error.exit_code()
-        }
-    }
+    output::finish(run(cli))
 }
 
 /// Runs a parsed command line.

@@ -45,7 +45,7 @@ pub fn run(global: &GlobalArgs, command: ProfilesCommand) -> Result<(), CliError
     let ProfilesCommand::List { json } = command;
     let dir = workspace_dir(global)?;
     let config = Workspace::load_config(&dir).map_err(CliError::failed)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::cli::output::stdout();
     let result = if json {
         let rows: Vec<ProfileJson<'_>> = config.profiles.iter().map(ProfileJson::from).collect();
         serde_json::to_writer_pretty(&mut out, &rows)

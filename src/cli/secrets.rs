@@ -20,7 +20,29 @@ pub fn read_first_line_of_file(path: &Path, what: &str) -> Result<SecretString, 
     let source = path.display().to_string();
     let file = std::fs::File::open(path)
         .map_err(|e| CliError::failed(format!("cannot read {what} from {source}: {e}")))?;
+    if let Some(warning) = file
+        .metadata()
+        .ok()
+        .and_then(|m| readable_by_others(path, &m))
+    {
+        crate::cli_errln!("tokendist: warning: {warning}");
+    }
     read_first_line(std::io::BufReader::new(file), what, &source)
+}
+
+/// A warning when a regular file holding a secret can be read by group or others (a FIFO or
+/// `/dev/stdin` is not such a file). A warning, not a refusal: the secret is already exposed,
+/// and refusing would only stop the operator's work.
+fn readable_by_others(path: &Path, metadata: &std::fs::Metadata) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = metadata.permissions().mode() & 0o777;
+    (metadata.is_file() && mode & 0o044 != 0).then(|| {
+        format!(
+            "{} can be read by other users (mode {mode:04o}); protect it with `chmod 600 {}`",
+            path.display(),
+            path.display()
+        )
+    })
 }
 
 /// First line of standard input, without its line ending.

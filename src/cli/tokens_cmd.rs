@@ -4,6 +4,7 @@ use super::secrets;
 use super::table::{width, write_row};
 use super::workspace_cmd::open_workspace;
 use super::{CliError, FilePasswordSource, GlobalArgs, TokenListArgs, TokensCommand};
+use crate::cli::output::printable;
 use crate::jobs::SerialRange;
 use crate::sdtid::SdtidError;
 use crate::secret::SecretString;
@@ -94,7 +95,7 @@ fn import(
     }
     .map_err(|e| CliError::failed(format!("{e}; nothing was imported")))?;
     crate::crashpoint::reached("tokens.import.saved");
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::cli::output::stdout();
     let _ = writeln!(
         out,
         "{}: {count} token(s) in the file: {} imported, {} replaced, {} skipped",
@@ -114,26 +115,28 @@ fn import(
         );
     }
     if !report.non_ascii_users.is_empty() {
-        let listed: Vec<String> = report
-            .non_ascii_users
-            .iter()
-            .take(10)
-            .map(|s| s.to_string())
-            .collect();
-        let more = report.non_ascii_users.len().saturating_sub(listed.len());
         let _ = writeln!(
             out,
-            "  note: {} token(s) have user names that are not printable ASCII ({}{}); token files cannot carry them, so reassign them (tokens assign) before distributing",
+            "  note: {} token(s) have user names that are not printable ASCII ({}); token files cannot carry them, so reassign them (tokens assign) before distributing",
             report.non_ascii_users.len(),
-            listed.join(", "),
-            if more > 0 {
-                format!(", … {more} more")
-            } else {
-                String::new()
-            }
+            listed_serials(&report.non_ascii_users)
         );
     }
     Ok(())
+}
+
+/// The first ten serials, then how many more.
+fn listed_serials(serials: &[Serial]) -> String {
+    let mut text = serials
+        .iter()
+        .take(10)
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if serials.len() > 10 {
+        text.push_str(&format!(", … {} more", serials.len() - 10));
+    }
+    text
 }
 
 fn assign_csv(global: &GlobalArgs, csv: &Path) -> Result<(), CliError> {
@@ -149,7 +152,7 @@ fn assign_csv(global: &GlobalArgs, csv: &Path) -> Result<(), CliError> {
         })
         .map_err(CliError::failed)?;
     crate::crashpoint::reached("tokens.assign.saved");
-    println!(
+    crate::cli_outln!(
         "{}: {} newly assigned, {} reassigned to another user, {} unchanged",
         csv.display(),
         report.assigned,
@@ -173,7 +176,7 @@ fn unassign(global: &GlobalArgs, texts: &[String]) -> Result<(), CliError> {
         })
         .map_err(CliError::failed)?;
     crate::crashpoint::reached("tokens.unassign.saved");
-    println!(
+    crate::cli_outln!(
         "{count} token(s) unassigned ({} already had no user)",
         serials.len() - count
     );
@@ -196,7 +199,7 @@ fn list(global: &GlobalArgs, args: &TokenListArgs) -> Result<(), CliError> {
         .iter()
         .filter(|t| filter.matches(t))
         .collect();
-    let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut out = BufWriter::with_capacity(1 << 16, crate::cli::output::stdout());
     let written = if args.json {
         write_json(&mut out, &tokens, today)
     } else {
@@ -206,7 +209,7 @@ fn list(global: &GlobalArgs, args: &TokenListArgs) -> Result<(), CliError> {
         .and_then(|()| out.flush())
         .map_err(|e| CliError::failed(format!("cannot write the listing: {e}")))?;
     if !args.json && std::io::stderr().is_terminal() {
-        eprintln!(
+        crate::cli_errln!(
             "{} of {} token(s)",
             tokens.len(),
             workspace.inventory().len()
@@ -255,9 +258,10 @@ fn cells<'a>(token: &'a InventoryToken, today: time::Date) -> [Cow<'a, str>; 9] 
     }
     [
         Cow::Borrowed(token.serial.as_str()),
-        Cow::Borrowed(login),
-        Cow::Borrowed(first),
-        Cow::Borrowed(last),
+        // Names come from imported files and CSVs: escaped for the terminal.
+        printable(login),
+        printable(first),
+        printable(last),
         Cow::Owned(expires),
         Cow::Owned(token.digits.to_string()),
         Cow::Owned(format!("{}s", token.interval.seconds())),
@@ -304,14 +308,16 @@ fn export(
     }
     let workspace = open_workspace(global)?;
     let password = export_password(source)?;
-    let (document, count) = export_file::export_record_file(
+    let exported = export_file::export_record_file(
         workspace.inventory(),
         &workspace.config().header,
         &ranges,
         &password,
     )
     .map_err(CliError::failed)?;
-    let document = zeroize::Zeroizing::new(document);
+    let count = exported.count;
+    let respelled = exported.respelled;
+    let document = zeroize::Zeroizing::new(exported.document);
     // The check above fails fast; the no-clobber publish is what guarantees that a file
     // created meanwhile is not replaced without --force.
     let written = if force {
@@ -326,10 +332,17 @@ fn export(
             CliError::failed(format!("cannot write {}: {e}", file.display()))
         }
     })?;
-    println!(
+    crate::cli_outln!(
         "{}: {count} token(s) exported (password-protected)",
         file.display()
     );
+    if !respelled.is_empty() {
+        crate::cli_outln!(
+            "  note: {} token(s) have user names that are not printable ASCII ({}); the file holds their ASCII spelling (accents dropped, characters without one left out), as job files do",
+            respelled.len(),
+            listed_serials(&respelled)
+        );
+    }
     Ok(())
 }
 

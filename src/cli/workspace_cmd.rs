@@ -42,13 +42,13 @@ pub fn init(global: &GlobalArgs) -> Result<(), CliError> {
     }
     let passphrase = new_passphrase(global)?;
     if passphrase.char_len() < SHORT_PASSPHRASE {
-        eprintln!(
+        crate::cli_errln!(
             "tokendist: warning: the passphrase is shorter than {SHORT_PASSPHRASE} characters; it is all that protects the token seeds at rest"
         );
     }
     let workspace = Workspace::init(&dir, &passphrase).map_err(CliError::failed)?;
     print_created(workspace.root());
-    println!(
+    crate::cli_outln!(
         "  import tokens with: tokendist tokens import FILE --workspace {}",
         dir.display()
     );
@@ -91,8 +91,8 @@ fn new_passphrase(global: &GlobalArgs) -> Result<SecretString, CliError> {
 }
 
 fn print_created(root: &Path) {
-    println!("Created workspace {}", root.display());
-    println!(
+    crate::cli_outln!("Created workspace {}", root.display());
+    crate::cli_outln!(
         "  configuration and profiles: {} (edit it to suit the site)",
         root.join(CONFIG_FILE).display()
     );
@@ -112,12 +112,12 @@ pub fn demo(global: &GlobalArgs) -> Result<(), CliError> {
         .iter()
         .filter(|t| t.user.is_some())
         .count();
-    println!(
+    crate::cli_outln!(
         "  {} demo tokens, {assigned} assigned to demo users; passphrase: {}",
         workspace.inventory().len(),
         demo::DEMO_PASSPHRASE
     );
-    println!(
+    crate::cli_outln!(
         "  try: tokendist tokens list --workspace {} --passphrase-file FILE",
         dir.display()
     );

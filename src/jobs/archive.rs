@@ -93,6 +93,21 @@ pub fn append_entry<W: Write + std::io::Seek>(
     Ok(())
 }
 
+/// A cell as a spreadsheet will not run it (CSV injection, OWASP): a value that begins with
+/// `=`, `+`, `-`, `@` (or their full-width forms), a tab or a carriage return would be taken
+/// as a formula by Excel, LibreOffice or Sheets when an administrator opens `manifest.csv`, so
+/// it gets a leading `'`, which spreadsheets show as text and hide. Everything else is kept
+/// as it is. The rule is documented with the manifest in the user guide.
+pub fn spreadsheet_safe(value: &str) -> std::borrow::Cow<'_, str> {
+    const FORMULA_STARTS: [char; 10] = [
+        '=', '+', '-', '@', '\t', '\r', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}',
+    ];
+    match value.chars().next() {
+        Some(first) if FORMULA_STARTS.contains(&first) => format!("'{value}").into(),
+        _ => value.into(),
+    }
+}
+
 /// Collects manifest rows as CSV text (rows are small; files are not kept).
 pub struct ManifestWriter<W: Write = Vec<u8>> {
     csv: csv::Writer<W>,
@@ -136,15 +151,17 @@ impl<W: Write> ManifestWriter<W> {
         self.csv.flush()
     }
 
+    /// Appends a row; the cells that come from people (user and device) are neutralised for
+    /// spreadsheets ([`spreadsheet_safe`]).
     pub fn push(&mut self, row: &ManifestRow) {
         self.csv
             .write_record([
                 row.serial.as_str(),
-                row.user_login.as_str(),
-                row.first_name.as_str(),
-                row.last_name.as_str(),
+                &spreadsheet_safe(&row.user_login),
+                &spreadsheet_safe(&row.first_name),
+                &spreadsheet_safe(&row.last_name),
                 row.binding,
-                row.device_serial_number.as_str(),
+                &spreadsheet_safe(&row.device_serial_number),
                 row.file_name.as_str(),
                 row.sha256.as_str(),
             ])
@@ -173,6 +190,41 @@ impl ManifestWriter {
 mod tests {
     use super::*;
     use std::io::Read;
+
+    #[test]
+    fn manifest_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised() {
+        let mut manifest = ManifestWriter::new();
+        let mut hostile = row("000123456789");
+        hostile.user_login = "=HYPERLINK(\"http://x\",\"y\")".into();
+        hostile.first_name = "+1+2".into();
+        hostile.last_name = "-2+3".into();
+        hostile.device_serial_number = "@SUM(A1)".into();
+        manifest.push(&hostile);
+        let mut tabbed = row("000123456790");
+        tabbed.user_login = "\tjdoe".into();
+        tabbed.first_name = "\r=1".into();
+        tabbed.last_name = "O'Brien".into();
+        manifest.push(&tabbed);
+        let text = String::from_utf8(manifest.csv.into_inner().unwrap()).unwrap();
+        let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(text.as_bytes())
+            .records()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(&rows[0][1], "'=HYPERLINK(\"http://x\",\"y\")");
+        assert_eq!(&rows[0][2], "'+1+2");
+        assert_eq!(&rows[0][3], "'-2+3");
+        assert_eq!(&rows[0][5], "'@SUM(A1)");
+        assert_eq!(&rows[1][1], "'\tjdoe");
+        assert_eq!(&rows[1][2], "'\r=1");
+        assert_eq!(
+            &rows[1][3], "O'Brien",
+            "a quote inside a value is left alone"
+        );
+        assert_eq!(&rows[0][0], "000123456789");
+        assert_eq!(spreadsheet_safe("jdoe"), "jdoe");
+        assert_eq!(spreadsheet_safe(""), "");
+        assert_eq!(spreadsheet_safe("\u{FF1D}1+1"), "'\u{FF1D}1+1");
+    }
 
     fn row(serial: &str) -> ManifestRow {
         ManifestRow {

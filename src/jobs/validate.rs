@@ -73,6 +73,21 @@ pub fn validate_name<'a>(
     if trimmed.chars().any(char::is_control) {
         return error("must not contain control characters (tabs, line breaks, …)".into());
     }
+    if let Some(hidden) = trimmed
+        .chars()
+        .find(|&c| crate::text::is_invisible_format(c))
+    {
+        return error(format!(
+            "must not contain invisible characters ({}: a direction override or zero-width character makes the name read as another)",
+            describe_char(hidden)
+        ));
+    }
+    if looks_like_job_id(trimmed) {
+        return error(
+            "has the form of a job id (YYYYMMDD-HHMMSS-xxxx); commands take a job's id or name, so choose a name that cannot be taken for an id"
+                .into(),
+        );
+    }
     let folded = trimmed.to_lowercase();
     if let Some(taken) = existing
         .into_iter()
@@ -83,6 +98,23 @@ pub fn validate_name<'a>(
         ));
     }
     Ok(trimmed.to_owned())
+}
+
+/// True for text of the shape job ids have (`YYYYMMDD-HHMMSS-` then hex digits): a job with
+/// such a name could be confused with another job's id by `jobs show`, `download`, `delete`.
+fn looks_like_job_id(text: &str) -> bool {
+    let mut parts = text.split('-');
+    let (Some(date), Some(time), Some(suffix), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    date.len() == 8
+        && date.bytes().all(|b| b.is_ascii_digit())
+        && time.len() == 6
+        && time.bytes().all(|b| b.is_ascii_digit())
+        && !suffix.is_empty()
+        && suffix.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// A name for a new job, from the date and time, made unique among `existing` by a suffix.

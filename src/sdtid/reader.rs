@@ -281,8 +281,16 @@ fn token_info(
         .map_err(|e| with_line(e, doc.line(mac_id)))?;
 
     let digits = attribute(doc, header, node, "Digits", |name, v| {
-        let n = values::parse_uint(name, v, 8)?;
-        Digits::from_file(n).map_err(|e| invalid(name, e.to_string()))
+        // The format's field could say 1-8 (spec §6.4), but only 6- and 8-digit tokens exist
+        // and every other value is a damaged or hand-made file: refused, never guessed at.
+        match values::parse_uint(name, v, u32::MAX)? {
+            6 => Ok(Digits::SIX),
+            8 => Ok(Digits::EIGHT),
+            _ => Err(invalid(
+                name,
+                "must be 6 or 8 (tokencodes have 6 or 8 digits)",
+            )),
+        }
     })?
     .unwrap_or(Digits::SIX);
     let interval = attribute(doc, header, node, "Interval", |name, v| {
@@ -387,8 +395,15 @@ impl Batch {
     /// Every leaf of the document in document order, with its long name and whether the format
     /// knows it. Unknown elements are listed too (they are covered by the MACs like the rest).
     pub fn elements(&self) -> Vec<RawElement> {
-        let doc = &self.doc;
         let mut out = Vec::new();
+        self.for_each_element(|element| out.push(element));
+        out
+    }
+
+    /// [`Batch::elements`] one at a time, without holding them all: what a large file's report
+    /// streams from.
+    pub fn for_each_element(&self, mut visit: impl FnMut(RawElement)) {
+        let doc = &self.doc;
         let mut token_index = 0;
         for section in doc.children(doc.root()) {
             let section_name = doc.name(section);
@@ -405,7 +420,7 @@ impl Batch {
                 _ => &[],
             };
             if doc.is_leaf(section) {
-                out.push(RawElement {
+                visit(RawElement {
                     long_name: section_name.to_owned(),
                     name: section_name.to_owned(),
                     value: doc.text(section).to_owned(),
@@ -416,9 +431,8 @@ impl Batch {
                 continue;
             }
             let mut path = vec![section_name.to_owned()];
-            collect_leaves(doc, section, &mut path, token, known, &mut out);
+            collect_leaves(doc, section, &mut path, token, known, &mut visit);
         }
-        out
     }
 
     /// The text of the first `TKNTrailer/BatchSignature` leaf, found without listing (and
@@ -457,7 +471,7 @@ fn collect_leaves(
     path: &mut Vec<String>,
     token: Option<usize>,
     known: &[&str],
-    out: &mut Vec<RawElement>,
+    visit: &mut impl FnMut(RawElement),
 ) {
     for child in doc.children(element) {
         let name = doc.name(child);
@@ -469,7 +483,7 @@ fn collect_leaves(
             let mut long_name = path.join(".");
             long_name.push('.');
             long_name.push_str(name);
-            out.push(RawElement {
+            visit(RawElement {
                 long_name,
                 name: name.to_owned(),
                 value: doc.text(child).to_owned(),
@@ -479,7 +493,7 @@ fn collect_leaves(
             });
         } else {
             path.push(name.to_owned());
-            collect_leaves(doc, child, path, token, known, out);
+            collect_leaves(doc, child, path, token, known, visit);
             path.pop();
         }
     }

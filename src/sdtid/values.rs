@@ -24,6 +24,14 @@ pub fn parse_uint(element: &str, text: &str, max: u32) -> Result<u32, SdtidError
             "must be a plain decimal number (digits only, no spaces)",
         ));
     }
+    if text.len() > 1 && text.starts_with('0') {
+        // stoken reads a leading 0 as octal (spec §1.7): `060` is 48 there and `08` an error,
+        // so any reading of ours could differ from another reader's. Writers never emit it.
+        return Err(invalid(
+            element,
+            "has a leading zero, which other readers take as octal; write it without leading zeros",
+        ));
+    }
     match text.parse::<u64>() {
         Ok(value) if value <= u64::from(max) => Ok(value as u32),
         _ => Err(invalid(element, format!("is larger than {max}"))),
@@ -129,7 +137,6 @@ mod tests {
     #[test]
     fn integers_are_plain_decimal() {
         assert_eq!(parse_uint("DefDigits", "8", 8), Ok(8));
-        assert_eq!(parse_uint("DefDigits", "010", 100), Ok(10));
         for bad in [
             "",
             " 8",
@@ -146,6 +153,22 @@ mod tests {
         assert!(parse_uint("DefDigits", "9", 8).is_err());
         assert_eq!(parse_flag("AddPIN", "2"), Ok(true));
         assert_eq!(parse_flag("AddPIN", "0"), Ok(false));
+    }
+
+    #[test]
+    fn integers_with_leading_zeros_are_refused_because_stoken_reads_them_as_octal() {
+        for (element, text) in [
+            ("DefInterval", "060"),
+            ("DefDigits", "08"),
+            ("AddPIN", "00"),
+        ] {
+            let error = parse_uint(element, text, u32::MAX).unwrap_err().to_string();
+            assert!(error.contains("leading zero"), "{error}");
+            assert!(error.contains(&format!("<{element}>")), "{error}");
+        }
+        assert_eq!(parse_uint("AddPIN", "0", 1), Ok(0));
+        assert_eq!(parse_uint("DefInterval", "60", 60), Ok(60));
+        assert_eq!(parse_uint("DefInterval", "100", 100), Ok(100));
     }
 
     #[test]

@@ -19,6 +19,8 @@ const PREFIX_LEN: usize = vault::HEADER_LEN + 8;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadError {
     WrongPassphrase,
+    /// A version 1 file (no header checksum) did not unlock: a wrong passphrase, or damage.
+    WrongPassphraseOrLegacyDamage,
     /// Damaged, truncated, modified or not ours; the text says which.
     Damaged(String),
 }
@@ -46,28 +48,22 @@ pub fn encode(header: &VaultHeader, key: &VaultKey, inventory: &Inventory) -> Ze
     file
 }
 
-/// The header alone (to derive the key before decrypting).
-pub fn header(file: &[u8]) -> Result<VaultHeader, ReadError> {
-    VaultHeader::parse(file)
-        .map(|(header, _)| header)
-        .map_err(describe)
-}
-
-/// Decrypts and decodes a file whose key has been unlocked from its header, in the file's own
-/// buffer (which then holds the plaintext: wipe it), so opening a large inventory holds its
-/// bytes once, not twice.
-pub fn decode_in_place(file: &mut [u8], key: &VaultKey) -> Result<Inventory, ReadError> {
-    let (_, rest) = VaultHeader::parse(file).map_err(describe)?;
+/// Splits a file into its authenticated prefix (header and length) and the sealed body,
+/// checking everything that can be checked without the key: header (magic, version, checksum,
+/// KDF bounds) and length. Run before the key is derived, so damage is reported at once.
+pub fn frame(file: &[u8]) -> Result<(VaultHeader, &[u8], &[u8]), ReadError> {
+    let (header, rest) = VaultHeader::parse(file).map_err(describe)?;
     if rest.len() < 8 {
         return Err(describe(VaultError::Truncated));
     }
+    let prefix_len = file.len() - rest.len() + 8;
     let (length, body) = rest.split_at(8);
     let expected = u64::from_le_bytes(length.try_into().expect("8 bytes"));
     if (body.len() as u64) < expected {
         return Err(ReadError::Damaged(format!(
             "the file is truncated ({} of {} bytes)",
             file.len(),
-            PREFIX_LEN as u64 + expected
+            prefix_len as u64 + expected
         )));
     }
     if body.len() as u64 > expected {
@@ -75,23 +71,39 @@ pub fn decode_in_place(file: &mut [u8], key: &VaultKey) -> Result<Inventory, Rea
             "the file has unexpected bytes at the end".into(),
         ));
     }
-    let context = context(&file[..PREFIX_LEN]);
-    let body = &mut file[PREFIX_LEN..];
+    Ok((header, &file[..prefix_len], body))
+}
+
+/// Decrypts and decodes a file whose key has been unlocked from its header, in the file's own
+/// buffer (which then holds the plaintext: wipe it), so opening a large inventory holds its
+/// bytes once, not twice.
+pub fn decode_in_place(file: &mut [u8], key: &VaultKey) -> Result<Inventory, ReadError> {
+    let prefix_len = frame(file)?.1.len();
+    let context = context(&file[..prefix_len]);
+    let body = &mut file[prefix_len..];
     let plain = key.unseal_in_place(body, &context).map_err(describe)?;
     store::decode(&body[plain])
         .map_err(|e| ReadError::Damaged(format!("the decrypted inventory is invalid: {e}")))
 }
 
-/// Unlocks and decodes in one step, in the file's buffer (see [`decode_in_place`]).
+/// Unlocks and decodes in one step, in the file's buffer (see [`decode_in_place`]); the
+/// file's frame is checked before the key is derived.
 pub fn open_in_place(
     file: &mut [u8],
     passphrase: &SecretString,
 ) -> Result<(VaultHeader, VaultKey, Inventory), ReadError> {
-    let header = header(file)?;
-    let key = VaultKey::unlock(passphrase, &header).map_err(describe)?;
+    let (header, _, _) = frame(file)?;
+    let key = VaultKey::unlock(passphrase, &header).map_err(|error| match error {
+        // A version 1 header has no checksum: its salt or key check may be damaged.
+        VaultError::WrongPassphrase if header.is_legacy() => {
+            ReadError::WrongPassphraseOrLegacyDamage
+        }
+        other => describe(other),
+    })?;
     let inventory = decode_in_place(file, &key)?;
     Ok((header, key, inventory))
 }
+
 
 fn describe(error: VaultError) -> ReadError {
     match error {
@@ -150,5 +162,49 @@ mod tests {
             Err(ReadError::Damaged(_))
         ));
         assert!(matches!(open(b"", &passphrase), Err(ReadError::Damaged(_))));
+    }
+
+    /// The inventory as tokendist wrote it before the header had a checksum.
+    fn legacy_file(passphrase: &SecretString) -> Vec<u8> {
+        let (key, header) = VaultKey::create(passphrase, KdfParams::INSECURE_FOR_TESTS);
+        let inventory = Inventory::default();
+        let plain_len = store::encoded_len(&inventory);
+        let mut file = header.to_v1_bytes().to_vec();
+        file.extend_from_slice(&((plain_len + vault::SEAL_OVERHEAD) as u64).to_le_bytes());
+        let prefix = file.clone();
+        file.extend_from_slice(&[0u8; vault::BLOB_PREFIX_LEN]);
+        store::encode_into(&inventory, &mut file);
+        key.seal_in_place(&mut file, prefix.len(), &context(&prefix));
+        file
+    }
+
+    #[test]
+    fn a_damaged_header_reads_as_damage_not_as_a_wrong_passphrase() {
+        let (file, passphrase) = sample_file();
+        // The header, its length field and the sealed body's version and nonce.
+        for at in 0..PREFIX_LEN + vault::BLOB_PREFIX_LEN {
+            let mut bad = file.to_vec();
+            bad[at] ^= 0x10;
+            match open(&bad, &passphrase) {
+                Err(ReadError::Damaged(_)) => {}
+                other => panic!("byte {at}: {:?}", other.map(|_| ())),
+            }
+        }
+    }
+
+    #[test]
+    fn a_version_1_inventory_still_opens_and_its_next_save_is_version_2() {
+        let passphrase = SecretString::from("pass");
+        let file = legacy_file(&passphrase);
+        let (header, key, inventory) = open(&file, &passphrase).unwrap();
+        assert!(header.is_legacy());
+        assert_eq!(
+            open(&file, &SecretString::from("nope")).unwrap_err(),
+            ReadError::WrongPassphraseOrLegacyDamage
+        );
+        let saved = encode(&header, &key, &inventory);
+        assert_eq!(saved.len(), file.len() + vault::HEADER_LEN - 70);
+        let (header, _, _) = open(&saved, &passphrase).unwrap();
+        assert!(!header.is_legacy());
     }
 }

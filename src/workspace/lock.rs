@@ -4,7 +4,8 @@
 //! released by the operating system even when the process dies. The holder writes its pid into
 //! the file so a second process can say who is in the way.
 
-use super::atomic::open_private_file;
+use super::WorkspaceError;
+use super::permissions::{self, Entry};
 use std::fs::{File, TryLockError};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
@@ -22,6 +23,31 @@ pub enum LockError {
     /// Another process holds it; its pid when it could be read.
     Held(Option<u32>),
     Io(io::Error),
+    /// The lock file is not one to trust (a symbolic link, someone else's, writable by others).
+    Refused(WorkspaceError),
+}
+
+/// Opens (creating if needed, mode 0600) the lock file without following a link there: a link
+/// at `DIR/lock` would otherwise have its target truncated by whoever takes the lock.
+fn open_lock_file(path: &Path, create: bool) -> Result<File, LockError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options
+        .read(true)
+        .write(create)
+        .create(create)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(permissions::no_follow_flags());
+    let file = options.open(path).map_err(|error| {
+        match permissions::refused_link(path, error, "lock") {
+            WorkspaceError::Io { source, .. } => LockError::Io(source),
+            refused => LockError::Refused(refused),
+        }
+    })?;
+    let metadata = file.metadata().map_err(LockError::Io)?;
+    permissions::check_metadata(path, &metadata, Entry::File).map_err(LockError::Refused)?;
+    Ok(file)
 }
 
 /// A held lock; dropping it releases the lock.
@@ -36,7 +62,7 @@ impl WorkspaceLock {
     /// its pid before the lock goes, and a child forked at that moment briefly shares the
     /// lock until it execs), so that case is retried for up to [`RELEASE_GRACE`].
     pub fn acquire(dir: &Path) -> Result<WorkspaceLock, LockError> {
-        let mut file = open_private_file(&dir.join(LOCK_FILE)).map_err(LockError::Io)?;
+        let mut file = open_lock_file(&dir.join(LOCK_FILE), true)?;
         let started = Instant::now();
         loop {
             match file.try_lock() {
@@ -70,7 +96,7 @@ impl Drop for WorkspaceLock {
 
 /// The pid of the process holding `dir`'s lock, or `None` when it is free (or unreadable).
 pub fn holder(dir: &Path) -> Option<u32> {
-    let mut file = File::open(dir.join(LOCK_FILE)).ok()?;
+    let mut file = open_lock_file(&dir.join(LOCK_FILE), false).ok()?;
     match file.try_lock_shared() {
         Ok(()) => {
             let _ = file.unlock();
@@ -127,5 +153,21 @@ mod tests {
         });
         WorkspaceLock::acquire(dir.path()).expect("waits out a lock that is being released");
         releaser.join().unwrap();
+    }
+
+    #[test]
+    fn a_link_at_the_lock_is_refused_and_its_target_left_intact() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        std::os::unix::fs::symlink(&victim, dir.path().join(LOCK_FILE)).unwrap();
+        match WorkspaceLock::acquire(dir.path()) {
+            Err(LockError::Refused(error)) => {
+                assert!(error.to_string().contains("symbolic link"), "{error}")
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+        assert_eq!(holder(dir.path()), None);
     }
 }

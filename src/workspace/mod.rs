@@ -19,6 +19,7 @@ mod inventory_file;
 mod lock;
 mod model;
 mod paths;
+mod permissions;
 mod store;
 mod unlocked;
 mod vault;
@@ -65,8 +66,13 @@ pub enum WorkspaceError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("wrong passphrase for the workspace inventory {}", .path.display())]
-    WrongPassphrase { path: PathBuf },
+    #[error("wrong passphrase for the workspace inventory {}{}", .path.display(), legacy_note(*.legacy_format))]
+    WrongPassphrase {
+        path: PathBuf,
+        /// The file is in the version 1 format, whose header has no checksum: a damaged header
+        /// cannot be told from a wrong passphrase there (the next save upgrades it).
+        legacy_format: bool,
+    },
     #[error("the workspace inventory {} cannot be read: {reason}; restore it from a backup", .path.display())]
     Damaged { path: PathBuf, reason: String },
     #[error("cannot open sealed data: {0}")]
@@ -80,9 +86,25 @@ pub enum WorkspaceError {
         path: PathBuf,
         source: crate::sdtid::SdtidError,
     },
+    /// A workspace file or directory that others could have changed, or a link where tokendist
+    /// does not follow one; `fix` says what to do.
+    #[error("refusing to use {}: {problem}; {fix}", .path.display())]
+    Unsafe {
+        path: PathBuf,
+        problem: String,
+        fix: String,
+    },
     /// A request that does not fit the inventory (unknown serial, …); the text says which.
     #[error("{0}")]
     Invalid(String),
+}
+
+fn legacy_note(legacy_format: bool) -> &'static str {
+    if legacy_format {
+        " (or its header is damaged: this older file format cannot tell; restore a backup if the passphrase is right)"
+    } else {
+        ""
+    }
 }
 
 fn holder_text(pid: Option<u32>) -> String {
@@ -159,7 +181,8 @@ impl Workspace {
     /// Reads the configuration without the passphrase or the lock (for `profiles list`).
     pub fn load_config(dir: &Path) -> Result<Config, WorkspaceError> {
         Self::check_initialised(dir)?;
-        Ok(Config::load(&dir.join(CONFIG_FILE))?)
+        permissions::check_workspace_dir(dir)?;
+        load_config_file(&dir.join(CONFIG_FILE))
     }
 
     /// Creates a new workspace (config from the embedded default, empty inventory).
@@ -198,14 +221,15 @@ impl Workspace {
         // An existing configuration (provisioned by the administrator, or left by an init that
         // was interrupted) is kept when it is valid; otherwise the built-in default is written.
         let config_path = dir.join(CONFIG_FILE);
-        let config = if config_path.exists() {
-            Config::load(&config_path)?
+        let config = if permissions::check_entry(&config_path, permissions::Entry::File)? {
+            load_config_file(&config_path)?
         } else {
             write_atomic_as("init.config", &config_path, DEFAULT_CONFIG.as_bytes())
                 .map_err(WorkspaceError::io("write", &config_path))?;
             Config::default_config()
         };
         let jobs = dir.join(JOBS_DIR);
+        permissions::check_entry(&jobs, permissions::Entry::Directory)?;
         create_private_dir(&jobs).map_err(WorkspaceError::io("create", &jobs))?;
         crate::crashpoint::reached("init.jobs-dir-created");
         let (key, header) = VaultKey::create(passphrase, params);
@@ -226,25 +250,30 @@ impl Workspace {
     /// Opens an existing workspace, taking the write lock and decrypting the inventory.
     pub fn open(dir: &Path, passphrase: &SecretString) -> Result<Workspace, WorkspaceError> {
         Self::check_initialised(dir)?;
+        permissions::check_workspace_dir(dir)?;
         let lock = take_lock(dir)?;
         remove_temporaries(dir, &ROOT_FILES);
-        let config = Config::load(&dir.join(CONFIG_FILE))?;
+        let config = load_config_file(&dir.join(CONFIG_FILE))?;
+        let jobs = dir.join(JOBS_DIR);
+        permissions::check_entry(&jobs, permissions::Entry::Directory)?;
         let path = dir.join(INVENTORY_FILE);
         // Decrypted where it was read (one copy of the inventory's bytes, wiped after).
-        let mut file = zeroize::Zeroizing::new(
-            std::fs::read(&path).map_err(WorkspaceError::io("read", &path))?,
-        );
-        let (header, key, inventory) = inventory_file::open_in_place(&mut file, passphrase)
-            .map_err(|e| match e {
-                ReadError::WrongPassphrase => {
-                    WorkspaceError::WrongPassphrase { path: path.clone() }
-                }
+        let mut file = zeroize::Zeroizing::new(permissions::read_workspace_file(&path)?);
+        let (header, key, inventory) =
+            inventory_file::open_in_place(&mut file, passphrase).map_err(|e| match e {
+                ReadError::WrongPassphrase => WorkspaceError::WrongPassphrase {
+                    path: path.clone(),
+                    legacy_format: false,
+                },
+                ReadError::WrongPassphraseOrLegacyDamage => WorkspaceError::WrongPassphrase {
+                    path: path.clone(),
+                    legacy_format: true,
+                },
                 ReadError::Damaged(reason) => WorkspaceError::Damaged {
                     path: path.clone(),
                     reason,
                 },
             })?;
-        let jobs = dir.join(JOBS_DIR);
         create_private_dir(&jobs).map_err(WorkspaceError::io("create", &jobs))?;
         Ok(Workspace {
             root: dir.to_path_buf(),
@@ -308,7 +337,9 @@ impl Workspace {
             .and_then(|file| {
                 let mut file = zeroize::Zeroizing::new(file);
                 inventory_file::decode_in_place(&mut file, &self.key).map_err(|error| match error {
-                    ReadError::WrongPassphrase => "wrong key".to_owned(),
+                    ReadError::WrongPassphrase | ReadError::WrongPassphraseOrLegacyDamage => {
+                        "wrong key".to_owned()
+                    }
                     ReadError::Damaged(reason) => reason,
                 })
             });
@@ -329,6 +360,31 @@ impl Workspace {
     pub fn jobs_dir(&self) -> PathBuf {
         self.root.join(JOBS_DIR)
     }
+}
+
+/// Checks the front of an inventory file — header (magic, version, checksum), the bounds of
+/// its key-derivation parameters, and the body length — without a passphrase: everything
+/// that is verified before any key is derived. Returns the parameters, or why it is damaged.
+pub fn check_inventory_frame(file: &[u8]) -> Result<KdfParams, String> {
+    match inventory_file::frame(file) {
+        Ok((header, _, _)) => Ok(header.params),
+        Err(ReadError::Damaged(reason)) => Err(reason),
+        Err(other) => Err(format!("{other:?}")),
+    }
+}
+
+/// Reads `tokendist.toml` without following a link, refusing one others can write.
+fn load_config_file(path: &Path) -> Result<Config, WorkspaceError> {
+    let bytes = permissions::read_workspace_file(path)?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        WorkspaceError::Config(ConfigError {
+            path: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: "the configuration is not UTF-8 text".into(),
+        })
+    })?;
+    Ok(Config::parse(&text, path)?)
 }
 
 /// A workspace goes into a new or empty directory (a prepared `tokendist.toml` may be there):
@@ -369,5 +425,6 @@ fn take_lock(dir: &Path) -> Result<WorkspaceLock, WorkspaceError> {
             path: dir.join(lock::LOCK_FILE),
             source,
         },
+        LockError::Refused(error) => error,
     })
 }

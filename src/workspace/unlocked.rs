@@ -31,8 +31,10 @@ impl UnlockedVault {
     /// refuses it.
     pub fn open(dir: &Path, passphrase: &SecretString) -> Result<UnlockedVault, WorkspaceError> {
         super::Workspace::check_initialised(dir)?;
+        super::permissions::check_workspace_dir(dir)?;
         let lock = take_lock(dir)?;
         let path = dir.join(INVENTORY_FILE);
+        super::permissions::check_entry(&path, super::permissions::Entry::File)?;
         let mut prefix = Vec::with_capacity(super::vault::HEADER_LEN);
         std::fs::File::open(&path)
             .and_then(|file| {
@@ -47,9 +49,10 @@ impl UnlockedVault {
         let (header, _) =
             VaultHeader::parse(&prefix).map_err(|error| damaged(error.to_string()))?;
         let key = VaultKey::unlock(passphrase, &header).map_err(|error| match error {
-            super::VaultError::WrongPassphrase => {
-                WorkspaceError::WrongPassphrase { path: path.clone() }
-            }
+            super::VaultError::WrongPassphrase => WorkspaceError::WrongPassphrase {
+                path: path.clone(),
+                legacy_format: header.is_legacy(),
+            },
             other => damaged(other.to_string()),
         })?;
         Ok(UnlockedVault {

@@ -13,12 +13,20 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 const MAGIC: &[u8; 8] = b"TKDVAULT";
-const FORMAT_VERSION: u8 = 1;
+/// Version 1: magic, version, KDF id, parameters, salt, key check. Read, never written.
+const FORMAT_V1: u8 = 1;
+/// Version 2: version 1's fields followed by a header checksum, so that damage anywhere in the
+/// header is reported as damage (before any key derivation) rather than as a wrong passphrase.
+const FORMAT_V2: u8 = 2;
 const KDF_ARGON2ID_13: u8 = 1;
 const SALT_LEN: usize = 16;
 const CHECK_LEN: usize = 32;
-/// Bytes of the vault header at the front of the inventory file.
-pub const HEADER_LEN: usize = 8 + 1 + 1 + 4 + 4 + 4 + SALT_LEN + CHECK_LEN;
+const SUM_LEN: usize = 8;
+/// Bytes of a version 1 header.
+const HEADER_V1_LEN: usize = 8 + 1 + 1 + 4 + 4 + 4 + SALT_LEN + CHECK_LEN;
+/// Bytes of the vault header this tokendist writes at the front of the inventory file.
+pub const HEADER_LEN: usize = HEADER_V1_LEN + SUM_LEN;
+const SUM_CONTEXT: &[u8] = b"tokendist vault header v2\0";
 
 const BLOB_VERSION: u8 = 1;
 const NONCE_LEN: usize = 12;
@@ -58,12 +66,24 @@ impl KdfParams {
         parallelism: 1,
     };
 
-    /// Bounds a stored header may claim: a forged header must not make us allocate gigabytes.
-    fn is_plausible(self) -> bool {
-        (8..=4 * 1024 * 1024).contains(&self.memory_kib)
-            && (1..=64).contains(&self.iterations)
-            && (1..=16).contains(&self.parallelism)
+    /// Most memory a stored header may ask for: 1 GiB, 16 times what new workspaces use.
+    pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
+    /// Most passes a stored header may ask for.
+    pub const MAX_ITERATIONS: u32 = 16;
+    /// Most lanes a stored header may ask for.
+    pub const MAX_PARALLELISM: u32 = 16;
+    /// Most total work (memory x passes, in KiB) a stored header may ask for: 2 GiB-passes,
+    /// about ten times what new workspaces use; a few seconds at most, never minutes.
+    pub const MAX_COST_KIB: u64 = 2 * 1024 * 1024;
+
+    /// Bounds a stored header may claim, checked before any key derivation: a damaged or
+    /// forged header must not make us allocate gigabytes or compute for minutes.
+    pub fn is_plausible(self) -> bool {
+        (8..=Self::MAX_MEMORY_KIB).contains(&self.memory_kib)
+            && (1..=Self::MAX_ITERATIONS).contains(&self.iterations)
+            && (1..=Self::MAX_PARALLELISM).contains(&self.parallelism)
             && self.memory_kib >= 8 * self.parallelism
+            && u64::from(self.memory_kib) * u64::from(self.iterations) <= Self::MAX_COST_KIB
     }
 }
 
@@ -72,12 +92,16 @@ impl KdfParams {
 pub enum VaultError {
     #[error("not a tokendist vault file")]
     NotAVault,
-    #[error("vault format version {0} is not supported by this tokendist")]
+    #[error(
+        "vault format version {0} is unknown: the file is damaged or was written by a newer tokendist"
+    )]
     UnsupportedVersion(u8),
     #[error("the file is truncated")]
     Truncated,
     #[error("the key-derivation parameters in the file are out of range")]
     BadParams,
+    #[error("the header is damaged (its checksum does not match)")]
+    HeaderDamaged,
     #[error("wrong passphrase")]
     WrongPassphrase,
     #[error("authentication failed: the data was modified or truncated")]
@@ -90,9 +114,22 @@ pub struct VaultHeader {
     pub params: KdfParams,
     salt: [u8; SALT_LEN],
     check: [u8; CHECK_LEN],
+    /// The format version the header was read in ([`VaultHeader::to_bytes`] always writes the
+    /// current one, so the next save upgrades a version 1 file).
+    read_version: u8,
+}
+
+fn header_sum(fields: &[u8]) -> [u8; SUM_LEN] {
+    let mut hash = Sha256::new();
+    hash.update(SUM_CONTEXT);
+    hash.update(fields);
+    hash.finalize()[..SUM_LEN]
+        .try_into()
+        .expect("a SHA-256 prefix")
 }
 
 impl VaultHeader {
+    /// The header in the current format (version 2, with its checksum).
     pub fn to_bytes(&self) -> [u8; HEADER_LEN] {
         let mut out = [0u8; HEADER_LEN];
         let mut at = 0;
@@ -101,16 +138,39 @@ impl VaultHeader {
             at += bytes.len();
         };
         put(MAGIC);
-        put(&[FORMAT_VERSION, KDF_ARGON2ID_13]);
+        put(&[FORMAT_V2, KDF_ARGON2ID_13]);
         put(&self.params.memory_kib.to_le_bytes());
         put(&self.params.iterations.to_le_bytes());
         put(&self.params.parallelism.to_le_bytes());
         put(&self.salt);
         put(&self.check);
+        let sum = header_sum(&out[..HEADER_V1_LEN]);
+        out[HEADER_V1_LEN..].copy_from_slice(&sum);
         out
     }
 
+    /// The version 1 form (no checksum), as older tokendist wrote it: for tests of reading
+    /// existing workspaces.
+    #[cfg(test)]
+    pub(crate) fn to_v1_bytes(&self) -> [u8; HEADER_V1_LEN] {
+        let mut out: [u8; HEADER_V1_LEN] = self.to_bytes()[..HEADER_V1_LEN]
+            .try_into()
+            .expect("the version 1 part");
+        out[8] = FORMAT_V1;
+        out
+    }
+
+    /// True when the header was read from a version 1 file, which has no checksum: there a
+    /// damaged salt or key check cannot be told from a wrong passphrase.
+    pub fn is_legacy(&self) -> bool {
+        self.read_version == FORMAT_V1
+    }
+
     /// Parses the header at the front of `file`; returns it and the rest of the file.
+    ///
+    /// Everything is checked before anything is derived: the magic, the version, the checksum
+    /// (version 2) and the bounds of the key-derivation parameters, so a damaged header is
+    /// reported as damage at once instead of as a wrong passphrase after a costly derivation.
     pub fn parse(file: &[u8]) -> Result<(VaultHeader, &[u8]), VaultError> {
         if file.len() < MAGIC.len() || &file[..MAGIC.len()] != MAGIC {
             return Err(if MAGIC.starts_with(file) {
@@ -119,11 +179,21 @@ impl VaultHeader {
                 VaultError::NotAVault
             });
         }
-        if file.len() < HEADER_LEN {
+        let Some(&version) = file.get(MAGIC.len()) else {
+            return Err(VaultError::Truncated);
+        };
+        let header_len = match version {
+            FORMAT_V1 => HEADER_V1_LEN,
+            FORMAT_V2 => HEADER_LEN,
+            other => return Err(VaultError::UnsupportedVersion(other)),
+        };
+        if file.len() < header_len {
             return Err(VaultError::Truncated);
         }
-        if file[8] != FORMAT_VERSION {
-            return Err(VaultError::UnsupportedVersion(file[8]));
+        if version == FORMAT_V2
+            && header_sum(&file[..HEADER_V1_LEN]) != file[HEADER_V1_LEN..HEADER_LEN]
+        {
+            return Err(VaultError::HeaderDamaged);
         }
         if file[9] != KDF_ARGON2ID_13 {
             return Err(VaultError::BadParams);
@@ -138,7 +208,7 @@ impl VaultHeader {
             return Err(VaultError::BadParams);
         }
         let salt = file[22..22 + SALT_LEN].try_into().expect("salt length");
-        let check = file[22 + SALT_LEN..HEADER_LEN]
+        let check = file[22 + SALT_LEN..HEADER_V1_LEN]
             .try_into()
             .expect("check length");
         Ok((
@@ -146,8 +216,9 @@ impl VaultHeader {
                 params,
                 salt,
                 check,
+                read_version: version,
             },
-            &file[HEADER_LEN..],
+            &file[header_len..],
         ))
     }
 }
@@ -210,6 +281,7 @@ impl VaultKey {
                 params,
                 salt,
                 check,
+                read_version: FORMAT_V2,
             },
         )
     }
@@ -363,12 +435,79 @@ mod tests {
             VaultHeader::parse(b"<?xml version").unwrap_err(),
             VaultError::NotAVault
         );
+        // An edited parameter breaks the checksum (bounds with a valid checksum: below).
         let mut huge = bytes;
         huge[10..14].copy_from_slice(&u32::MAX.to_le_bytes());
         assert_eq!(
             VaultHeader::parse(&huge).unwrap_err(),
+            VaultError::HeaderDamaged
+        );
+        // In a version 1 header (no checksum) the bounds are what refuses it.
+        let mut huge_v1 = header.to_v1_bytes();
+        huge_v1[10..14].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(
+            VaultHeader::parse(&huge_v1).unwrap_err(),
             VaultError::BadParams
         );
+    }
+
+    #[test]
+    fn every_bit_of_a_version_2_header_is_covered_by_its_checksum() {
+        let (_, header) = key("p");
+        let bytes = header.to_bytes();
+        for at in 0..HEADER_LEN {
+            for bit in 0..8 {
+                let mut bad = bytes;
+                bad[at] ^= 1 << bit;
+                let error = VaultHeader::parse(&bad).unwrap_err();
+                assert_ne!(error, VaultError::WrongPassphrase, "byte {at} bit {bit}");
+            }
+        }
+    }
+
+    #[test]
+    fn kdf_parameters_beyond_the_bounds_are_refused_before_deriving_even_with_a_valid_checksum() {
+        let (_, header) = key("p");
+        let forged = |params: KdfParams| {
+            let mut forged = header.clone();
+            forged.params = params;
+            VaultHeader::parse(&forged.to_bytes()).map(|(h, _)| h.params)
+        };
+        let base = KdfParams::PRODUCTION;
+        // What made the key derivation take 4.1 GB and 37 s.
+        let four_gib = KdfParams {
+            memory_kib: 4 * 1024 * 1024,
+            ..base
+        };
+        assert_eq!(forged(four_gib), Err(VaultError::BadParams));
+        let too_long = KdfParams {
+            memory_kib: KdfParams::MAX_MEMORY_KIB,
+            iterations: 3,
+            ..base
+        };
+        assert_eq!(forged(too_long), Err(VaultError::BadParams));
+        assert_eq!(
+            forged(KdfParams {
+                iterations: KdfParams::MAX_ITERATIONS + 1,
+                ..base
+            }),
+            Err(VaultError::BadParams)
+        );
+        assert_eq!(forged(base), Ok(base));
+        assert!(KdfParams::PRODUCTION.is_plausible());
+    }
+
+    #[test]
+    fn a_version_1_header_is_still_read_and_is_rewritten_as_version_2() {
+        let (_, header) = key("correct horse");
+        let v1 = header.to_v1_bytes();
+        let (parsed, rest) = VaultHeader::parse(&v1).unwrap();
+        assert!(rest.is_empty());
+        assert!(parsed.is_legacy());
+        assert!(VaultKey::unlock(&SecretString::from("correct horse"), &parsed).is_ok());
+        let upgraded = parsed.to_bytes();
+        assert_eq!(upgraded[8], FORMAT_V2);
+        assert!(!VaultHeader::parse(&upgraded).unwrap().0.is_legacy());
     }
 
     #[test]

@@ -22,6 +22,12 @@ impl WorkspaceEnv {
         let temp = tempfile::tempdir().unwrap();
         let passphrase_file = temp.path().join("passphrase");
         std::fs::write(&passphrase_file, format!("{passphrase}\n")).unwrap();
+        // Private, as an administrator keeps it (a readable one draws a warning).
+        std::fs::set_permissions(
+            &passphrase_file,
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
         WorkspaceEnv {
             dir: temp.path().join("ws"),
             passphrase_file,

@@ -60,6 +60,8 @@ pub fn open(dir: &Path) -> Workspace {
 pub fn passphrase_file(dir: &Path) -> PathBuf {
     let path = dir.join("passphrase.txt");
     std::fs::write(&path, format!("{PASSPHRASE}\n")).unwrap();
+    // Private, as an administrator keeps it (a readable one draws a warning).
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     path
 }
 

@@ -1,6 +1,7 @@
 //! `jobs list` and `jobs show`: the history as a table, as JSON, or one job in detail.
 
 use super::{find, open};
+use crate::cli::output::printable;
 use crate::cli::{CliError, GlobalArgs};
 use crate::jobs::{self, Binding, JobRecord, JobStatus};
 
@@ -8,22 +9,27 @@ pub(super) fn list(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
     let (_workspace, history) = open(global)?;
     if json {
         let rows: Vec<serde_json::Value> = history.records().iter().map(list_json).collect();
-        println!(
+        crate::cli_outln!(
             "{}",
             serde_json::to_string_pretty(&rows).expect("JSON values serialise")
         );
         return Ok(());
     }
     if history.records().is_empty() {
-        println!("no jobs yet (submit one with `tokendist jobs submit`)");
+        crate::cli_outln!("no jobs yet (submit one with `tokendist jobs submit`)");
         return Ok(());
     }
-    println!(
+    crate::cli_outln!(
         "{:<20}  {:<11}  {:>7}  {:<16}  {:<16}  {:<3}  NAME",
-        "ID", "STATUS", "TOKENS", "CREATED", "FINISHED", "DL"
+        "ID",
+        "STATUS",
+        "TOKENS",
+        "CREATED",
+        "FINISHED",
+        "DL"
     );
     for record in history.records() {
-        println!(
+        crate::cli_outln!(
             "{:<20}  {:<11}  {:>7}  {:<16}  {:<16}  {:<3}  {}",
             record.id,
             record.status.label(),
@@ -35,7 +41,7 @@ pub(super) fn list(global: &GlobalArgs, json: bool) -> Result<(), CliError> {
             } else {
                 "yes"
             },
-            record.name
+            printable(&record.name)
         );
     }
     Ok(())
@@ -60,14 +66,15 @@ pub(super) fn show(global: &GlobalArgs, job: &str, json: bool) -> Result<(), Cli
     let (_workspace, history) = open(global)?;
     let record = find(&history, job)?;
     if json {
-        println!(
+        crate::cli_outln!(
             "{}",
             serde_json::to_string_pretty(record).expect("a job record serialises")
         );
         return Ok(());
     }
     let spec = &record.spec;
-    let line = |label: &str, value: &str| println!("{label:<15} {value}");
+    // Values come from the history file: escaped for the terminal.
+    let line = |label: &str, value: &str| crate::cli_outln!("{label:<15} {}", printable(value));
     line("Job", &format!("{} ({})", record.name, record.id));
     line("Status", record.status.label());
     if let Some(error) = &record.error {

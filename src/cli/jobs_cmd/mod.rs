@@ -80,7 +80,7 @@ fn download(
     find(&history, job)?;
     let report = crate::jobs::download(&vault, &mut history, job, output, force, now())
         .map_err(CliError::failed)?;
-    println!(
+    crate::cli_outln!(
         "saved {} ({} bytes, SHA-256 {})",
         report.path.display(),
         report.bytes,
@@ -143,9 +143,10 @@ fn delete(global: &GlobalArgs, job: &str) -> Result<(), CliError> {
     find(&history, job)?;
     let record = crate::jobs::delete_output(&workspace, &mut history, job, now())
         .map_err(CliError::failed)?;
-    println!(
+    crate::cli_outln!(
         "deleted the staged output of job {} {:?}; its history record stays",
-        record.id, record.name
+        record.id,
+        record.name
     );
     Ok(())
 }

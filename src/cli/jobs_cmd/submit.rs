@@ -2,6 +2,7 @@
 //! progress bar, and record how it ended.
 
 use super::{now, open};
+use crate::cli::output::printable_text;
 use crate::cli::secrets;
 use crate::cli::{CliError, GlobalArgs, SubmitArgs};
 use crate::jobs::engine::Progress;
@@ -75,13 +76,13 @@ pub(super) fn submit(global: &GlobalArgs, args: SubmitArgs) -> Result<(), CliErr
         Ok(job) => job,
         Err(rejected) => {
             if let Some(review) = &rejected.review {
-                print!("{}", review.render_text());
+                crate::cli_out!("{}", printable_text(&review.render_text(), true));
             }
             return Err(refusal(&rejected.errors, rejected.review.is_some()));
         }
     };
-    print!("{}", job.review.render_text());
-    let _ = std::io::stdout().flush();
+    crate::cli_out!("{}", printable_text(&job.review.render_text(), true));
+    let _ = crate::cli::output::stdout().flush();
     if job.review.has_warnings() && !args.yes {
         confirm_warnings()?;
     }
@@ -116,7 +117,7 @@ pub(super) fn submit(global: &GlobalArgs, args: SubmitArgs) -> Result<(), CliErr
         .map_err(CliError::failed)?;
     match result {
         RunResult::Completed(_) if record.status == JobStatus::Completed => {
-            println!(
+            crate::cli_outln!(
                 "job {} completed: {:?}, {} file(s), ZIP {} bytes, SHA-256 {}",
                 record.id,
                 record.name,
@@ -127,7 +128,7 @@ pub(super) fn submit(global: &GlobalArgs, args: SubmitArgs) -> Result<(), CliErr
                     .as_ref()
                     .map_or("", |output| output.sha256.as_str()),
             );
-            println!(
+            crate::cli_outln!(
                 "save it with: tokendist jobs download {} --output PATH",
                 record.id
             );
@@ -188,7 +189,11 @@ fn refusal(errors: &[FieldError], no_tokens_left: bool) -> CliError {
         };
     }
     for error in errors {
-        eprintln!("tokendist: {}: {}", flag(error.field), error.message);
+        crate::cli_errln!(
+            "tokendist: {}: {}",
+            flag(error.field),
+            crate::cli::output::printable(&error.message)
+        );
     }
     CliError::usage(format!(
         "the job was not submitted: {} fields are invalid (see above)",
@@ -202,7 +207,7 @@ fn confirm_warnings() -> Result<(), CliError> {
             "the review has warnings (above) and there is no terminal to confirm on; rerun with --yes to accept them",
         ));
     }
-    eprint!("Submit the job despite the warnings above? [y/N] ");
+    crate::cli_err!("Submit the job despite the warnings above? [y/N] ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin()
@@ -237,7 +242,7 @@ impl ProgressBar {
         }
         const WIDTH: usize = 30;
         let filled = ((progress.fraction() * WIDTH as f64).round() as usize).min(WIDTH);
-        eprint!(
+        crate::cli_err!(
             "\r\x1b[2K[{}{}] {}",
             "#".repeat(filled),
             ".".repeat(WIDTH - filled),
@@ -249,7 +254,7 @@ impl ProgressBar {
 
     fn clear(&mut self) {
         if self.drawn {
-            eprint!("\r\x1b[2K");
+            crate::cli_err!("\r\x1b[2K");
             let _ = std::io::stderr().flush();
         }
     }

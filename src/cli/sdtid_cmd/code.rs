@@ -48,7 +48,7 @@ pub(super) fn code(
     }
     let pin = match pin {
         Some(_) if !a.pin_mode.add_pin() => {
-            eprintln!(
+            crate::cli_errln!(
                 "tokendist: note: PIN ignored: token {} has PIN mode {}, which does not add a PIN into the code",
                 token.serial,
                 a.pin_mode.get()
@@ -58,13 +58,13 @@ pub(super) fn code(
         other => other,
     };
     if now >= expiry(a.death) {
-        eprintln!(
+        crate::cli_errln!(
             "tokendist: warning: token {} expired at the end of {}",
             token.serial,
             sdtid::format_date(a.death)
         );
     }
     let code = tokencode(&token.seed, &token.serial, a.digits, a.interval, pin, now);
-    println!("{code}");
+    crate::cli_outln!("{code}");
     Ok(())
 }

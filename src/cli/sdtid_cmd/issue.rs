@@ -129,6 +129,10 @@ pub(super) fn issue(mut args: IssueArgs) -> Result<(), CliError> {
         birth: today,
         death,
     };
+    // One nickname rule for single files and jobs (the apps show it in a narrow list).
+    if let Err(error) = crate::jobs::validate::validate_nickname(args.nickname.as_deref()) {
+        return Err(usage("--nickname", error.message));
+    }
     let token = SdtidToken {
         serial: serial.clone(),
         seed,
@@ -163,7 +167,7 @@ pub(super) fn issue(mut args: IssueArgs) -> Result<(), CliError> {
         other => CliError::failed(other),
     })?;
     write_private_file(&args.out, text.as_bytes(), args.force)?;
-    println!("{serial}");
+    crate::cli_outln!("{serial}");
     Ok(())
 }
 
