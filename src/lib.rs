@@ -9,6 +9,7 @@ pub mod crashpoint;
 pub mod jobs;
 pub mod sdtid;
 pub mod secret;
+pub mod secret_input;
 pub mod token;
 pub mod tui;
 pub mod workspace;

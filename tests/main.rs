@@ -4,14 +4,17 @@
 mod common;
 mod interop;
 mod jobs_common;
+mod ops_common;
 mod support;
 
+mod backup_restore;
 mod interop_sdtid;
 mod jobs_cli;
 mod jobs_engine;
 mod jobs_select;
 mod jobs_validate;
 mod jobs_workspace;
+mod passphrase_rotation;
 mod referee_support;
 mod sdtid_cli;
 mod sdtid_cli_tty;
@@ -20,7 +23,9 @@ mod sdtid_reader;
 mod sdtid_vectors;
 mod sdtid_writer;
 mod tokencode_properties;
+mod tokens_remove;
 mod tui_e2e;
+mod workspace_check;
 mod workspace_cli;
 mod workspace_import;
 mod workspace_init_tty;

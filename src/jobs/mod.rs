@@ -10,6 +10,7 @@
 
 pub mod archive;
 pub mod ascii_fold;
+pub mod check;
 mod delete;
 mod download;
 pub mod engine;
@@ -17,6 +18,7 @@ mod error;
 pub mod history;
 mod prepare;
 mod recovery;
+pub mod rekey;
 pub mod review;
 pub mod select;
 mod spec;

@@ -13,12 +13,15 @@
 //! job layer, the CLI and the TUI; keep them stable.
 
 mod atomic;
+pub mod backup;
+pub mod check;
 mod config;
 mod inventory;
 mod inventory_file;
 mod lock;
 mod model;
 mod paths;
+pub mod rotate;
 mod store;
 mod vault;
 
@@ -27,6 +30,7 @@ pub mod demo;
 pub mod export;
 pub mod import;
 pub mod listing;
+pub mod retire;
 
 pub use atomic::{FailPoint, create_private_dir, inject_failure, write_atomic, write_new_atomic};
 pub use config::{Config, ConfigError, DEFAULT_CONFIG};
@@ -215,6 +219,8 @@ impl Workspace {
     pub fn open(dir: &Path, passphrase: &SecretString) -> Result<Workspace, WorkspaceError> {
         Self::check_initialised(dir)?;
         let lock = take_lock(dir)?;
+        // A passphrase change a crash interrupted is settled first (completed or undone).
+        rotate::recover(dir)?;
         remove_stale_temporaries(dir);
         let config = Config::load(&dir.join(CONFIG_FILE))?;
         let path = dir.join(INVENTORY_FILE);
