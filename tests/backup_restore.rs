@@ -143,6 +143,7 @@ fn damage_tampering_and_a_wrong_passphrase_restore_nothing() {
                 "truncated",
                 "modified",
                 "not a tokendist backup",
+                "too short",
                 "ends early",
                 "after its end",
                 "authentic"

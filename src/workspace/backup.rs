@@ -309,15 +309,12 @@ fn sha256_of(path: &Path) -> io::Result<[u8; 32]> {
 }
 
 /// Opens the outer layers of a backup: checks the magic, derives the key from the
-/// passphrase, unseals the stream key. A wrong passphrase is [`WorkspaceError::WrongPassphrase`].
+/// passphrase, unseals the stream key.
 fn open_stream(
     path: &Path,
     passphrase: &SecretString,
 ) -> Result<ChunkReader<BufReader<File>>, WorkspaceError> {
-    let bad = |reason: String| WorkspaceError::Damaged {
-        path: path.to_path_buf(),
-        reason,
-    };
+    let bad = |reason: String| bad_backup(path, reason);
     let mut input = BufReader::new(File::open(path).map_err(WorkspaceError::io("read", path))?);
     let mut prefix = vec![0u8; MAGIC.len() + HEADER_LEN + 4];
     input
@@ -340,9 +337,11 @@ fn open_stream(
         .read_exact(&mut sealed_key)
         .map_err(|_| bad("the backup ends early (truncated)".into()))?;
     let vault = VaultKey::unlock(passphrase, &header).map_err(|error| match error {
-        super::VaultError::WrongPassphrase => WorkspaceError::WrongPassphrase {
-            path: path.to_path_buf(),
-        },
+        // A flipped bit in the salt looks the same as another passphrase.
+        super::VaultError::WrongPassphrase => WorkspaceError::Invalid(format!(
+            "wrong passphrase for the backup {} (or its header is damaged); it opens with the workspace passphrase of when it was written",
+            path.display()
+        )),
         other => bad(other.to_string()),
     })?;
     let context = [KEY_CONTEXT, &prefix].concat();
@@ -361,6 +360,11 @@ fn open_stream(
         next: 0,
         finished: false,
     })
+}
+
+/// A backup file that cannot be used (the inventory's "damaged" wording does not fit).
+fn bad_backup(path: &Path, reason: impl Into<String>) -> WorkspaceError {
+    WorkspaceError::Invalid(format!("{}: {}", path.display(), reason.into()))
 }
 
 /// One archive entry as read back.
@@ -536,16 +540,16 @@ pub fn write_backup(
     crashpoint::reached("backup.written");
 
     let verified = verify_against(temp.path(), passphrase, &entries).map_err(|error| {
-        WorkspaceError::Damaged {
-            path: target.to_path_buf(),
-            reason: format!("the backup did not read back correctly ({error}); nothing was kept"),
-        }
+        bad_backup(
+            target,
+            format!("the backup did not read back correctly ({error}); nothing was kept"),
+        )
     })?;
     if verified != report {
-        return Err(WorkspaceError::Damaged {
-            path: target.to_path_buf(),
-            reason: "the backup read back with other contents; nothing was kept".into(),
-        });
+        return Err(bad_backup(
+            target,
+            "the backup read back with other contents; nothing was kept",
+        ));
     }
     crashpoint::reached("backup.verified");
     let persisted = if force {
@@ -734,10 +738,7 @@ pub fn restore(
             Ok(sha)
         },
     )
-    .map_err(|error| WorkspaceError::Damaged {
-        path: backup.to_path_buf(),
-        reason: format!("{error}; nothing was restored"),
-    })?;
+    .map_err(|error| bad_backup(backup, format!("{error}; nothing was restored")))?;
     for dir in &dirs {
         File::open(dir)
             .and_then(|dir| dir.sync_all())
@@ -746,19 +747,19 @@ pub fn restore(
     crashpoint::reached("restore.extracted");
 
     if !Workspace::is_initialised(&root) {
-        return Err(WorkspaceError::Damaged {
-            path: backup.to_path_buf(),
-            reason: "the backup holds no inventory; nothing was restored".into(),
-        });
+        return Err(bad_backup(
+            backup,
+            "the backup holds no inventory; nothing was restored",
+        ));
     }
     // The inventory must open with the passphrase (and decode), not only the backup.
     drop(Workspace::open(&root, passphrase)?);
     let _ = std::fs::remove_file(root.join(LOCK_FILE));
-    verify(&root).map_err(|reason| WorkspaceError::Damaged {
-        path: backup.to_path_buf(),
-        reason: format!(
-            "the restored workspace does not check out: {reason}; nothing was restored"
-        ),
+    verify(&root).map_err(|reason| {
+        bad_backup(
+            backup,
+            format!("the restored workspace does not check out: {reason}; nothing was restored"),
+        )
     })?;
     crashpoint::reached("restore.verified");
 
