@@ -8,6 +8,7 @@ mod ops_common;
 mod support;
 
 mod backup_restore;
+mod cli_structure;
 mod interop_sdtid;
 mod jobs_cli;
 mod jobs_engine;
