@@ -2,7 +2,7 @@
 //! damage and tampering detected, refusals, and a crash at every durable step of both.
 
 use crate::ops_common::{
-    OLD, copy_dir, crash_at, download_all, open, secret_file, snapshot, tokendist, trace_points,
+    OLD, crash_at, download_all, open, secret_file, snapshot, tokendist, trace_points,
     workspace_with_jobs,
 };
 use std::path::Path;
@@ -320,6 +320,5 @@ fn a_crash_at_every_step_of_a_restore_leaves_nothing_or_the_whole_workspace() {
             );
             assert_eq!(snapshot(&target), before, "{point}");
         }
-        let _ = copy_dir;
     }
 }

@@ -210,8 +210,28 @@ fn a_crash_at_every_step_of_a_passphrase_change_leaves_exactly_one_passphrase_wo
         let dir = temp.path().join(format!("crash-{index}"));
         copy_dir(&template, &dir);
         crash_at(temp.path(), &args(dir.to_str().unwrap(), old, new), point);
-        let working = assert_whole(&dir, temp.path(), 2);
         let expected = if index < commit { OLD } else { NEW };
+        // Before anything settles it, check sees an interrupted change as a warning only.
+        let pending = dir.join("rotation.journal").exists();
+        let pass = if expected == OLD { old } else { new };
+        let checked = tokendist(
+            temp.path(),
+            &[
+                "check",
+                "--workspace",
+                dir.to_str().unwrap(),
+                "--passphrase-file",
+                pass,
+            ],
+            None,
+        );
+        let report = String::from_utf8_lossy(&checked.stdout);
+        assert_eq!(
+            checked.status.code(),
+            Some(if pending { 3 } else { 0 }),
+            "check after a crash at {point}: {report}"
+        );
+        let working = assert_whole(&dir, temp.path(), 2);
         assert_eq!(working, expected, "after a crash at {point}");
         std::fs::remove_dir_all(&dir).unwrap();
     }

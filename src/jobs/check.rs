@@ -133,18 +133,31 @@ fn check_output(
     let (Some(vault), true) = (key, all_there) else {
         return;
     };
-    let job_key = match std::fs::read(dir.join(staging::KEY_FILE))
-        .map_err(|error| error.to_string())
-        .and_then(|sealed| {
-            vault
-                .unseal(&sealed, &staging::key_context(&record.id))
-                .map_err(|error| error.to_string())
-        })
-        .and_then(|plain| {
-            <[u8; 32]>::try_from(plain.as_slice())
-                .map(JobKey::new)
-                .map_err(|_| "it has the wrong length".to_owned())
-        }) {
+    let open_key = |name: &str| {
+        std::fs::read(dir.join(name))
+            .map_err(|error| error.to_string())
+            .and_then(|sealed| {
+                vault
+                    .unseal(&sealed, &staging::key_context(&record.id))
+                    .map_err(|error| error.to_string())
+            })
+            .and_then(|plain| {
+                <[u8; 32]>::try_from(plain.as_slice())
+                    .map(JobKey::new)
+                    .map_err(|_| "it has the wrong length".to_owned())
+            })
+    };
+    // During an interrupted passphrase change that has committed, the key sealed under the
+    // inventory's (new) key is still waiting as `key.sealed.next`; the next open switches it.
+    let next = format!("{}{NEXT_SUFFIX}", staging::KEY_FILE);
+    let opened = open_key(staging::KEY_FILE).or_else(|error| {
+        if dir.join(&next).is_file() {
+            open_key(&next).map_err(|_| error)
+        } else {
+            Err(error)
+        }
+    });
+    let job_key = match opened {
         Ok(job_key) => job_key,
         Err(reason) => {
             findings.push(Finding::error(

@@ -71,9 +71,10 @@ pub fn run_job(workspace: &mut Workspace, name: &str, first: u64, count: u64) {
     assert!(record.has_output(), "{record:?}");
 }
 
-/// Copies a directory tree (files and directories only).
+/// Copies a directory tree (files and directories only), directories private (0700) as a
+/// workspace's are; files keep their modes.
 pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
+    tokendist::workspace::create_private_dir(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap().flatten() {
         let target = to.join(entry.file_name());
         if entry.file_type().unwrap().is_dir() {
