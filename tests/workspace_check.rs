@@ -79,11 +79,14 @@ fn warnings_alone_exit_3() {
     assert!(lines[2].contains("0 error(s), 2 warning(s)"));
 }
 
+/// Something done to a workspace to damage it.
+type Damage = Box<dyn Fn(&Path)>;
+
 #[test]
 fn each_kind_of_damage_is_an_error_naming_the_file() {
     let temp = tempfile::tempdir().unwrap();
     let pass = secret_file(temp.path(), "pass", OLD);
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>, &str)> = vec![
+    let cases: Vec<(&str, Damage, &str)> = vec![
         (
             "output tampered",
             Box::new(|ws: &Path| {

@@ -18,8 +18,8 @@ pub fn run(global: &GlobalArgs, args: &PassphraseArgs) -> Result<(), CliError> {
         ));
     }
     drop(old);
-    let report = crate::jobs::rekey::change_passphrase(&mut workspace, &new)
-        .map_err(|error| CliError::failed(format!("{error}")))?;
+    let report =
+        crate::jobs::rekey::change_passphrase(&mut workspace, &new).map_err(CliError::failed)?;
     println!(
         "Passphrase changed for {}: the inventory ({} token(s)) and {} staged job key(s) are sealed under the new passphrase.",
         workspace.root().display(),

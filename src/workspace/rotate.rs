@@ -73,6 +73,9 @@ struct Journal {
     files: Vec<String>,
 }
 
+/// A sealed file's path, its plaintext (wiped on drop) and the context it is sealed with.
+type Unsealed<'a> = (PathBuf, zeroize::Zeroizing<Vec<u8>>, &'a [u8]);
+
 fn next_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(NEXT_SUFFIX);
@@ -129,7 +132,7 @@ impl Workspace {
                     ),
                 }
             })?;
-            plains.push((path, plain, &file.context));
+            plains.push((path, plain, file.context.as_slice()));
         }
         let (key, header) = VaultKey::create(new, self.header.params);
         let journal = Journal {
@@ -172,7 +175,7 @@ impl Workspace {
         &self,
         key: &VaultKey,
         header: &super::vault::VaultHeader,
-        plains: &[(PathBuf, zeroize::Zeroizing<Vec<u8>>, &Vec<u8>)],
+        plains: &[Unsealed<'_>],
     ) -> Result<(), WorkspaceError> {
         for (path, plain, context) in plains {
             let next = next_path(path);

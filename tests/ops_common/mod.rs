@@ -125,8 +125,7 @@ pub fn tokendist(cwd: &Path, args: &[&str], crash: Option<(&str, &str)>) -> Outp
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let output = crate::ops_common::wait_with_timeout(child);
-    output
+    wait_with_timeout(child)
 }
 
 fn wait_with_timeout(mut child: std::process::Child) -> Output {
