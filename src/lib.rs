@@ -11,6 +11,7 @@ pub mod fuzzing;
 pub mod jobs;
 pub mod sdtid;
 pub mod secret;
+pub mod secret_input;
 pub mod text;
 pub mod token;
 pub mod tui;

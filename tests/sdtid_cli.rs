@@ -361,13 +361,15 @@ fn issue_with_given_serial_seed_and_password_gives_the_expected_codes() {
     let dir = tempfile::tempdir().unwrap();
     let pw = dir.path().join("pw");
     std::fs::write(&pw, "s3cret-pw\n").unwrap();
+    let seed = dir.path().join("seed");
+    std::fs::write(&seed, "00112233445566778899AABBCCDDEEFF\n").unwrap();
     let out = issue(
         dir.path(),
         &[
             "--serial",
             "123456789",
-            "--seed-hex",
-            "00112233445566778899AABBCCDDEEFF",
+            "--seed-file",
+            seed.to_str().unwrap(),
             "--pin-mode",
             "2",
             "--expires",
@@ -430,7 +432,14 @@ fn issue_rejects_bad_flags_as_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
     for (args, needle) in [
         (&["--serial", "1234567890123"][..], "--serial"),
-        (&["--seed-hex", "0011"][..], "--seed-hex"),
+        (
+            &["--seed-hex", "0011", "--insecure-seed-argv"][..],
+            "--seed-hex",
+        ),
+        (
+            &["--seed-hex", "00112233445566778899AABBCCDDEEFF"][..],
+            "--seed-file",
+        ),
         (&["--expires", "2020/01/01"][..], "--expires"),
         (&["--expires", "2035/02/30"][..], "--expires"),
         (&["--nickname", "Jos\u{e9}"][..], "--nickname"),

@@ -1,15 +1,20 @@
 //! The command line: argument definitions (clap) and dispatch. Each command area lives in its
 //! own file; all of them turn library errors into one-line messages here, at the edge.
 //!
-//! Exit status: 0 success, 1 failure, 2 usage error (clap's own, and [`CliError::Usage`]).
+//! Exit status: 0 success, 1 failure, 2 usage error (clap's own, and [`CliError::Usage`]);
+//! `tokendist check` also uses 3 (warnings only).
 
+mod backup_cmd;
+mod check_cmd;
 mod jobs_cmd;
 pub mod output;
+mod passphrase_cmd;
 mod profiles_cmd;
 mod sdtid_cmd;
 pub mod secrets;
 mod table;
 mod tokens_cmd;
+mod tokens_remove;
 mod workspace_cmd;
 
 use clap::{Args, Parser, Subcommand};
@@ -24,6 +29,10 @@ pub enum CliError {
     /// Anything else (exit status 1).
     #[error("{0}")]
     Failed(String),
+    /// The command has said everything on stdout already; only the status is left
+    /// (`tokendist check`'s 1 and 3).
+    #[error("")]
+    Status(i32),
 }
 
 impl CliError {
@@ -37,6 +46,7 @@ impl CliError {
         match self {
             Self::Usage(_) => 2,
             Self::Failed(_) => 1,
+            Self::Status(code) => *code,
         }
     }
 }
@@ -47,8 +57,9 @@ impl CliError {
 #[derive(Debug, Parser)]
 #[command(name = "tokendist", version, about, long_about = None)]
 pub struct Cli {
+    /// `--workspace`/`--passphrase-file` given before the command (or for the wizard).
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub global: LeadingArgs,
     /// Open the wizard on a fresh demo workspace (passphrase `demo`), without a prompt.
     #[arg(long)]
     pub demo: bool,
@@ -56,7 +67,8 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// Options every workspace command takes.
+/// Options every workspace command takes (anywhere after the command's name). Commands that
+/// use no workspace (`sdtid`) do not list them.
 #[derive(Debug, Clone, Args, Default)]
 pub struct GlobalArgs {
     /// Workspace directory (default: $TOKENDIST_HOME, else the platform data directory).
@@ -68,24 +80,112 @@ pub struct GlobalArgs {
     pub passphrase_file: Option<PathBuf>,
 }
 
+impl GlobalArgs {
+    /// These options, completed by the ones given before the command's name.
+    fn or(self, leading: &LeadingArgs) -> GlobalArgs {
+        GlobalArgs {
+            workspace: self.workspace.or_else(|| leading.workspace.clone()),
+            passphrase_file: self
+                .passphrase_file
+                .or_else(|| leading.passphrase_file.clone()),
+        }
+    }
+}
+
+/// The same options before any command: for the wizard, and for scripts that write
+/// `tokendist --workspace DIR tokens list`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct LeadingArgs {
+    /// Workspace directory (default: $TOKENDIST_HOME, else the platform data directory).
+    #[arg(long, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    /// Read the inventory passphrase from the first line of this file
+    /// (default: $TOKENDIST_PASSPHRASE_FILE, else a prompt on the terminal).
+    #[arg(long, value_name = "PATH")]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+/// A workspace command with subcommands: the workspace options, then the subcommand.
+#[derive(Debug, Args)]
+pub struct InWorkspace<C: Subcommand> {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: C,
+}
+
+/// A workspace command without further arguments.
+#[derive(Debug, Args)]
+pub struct WorkspaceOnly {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read, check and write single SDTID files.
     #[command(subcommand)]
     Sdtid(SdtidCommand),
     /// Create a workspace and its passphrase-protected inventory.
-    Init,
+    Init(WorkspaceOnly),
     /// Create a ready demo workspace (passphrase `demo`) with tokens and users.
-    Demo,
+    Demo(WorkspaceOnly),
     /// Manage the token inventory.
-    #[command(subcommand)]
-    Tokens(TokensCommand),
+    Tokens(InWorkspace<TokensCommand>),
     /// Software token profiles.
-    #[command(subcommand)]
-    Profiles(ProfilesCommand),
+    Profiles(InWorkspace<ProfilesCommand>),
     /// Distribution jobs.
-    #[command(subcommand)]
-    Jobs(JobsCommand),
+    Jobs(InWorkspace<JobsCommand>),
+    /// Change the workspace passphrase (re-seals the inventory and every staged job key).
+    #[command(after_help = "Example:\n  tokendist passphrase --workspace /srv/tokendist")]
+    Passphrase(PassphraseArgs),
+    /// Verify the whole workspace without changing it; one line per finding.
+    #[command(
+        after_help = "Exit status: 0 nothing found, 1 errors found (or the check could not run), 3 warnings only.\n\nExample:\n  tokendist check --workspace /srv/tokendist"
+    )]
+    Check(WorkspaceOnly),
+    /// Write the whole workspace into one file sealed under its passphrase.
+    #[command(after_help = "Example:\n  tokendist backup /media/usb/tokendist-2026-11-30.tdbackup")]
+    Backup(BackupArgs),
+    /// Recreate a workspace from a backup file into a new directory.
+    #[command(
+        after_help = "Example:\n  tokendist restore /media/usb/tokendist-2026-11-30.tdbackup --workspace /srv/tokendist-restored"
+    )]
+    Restore(RestoreArgs),
+}
+
+/// Where the new passphrase of `tokendist passphrase` comes from. Never from a flag value.
+#[derive(Debug, Args)]
+pub struct PassphraseArgs {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// Read the new passphrase from the first line of this file (default: typed twice).
+    #[arg(long, value_name = "PATH", conflicts_with = "new_passphrase_stdin")]
+    pub new_passphrase_file: Option<PathBuf>,
+    /// Read the new passphrase from the first line of standard input.
+    #[arg(long)]
+    pub new_passphrase_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The backup file to write (mode 0600).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Replace an existing backup file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The backup file to read.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 /// Where a password comes from. Never from a flag value.
@@ -148,9 +248,17 @@ pub struct IssueArgs {
     /// Token serial (1-12 digits; random when omitted).
     #[arg(long, value_name = "DIGITS")]
     pub serial: Option<String>,
-    /// Token seed as 32 hex digits (random when omitted).
+    /// Read the token seed (32 hex digits) from the first line of this file, `-` for
+    /// standard input (random when no seed is given).
+    #[arg(long, value_name = "PATH", conflicts_with = "seed_hex")]
+    pub seed_file: Option<PathBuf>,
+    /// Token seed as 32 hex digits on the command line, where `ps` and shell history show
+    /// it: refused unless --insecure-seed-argv is given too (tests only; use --seed-file).
     #[arg(long, value_name = "HEX")]
     pub seed_hex: Option<String>,
+    /// Accept --seed-hex despite the seed showing in the process list (tests only).
+    #[arg(long, requires = "seed_hex")]
+    pub insecure_seed_argv: bool,
     #[command(flatten)]
     pub password: PasswordSource,
     /// DeviceSerialNumber to bind the token to.
@@ -201,6 +309,12 @@ pub enum TokensCommand {
     },
     /// List tokens (never seeds).
     List(TokenListArgs),
+    /// Remove lost, broken or expired tokens from the inventory (the job history keeps its
+    /// records).
+    #[command(
+        after_help = "Examples:\n  tokendist tokens remove 000500000003 000500000010-000500000019\n  tokendist tokens remove --expired --yes"
+    )]
+    Remove(TokenRemoveArgs),
     /// Write the inventory as a password-protected token record file.
     Export {
         file: PathBuf,
@@ -229,6 +343,38 @@ pub struct TokenListArgs {
     pub assigned: bool,
     #[arg(long)]
     pub unassigned: bool,
+    /// Only tokens in this state (repeatable: any of them).
+    #[arg(long, value_enum, value_name = "STATE")]
+    pub state: Vec<TokenState>,
+    /// Only tokens that expire within this many days (and have not expired yet).
+    #[arg(long, value_name = "DAYS")]
+    pub expiring_within: Option<u32>,
+}
+
+/// A token's state for `tokens list --state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TokenState {
+    /// Has a user.
+    Assigned,
+    /// Has no user.
+    Unassigned,
+    /// Some job has distributed it.
+    Distributed,
+    /// Its last valid day is past.
+    Expired,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenRemoveArgs {
+    /// Serials to remove (FROM-TO, or one serial).
+    #[arg(value_name = "SERIALS", required_unless_present = "expired")]
+    pub serials: Vec<String>,
+    /// Remove every expired token (with SERIALS: only the expired ones among them).
+    #[arg(long)]
+    pub expired: bool,
+    /// Remove without asking (for scripts); the review is still printed.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -327,13 +473,38 @@ pub fn main() -> i32 {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<(), CliError> {
+    let leading = cli.global;
     match cli.command {
-        None => crate::tui::run(&cli.global, cli.demo).map_err(CliError::failed),
-        Some(Command::Sdtid(command)) => sdtid_cmd::run(command),
-        Some(Command::Init) => workspace_cmd::init(&cli.global),
-        Some(Command::Demo) => workspace_cmd::demo(&cli.global),
-        Some(Command::Tokens(command)) => tokens_cmd::run(&cli.global, command),
-        Some(Command::Profiles(command)) => profiles_cmd::run(&cli.global, command),
-        Some(Command::Jobs(command)) => jobs_cmd::run(&cli.global, command),
+        None => crate::tui::run(
+            leading.workspace.as_deref(),
+            leading.passphrase_file.as_deref(),
+            cli.demo,
+        )
+        .map_err(CliError::failed),
+        Some(Command::Sdtid(command)) => {
+            if leading.workspace.is_some() || leading.passphrase_file.is_some() {
+                return Err(CliError::usage(
+                    "sdtid commands work on single files and use no workspace: drop --workspace and --passphrase-file",
+                ));
+            }
+            sdtid_cmd::run(command)
+        }
+        Some(Command::Init(args)) => workspace_cmd::init(&args.global.or(&leading)),
+        Some(Command::Demo(args)) => workspace_cmd::demo(&args.global.or(&leading)),
+        Some(Command::Tokens(scoped)) => {
+            tokens_cmd::run(&scoped.global.or(&leading), scoped.command)
+        }
+        Some(Command::Profiles(scoped)) => {
+            profiles_cmd::run(&scoped.global.or(&leading), scoped.command)
+        }
+        Some(Command::Jobs(scoped)) => jobs_cmd::run(&scoped.global.or(&leading), scoped.command),
+        Some(Command::Passphrase(args)) => {
+            passphrase_cmd::run(&args.global.clone().or(&leading), &args)
+        }
+        Some(Command::Check(args)) => check_cmd::run(&args.global.or(&leading)),
+        Some(Command::Backup(args)) => backup_cmd::backup(&args.global.clone().or(&leading), &args),
+        Some(Command::Restore(args)) => {
+            backup_cmd::restore(&args.global.clone().or(&leading), &args)
+        }
     }
 }

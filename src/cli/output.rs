@@ -125,6 +125,8 @@ pub fn finish(result: Result<(), super::CliError>) -> i32 {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
         .take();
     match (result, failure) {
+        // The command printed its own outcome and chose its exit status (`check`).
+        (Err(super::CliError::Status(code)), _) => code,
         (Err(error), _) => {
             // Messages quote file content (names, element text): escaped like all such text
             // (a multi-line message, such as the list of a CSV's bad rows, keeps its lines).

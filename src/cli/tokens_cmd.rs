@@ -1,4 +1,4 @@
-//! `tokendist tokens import|assign|unassign|list|export`.
+//! `tokendist tokens import|assign|unassign|list|export` (`remove` is in `tokens_remove`).
 
 use super::secrets;
 use super::table::{width, write_row};
@@ -31,6 +31,7 @@ pub fn run(global: &GlobalArgs, command: TokensCommand) -> Result<(), CliError> 
         TokensCommand::Assign { csv } => assign_csv(global, &csv),
         TokensCommand::Unassign { serials } => unassign(global, &serials),
         TokensCommand::List(args) => list(global, &args),
+        TokensCommand::Remove(args) => super::tokens_remove::run(global, &args),
         TokensCommand::Export {
             file,
             password,
@@ -192,12 +193,13 @@ fn list(global: &GlobalArgs, args: &TokenListArgs) -> Result<(), CliError> {
     };
     let filter =
         TokenFilter::new(ranges, args.user.as_deref(), assignment).map_err(CliError::usage)?;
+    let states = super::tokens_remove::state_filter(&args.state, args.expiring_within);
     let workspace = open_workspace(global)?;
     let today = time::OffsetDateTime::now_utc().date();
     let tokens: Vec<&InventoryToken> = workspace
         .inventory()
         .iter()
-        .filter(|t| filter.matches(t))
+        .filter(|t| filter.matches(t) && states.matches(t, today))
         .collect();
     let mut out = BufWriter::with_capacity(1 << 16, crate::cli::output::stdout());
     let written = if args.json {

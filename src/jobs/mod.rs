@@ -10,6 +10,7 @@
 
 pub mod archive;
 pub mod ascii_fold;
+pub mod check;
 mod delete;
 mod download;
 pub mod engine;
@@ -18,6 +19,7 @@ pub mod history;
 pub mod job_id;
 mod prepare;
 mod recovery;
+pub mod rekey;
 pub mod review;
 pub mod select;
 mod spec;

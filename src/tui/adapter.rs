@@ -7,7 +7,6 @@ use super::backend::{
     JobHandle, JobOutcome, JobRow, PREVIEW_ROWS, Progress, ReviewSummary, SelectionPreview,
     TokenRow,
 };
-use crate::cli::GlobalArgs;
 use crate::jobs::{self, History, JobError, JobField, JobRecord, JobSpec};
 use crate::secret::SecretString;
 use crate::workspace::{InventoryToken, Profile, Workspace, demo};
@@ -28,11 +27,15 @@ pub struct RealBackend {
 
 /// Opens the configured workspace (asking for the passphrase on the terminal, before the
 /// full screen starts), or a demo workspace.
-pub fn open(global: &GlobalArgs, demo: bool) -> Result<RealBackend, String> {
+pub fn open(
+    workspace: Option<&Path>,
+    passphrase_file: Option<&Path>,
+    demo: bool,
+) -> Result<RealBackend, String> {
     let (workspace, demo_dir) = if demo {
-        open_demo(global)?
+        open_demo(workspace)?
     } else {
-        (open_configured(global)?, None)
+        (open_configured(workspace, passphrase_file)?, None)
     };
     let history = History::open(&workspace).map_err(|e| e.to_string())?;
     Ok(RealBackend {
@@ -43,17 +46,20 @@ pub fn open(global: &GlobalArgs, demo: bool) -> Result<RealBackend, String> {
     })
 }
 
-fn open_configured(global: &GlobalArgs) -> Result<Workspace, String> {
-    let dir = Workspace::resolve_dir(global.workspace.as_deref()).map_err(|e| e.to_string())?;
+fn open_configured(
+    workspace: Option<&Path>,
+    passphrase_file: Option<&Path>,
+) -> Result<Workspace, String> {
+    let dir = Workspace::resolve_dir(workspace).map_err(|e| e.to_string())?;
     Workspace::check_initialised(&dir).map_err(|e| e.to_string())?;
-    let passphrase = crate::cli::secrets::passphrase(global).map_err(|e| e.to_string())?;
+    let passphrase = crate::secret_input::passphrase(passphrase_file).map_err(|e| e.to_string())?;
     Workspace::open(&dir, &passphrase).map_err(|e| e.to_string())
 }
 
 /// `--demo`: a fresh demo workspace in `--workspace DIR` (reopened with the demo passphrase if
 /// DIR already holds one) or in a temporary directory removed at exit.
-fn open_demo(global: &GlobalArgs) -> Result<(Workspace, Option<tempfile::TempDir>), String> {
-    match &global.workspace {
+fn open_demo(workspace: Option<&Path>) -> Result<(Workspace, Option<tempfile::TempDir>), String> {
+    match workspace {
         Some(dir) if Workspace::is_initialised(dir) => {
             let passphrase = SecretString::from(demo::DEMO_PASSPHRASE);
             let workspace = Workspace::open(dir, &passphrase).map_err(|e| {

@@ -33,14 +33,18 @@ mod tests;
 /// Opens the wizard on the configured workspace, or on a fresh demo workspace.
 ///
 /// The passphrase is asked for (when needed) before the terminal switches to full screen.
-pub fn run(global: &crate::cli::GlobalArgs, demo: bool) -> Result<(), String> {
+pub fn run(
+    workspace: Option<&std::path::Path>,
+    passphrase_file: Option<&std::path::Path>,
+    demo: bool,
+) -> Result<(), String> {
     use std::io::IsTerminal;
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         return Err(
             "the wizard needs a terminal on standard input and output; scripts use `tokendist jobs submit` and the other commands".into(),
         );
     }
-    let mut backend = adapter::open(global, demo)?;
+    let mut backend = adapter::open(workspace, passphrase_file, demo)?;
     match runtime::run(&mut backend, theme::Theme::from_env())? {
         runtime::Ended::Quit => Ok(()),
         runtime::Ended::Signal(name) => {

@@ -1,8 +1,12 @@
 //! A ready demo workspace: a few hundred tokens with random seeds, most assigned to made-up
 //! users, and a few that the job rules will exclude (unassigned, expired, 64-bit, already
 //! distributed, 6-digit/30-second). Used by `tokendist demo` and the wizard's `--demo`.
+//!
+//! The "already distributed" tokens are distributed for real, by a completed job named
+//! [`PILOT_JOB`] that the demo runs when it is created, so the inventory, the job history and
+//! the staged output tell the same story (and the pilot's ZIP can be downloaded).
 
-use super::model::{AssignedUser, Distribution, InventoryToken};
+use super::model::{AssignedUser, InventoryToken};
 use super::{Inventory, KdfParams, Workspace, WorkspaceError};
 use crate::secret::{SecretString, Seed};
 use crate::token::{Digits, Interval, KeySize, PinMode, Serial};
@@ -15,6 +19,10 @@ pub const DEMO_PASSPHRASE: &str = "demo";
 pub const DEMO_TOKEN_COUNT: u64 = 300;
 /// First demo serial; the others follow.
 pub const DEMO_FIRST_SERIAL: u64 = 500_000_001;
+/// The job that distributed the demo's pilot tokens.
+pub const PILOT_JOB: &str = "Pilot rollout";
+/// The password of the pilot job's token files.
+pub const PILOT_PASSWORD: &str = "pilot-demo";
 
 const FIRST_NAMES: [&str; 24] = [
     "Alice",
@@ -57,12 +65,63 @@ pub fn create_demo(dir: &Path) -> Result<Workspace, WorkspaceError> {
         *inventory = Inventory::from_tokens(tokens).expect("demo serials are distinct");
         Ok(())
     })?;
+    run_pilot_job(&mut workspace, today)?;
     Ok(workspace)
+}
+
+/// Indexes (from the first serial) of the tokens the pilot job distributes; the unassigned
+/// one among them is left out by the job's rules, as a real pilot would leave it.
+fn is_pilot(index: u64) -> bool {
+    matches!(index % 50, 2 | 3)
+}
+
+/// Distributes the pilot tokens with a real job, recorded in the history.
+fn run_pilot_job(workspace: &mut Workspace, today: Date) -> Result<(), WorkspaceError> {
+    use crate::jobs::{
+        self, Binding, History, JobSpec, Protection, SelectionCriteria, SerialRange,
+    };
+    let failed = |error: String| WorkspaceError::Invalid(format!("demo pilot job: {error}"));
+    let mut history = History::open(&*workspace).map_err(|e| failed(e.to_string()))?;
+    let serial_ranges = (0..DEMO_TOKEN_COUNT)
+        .filter(|index| is_pilot(*index))
+        .map(|index| {
+            SerialRange::single(
+                Serial::from_value(DEMO_FIRST_SERIAL + index).expect("demo serials fit"),
+            )
+        })
+        .collect();
+    let spec = JobSpec {
+        name: PILOT_JOB.into(),
+        profile: "Android".into(),
+        binding: Binding::DeviceClass,
+        nickname: Some("Pilot".into()),
+        protection: Protection::Password,
+        password: Some(SecretString::from(PILOT_PASSWORD)),
+        selection: SelectionCriteria {
+            serial_ranges,
+            ..SelectionCriteria::default()
+        },
+    };
+    let prepared =
+        jobs::prepare(workspace, &history, spec, today).map_err(|e| failed(e.to_string()))?;
+    let now = OffsetDateTime::now_utc();
+    let handle =
+        jobs::start(&*workspace, &mut history, prepared, now).map_err(|e| failed(e.to_string()))?;
+    let outcome = handle.wait(|_| {});
+    let record = jobs::finish(workspace, &mut history, outcome, OffsetDateTime::now_utc())
+        .map_err(|e| failed(e.to_string()))?;
+    if !record.has_output() {
+        return Err(failed(format!(
+            "it ended {}: {}",
+            record.status.label(),
+            record.error.unwrap_or_default()
+        )));
+    }
+    Ok(())
 }
 
 /// The demo tokens for `today` (random seeds; everything else is fixed).
 pub fn demo_tokens(today: Date) -> Vec<InventoryToken> {
-    let pilot_at = OffsetDateTime::now_utc() - Duration::days(40);
     (0..DEMO_TOKEN_COUNT)
         .map(|index| {
             let serial =
@@ -97,14 +156,7 @@ pub fn demo_tokens(today: Date) -> Vec<InventoryToken> {
                     token.birth = today - Duration::days(5 * 365);
                     token.expires = today - Duration::days(10 + index as i64 / 50);
                 }
-                // Already distributed by an earlier (pilot) job.
-                2 | 3 => {
-                    token.distributions.push(Distribution {
-                        job_id: "demo-pilot".into(),
-                        job_name: "Pilot rollout".into(),
-                        at: pilot_at,
-                    });
-                }
+                // Distributed by the pilot job (see `run_pilot_job`).
                 _ => {}
             }
             token
@@ -154,7 +206,8 @@ mod tests {
         assert!(count(&|t| t.is_expired(today)) >= 3);
         assert!(count(&|t| t.key_size == KeySize::Bits64) >= 6);
         assert!(count(&|t| t.digits == Digits::SIX && t.interval == Interval::Seconds30) >= 9);
-        assert!(count(&|t| !t.distributions.is_empty()) >= 6);
+        let pilot = (0..DEMO_TOKEN_COUNT).filter(|i| is_pilot(*i)).count();
+        assert!(pilot >= 6, "{pilot}");
         let logins: std::collections::HashSet<_> = tokens
             .iter()
             .filter_map(|t| t.user.as_ref())

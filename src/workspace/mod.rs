@@ -13,6 +13,8 @@
 //! job layer, the CLI and the TUI; keep them stable.
 
 mod atomic;
+pub mod backup;
+pub mod check;
 mod config;
 mod inventory;
 mod inventory_file;
@@ -20,6 +22,7 @@ mod lock;
 mod model;
 mod paths;
 mod permissions;
+pub mod rotate;
 mod store;
 mod unlocked;
 mod vault;
@@ -29,6 +32,7 @@ pub mod demo;
 pub mod export;
 pub mod import;
 pub mod listing;
+pub mod retire;
 
 pub use atomic::{
     FailPoint, create_private_dir, inject_failure, is_temporary_of, remove_temporaries,
@@ -252,6 +256,8 @@ impl Workspace {
         Self::check_initialised(dir)?;
         permissions::check_workspace_dir(dir)?;
         let lock = take_lock(dir)?;
+        // A passphrase change a crash interrupted is settled first (completed or undone).
+        rotate::recover(dir)?;
         remove_temporaries(dir, &ROOT_FILES);
         let config = load_config_file(&dir.join(CONFIG_FILE))?;
         let jobs = dir.join(JOBS_DIR);

@@ -33,6 +33,9 @@ impl UnlockedVault {
         super::Workspace::check_initialised(dir)?;
         super::permissions::check_workspace_dir(dir)?;
         let lock = take_lock(dir)?;
+        // Job keys are sealed under whichever key an interrupted passphrase change left in
+        // force: settle the change first, as a full open does.
+        super::rotate::recover(dir)?;
         let path = dir.join(INVENTORY_FILE);
         super::permissions::check_entry(&path, super::permissions::Entry::File)?;
         let mut prefix = Vec::with_capacity(super::vault::HEADER_LEN);

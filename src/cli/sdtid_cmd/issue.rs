@@ -5,6 +5,7 @@ use super::{file_error, password_given};
 use crate::cli::{CliError, IssueArgs, PasswordSource, secrets};
 use crate::sdtid::{self, BatchHeader, SdtidError, SdtidToken, TokenAttributes, UserInfo};
 use crate::secret::{SecretString, Seed};
+use crate::secret_input;
 use crate::token::{Digits, Interval, KeySize, PinMode, Serial};
 use crate::workspace;
 use std::path::Path;
@@ -30,11 +31,11 @@ fn random_serial() -> Result<Serial, CliError> {
     }
 }
 
-fn parse_seed_hex(text: &str) -> Result<Seed, CliError> {
+fn parse_seed_hex(text: &str, flag: &str) -> Result<Seed, CliError> {
     let bytes = text.as_bytes();
     if bytes.len() != 32 || !bytes.iter().all(u8::is_ascii_hexdigit) {
         return Err(usage(
-            "--seed-hex",
+            flag,
             "must be exactly 32 hexadecimal digits (16 bytes)",
         ));
     }
@@ -46,6 +47,36 @@ fn parse_seed_hex(text: &str) -> Result<Seed, CliError> {
     let secret = Seed::new(seed);
     seed.zeroize();
     Ok(secret)
+}
+
+/// The seed from `--seed-file` (a file or `-` for stdin), else from `--seed-hex` (only with
+/// `--insecure-seed-argv`: argv is visible in `ps` and shell history), else random.
+fn given_seed(args: &mut IssueArgs) -> Result<Seed, CliError> {
+    if let Some(path) = &args.seed_file {
+        if path.as_os_str() == "-" && args.password.password_stdin {
+            return Err(CliError::usage(
+                "--seed-file - and --password-stdin both read standard input; put one of them in a file",
+            ));
+        }
+        let line = if path.as_os_str() == "-" {
+            secret_input::read_first_line_of_stdin("the seed")?
+        } else {
+            secret_input::read_first_line_of_file(path, "the seed")?
+        };
+        return parse_seed_hex(line.expose().trim(), "--seed-file");
+    }
+    if let Some(text) = args.seed_hex.as_mut() {
+        if !args.insecure_seed_argv {
+            text.zeroize();
+            return Err(CliError::usage(
+                "--seed-hex puts the seed where `ps` and shell history show it; give --seed-file PATH (or --seed-file - for standard input) instead",
+            ));
+        }
+        let seed = parse_seed_hex(text, "--seed-hex");
+        text.zeroize();
+        return seed;
+    }
+    Seed::try_random().map_err(|e| CliError::failed(SdtidError::RandomUnavailable(e.to_string())))
 }
 
 /// Today + 5 years (same month and day; 29 February becomes 28 February).
@@ -93,15 +124,7 @@ pub(super) fn issue(mut args: IssueArgs) -> Result<(), CliError> {
         Some(text) => Serial::parse(text).map_err(|e| usage("--serial", e))?,
         None => random_serial()?,
     };
-    let seed = match args.seed_hex.as_mut() {
-        Some(text) => {
-            let seed = parse_seed_hex(text);
-            text.zeroize();
-            seed?
-        }
-        None => Seed::try_random()
-            .map_err(|e| CliError::failed(SdtidError::RandomUnavailable(e.to_string())))?,
-    };
+    let seed = given_seed(&mut args)?;
     let today = OffsetDateTime::now_utc().date();
     let death = match &args.expires {
         Some(text) => sdtid::parse_date("expires", text)
@@ -233,7 +256,7 @@ mod tests {
 
     #[test]
     fn seed_hex_is_exactly_sixteen_bytes_of_hex() {
-        let seed = parse_seed_hex("00112233445566778899AABBCCDDEEFF").unwrap();
+        let seed = parse_seed_hex("00112233445566778899AABBCCDDEEFF", "--seed-hex").unwrap();
         assert_eq!(seed.expose()[15], 0xff);
         for bad in [
             "",
@@ -242,7 +265,7 @@ mod tests {
             "g0112233445566778899aabbccddeeff",
         ] {
             assert!(
-                matches!(parse_seed_hex(bad), Err(CliError::Usage(_))),
+                matches!(parse_seed_hex(bad, "--seed-hex"), Err(CliError::Usage(_))),
                 "{bad}"
             );
         }
