@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod crashpoint;
+pub mod directory;
 pub mod jobs;
 pub mod sdtid;
 pub mod secret;

@@ -6,6 +6,7 @@ mod interop;
 mod jobs_common;
 mod support;
 
+mod directory_ldap;
 mod interop_sdtid;
 mod jobs_cli;
 mod jobs_engine;

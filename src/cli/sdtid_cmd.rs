@@ -39,7 +39,7 @@ fn file_error(path: &Path, error: impl std::fmt::Display) -> CliError {
 
 /// Text from an untrusted file made safe for a terminal: control characters (which could drive
 /// the terminal) are shown as escapes.
-fn printable(text: &str) -> String {
+pub(crate) fn printable(text: &str) -> String {
     if !text.chars().any(char::is_control) {
         return text.to_owned();
     }

@@ -3,6 +3,8 @@
 //! line and column and what was expected.
 
 use super::model::Profile;
+use crate::directory::DirectorySettings;
+use crate::directory::settings::RawDirectory;
 use crate::sdtid::BatchHeader;
 use crate::token::Digits;
 use serde::Deserialize;
@@ -26,6 +28,8 @@ pub struct Config {
     pub profiles: Vec<Profile>,
     /// Default download path for a job's ZIP; `{job}` is replaced by the sanitised job name.
     pub output_path_template: String,
+    /// The site's user directory (`[directory]`), when configured.
+    pub directory: Option<DirectorySettings>,
 }
 
 /// A configuration problem, located in the file.
@@ -45,6 +49,7 @@ struct RawConfig {
     output_path_template: Spanned<String>,
     #[serde(default)]
     profiles: Vec<Spanned<Profile>>,
+    directory: Option<RawDirectory>,
 }
 
 #[derive(Deserialize)]
@@ -122,7 +127,18 @@ impl Config {
             starts.push(start);
         }
 
+        let config_dir = path.parent().unwrap_or(Path::new(""));
+        let directory = match raw.directory {
+            Some(table) => Some(
+                table
+                    .check(config_dir)
+                    .map_err(|(offset, message)| locate(offset, message))?,
+            ),
+            None => None,
+        };
+
         Ok(Config {
+            directory,
             header: BatchHeader {
                 origin: raw.header.origin.into_inner(),
                 dest: raw.header.dest.into_inner(),
@@ -359,5 +375,34 @@ pin_type = \"pinpad\"
         assert!(parse(&fixed).unwrap_err().message.contains("{job}"));
         let missing = MINIMAL.replace("dest = \"N/A\"\n", "");
         assert!(parse(&missing).unwrap_err().message.contains("dest"));
+    }
+
+    #[test]
+    fn the_directory_table_is_checked_in_place() {
+        let with_directory = |extra: &str| {
+            format!(
+                "{MINIMAL}[directory]\nurl = \"ldaps://ldap.example.org\"\nbase_dn = \"dc=example,dc=org\"\n{extra}"
+            )
+        };
+        let config =
+            Config::parse(&with_directory(""), Path::new("/srv/ws/tokendist.toml")).unwrap();
+        let directory = config.directory.expect("a directory");
+        assert_eq!(directory.login_attribute, "uid");
+        let config = Config::parse(
+            &with_directory("ca_file = \"site-ca.pem\"\n"),
+            Path::new("/srv/ws/tokendist.toml"),
+        )
+        .unwrap();
+        assert_eq!(
+            config.directory.unwrap().ca_file.as_deref(),
+            Some(Path::new("/srv/ws/site-ca.pem"))
+        );
+        let error = parse(&with_directory("login = \"uid\"\n")).unwrap_err();
+        assert_eq!(error.line, 10, "{error}");
+        assert!(error.message.contains("unknown field `login`"), "{error}");
+        let error = parse(&with_directory("filter = \"(uid=*\"\n")).unwrap_err();
+        assert_eq!((error.line, error.column), (10, 10), "{error}");
+        assert!(error.message.contains("directory.filter"), "{error}");
+        assert!(Config::default_config().directory.is_none());
     }
 }

@@ -23,10 +23,12 @@ mod store;
 mod vault;
 
 pub mod assign;
+pub mod auto_assign;
 pub mod demo;
 pub mod export;
 pub mod import;
 pub mod listing;
+pub mod user_list;
 
 pub use atomic::{FailPoint, create_private_dir, inject_failure, write_atomic, write_new_atomic};
 pub use config::{Config, ConfigError, DEFAULT_CONFIG};

@@ -51,6 +51,7 @@ pub fn config() -> Config {
         },
         profiles: profiles(),
         output_path_template: "./{job}.zip".into(),
+        directory: None,
     }
 }
 
