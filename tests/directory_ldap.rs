@@ -1,7 +1,7 @@
 //! `tokens assign --from-directory` against a real OpenLDAP server (started per test on a free
 //! loopback port, see `support::slapd`), and `tokens assign --auto users.csv`.
 
-use crate::common::workspace_env::WorkspaceEnv;
+use crate::common::WorkspaceEnv;
 use crate::jobs_common;
 use crate::support::slapd::{
     self, PEOPLE, READER_DN, READER_PASSWORD, SIZE_LIMIT, Slapd, SlapdServer, TestUser,
