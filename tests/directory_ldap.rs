@@ -448,7 +448,7 @@ fn a_filter_with_no_result_assigns_nothing() {
             "assign",
             "--from-directory",
             "--filter",
-            "(uid=",
+            "(&(uid=a)",
             "--yes",
         ])
         .assert()
@@ -456,7 +456,7 @@ fn a_filter_with_no_result_assigns_nothing() {
         .get_output()
         .clone();
     assert!(
-        stderr(&output).contains("--filter \"(uid=\" is not a valid LDAP filter"),
+        stderr(&output).contains("--filter \"(&(uid=a)\" is not a valid LDAP filter"),
         "{}",
         stderr(&output)
     );
