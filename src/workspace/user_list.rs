@@ -143,10 +143,10 @@ mod tests {
 
     #[test]
     fn logins_alone_or_with_utf8_names() {
-        let users = parse("user_login\nalice\n\nbob\n").unwrap();
+        let users = parse("user_login\nalice\nbob\n\n").unwrap();
         assert_eq!(users.len(), 2);
         assert_eq!(users[1].login, "bob");
-        assert_eq!(users[1].source, "users.csv:4");
+        assert_eq!(users[1].source, "users.csv:3");
         assert_eq!(users[1].first_name, "");
         let users =
             parse("\u{feff}User_Login,First_Name,Last_Name\njgarcia, José , García\n").unwrap();
