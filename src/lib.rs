@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod crashpoint;
+pub mod directory;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod jobs;

@@ -10,6 +10,7 @@ mod support;
 mod backup_restore;
 mod cli_structure;
 mod crash_points;
+mod directory_ldap;
 mod fuzz_corpus;
 mod hostile_input;
 mod interop_sdtid;

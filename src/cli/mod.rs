@@ -300,8 +300,10 @@ pub enum TokensCommand {
         #[arg(long)]
         replace: bool,
     },
-    /// Assign tokens to users from a CSV (`serial,user_login,first_name,last_name`).
-    Assign { csv: PathBuf },
+    /// Assign tokens to users: from a CSV naming each user's serial, or the next free token to
+    /// each user without one, listed by the directory (--from-directory) or a CSV (--auto).
+    #[command(after_help = ASSIGN_EXAMPLES)]
+    Assign(AssignArgs),
     /// Remove the user assignment of these tokens.
     Unassign {
         #[arg(required = true)]
@@ -327,6 +329,57 @@ pub enum TokensCommand {
         #[arg(long)]
         force: bool,
     },
+}
+
+const ASSIGN_EXAMPLES: &str = "Examples:
+  tokendist tokens assign assignments.csv
+  tokendist tokens assign --from-directory --key-size 128
+  tokendist tokens assign --from-directory --filter '(memberOf=cn=vpn,ou=groups,dc=example,dc=org)'
+  tokendist tokens assign --auto new-staff.csv --yes
+  tokendist tokens assign --from-directory --json > plan.json   (a dry run: nothing is assigned)";
+
+/// `tokens assign`: one of a serial-per-user CSV, `--from-directory` or `--auto`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("users").required(true).args(["csv", "from_directory", "auto"])))]
+pub struct AssignArgs {
+    /// CSV `serial,user_login,first_name,last_name`: each row gives a user that token.
+    #[arg(value_name = "CSV")]
+    pub csv: Option<PathBuf>,
+    /// Give the next free token to each user the [directory] of tokendist.toml lists who holds
+    /// none, e.g. `--from-directory --key-size 128`.
+    #[arg(long)]
+    pub from_directory: bool,
+    /// LDAP filter used instead of directory.filter for this run,
+    /// e.g. `--filter '(memberOf=cn=vpn,ou=groups,dc=example,dc=org)'`.
+    #[arg(long, value_name = "FILTER", requires = "from_directory")]
+    pub filter: Option<String>,
+    /// Like --from-directory, for the users of this CSV (header `user_login`, or
+    /// `user_login,first_name,last_name`), e.g. `--auto new-staff.csv`.
+    #[arg(long, value_name = "USERS_CSV")]
+    pub auto: Option<PathBuf>,
+    /// Key size of the tokens to hand out, 128 or 64 (needed when both sizes are free),
+    /// e.g. `--key-size 128`.
+    #[arg(long, value_name = "BITS", value_parser = parse_key_size, conflicts_with = "csv")]
+    pub key_size: Option<u32>,
+    /// Read the directory bind password from the first line of this file (default:
+    /// directory.bind_password_file, else a prompt), e.g. `--bind-password-file ~/.ldap-pw`.
+    #[arg(long, value_name = "PATH", requires = "from_directory")]
+    pub bind_password_file: Option<PathBuf>,
+    /// Read the directory bind password from the first line of standard input,
+    /// e.g. `pass show ldap | tokendist tokens assign --from-directory --bind-password-stdin --yes`.
+    #[arg(
+        long,
+        requires = "from_directory",
+        conflicts_with = "bind_password_file"
+    )]
+    pub bind_password_stdin: bool,
+    /// Assign without asking after the review (for scripts), e.g. `--auto users.csv --yes`.
+    #[arg(long, conflicts_with = "csv")]
+    pub yes: bool,
+    /// Print the plan as JSON instead of the review; nothing is assigned unless --yes is also
+    /// given, e.g. `--from-directory --json`.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -454,6 +507,14 @@ fn parse_digits(text: &str) -> Result<u32, String> {
         "6" => Ok(6),
         "8" => Ok(8),
         _ => Err("must be 6 or 8".into()),
+    }
+}
+
+fn parse_key_size(text: &str) -> Result<u32, String> {
+    match text {
+        "128" => Ok(128),
+        "64" => Ok(64),
+        _ => Err("must be 128 or 64".into()),
     }
 }
 

@@ -38,7 +38,7 @@ fn file_error(path: &Path, error: impl std::fmt::Display) -> CliError {
 }
 
 /// Text from an untrusted file made safe for a terminal (the CLI's one escaping function).
-fn printable(text: &str) -> String {
+pub(crate) fn printable(text: &str) -> String {
     crate::cli::output::printable(text).into_owned()
 }
 

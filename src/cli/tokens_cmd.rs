@@ -1,5 +1,7 @@
 //! `tokendist tokens import|assign|unassign|list|export` (`remove` is in `tokens_remove`).
 
+mod assign_auto;
+
 use super::secrets;
 use super::table::{width, write_row};
 use super::workspace_cmd::open_workspace;
@@ -28,7 +30,10 @@ pub fn run(global: &GlobalArgs, command: TokensCommand) -> Result<(), CliError> 
             password,
             replace,
         } => import(global, &file, &password, replace),
-        TokensCommand::Assign { csv } => assign_csv(global, &csv),
+        TokensCommand::Assign(args) => match &args.csv {
+            Some(csv) => assign_csv(global, csv),
+            None => assign_auto::run(global, &args),
+        },
         TokensCommand::Unassign { serials } => unassign(global, &serials),
         TokensCommand::List(args) => list(global, &args),
         TokensCommand::Remove(args) => super::tokens_remove::run(global, &args),

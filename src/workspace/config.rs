@@ -3,6 +3,8 @@
 //! line and column and what was expected.
 
 use super::model::Profile;
+use crate::directory::DirectorySettings;
+use crate::directory::settings::RawDirectory;
 use crate::sdtid::{BatchHeader, StreamLimits};
 use crate::token::Digits;
 use serde::Deserialize;
@@ -29,6 +31,8 @@ pub struct Config {
     /// Caps on one token record file (`[import]`): a guard against hostile files, far above
     /// any genuine order.
     pub import_limits: StreamLimits,
+    /// The site's user directory (`[directory]`), when configured.
+    pub directory: Option<DirectorySettings>,
 }
 
 /// A configuration problem, located in the file.
@@ -48,6 +52,7 @@ struct RawConfig {
     output_path_template: Spanned<String>,
     #[serde(default)]
     profiles: Vec<Spanned<Profile>>,
+    directory: Option<RawDirectory>,
     #[serde(default)]
     import: Option<Spanned<RawImport>>,
 }
@@ -140,7 +145,18 @@ impl Config {
                 .map_err(|why| locate(spanned.span().start, format!("import.{why}")))?,
         };
 
+        let config_dir = path.parent().unwrap_or(Path::new(""));
+        let directory = match raw.directory {
+            Some(table) => Some(
+                table
+                    .check(config_dir)
+                    .map_err(|(offset, message)| locate(offset, message))?,
+            ),
+            None => None,
+        };
+
         Ok(Config {
+            directory,
             import_limits,
             header: BatchHeader {
                 origin: raw.header.origin.into_inner(),
@@ -403,5 +419,34 @@ pin_type = \"pinpad\"
         assert!(parse(&fixed).unwrap_err().message.contains("{job}"));
         let missing = MINIMAL.replace("dest = \"N/A\"\n", "");
         assert!(parse(&missing).unwrap_err().message.contains("dest"));
+    }
+
+    #[test]
+    fn the_directory_table_is_checked_in_place() {
+        let with_directory = |extra: &str| {
+            format!(
+                "{MINIMAL}[directory]\nurl = \"ldaps://ldap.example.org\"\nbase_dn = \"dc=example,dc=org\"\n{extra}"
+            )
+        };
+        let config =
+            Config::parse(&with_directory(""), Path::new("/srv/ws/tokendist.toml")).unwrap();
+        let directory = config.directory.expect("a directory");
+        assert_eq!(directory.login_attribute, "uid");
+        let config = Config::parse(
+            &with_directory("ca_file = \"site-ca.pem\"\n"),
+            Path::new("/srv/ws/tokendist.toml"),
+        )
+        .unwrap();
+        assert_eq!(
+            config.directory.unwrap().ca_file.as_deref(),
+            Some(Path::new("/srv/ws/site-ca.pem"))
+        );
+        let error = parse(&with_directory("login = \"uid\"\n")).unwrap_err();
+        assert_eq!(error.line, 10, "{error}");
+        assert!(error.message.contains("unknown field `login`"), "{error}");
+        let error = parse(&with_directory("filter = \"(uid=*\"\n")).unwrap_err();
+        assert_eq!((error.line, error.column), (10, 10), "{error}");
+        assert!(error.message.contains("directory.filter"), "{error}");
+        assert!(Config::default_config().directory.is_none());
     }
 }

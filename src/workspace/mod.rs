@@ -28,11 +28,13 @@ mod unlocked;
 mod vault;
 
 pub mod assign;
+pub mod auto_assign;
 pub mod demo;
 pub mod export;
 pub mod import;
 pub mod listing;
 pub mod retire;
+pub mod user_list;
 
 pub use atomic::{
     FailPoint, create_private_dir, inject_failure, is_temporary_of, remove_temporaries,

@@ -15,6 +15,7 @@
 pub mod python_securid;
 pub mod rng;
 pub mod runner;
+pub mod slapd;
 pub mod stoken;
 
 #[allow(unused_imports)] // likewise for the re-exports
@@ -33,6 +34,10 @@ pub const REQUIRE_ENV: &str = "TOKENDIST_REQUIRE_INTEROP";
 pub enum Referee {
     Stoken,
     PythonSecurid,
+    /// Not a referee of the format but a real component: OpenLDAP's server (`slapd`,
+    /// `slapadd`) for the directory tests, and the `openssl` CLI for their certificates.
+    Slapd,
+    Openssl,
 }
 
 impl Referee {
@@ -40,6 +45,8 @@ impl Referee {
         match self {
             Self::Stoken => "stoken",
             Self::PythonSecurid => "python-securid",
+            Self::Slapd => "slapd",
+            Self::Openssl => "openssl",
         }
     }
 
@@ -51,6 +58,10 @@ impl Referee {
                 .as_ref()
                 .map(|_| ())
                 .map_err(Clone::clone),
+            Self::Slapd => slapd::Slapd::locate().map(|_| ()),
+            Self::Openssl => stoken::find_on_path("openssl")
+                .map(|_| ())
+                .ok_or_else(|| "not on PATH".to_owned()),
         }
     }
 }
