@@ -6,6 +6,8 @@ mod interop;
 mod jobs_common;
 mod support;
 
+mod cli_docs;
+mod dist_bundle;
 mod interop_sdtid;
 mod jobs_cli;
 mod jobs_engine;

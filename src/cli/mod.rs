@@ -3,6 +3,7 @@
 //!
 //! Exit status: 0 success, 1 failure, 2 usage error (clap's own, and [`CliError::Usage`]).
 
+pub mod generate;
 mod jobs_cmd;
 mod profiles_cmd;
 mod sdtid_cmd;
@@ -44,7 +45,13 @@ impl CliError {
 ///
 /// Without a command, opens the full-screen wizard on the workspace.
 #[derive(Debug, Parser)]
-#[command(name = "tokendist", version, about, long_about = None)]
+#[command(
+    name = "tokendist",
+    version,
+    about,
+    long_about = None,
+    after_help = "Example: tokendist --workspace /srv/tokendist"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -70,21 +77,51 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read, check and write single SDTID files.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example: tokendist sdtid inspect token.sdtid --password-file pw.txt"
+    )]
     Sdtid(SdtidCommand),
     /// Create a workspace and its passphrase-protected inventory.
+    #[command(after_help = "Example: tokendist init --workspace /srv/tokendist")]
     Init,
     /// Create a ready demo workspace (passphrase `demo`) with tokens and users.
+    #[command(after_help = "Example: tokendist demo --workspace /tmp/tokendist-demo")]
     Demo,
     /// Manage the token inventory.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example: tokendist --workspace /srv/tokendist tokens list --unassigned"
+    )]
     Tokens(TokensCommand),
     /// Software token profiles.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example: tokendist --workspace /srv/tokendist profiles list"
+    )]
     Profiles(ProfilesCommand),
     /// Distribution jobs.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example: tokendist --workspace /srv/tokendist jobs list"
+    )]
     Jobs(JobsCommand),
+    /// Print a shell completion script for bash, zsh or fish.
+    #[command(
+        after_help = "Example: tokendist completions bash > /etc/bash_completion.d/tokendist"
+    )]
+    Completions {
+        /// The shell to complete for.
+        shell: generate::CompletionShell,
+    },
+    /// Print the man page, or write one page per command into a directory.
+    #[command(after_help = "Example: tokendist man --dir /usr/local/share/man/man1")]
+    Man {
+        /// Write `tokendist.1` and a `tokendist-COMMAND.1` page for every subcommand here
+        /// instead of printing `tokendist.1`.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Where a password comes from. Never from a flag value.
@@ -112,7 +149,9 @@ pub struct FilePasswordSource {
 #[derive(Debug, Subcommand)]
 pub enum SdtidCommand {
     /// Show a file's fields, which MACs verify and how it is protected.
+    #[command(after_help = "Example: tokendist sdtid inspect token.sdtid --json")]
     Inspect {
+        /// The SDTID file to read.
         file: PathBuf,
         #[command(flatten)]
         password: PasswordSource,
@@ -124,7 +163,9 @@ pub enum SdtidCommand {
         show_seed: bool,
     },
     /// Print the current tokencode and nothing else.
+    #[command(after_help = "Example: tokendist sdtid code token.sdtid --password-file pw.txt")]
     Code {
+        /// The SDTID file holding the token.
         file: PathBuf,
         #[command(flatten)]
         password: PasswordSource,
@@ -136,6 +177,9 @@ pub enum SdtidCommand {
         pin: Option<String>,
     },
     /// Write one token file and print its serial.
+    #[command(
+        after_help = "Example: tokendist sdtid issue --out alice.sdtid --user-login alice --password-file pw.txt"
+    )]
     Issue(IssueArgs),
 }
 
@@ -155,12 +199,16 @@ pub struct IssueArgs {
     /// DeviceSerialNumber to bind the token to.
     #[arg(long, value_name = "ID")]
     pub device_id: Option<String>,
+    /// Token nickname shown in the user's app (printable ASCII).
     #[arg(long, value_name = "TEXT")]
     pub nickname: Option<String>,
+    /// The user's login, written to the file's UserLogin.
     #[arg(long, value_name = "LOGIN")]
     pub user_login: Option<String>,
+    /// The user's first name, written to the file's UserFirstName.
     #[arg(long, value_name = "NAME")]
     pub first_name: Option<String>,
+    /// The user's last name, written to the file's UserLastName.
     #[arg(long, value_name = "NAME")]
     pub last_name: Option<String>,
     /// Tokencode length: 6 or 8.
@@ -183,7 +231,11 @@ pub struct IssueArgs {
 #[derive(Debug, Subcommand)]
 pub enum TokensCommand {
     /// Import a token record file (one or many tokens): all or nothing.
+    #[command(
+        after_help = "Example: tokendist tokens import seeds.sdtid --file-password-file pw.txt"
+    )]
     Import {
+        /// The vendor's token record file (SDTID).
         file: PathBuf,
         #[command(flatten)]
         password: FilePasswordSource,
@@ -192,16 +244,27 @@ pub enum TokensCommand {
         replace: bool,
     },
     /// Assign tokens to users from a CSV (`serial,user_login,first_name,last_name`).
-    Assign { csv: PathBuf },
+    #[command(after_help = "Example: tokendist tokens assign users.csv")]
+    Assign {
+        /// CSV file with the columns serial,user_login,first_name,last_name.
+        csv: PathBuf,
+    },
     /// Remove the user assignment of these tokens.
+    #[command(after_help = "Example: tokendist tokens unassign 000500000001 000500000002")]
     Unassign {
+        /// Serials of the tokens to unassign.
         #[arg(required = true)]
         serials: Vec<String>,
     },
     /// List tokens (never seeds).
+    #[command(after_help = "Example: tokendist tokens list --user 'a*' --json")]
     List(TokenListArgs),
     /// Write the inventory as a password-protected token record file.
+    #[command(
+        after_help = "Example: tokendist tokens export backup.sdtid --file-password-file pw.txt"
+    )]
     Export {
+        /// The token record file to write (created with mode 0600).
         file: PathBuf,
         #[command(flatten)]
         password: FilePasswordSource,
@@ -216,6 +279,7 @@ pub enum TokensCommand {
 
 #[derive(Debug, Args)]
 pub struct TokenListArgs {
+    /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
     /// Only these serials (FROM-TO, or one serial; repeatable).
@@ -224,8 +288,10 @@ pub struct TokenListArgs {
     /// Only tokens whose user login matches this glob.
     #[arg(long, value_name = "GLOB")]
     pub user: Option<String>,
+    /// Only tokens assigned to a user.
     #[arg(long, conflicts_with = "unassigned")]
     pub assigned: bool,
+    /// Only tokens not assigned to anyone.
     #[arg(long)]
     pub unassigned: bool,
 }
@@ -233,7 +299,9 @@ pub struct TokenListArgs {
 #[derive(Debug, Subcommand)]
 pub enum ProfilesCommand {
     /// List software token profiles.
+    #[command(after_help = "Example: tokendist profiles list --json")]
     List {
+        /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -242,43 +310,63 @@ pub enum ProfilesCommand {
 #[derive(Debug, Subcommand)]
 pub enum JobsCommand {
     /// Validate, review and run a distribution job.
+    #[command(
+        after_help = "Example: tokendist jobs submit --profile Android --serials 000500000001-000500000300 --protection user-id --yes"
+    )]
     Submit(SubmitArgs),
     /// List jobs from the history.
+    #[command(after_help = "Example: tokendist jobs list --json")]
     List {
+        /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// Show one job (id or name).
+    #[command(after_help = "Example: tokendist jobs show 'Sales phones, March'")]
     Show {
+        /// Job id or name (case does not count).
         job: String,
+        /// Print the history record as JSON.
         #[arg(long)]
         json: bool,
     },
     /// Save a completed job's output ZIP.
+    #[command(
+        after_help = "Example: tokendist jobs download 'Sales phones, March' --output sales.zip"
+    )]
     Download {
+        /// Job id or name (case does not count).
         job: String,
+        /// Where to write the ZIP (created with mode 0600).
         #[arg(long, value_name = "PATH")]
         output: PathBuf,
+        /// Replace an existing file at the output path.
         #[arg(long)]
         force: bool,
     },
     /// Remove a job's staged output (the history record stays).
-    Delete { job: String },
+    #[command(after_help = "Example: tokendist jobs delete 'Sales phones, March'")]
+    Delete {
+        /// Job id or name (case does not count).
+        job: String,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct SubmitArgs {
-    #[arg(long)]
+    /// Software token profile name (see `tokendist profiles list`); delivery must be `file`.
+    #[arg(long, value_name = "NAME")]
     pub profile: String,
     /// Serial range FROM-TO, or one serial (repeatable).
     #[arg(long, value_name = "FROM-TO", required = true)]
     pub serials: Vec<String>,
     /// Job name (default: generated from the date and time).
-    #[arg(long)]
+    #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
     /// Bind every file to this device id instead of the profile's device class.
     #[arg(long, value_name = "ID")]
     pub device_id: Option<String>,
+    /// Token nickname shown in the user's app (up to 24 printable ASCII characters).
     #[arg(long, value_name = "TEXT")]
     pub nickname: Option<String>,
     /// Only tokens whose user login matches this glob.
@@ -290,7 +378,13 @@ pub struct SubmitArgs {
     /// Take at most this many tokens.
     #[arg(long, value_name = "N")]
     pub max_count: Option<usize>,
-    #[arg(long, value_parser = ["none", "password", "user-id", "user-id+password"])]
+    /// How each file is protected: none, the job password, the user's login, or the login
+    /// followed by the job password.
+    #[arg(
+        long,
+        value_name = "MODE",
+        value_parser = ["none", "password", "user-id", "user-id+password"]
+    )]
     pub protection: String,
     #[command(flatten)]
     pub password: PasswordSource,
@@ -337,5 +431,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Tokens(command)) => tokens_cmd::run(&cli.global, command),
         Some(Command::Profiles(command)) => profiles_cmd::run(&cli.global, command),
         Some(Command::Jobs(command)) => jobs_cmd::run(&cli.global, command),
+        Some(Command::Completions { shell }) => generate::completions(shell),
+        Some(Command::Man { dir }) => generate::man(dir.as_deref()),
     }
 }
