@@ -8,9 +8,11 @@ mod ops_common;
 mod support;
 
 mod backup_restore;
+mod cli_docs;
 mod cli_structure;
 mod crash_points;
 mod directory_ldap;
+mod dist_bundle;
 mod fuzz_corpus;
 mod hostile_input;
 mod interop_sdtid;

@@ -50,7 +50,7 @@ fn probe(referee: &str, require: bool, python: &str) -> (bool, String) {
     command
         .args([
             "--exact",
-            "skip_probe",
+            "referee_support::skip_probe",
             "--ignored",
             "--nocapture",
             "--test-threads=1",
@@ -85,6 +85,15 @@ fn a_missing_referee_skips_or_fails_as_configured() {
     assert!(ok, "skipping must not fail the test:\n{out}");
     assert!(out.contains("SKIPPED: stoken not installed"), "{out}");
     assert!(out.contains("PROBE RESULT: false"), "{out}");
+    // The summary line printed when the test binary exits, after libtest's result line.
+    let summary = out
+        .find("INTEROP SKIPPED: 1 test did not run against a referee: stoken 1 (not on PATH)")
+        .unwrap_or_else(|| panic!("no skip summary:\n{out}"));
+    assert!(
+        out.find("test result:")
+            .is_some_and(|result| result < summary),
+        "{out}"
+    );
 
     let (ok, out) = probe("stoken", true, fake_python);
     assert!(!ok, "a required but missing stoken must fail:\n{out}");
@@ -103,6 +112,31 @@ fn a_missing_referee_skips_or_fails_as_configured() {
 
     let (ok, out) = probe("python", true, "/nonexistent/python3");
     assert!(!ok && out.contains("python-securid is required"), "{out}");
+}
+
+#[test]
+fn skip_summary_counts_per_referee_with_the_reason() {
+    use support::skip_summary;
+    assert_eq!(skip_summary(&[]), None);
+    let skips = [
+        (Referee::Stoken, "not on PATH".to_owned()),
+        (
+            Referee::PythonSecurid,
+            "python3 cannot import securid".to_owned(),
+        ),
+        (Referee::Stoken, "not on PATH".to_owned()),
+    ];
+    let line = skip_summary(&skips).expect("a summary");
+    assert!(
+        line.starts_with(
+            "INTEROP SKIPPED: 3 tests did not run against a referee: stoken 2 (not on PATH), python-securid 1 (python3 cannot import securid);"
+        ),
+        "{line}"
+    );
+    assert!(
+        line.contains("TOKENDIST_REQUIRE_INTEROP=1") && !line.contains('\n'),
+        "{line}"
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@
 
 mod backup_cmd;
 mod check_cmd;
+pub mod generate;
 mod jobs_cmd;
 pub mod output;
 mod passphrase_cmd;
@@ -55,7 +56,13 @@ impl CliError {
 ///
 /// Without a command, opens the full-screen wizard on the workspace.
 #[derive(Debug, Parser)]
-#[command(name = "tokendist", version, about, long_about = None)]
+#[command(
+    name = "tokendist",
+    version,
+    about,
+    long_about = None,
+    after_help = "Example: tokendist --workspace /srv/tokendist"
+)]
 pub struct Cli {
     /// `--workspace`/`--passphrase-file` given before the command (or for the wizard).
     #[command(flatten)]
@@ -124,17 +131,25 @@ pub struct WorkspaceOnly {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read, check and write single SDTID files.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example: tokendist sdtid inspect token.sdtid --password-file pw.txt"
+    )]
     Sdtid(SdtidCommand),
     /// Create a workspace and its passphrase-protected inventory.
+    #[command(after_help = "Example: tokendist init --workspace /srv/tokendist")]
     Init(WorkspaceOnly),
     /// Create a ready demo workspace (passphrase `demo`) with tokens and users.
+    #[command(after_help = "Example: tokendist demo --workspace /tmp/tokendist-demo")]
     Demo(WorkspaceOnly),
     /// Manage the token inventory.
+    #[command(after_help = "Example: tokendist --workspace /srv/tokendist tokens list --unassigned")]
     Tokens(InWorkspace<TokensCommand>),
     /// Software token profiles.
+    #[command(after_help = "Example: tokendist --workspace /srv/tokendist profiles list")]
     Profiles(InWorkspace<ProfilesCommand>),
     /// Distribution jobs.
+    #[command(after_help = "Example: tokendist --workspace /srv/tokendist jobs list")]
     Jobs(InWorkspace<JobsCommand>),
     /// Change the workspace passphrase (re-seals the inventory and every staged job key).
     #[command(after_help = "Example:\n  tokendist passphrase --workspace /srv/tokendist")]
@@ -152,6 +167,22 @@ pub enum Command {
         after_help = "Example:\n  tokendist restore /media/usb/tokendist-2026-11-30.tdbackup --workspace /srv/tokendist-restored"
     )]
     Restore(RestoreArgs),
+    /// Print a shell completion script for bash, zsh or fish.
+    #[command(
+        after_help = "Example: tokendist completions bash > /etc/bash_completion.d/tokendist"
+    )]
+    Completions {
+        /// The shell to complete for.
+        shell: generate::CompletionShell,
+    },
+    /// Print the man page, or write one page per command into a directory.
+    #[command(after_help = "Example: tokendist man --dir /usr/local/share/man/man1")]
+    Man {
+        /// Write `tokendist.1` and a `tokendist-COMMAND.1` page for every subcommand here
+        /// instead of printing `tokendist.1`.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Where the new passphrase of `tokendist passphrase` comes from. Never from a flag value.
@@ -213,7 +244,9 @@ pub struct FilePasswordSource {
 #[derive(Debug, Subcommand)]
 pub enum SdtidCommand {
     /// Show a file's fields, which MACs verify and how it is protected.
+    #[command(after_help = "Example: tokendist sdtid inspect token.sdtid --json")]
     Inspect {
+        /// The SDTID file to read.
         file: PathBuf,
         #[command(flatten)]
         password: PasswordSource,
@@ -225,7 +258,9 @@ pub enum SdtidCommand {
         show_seed: bool,
     },
     /// Print the current tokencode and nothing else.
+    #[command(after_help = "Example: tokendist sdtid code token.sdtid --password-file pw.txt")]
     Code {
+        /// The SDTID file holding the token.
         file: PathBuf,
         #[command(flatten)]
         password: PasswordSource,
@@ -237,6 +272,9 @@ pub enum SdtidCommand {
         pin: Option<String>,
     },
     /// Write one token file and print its serial.
+    #[command(
+        after_help = "Example: tokendist sdtid issue --out alice.sdtid --user-login alice --password-file pw.txt"
+    )]
     Issue(IssueArgs),
 }
 
@@ -264,12 +302,16 @@ pub struct IssueArgs {
     /// DeviceSerialNumber to bind the token to.
     #[arg(long, value_name = "ID")]
     pub device_id: Option<String>,
+    /// Token nickname shown in the user's app (printable ASCII).
     #[arg(long, value_name = "TEXT")]
     pub nickname: Option<String>,
+    /// The user's login, written to the file's UserLogin.
     #[arg(long, value_name = "LOGIN")]
     pub user_login: Option<String>,
+    /// The user's first name, written to the file's UserFirstName.
     #[arg(long, value_name = "NAME")]
     pub first_name: Option<String>,
+    /// The user's last name, written to the file's UserLastName.
     #[arg(long, value_name = "NAME")]
     pub last_name: Option<String>,
     /// Tokencode length: 6 or 8.
@@ -292,7 +334,11 @@ pub struct IssueArgs {
 #[derive(Debug, Subcommand)]
 pub enum TokensCommand {
     /// Import a token record file (one or many tokens): all or nothing.
+    #[command(
+        after_help = "Example: tokendist tokens import seeds.sdtid --file-password-file pw.txt"
+    )]
     Import {
+        /// The vendor's token record file (SDTID).
         file: PathBuf,
         #[command(flatten)]
         password: FilePasswordSource,
@@ -305,11 +351,14 @@ pub enum TokensCommand {
     #[command(after_help = ASSIGN_EXAMPLES)]
     Assign(AssignArgs),
     /// Remove the user assignment of these tokens.
+    #[command(after_help = "Example: tokendist tokens unassign 000500000001 000500000002")]
     Unassign {
+        /// Serials of the tokens to unassign.
         #[arg(required = true)]
         serials: Vec<String>,
     },
     /// List tokens (never seeds).
+    #[command(after_help = "Example: tokendist tokens list --user 'a*' --json")]
     List(TokenListArgs),
     /// Remove lost, broken or expired tokens from the inventory (the job history keeps its
     /// records).
@@ -318,7 +367,11 @@ pub enum TokensCommand {
     )]
     Remove(TokenRemoveArgs),
     /// Write the inventory as a password-protected token record file.
+    #[command(
+        after_help = "Example: tokendist tokens export backup.sdtid --file-password-file pw.txt"
+    )]
     Export {
+        /// The token record file to write (created with mode 0600).
         file: PathBuf,
         #[command(flatten)]
         password: FilePasswordSource,
@@ -384,6 +437,7 @@ pub struct AssignArgs {
 
 #[derive(Debug, Args)]
 pub struct TokenListArgs {
+    /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
     /// Only these serials (FROM-TO, or one serial; repeatable).
@@ -392,8 +446,10 @@ pub struct TokenListArgs {
     /// Only tokens whose user login matches this glob.
     #[arg(long, value_name = "GLOB")]
     pub user: Option<String>,
+    /// Only tokens assigned to a user.
     #[arg(long, conflicts_with = "unassigned")]
     pub assigned: bool,
+    /// Only tokens not assigned to anyone.
     #[arg(long)]
     pub unassigned: bool,
     /// Only tokens in this state (repeatable: any of them).
@@ -433,7 +489,9 @@ pub struct TokenRemoveArgs {
 #[derive(Debug, Subcommand)]
 pub enum ProfilesCommand {
     /// List software token profiles.
+    #[command(after_help = "Example: tokendist profiles list --json")]
     List {
+        /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -442,46 +500,67 @@ pub enum ProfilesCommand {
 #[derive(Debug, Subcommand)]
 pub enum JobsCommand {
     /// Validate, review and run a distribution job.
+    #[command(
+        after_help = "Example: tokendist jobs submit --profile Android --serials 000500000001-000500000300 --protection user-id --yes"
+    )]
     Submit(SubmitArgs),
     /// List jobs from the history.
+    #[command(after_help = "Example: tokendist jobs list --json")]
     List {
+        /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// Show one job (id or name).
+    #[command(after_help = "Example: tokendist jobs show 'Sales phones, March'")]
     Show {
+        /// Job id or name (case does not count).
         job: String,
+        /// Print the history record as JSON.
         #[arg(long)]
         json: bool,
     },
     /// Save a completed job's output ZIP.
+    #[command(
+        after_help = "Example: tokendist jobs download 'Sales phones, March' --output sales.zip"
+    )]
     Download {
+        /// Job id or name (case does not count).
         job: String,
+        /// Where to write the ZIP (created with mode 0600).
         #[arg(long, value_name = "PATH")]
         output: PathBuf,
+        /// Replace an existing file at the output path.
         #[arg(long)]
         force: bool,
     },
     /// Remove a job's staged output (the history record stays).
-    Delete { job: String },
+    #[command(after_help = "Example: tokendist jobs delete 'Sales phones, March'")]
+    Delete {
+        /// Job id or name (case does not count).
+        job: String,
+    },
     /// Rebuild job records a damaged or lost history no longer has, from the damaged copies
     /// kept beside it, the staged outputs and the inventory.
+    #[command(after_help = "Example: tokendist --workspace /srv/tokendist jobs recover")]
     Recover,
 }
 
 #[derive(Debug, Args)]
 pub struct SubmitArgs {
-    #[arg(long)]
+    /// Software token profile name (see `tokendist profiles list`); delivery must be `file`.
+    #[arg(long, value_name = "NAME")]
     pub profile: String,
     /// Serial range FROM-TO, or one serial (repeatable).
     #[arg(long, value_name = "FROM-TO", required = true)]
     pub serials: Vec<String>,
     /// Job name (default: generated from the date and time).
-    #[arg(long)]
+    #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
     /// Bind every file to this device id instead of the profile's device class.
     #[arg(long, value_name = "ID")]
     pub device_id: Option<String>,
+    /// Token nickname shown in the user's app (up to 24 printable ASCII characters).
     #[arg(long, value_name = "TEXT")]
     pub nickname: Option<String>,
     /// Only tokens whose user login matches this glob.
@@ -493,7 +572,13 @@ pub struct SubmitArgs {
     /// Take at most this many tokens.
     #[arg(long, value_name = "N")]
     pub max_count: Option<usize>,
-    #[arg(long, value_parser = ["none", "password", "user-id", "user-id+password"])]
+    /// How each file is protected: none, the job password, the user's login, or the login
+    /// followed by the job password.
+    #[arg(
+        long,
+        value_name = "MODE",
+        value_parser = ["none", "password", "user-id", "user-id+password"]
+    )]
     pub protection: String,
     #[command(flatten)]
     pub password: PasswordSource,
@@ -567,5 +652,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Restore(args)) => {
             backup_cmd::restore(&args.global.clone().or(&leading), &args)
         }
+        Some(Command::Completions { shell }) => generate::completions(shell),
+        Some(Command::Man { dir }) => generate::man(dir.as_deref()),
     }
 }

@@ -1,6 +1,7 @@
 //! The python-securid referee (PyPI `securid`), driven through `securid_driver.py`.
 //!
-//! The interpreter is `$TOKENDIST_PYTHON` when set, else `python3` on `PATH`; it counts as
+//! The interpreter is `$TOKENDIST_PYTHON` when set; otherwise the project's own `.venv` (which
+//! `.ci/run` creates next to `Cargo.toml`), then `python3` on `PATH`. An interpreter counts as
 //! found only if it can `import securid`. Requests (file, password, times, PINs) go to the
 //! driver as JSON on stdin, so passwords never appear in argv; many files are decoded in one
 //! interpreter start.
@@ -13,6 +14,11 @@ use std::time::Duration;
 
 /// Names the interpreter to use; see the module doc.
 pub const PYTHON_ENV: &str = "TOKENDIST_PYTHON";
+
+/// The virtualenv `.ci/run` installs python-securid into, beside `Cargo.toml`.
+pub fn project_venv_python() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python")
+}
 
 const DRIVER: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -57,11 +63,33 @@ pub struct Decoded {
 impl PythonSecurid {
     /// Locates the interpreter and checks `import securid`; `Err` says why it is unusable.
     pub fn locate() -> Result<Self, String> {
-        let interpreter = match std::env::var_os(PYTHON_ENV) {
-            Some(path) if !path.is_empty() => PathBuf::from(path),
-            _ => super::stoken::find_on_path("python3")
-                .ok_or_else(|| format!("{PYTHON_ENV} is not set and python3 is not on PATH"))?,
-        };
+        if let Some(path) = std::env::var_os(PYTHON_ENV).filter(|path| !path.is_empty()) {
+            return Self::usable(PathBuf::from(path));
+        }
+        let mut tried = Vec::new();
+        for candidate in [
+            Some(project_venv_python()),
+            super::stoken::find_on_path("python3"),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|path| path.is_file())
+        {
+            match Self::usable(candidate) {
+                Ok(found) => return Ok(found),
+                Err(reason) => tried.push(reason),
+            }
+        }
+        if tried.is_empty() {
+            tried.push(format!(
+                "{PYTHON_ENV} is not set, there is no {} and python3 is not on PATH",
+                project_venv_python().display()
+            ));
+        }
+        Err(tried.join("; "))
+    }
+
+    fn usable(interpreter: PathBuf) -> Result<Self, String> {
         let mut command = Command::new(&interpreter);
         command.args(["-c", "import securid"]);
         match runner::run(command) {
