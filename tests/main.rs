@@ -9,6 +9,7 @@ mod support;
 mod interop_sdtid;
 mod jobs_cli;
 mod jobs_engine;
+mod jobs_index;
 mod jobs_select;
 mod jobs_validate;
 mod jobs_workspace;

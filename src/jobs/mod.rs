@@ -15,6 +15,7 @@ mod download;
 pub mod engine;
 mod error;
 pub mod history;
+pub mod index;
 mod prepare;
 mod recovery;
 pub mod review;
@@ -34,7 +35,9 @@ pub use error::{HistoryError, JobError};
 pub use history::{History, JobRecord, JobStatus, minute_text};
 pub use prepare::{PreparedJob, Rejected, prepare, prepare_from, preview};
 pub use review::ReviewSummary;
-pub use select::{Exclusion, ExclusionReason, Selection, SelectionContext, select};
+pub use select::{
+    Exclusion, ExclusionReason, SelectableToken, Selection, SelectionContext, select,
+};
 pub use spec::{
     Binding, JobField, JobSpec, Protection, SelectionCriteria, SerialRange, SerialRangeError,
 };
