@@ -287,7 +287,7 @@ impl Drop for Pty {
 fn field_shows(text: &str, label: &str, value: &str) -> bool {
     text.lines().any(|line| {
         line.find(label)
-            .is_some_and(|at| line[at + label.len()..].trim() == value)
+            .is_some_and(|at| line[at + label.len()..].trim_matches([' ', '│']) == value)
     })
 }
 
