@@ -291,6 +291,10 @@ fn wizard_submit_download_and_the_files_decode_to_the_inventory_seeds() {
     let tail = s.output_after_last_enter();
     assert!(contains(&tail, b"\x1b[?1049l"), "alternate screen not left");
     assert!(contains(&tail, b"\x1b[?25h"), "cursor not shown again");
+    assert!(
+        contains(&tail, b"\x1b[?2004h") && contains(&tail, b"\x1b[?2004l"),
+        "bracketed paste not turned on, or not off again"
+    );
 
     let ws = open_workspace(&workspace);
     let password = SecretString::from("Pilot-2026");
@@ -406,6 +410,10 @@ fn stop_mid_job(signal: &str) {
     assert!(
         contains(&tail, b"\x1b[?25h"),
         "cursor not shown after {signal}"
+    );
+    assert!(
+        contains(&tail, b"\x1b[?2004l"),
+        "bracketed paste not turned off after {signal}"
     );
 
     let history = History::open(&open_workspace(&workspace)).unwrap();

@@ -16,6 +16,7 @@ mod download;
 pub mod engine;
 mod error;
 pub mod history;
+pub mod index;
 pub mod job_id;
 mod prepare;
 mod recovery;
@@ -41,7 +42,9 @@ pub use history::{
 pub use prepare::{PreparedJob, Rejected, prepare, prepare_from, preview};
 pub use recovery::{RecoveryReport, recover};
 pub use review::ReviewSummary;
-pub use select::{Exclusion, ExclusionReason, Selection, SelectionContext, select};
+pub use select::{
+    Exclusion, ExclusionReason, SelectableToken, Selection, SelectionContext, select,
+};
 pub use spec::{
     Binding, JobField, JobSpec, Protection, SelectionCriteria, SerialRange, SerialRangeError,
 };

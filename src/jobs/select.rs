@@ -278,59 +278,113 @@ pub fn select<'a>(
     Ok(selection)
 }
 
+/// What the selection rules read of a token. The inventory's own tokens implement it, and so
+/// does the interactive index ([`super::index`]), so `jobs submit` and the wizard apply one
+/// set of rules, written once in [`exclusion_reason`].
+pub trait SelectableToken {
+    /// The assigned user's login; `None` when the token is not assigned.
+    fn login(&self) -> Option<&str>;
+    fn key_size(&self) -> KeySize;
+    fn digits(&self) -> Digits;
+    fn interval(&self) -> Interval;
+    fn birth(&self) -> time::Date;
+    /// Last valid day.
+    fn expires(&self) -> time::Date;
+    /// How many jobs distributed it before.
+    fn distribution_count(&self) -> usize;
+    /// The name of the last job that distributed it.
+    fn last_job_name(&self) -> Option<&str>;
+    /// The first user name field a token file cannot carry, even with accents folded.
+    fn unwritable_name_field(&self) -> Option<&'static str>;
+}
+
+impl SelectableToken for InventoryToken {
+    fn login(&self) -> Option<&str> {
+        self.user.as_ref().map(|user| user.login.as_str())
+    }
+    fn key_size(&self) -> KeySize {
+        self.key_size
+    }
+    fn digits(&self) -> Digits {
+        self.digits
+    }
+    fn interval(&self) -> Interval {
+        self.interval
+    }
+    fn birth(&self) -> time::Date {
+        self.birth
+    }
+    fn expires(&self) -> time::Date {
+        self.expires
+    }
+    fn distribution_count(&self) -> usize {
+        self.distributions.len()
+    }
+    fn last_job_name(&self) -> Option<&str> {
+        self.distributions.last().map(|last| last.job_name.as_str())
+    }
+    fn unwritable_name_field(&self) -> Option<&'static str> {
+        let user = self.user.as_ref()?;
+        unwritable_name_field(&user.first_name, &user.last_name)
+    }
+}
+
+/// The first of the user's names that cannot be written in a token file. Accented names are
+/// written without their accents (see `ascii_fold`); others cannot be.
+pub fn unwritable_name_field(first_name: &str, last_name: &str) -> Option<&'static str> {
+    [("first name", first_name), ("last name", last_name)]
+        .into_iter()
+        .find(|(_, value)| fold_name(value).is_none())
+        .map(|(field, _)| field)
+}
+
 /// The first rule a token breaks, in the order an administrator would look at them.
-pub fn exclusion_reason(
-    token: &InventoryToken,
+pub fn exclusion_reason<T: SelectableToken + ?Sized>(
+    token: &T,
     criteria: &SelectionCriteria,
     context: &SelectionContext<'_>,
 ) -> Option<ExclusionReason> {
-    let Some(user) = &token.user else {
+    let Some(login) = token.login() else {
         return Some(ExclusionReason::NotAssigned);
     };
-    if criteria.exclude_expired && token.is_expired(context.today) {
-        return Some(ExclusionReason::Expired {
-            last_day: token.expires,
-        });
+    let expires = token.expires();
+    if criteria.exclude_expired && context.today > expires {
+        return Some(ExclusionReason::Expired { last_day: expires });
     }
-    if token.birth > token.expires {
+    if token.birth() > expires {
         return Some(ExclusionReason::DatesInconsistent);
     }
-    if token.key_size != context.profile.key_bits {
+    if token.key_size() != context.profile.key_bits {
         return Some(ExclusionReason::KeySizeDiffers {
-            token: token.key_size,
+            token: token.key_size(),
             profile: context.profile.key_bits,
         });
     }
-    if token.digits != context.profile.digits || token.interval != context.profile.interval {
+    if token.digits() != context.profile.digits || token.interval() != context.profile.interval {
         return Some(ExclusionReason::CodeFormatDiffers {
-            token_digits: token.digits,
-            token_interval: token.interval,
+            token_digits: token.digits(),
+            token_interval: token.interval(),
             profile_digits: context.profile.digits,
             profile_interval: context.profile.interval,
         });
     }
     if !criteria.include_distributed
-        && let Some(last) = token.distributions.last()
+        && let Some(last_job) = token.last_job_name()
     {
         return Some(ExclusionReason::PreviouslyDistributed {
-            times: token.distributions.len(),
-            last_job: last.job_name.clone(),
+            times: token.distribution_count(),
+            last_job: last_job.to_owned(),
         });
     }
-    if let Some(reason) = password_reason(&user.login, context) {
+    if let Some(reason) = password_reason(login, context) {
         return Some(reason);
     }
-    if !user.login.chars().all(is_printable_ascii) {
+    if !login.chars().all(is_printable_ascii) {
         return Some(ExclusionReason::UserFieldNotWritable { field: "login" });
     }
-    // Accented names are written without their accents (see `ascii_fold`); others cannot be.
-    [
-        ("first name", &user.first_name),
-        ("last name", &user.last_name),
-    ]
-    .into_iter()
-    .find(|(_, value)| fold_name(value).is_none())
-    .map(|(field, _)| ExclusionReason::UserFieldNotWritable { field })
+    token
+        .unwritable_name_field()
+        .map(|field| ExclusionReason::UserFieldNotWritable { field })
 }
 
 /// Checks the file password this user's token would get.

@@ -3,14 +3,15 @@
 //! translated on a small forwarding thread.
 
 use super::backend::{
-    Backend, CancelHandle, DownloadError, DownloadReport, Exclusion, FieldIssue, JobEvent,
-    JobHandle, JobOutcome, JobRow, PREVIEW_ROWS, Progress, ReviewSummary, SelectionPreview,
-    TokenRow,
+    Answer, Backend, CancelHandle, DownloadError, DownloadReport, Exclusion, FieldIssue, JobEvent,
+    JobHandle, JobOutcome, JobRow, Progress, ReviewSummary, Rows, TokenInventory,
 };
+use super::counter::{CountContext, Counter, IndexRows};
+use crate::jobs::index::InventoryIndex;
 use crate::jobs::{self, History, JobError, JobField, JobRecord, JobSpec};
 use crate::secret::SecretString;
-use crate::workspace::{InventoryToken, Profile, Workspace, demo};
-use crossbeam_channel::unbounded;
+use crate::workspace::{Profile, Workspace, demo};
+use crossbeam_channel::{Receiver, unbounded};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
@@ -21,6 +22,10 @@ pub struct RealBackend {
     history: History,
     /// The engine's report of the running job's end, kept for [`Backend::finish_job`].
     ended: Arc<Mutex<Option<jobs::JobOutcome>>>,
+    /// The inventory's selection columns (no seeds), shared with the counting worker and the
+    /// Tokens browser; rebuilt when a job changes the inventory.
+    index: Arc<InventoryIndex>,
+    counter: Counter,
     /// A demo workspace in a temporary directory lives as long as the session.
     _demo_dir: Option<tempfile::TempDir>,
 }
@@ -38,10 +43,14 @@ pub fn open(
         (open_configured(workspace, passphrase_file)?, None)
     };
     let history = History::open(&workspace).map_err(|e| e.to_string())?;
+    let index = Arc::new(InventoryIndex::build(workspace.inventory().iter()));
+    let counter = Counter::start(Arc::clone(&index))?;
     Ok(RealBackend {
         workspace,
         history,
         ended: Arc::default(),
+        index,
+        counter,
         _demo_dir: demo_dir,
     })
 }
@@ -87,26 +96,6 @@ fn issue(error: &jobs::FieldError) -> FieldIssue {
     FieldIssue::new(error.field, error.to_string())
 }
 
-fn token_row(token: &InventoryToken, today: time::Date) -> TokenRow {
-    TokenRow {
-        serial: token.serial.clone(),
-        login: token.user.as_ref().map(|u| u.login.clone()),
-        full_name: token
-            .user
-            .as_ref()
-            .map(|u| {
-                format!("{} {}", u.first_name, u.last_name)
-                    .trim()
-                    .to_owned()
-            })
-            .unwrap_or_default(),
-        expires: token.expires,
-        expired: token.is_expired(today),
-        key_bits: token.key_size.bits(),
-        distributed_count: token.distributions.len(),
-    }
-}
-
 fn job_row(record: &JobRecord) -> JobRow {
     let binding = match &record.spec.binding {
         jobs::Binding::DeviceClass => "device class of the profile".to_owned(),
@@ -139,13 +128,15 @@ impl Backend for RealBackend {
         self.workspace.config().profiles.clone()
     }
 
-    fn tokens(&self) -> Vec<TokenRow> {
-        let today = now().date();
-        self.workspace
-            .inventory()
-            .iter()
-            .map(|t| token_row(t, today))
-            .collect()
+    fn tokens(&self) -> TokenInventory {
+        TokenInventory {
+            rows: Rows::new(IndexRows {
+                index: Arc::clone(&self.index),
+                positions: None,
+                today: now().date(),
+            }),
+            assigned: self.index.assigned(),
+        }
     }
 
     fn default_job_name(&self) -> String {
@@ -154,7 +145,9 @@ impl Backend for RealBackend {
 
     fn validate(&self, spec: &JobSpec, fields: &[JobField]) -> Vec<FieldIssue> {
         let config = self.workspace.config();
-        let mut issues: Vec<FieldIssue> = jobs::validate_fields(
+        // Whether any token is left comes from the live count (`preview`), which runs on
+        // the counting worker: no scan of the inventory here.
+        jobs::validate_fields(
             spec,
             &config.profiles,
             self.history.names(),
@@ -163,54 +156,43 @@ impl Backend for RealBackend {
         )
         .iter()
         .map(issue)
-        .collect();
-        // Whether any token is left needs a scan of the inventory: only on the selection step.
-        if fields.contains(&JobField::Selection) && issues.is_empty() {
-            match jobs::preview(
-                config,
-                self.workspace.inventory().iter(),
-                spec,
-                now().date(),
-            ) {
-                Ok(selection) if selection.selected.is_empty() => {
-                    let message = if selection.matched == 0 {
-                        "token selection: no token in the inventory matches the serial ranges and user filter".to_owned()
-                    } else {
-                        format!(
-                            "token selection: no token left to distribute: {} matched and all were excluded (the review lists why)",
-                            selection.matched
-                        )
-                    };
-                    issues.push(FieldIssue::new(JobField::Selection, message));
-                }
-                Ok(_) => {}
-                Err(error) if fields.contains(&error.field) => issues.push(issue(&error)),
-                Err(_) => {}
-            }
-        }
-        issues
+        .collect()
     }
 
-    fn preview(&self, spec: &JobSpec) -> SelectionPreview {
-        let today = now().date();
-        match jobs::preview(
-            self.workspace.config(),
-            self.workspace.inventory().iter(),
-            spec,
-            today,
-        ) {
-            Ok(selection) => SelectionPreview {
-                selected: selection
-                    .selected
-                    .iter()
-                    .take(PREVIEW_ROWS)
-                    .map(|t| token_row(t, today))
-                    .collect(),
-                selected_count: selection.selected.len(),
-                excluded_count: selection.exclusions.len(),
-            },
-            Err(_) => SelectionPreview::default(),
+    fn preview(&mut self, spec: &JobSpec, generation: u64) -> Option<Answer> {
+        let config = self.workspace.config();
+        let checked =
+            jobs::validate::validate_profile(&spec.profile, &config.profiles).and_then(|profile| {
+                jobs::validate::validate_criteria(&spec.selection).map(|()| profile)
+            });
+        match checked {
+            Ok(profile) => {
+                let context = CountContext {
+                    profile: profile.clone(),
+                    protection: spec.protection,
+                    password: spec.password.clone(),
+                    origin: config.header.origin.clone(),
+                    today: now().date(),
+                };
+                self.counter
+                    .preview(generation, spec.selection.clone(), context);
+                None
+            }
+            Err(error) => Some(Answer::Previewed {
+                generation,
+                result: Err(error.to_string()),
+            }),
         }
+    }
+
+    fn filter_tokens(&mut self, needle: &str, generation: u64) -> Option<Answer> {
+        self.counter
+            .filter(generation, needle.to_owned(), now().date());
+        None
+    }
+
+    fn answers(&self) -> Receiver<Answer> {
+        self.counter.answers()
     }
 
     fn review(&self, spec: &JobSpec) -> Result<ReviewSummary, Vec<FieldIssue>> {
@@ -327,7 +309,11 @@ impl Backend for RealBackend {
         let Some(outcome) = self.ended.lock().unwrap_or_else(|p| p.into_inner()).take() else {
             return reported;
         };
-        match jobs::finish(&mut self.workspace, &mut self.history, outcome, now()) {
+        let recorded = jobs::finish(&mut self.workspace, &mut self.history, outcome, now());
+        // Distributions changed "distributed before" for the tokens of the job.
+        self.index = Arc::new(InventoryIndex::build(self.workspace.inventory().iter()));
+        self.counter.replace_index(Arc::clone(&self.index));
+        match recorded {
             Ok(record) => match record.status {
                 jobs::JobStatus::Completed => JobOutcome::Completed {
                     tokens: record.done_count,

@@ -1,6 +1,6 @@
 //! The whole UI state. Views read it; only the update changes it.
 
-use super::backend::{DownloadReport, JobOutcome, JobRow, JobStatus, Progress, TokenRow};
+use super::backend::{DownloadReport, JobOutcome, JobRow, JobStatus, Progress, Rows};
 use super::keymap::KeyContext;
 use super::theme::Theme;
 use super::wizard::Wizard;
@@ -95,31 +95,28 @@ impl JobsState {
     }
 }
 
-/// The Tokens browser.
+/// The Tokens browser. The rows are shared with the backend (read a window at a time), never
+/// copied whole.
 #[derive(Debug, Clone, Default)]
 pub struct TokensState {
-    pub rows: Vec<TokenRow>,
+    /// The whole inventory; `None` until loaded.
+    pub all: Option<Rows>,
+    pub assigned: usize,
+    /// The rows the filter lets through (all of them without a filter).
+    pub shown: Rows,
     pub filter: Input,
     pub filtering: bool,
+    /// A filter request is out: the list and its count would be stale.
+    pub counting: bool,
+    /// The newest filter request; older answers are dropped.
+    pub generation: u64,
     pub cursor: usize,
 }
 
 impl TokensState {
-    /// Rows whose serial or user (login or name) contains the filter text.
-    pub fn visible(&self) -> Vec<&TokenRow> {
-        let needle = self.filter.value().trim().to_lowercase();
-        self.rows
-            .iter()
-            .filter(|row| {
-                needle.is_empty()
-                    || row.serial.as_str().contains(&needle)
-                    || row
-                        .login
-                        .as_deref()
-                        .is_some_and(|l| l.to_lowercase().contains(&needle))
-                    || row.full_name.to_lowercase().contains(&needle)
-            })
-            .collect()
+    /// Tokens in the inventory (0 until loaded).
+    pub fn total(&self) -> usize {
+        self.all.as_ref().map_or(0, Rows::len)
     }
 }
 
@@ -219,6 +216,20 @@ impl State {
             overlay: None,
             theme,
             quitting: false,
+        }
+    }
+
+    /// True while a count or filter the screen shows is being computed: the runtime gives
+    /// its answer a moment before drawing "counting…".
+    pub fn awaits_answer(&self) -> bool {
+        match self.screen {
+            Screen::Wizard => {
+                self.run.is_none()
+                    && self.wizard.step == super::wizard::Step::Selection
+                    && self.wizard.preview == super::wizard::PreviewState::Counting
+            }
+            Screen::Tokens => self.tokens.counting,
+            Screen::Jobs => false,
         }
     }
 

@@ -27,8 +27,90 @@ pub struct TokenRow {
     pub expires: time::Date,
     pub expired: bool,
     pub key_bits: u32,
+    /// Tokencode length and interval (seconds): a profile with others excludes the token.
+    pub digits: u32,
+    pub interval_secs: u32,
     /// How many jobs distributed this token before.
     pub distributed_count: usize,
+}
+
+/// A list of token rows read one row at a time: the screens build only the rows they show,
+/// so a million-token list is never copied into the UI.
+pub trait RowSource: Send + Sync {
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The row at `at` (below `len`).
+    fn row(&self, at: usize) -> TokenRow;
+}
+
+impl RowSource for Vec<TokenRow> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn row(&self, at: usize) -> TokenRow {
+        self[at].clone()
+    }
+}
+
+/// A shared, read-only list of rows (cheap to clone).
+#[derive(Clone)]
+pub struct Rows(Arc<dyn RowSource>);
+
+impl Rows {
+    pub fn new(source: impl RowSource + 'static) -> Self {
+        Self(Arc::new(source))
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn row(&self, at: usize) -> TokenRow {
+        self.0.row(at)
+    }
+    /// Rows `start..end` (clamped to the list).
+    pub fn window(&self, start: usize, end: usize) -> Vec<TokenRow> {
+        (start.min(self.len())..end.min(self.len()))
+            .map(|at| self.row(at))
+            .collect()
+    }
+}
+
+impl Default for Rows {
+    fn default() -> Self {
+        Self::new(Vec::new())
+    }
+}
+
+impl From<Vec<TokenRow>> for Rows {
+    fn from(rows: Vec<TokenRow>) -> Self {
+        Self::new(rows)
+    }
+}
+
+impl std::fmt::Debug for Rows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Rows({})", self.len())
+    }
+}
+
+/// The same rows in the same order (tests compare small lists).
+impl PartialEq for Rows {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && (0..self.len()).all(|at| self.row(at) == other.row(at))
+    }
+}
+
+impl Eq for Rows {}
+
+/// The inventory for the Tokens browser.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenInventory {
+    pub rows: Rows,
+    pub assigned: usize,
 }
 
 /// A validation failure on one field, in words.
@@ -54,18 +136,36 @@ pub struct Exclusion {
     pub reason: String,
 }
 
-/// Rows of the live selection table at most: the count stays exact, while a keystroke on a
-/// million-token inventory does not copy a million rows.
-pub const PREVIEW_ROWS: usize = 10_000;
-
 /// What a selection criteria picks right now: for the live count and table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SelectionPreview {
-    /// The first [`PREVIEW_ROWS`] selected tokens, in serial order.
-    pub selected: Vec<TokenRow>,
+    /// The selected tokens, in serial order (read a window at a time).
+    pub selected: Rows,
     pub selected_count: usize,
-    /// Matching tokens left out (their reasons are on the review).
+    /// Matching tokens left out.
     pub excluded_count: usize,
+    /// (reason, count) of the tokens left out, grouped by reason in the order they are checked.
+    pub excluded_groups: Vec<(String, usize)>,
+}
+
+impl SelectionPreview {
+    /// Tokens that matched the serial ranges and the user filter.
+    pub fn matched(&self) -> usize {
+        self.selected_count + self.excluded_count
+    }
+}
+
+/// An answer the backend computed away from the UI thread. `generation` is the request's:
+/// the UI keeps only the answer to its newest request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// The live selection, or why the criteria cannot be counted.
+    Previewed {
+        generation: u64,
+        result: Result<SelectionPreview, String>,
+    },
+    /// The Tokens browser's filter result.
+    Filtered { generation: u64, rows: Rows },
 }
 
 /// The review summary shown before Submit (built by the job engine, shared with the CLI).
@@ -199,14 +299,24 @@ pub enum DownloadError {
 pub trait Backend {
     /// All profiles, distributable or not, in configuration order.
     fn profiles(&self) -> Vec<Profile>;
-    /// The whole inventory for the browser, in serial order.
-    fn tokens(&self) -> Vec<TokenRow>;
+    /// The whole inventory for the browser, in serial order (shared, not copied).
+    fn tokens(&self) -> TokenInventory;
     /// A fresh, unused default job name.
     fn default_job_name(&self) -> String;
     /// The job engine's rules for `fields` (the current step's), one message per failure.
     fn validate(&self, spec: &JobSpec, fields: &[JobField]) -> Vec<FieldIssue>;
-    /// The tokens `spec.selection` picks for `spec.profile` right now.
-    fn preview(&self, spec: &JobSpec) -> SelectionPreview;
+    /// Asks for the tokens `spec.selection` picks for `spec.profile` right now. A backend
+    /// that can answer at once returns the answer; one that counts on a worker returns `None`
+    /// and sends the answer on [`Backend::answers`] later.
+    fn preview(&mut self, spec: &JobSpec, generation: u64) -> Option<Answer>;
+    /// Asks for the inventory rows whose serial, login or name contains `needle`; answered like
+    /// [`Backend::preview`].
+    fn filter_tokens(&mut self, needle: &str, generation: u64) -> Option<Answer>;
+    /// Where answers computed in the background arrive (never, for a backend that answers at
+    /// once).
+    fn answers(&self) -> Receiver<Answer> {
+        crossbeam_channel::never()
+    }
     /// The review summary, or what is still wrong.
     fn review(&self, spec: &JobSpec) -> Result<ReviewSummary, Vec<FieldIssue>>;
     /// Starts the job in the background.

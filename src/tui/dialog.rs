@@ -215,6 +215,15 @@ pub fn on_text(state: &mut State, key: KeyEvent) {
     }
 }
 
+/// Pasted text into the download path.
+pub fn on_paste(state: &mut State, text: &str) {
+    if let Some(Overlay::DownloadPrompt { input, error, .. }) = state.overlay.as_mut()
+        && super::wizard::input_paste(input, text)
+    {
+        *error = None;
+    }
+}
+
 /// The configured default path arrived: fill it in unless something was typed already.
 pub fn path_suggested(state: &mut State, job_id: &str, path: PathBuf) {
     if let Some(Overlay::DownloadPrompt {

@@ -27,7 +27,16 @@ pub fn perform(backend: &mut dyn Backend, effect: Effect) -> Performed {
             step,
             advance,
         },
-        Effect::Preview(spec) => Msg::Previewed(backend.preview(&spec)),
+        Effect::Preview { spec, generation } => match backend.preview(&spec, generation) {
+            Some(answer) => answer.into(),
+            None => return Performed::Msgs(Vec::new()),
+        },
+        Effect::FilterTokens { needle, generation } => {
+            match backend.filter_tokens(&needle, generation) {
+                Some(answer) => answer.into(),
+                None => return Performed::Msgs(Vec::new()),
+            }
+        }
         Effect::Review(spec) => Msg::Reviewed(backend.review(&spec)),
         Effect::StartJob(spec) => match backend.start_job(*spec) {
             Ok(handle) => return Performed::Started(handle),

@@ -9,6 +9,7 @@
 pub mod adapter;
 pub mod app;
 pub mod backend;
+pub mod counter;
 pub mod dialog;
 pub mod effects;
 pub mod footer;

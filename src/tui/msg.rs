@@ -2,8 +2,8 @@
 //! effects it asks the runtime to perform.
 
 use super::backend::{
-    DownloadError, DownloadReport, FieldIssue, JobOutcome, JobRow, Progress, ReviewSummary,
-    SelectionPreview, TokenRow,
+    Answer, DownloadError, DownloadReport, FieldIssue, JobOutcome, JobRow, Progress, ReviewSummary,
+    Rows, SelectionPreview, TokenInventory,
 };
 use super::wizard::Step;
 use crate::jobs::JobSpec;
@@ -14,6 +14,9 @@ use std::path::PathBuf;
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
+    /// Text pasted into the terminal (bracketed paste): one edit, however long. Wiped on drop,
+    /// since it may be a password.
+    Paste(zeroize::Zeroizing<String>),
     /// The terminal changed size: redraw.
     Resize,
     /// A periodic tick while a job runs (elapsed time).
@@ -26,7 +29,12 @@ pub enum Msg {
         step: Step,
         advance: bool,
     },
-    Previewed(SelectionPreview),
+    /// The live selection for request `generation` (older answers are dropped), or why the
+    /// criteria cannot be counted.
+    Previewed {
+        generation: u64,
+        result: Result<SelectionPreview, String>,
+    },
     Reviewed(Result<ReviewSummary, Vec<FieldIssue>>),
     /// A fresh wizard may start (after a submit): its default name.
     WizardReady {
@@ -44,7 +52,12 @@ pub enum Msg {
     /// The job's end is recorded in the history.
     JobFinished(JobOutcome),
     JobsLoaded(Result<Vec<JobRow>, String>),
-    TokensLoaded(Vec<TokenRow>),
+    TokensLoaded(TokenInventory),
+    /// The Tokens filter's rows for request `generation`.
+    TokensFiltered {
+        generation: u64,
+        rows: Rows,
+    },
     DownloadPathSuggested {
         job_id: String,
         path: PathBuf,
@@ -68,7 +81,16 @@ pub enum Effect {
         step: Step,
         advance: bool,
     },
-    Preview(Box<JobSpec>),
+    /// Count the selection; the answer carries `generation`.
+    Preview {
+        spec: Box<JobSpec>,
+        generation: u64,
+    },
+    /// Filter the Tokens browser; the answer carries `generation`.
+    FilterTokens {
+        needle: String,
+        generation: u64,
+    },
     Review(Box<JobSpec>),
     StartJob(Box<JobSpec>),
     /// Record a job's end (inventory and history).
@@ -89,4 +111,13 @@ pub enum Effect {
     },
     /// Leave: cancel a running job first and wait for it to record itself.
     Quit,
+}
+
+impl From<Answer> for Msg {
+    fn from(answer: Answer) -> Self {
+        match answer {
+            Answer::Previewed { generation, result } => Msg::Previewed { generation, result },
+            Answer::Filtered { generation, rows } => Msg::TokensFiltered { generation, rows },
+        }
+    }
 }

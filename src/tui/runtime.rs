@@ -3,7 +3,7 @@
 //! wait) and redraws once per batch of messages.
 
 use super::app::State;
-use super::backend::{Backend, JobEvent, JobHandle, JobOutcome};
+use super::backend::{Answer, Backend, JobEvent, JobHandle, JobOutcome};
 use super::effects::{Performed, perform, started_msg};
 use super::msg::Msg;
 use super::terminal::Session;
@@ -23,6 +23,10 @@ const TICK: Duration = Duration::from_millis(500);
 const CANCEL_WAIT: Duration = Duration::from_secs(30);
 /// Messages handled before a redraw at most, so a flood of progress cannot starve the screen.
 const BATCH: usize = 256;
+/// While a count or filter is out, wait this long for its answer before drawing "counting…":
+/// a quick answer then costs one frame instead of two, and a slow one still shows the
+/// keystroke within a frame.
+const ANSWER_GRACE: Duration = Duration::from_millis(8);
 
 /// How the session ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +59,7 @@ pub fn run_loop<B: ratatui::backend::Backend>(
 ) -> Result<Ended, String> {
     let mut looper = Loop {
         receiver,
+        answers: backend.answers(),
         job: None,
         queue: VecDeque::new(),
         signal: None,
@@ -65,6 +70,8 @@ pub fn run_loop<B: ratatui::backend::Backend>(
 
 struct Loop {
     receiver: Receiver<Msg>,
+    /// The backend's answers computed on its worker (previews, filters).
+    answers: Receiver<Answer>,
     job: Option<JobHandle>,
     queue: VecDeque<Msg>,
     signal: Option<&'static str>,
@@ -109,6 +116,9 @@ impl Loop {
                 } else {
                     None
                 };
+                if next.is_none() && handled < BATCH && state.awaits_answer() {
+                    next = self.answer_within(ANSWER_GRACE);
+                }
             }
             if let Err(error) = terminal.draw(|frame| view(frame, state)) {
                 // The terminal went away (a dropped connection): stop a job cleanly first.
@@ -133,13 +143,40 @@ impl Loop {
         select! {
             recv(self.receiver) -> msg => msg.map_err(|_| "the terminal input stopped".to_owned()),
             recv(events) -> event => Ok(self.job_msg(event.ok())),
+            recv(self.answers) -> answer => Ok(self.answer_msg(answer.ok())),
             default(tick) => Ok(Msg::Tick),
+        }
+    }
+
+    /// The backend's answer, if one arrives within `grace` (a key pressed meanwhile also ends
+    /// the wait, so typing is never held up).
+    fn answer_within(&mut self, grace: Duration) -> Option<Msg> {
+        select! {
+            recv(self.answers) -> answer => Some(self.answer_msg(answer.ok())),
+            recv(self.receiver) -> msg => msg.ok(),
+            default(grace) => None,
+        }
+    }
+
+    fn answer_msg(&mut self, answer: Option<Answer>) -> Msg {
+        match answer {
+            Some(answer) => answer.into(),
+            None => {
+                // The worker is gone: stop listening; the screen keeps saying "counting…".
+                self.answers = never();
+                Msg::Tick
+            }
         }
     }
 
     fn try_next(&mut self) -> Option<Msg> {
         if let Ok(msg) = self.receiver.try_recv() {
             return Some(msg);
+        }
+        match self.answers.try_recv() {
+            Ok(answer) => return Some(answer.into()),
+            Err(crossbeam_channel::TryRecvError::Disconnected) => self.answers = never(),
+            Err(crossbeam_channel::TryRecvError::Empty) => {}
         }
         let event = self.job.as_ref().map(|j| j.events.try_recv())?;
         match event {
@@ -203,6 +240,7 @@ fn spawn_input(sender: Sender<Msg>) {
         loop {
             let msg = match event::read() {
                 Ok(Event::Key(key)) => Msg::Key(key),
+                Ok(Event::Paste(text)) => Msg::Paste(zeroize::Zeroizing::new(text)),
                 Ok(Event::Resize(..)) => Msg::Resize,
                 Ok(_) => continue,
                 Err(_) => {

@@ -3,6 +3,7 @@
 //! (the runtime ends its loop and drops the guard).
 
 use crossterm::cursor::{Hide, Show};
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -14,10 +15,10 @@ use std::sync::Once;
 
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
-/// Puts the terminal back: main screen, cursor shown, cooked mode. Safe to call twice and on a
+/// Puts the terminal back: bracketed paste off, main screen, cursor shown, cooked mode. Safe to call twice and on a
 /// terminal that has gone away (errors are ignored: there is nobody left to tell).
 pub fn restore() {
-    let _ = execute!(stdout(), LeaveAlternateScreen, Show);
+    let _ = execute!(stdout(), DisableBracketedPaste, LeaveAlternateScreen, Show);
     let _ = disable_raw_mode();
 }
 
@@ -40,7 +41,8 @@ pub struct Session {
 }
 
 impl Session {
-    /// Installs the panic hook, then enters raw mode and the alternate screen.
+    /// Installs the panic hook, then enters raw mode and the alternate screen, and turns on
+    /// bracketed paste (a pasted range arrives as one message, not one key per character).
     pub fn enter() -> Result<Self, String> {
         install_panic_hook();
         let failed = |e: std::io::Error| {
@@ -48,7 +50,7 @@ impl Session {
             format!("cannot set up the terminal: {e}")
         };
         enable_raw_mode().map_err(failed)?;
-        execute!(stdout(), EnterAlternateScreen, Hide).map_err(failed)?;
+        execute!(stdout(), EnterAlternateScreen, Hide, EnableBracketedPaste).map_err(failed)?;
         let terminal = Terminal::new(CrosstermBackend::new(stdout())).map_err(failed)?;
         Ok(Self { terminal })
     }

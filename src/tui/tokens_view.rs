@@ -1,20 +1,25 @@
 //! Tokens: a read-only browser of the inventory, filtered by serial or user with `/`, so the
 //! administrator can check assignments before a job.
+//!
+//! The rows are the backend's shared list: only the visible window is built per frame, and
+//! the filter runs on the backend's worker (the newest filter wins; older answers are
+//! dropped), so a million tokens scroll and filter without holding up a keystroke.
 
 use super::app::State;
-use super::keymap::Action;
+use super::backend::{Rows, TokenInventory, TokenRow};
+use super::keymap::{Action, global_key_label};
 use super::msg::Effect;
 use super::wizard::panel::text_field;
 use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
 use tui_input::Input;
 
 pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     let tokens = &mut state.tokens;
-    let last = tokens.visible().len().saturating_sub(1);
+    let last = tokens.shown.len().saturating_sub(1);
     match action {
         Action::Filter => tokens.filtering = true,
         Action::Close => tokens.filtering = false,
@@ -22,16 +27,72 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             tokens.filter = Input::default();
             tokens.filtering = false;
             tokens.cursor = 0;
+            return refilter(state);
         }
         _ => super::view::move_cursor(&mut tokens.cursor, action, last),
     }
     Vec::new()
 }
 
-pub fn on_text(state: &mut State, key: KeyEvent) {
+pub fn on_text(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if super::wizard::input_edit(&mut state.tokens.filter, key) {
         state.tokens.cursor = 0;
+        return refilter(state);
     }
+    Vec::new()
+}
+
+pub fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
+    if super::wizard::input_paste(&mut state.tokens.filter, text) {
+        state.tokens.cursor = 0;
+        return refilter(state);
+    }
+    Vec::new()
+}
+
+/// The filter changed (or the inventory did): without a filter every row shows at once;
+/// with one, the backend is asked and the list says "filtering…" until it answers.
+fn refilter(state: &mut State) -> Vec<Effect> {
+    let tokens = &mut state.tokens;
+    tokens.generation += 1;
+    let needle = tokens.filter.value().trim().to_owned();
+    let Some(all) = &tokens.all else {
+        return Vec::new();
+    };
+    if needle.is_empty() {
+        tokens.shown = all.clone();
+        tokens.counting = false;
+        return Vec::new();
+    }
+    tokens.counting = true;
+    vec![Effect::FilterTokens {
+        needle,
+        generation: tokens.generation,
+    }]
+}
+
+/// The inventory arrived (on opening the screen).
+pub fn loaded(state: &mut State, inventory: TokenInventory) -> Vec<Effect> {
+    state.tokens.all = Some(inventory.rows);
+    state.tokens.assigned = inventory.assigned;
+    let effects = refilter(state);
+    clamp_cursor(state);
+    effects
+}
+
+/// The filter's answer: shown only if it answers the newest request.
+pub fn filtered(state: &mut State, generation: u64, rows: Rows) {
+    if generation != state.tokens.generation {
+        return;
+    }
+    state.tokens.shown = rows;
+    state.tokens.counting = false;
+    clamp_cursor(state);
+}
+
+fn clamp_cursor(state: &mut State) {
+    let tokens = &mut state.tokens;
+    tokens.cursor = tokens.cursor.min(tokens.shown.len().saturating_sub(1));
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
@@ -51,23 +112,34 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         tokens.filtering,
         theme,
     );
-    let visible = tokens.visible();
-    let today_marker = |expired: bool| if expired { " expired" } else { "" };
-    // Header row and nothing else take room from the table area.
-    let (first, end) = super::view::window(
-        tokens.cursor,
-        visible.len(),
-        usize::from(table_area.height.saturating_sub(1)),
-    );
-    let rows: Vec<Row> = visible[first..end]
+    if tokens.all.is_some() && tokens.total() == 0 {
+        render_empty(frame, table_area, state);
+        return;
+    }
+    let (first, window): (usize, Vec<TokenRow>) = if tokens.counting {
+        // The rows of the previous filter would be stale: none until the answer.
+        (0, Vec::new())
+    } else {
+        // Header row and nothing else take room from the table area.
+        let (first, end) = super::view::window(
+            tokens.cursor,
+            tokens.shown.len(),
+            usize::from(table_area.height.saturating_sub(1)),
+        );
+        (first, tokens.shown.window(first, end))
+    };
+    let expired_marker = |expired: bool| if expired { " expired" } else { "" };
+    let rows: Vec<Row> = window
         .iter()
         .map(|t| {
             Row::new(vec![
                 t.serial.to_string(),
                 t.login.clone().unwrap_or_else(|| "(unassigned)".into()),
                 t.full_name.clone(),
-                format!("{}{}", t.expires, today_marker(t.expired)),
+                format!("{}{}", t.expires, expired_marker(t.expired)),
                 t.key_bits.to_string(),
+                t.digits.to_string(),
+                format!("{}s", t.interval_secs),
                 t.distributed_count.to_string(),
             ])
         })
@@ -78,14 +150,19 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         [
             Constraint::Length(12),
             Constraint::Length(14),
-            Constraint::Min(12),
+            Constraint::Min(8),
             Constraint::Length(18),
+            Constraint::Length(4),
+            Constraint::Length(3),
             Constraint::Length(4),
             Constraint::Length(5),
         ],
     )
     .header(
-        Row::new(vec!["Serial", "User", "Name", "Expires", "Bits", "Dist."]).style(theme.header()),
+        Row::new(vec![
+            "Serial", "User", "Name", "Expires", "Bits", "Dig", "Int", "Dist.",
+        ])
+        .style(theme.header()),
     )
     .highlight_symbol(if tokens.filtering { "  " } else { "> " })
     .row_highlight_style(if tokens.filtering {
@@ -94,17 +171,59 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         theme.focus()
     });
     let mut table_state =
-        TableState::default().with_selected((!empty).then_some(tokens.cursor - first));
+        TableState::default().with_selected((!empty).then(|| tokens.cursor - first));
     frame.render_stateful_widget(table, table_area, &mut table_state);
-    let assigned = tokens.rows.iter().filter(|t| t.login.is_some()).count();
-    let status = format!(
-        "{} of {} tokens shown · {} assigned · read-only",
-        visible.len(),
-        tokens.rows.len(),
-        assigned
-    );
+    let status = if tokens.all.is_none() {
+        "loading the inventory…".to_owned()
+    } else if tokens.counting {
+        format!(
+            "filtering {} tokens… · {} assigned · read-only",
+            tokens.total(),
+            tokens.assigned
+        )
+    } else {
+        format!(
+            "{} of {} tokens shown · {} assigned · read-only",
+            tokens.shown.len(),
+            tokens.total(),
+            tokens.assigned
+        )
+    };
     frame.render_widget(
         Paragraph::new(Line::from(Span::styled(status, theme.dim()))),
         status_area,
     );
+}
+
+/// An empty inventory: say what to do, with the commands.
+fn render_empty(frame: &mut Frame, area: Rect, state: &State) {
+    let theme = &state.theme;
+    let lines = vec![
+        Line::from(Span::styled(
+            "The inventory is empty: there is no token to distribute yet.",
+            theme.warning(),
+        )),
+        Line::from(""),
+        Line::from("1. Import the token records from the vendor's file (in a shell):"),
+        Line::from(Span::styled(
+            "     tokendist tokens import FILE",
+            theme.key(),
+        )),
+        Line::from("2. Assign them to users (CSV header: serial,user_login,first_name,last_name):"),
+        Line::from(Span::styled(
+            "     tokendist tokens assign USERS.csv",
+            theme.key(),
+        )),
+        Line::from(format!(
+            "3. Come back here ({}) to check them, then start a job ({}).",
+            global_key_label(Action::GoTokens),
+            global_key_label(Action::GoWizard)
+        )),
+        Line::from(""),
+        Line::from(Span::styled(
+            "The wizard holds the workspace open: quit it (q) before running the commands.",
+            theme.dim(),
+        )),
+    ];
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }

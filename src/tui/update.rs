@@ -24,10 +24,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         } => state
             .wizard
             .validated(issues, step, advance, &state.profiles),
-        Msg::Previewed(preview) => {
-            let last = preview.selected.len().saturating_sub(1);
-            state.wizard.table_cursor = state.wizard.table_cursor.min(last);
-            state.wizard.preview = Some(preview);
+        Msg::Paste(text) => on_paste(state, &text),
+        Msg::Previewed { generation, result } => {
+            state.wizard.previewed(generation, result, &state.profiles)
+        }
+        Msg::TokensFiltered { generation, rows } => {
+            tokens_view::filtered(state, generation, rows);
             Vec::new()
         }
         Msg::Reviewed(review) => {
@@ -91,14 +93,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             jobs_view::loaded(state, result);
             Vec::new()
         }
-        Msg::TokensLoaded(rows) => {
-            state.tokens.rows = rows;
-            state.tokens.cursor = state
-                .tokens
-                .cursor
-                .min(state.tokens.visible().len().saturating_sub(1));
-            Vec::new()
-        }
+        Msg::TokensLoaded(inventory) => tokens_view::loaded(state, inventory),
         Msg::DownloadPathSuggested { job_id, path } => {
             dialog::path_suggested(state, &job_id, path);
             Vec::new()
@@ -248,16 +243,35 @@ fn wizard_action(state: &mut State, action: Action) -> Vec<Effect> {
     }
 }
 
+/// Pasted text goes, as one edit, into the focused text field; elsewhere it is ignored (a
+/// paste is never taken as keys, so it cannot trigger commands).
+fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
+    let context = state.key_context();
+    if !context.is_text() {
+        return Vec::new();
+    }
+    match context {
+        KeyContext::Prompt => {
+            dialog::on_paste(state, text);
+            Vec::new()
+        }
+        KeyContext::TokensFilter => tokens_view::on_paste(state, text),
+        _ => {
+            let State {
+                wizard, profiles, ..
+            } = state;
+            wizard::paste(wizard, profiles, text)
+        }
+    }
+}
+
 fn on_text(state: &mut State, context: KeyContext, key: KeyEvent) -> Vec<Effect> {
     match context {
         KeyContext::Prompt => {
             dialog::on_text(state, key);
             Vec::new()
         }
-        KeyContext::TokensFilter => {
-            tokens_view::on_text(state, key);
-            Vec::new()
-        }
+        KeyContext::TokensFilter => tokens_view::on_text(state, key),
         _ => {
             let State {
                 wizard, profiles, ..

@@ -78,6 +78,18 @@ impl Harness {
         }
     }
 
+    /// Delivers the deferred answer at `index` of the backend's pending list (as the worker
+    /// would, in any order).
+    pub fn deliver_answer(&mut self, index: usize) {
+        let answer = self.backend.pending.remove(index);
+        self.send(answer.into());
+    }
+
+    /// Sends pasted text (bracketed paste).
+    pub fn paste(&mut self, text: &str) {
+        self.send(Msg::Paste(zeroize::Zeroizing::new(text.to_owned())));
+    }
+
     /// The job engine reports: pushes an event and delivers what is queued.
     pub fn job_event(&mut self, event: JobEvent) {
         if let Some(sender) = &self.backend.job_events {

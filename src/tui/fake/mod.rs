@@ -97,6 +97,8 @@ pub fn tokens() -> Vec<TokenRow> {
                 },
                 expired,
                 key_bits: 128,
+                digits: 8,
+                interval_secs: 60,
                 distributed_count: usize::from(i == 3 || i == 4),
             }
         })
@@ -113,6 +115,10 @@ pub struct FakeBackend {
     /// The running job's event sender; tests push progress through it.
     pub job_events: Option<Sender<JobEvent>>,
     pub started: Vec<JobSpec>,
+    /// Answer previews and filters later, as the real backend's worker does: answers wait in
+    /// `pending` until a test delivers them (in any order).
+    pub defer_answers: bool,
+    pub pending: Vec<Answer>,
 }
 
 impl Default for FakeBackend {
@@ -124,6 +130,8 @@ impl Default for FakeBackend {
             existing: HashSet::new(),
             job_events: None,
             started: Vec::new(),
+            defer_answers: false,
+            pending: Vec::new(),
         }
     }
 }
@@ -166,7 +174,9 @@ impl FakeBackend {
     }
 
     /// Every rule, for every field (the engine's `validate` narrows it to a step).
-    fn all_issues(&self, spec: &JobSpec) -> Vec<FieldIssue> {
+    /// While validating a step the wizard learns whether a token is left from the count, as
+    /// with the real backend; the review still checks it.
+    fn all_issues(&self, spec: &JobSpec, validating: bool) -> Vec<FieldIssue> {
         let mut issues = Vec::new();
         let name = spec.name.trim();
         if name.is_empty() {
@@ -233,7 +243,7 @@ impl FakeBackend {
                 ));
             }
         }
-        if profile.is_distributable() && self.selection(spec).selected.is_empty() {
+        if profile.is_distributable() && !validating && self.selection(spec).selected.is_empty() {
             issues.push(FieldIssue::new(
                 JobField::Selection,
                 "no token is left to distribute with this selection",
@@ -300,13 +310,28 @@ impl FakeBackend {
     }
 }
 
+impl FakeBackend {
+    /// Now, or later when answers are deferred.
+    fn answer(&mut self, answer: Answer) -> Option<Answer> {
+        if self.defer_answers {
+            self.pending.push(answer);
+            None
+        } else {
+            Some(answer)
+        }
+    }
+}
+
 impl Backend for FakeBackend {
     fn profiles(&self) -> Vec<Profile> {
         self.profiles.clone()
     }
 
-    fn tokens(&self) -> Vec<TokenRow> {
-        self.tokens.clone()
+    fn tokens(&self) -> TokenInventory {
+        TokenInventory {
+            rows: self.tokens.clone().into(),
+            assigned: self.tokens.iter().filter(|t| t.login.is_some()).count(),
+        }
     }
 
     fn default_job_name(&self) -> String {
@@ -314,22 +339,59 @@ impl Backend for FakeBackend {
     }
 
     fn validate(&self, spec: &JobSpec, fields: &[JobField]) -> Vec<FieldIssue> {
-        let mut issues = self.all_issues(spec);
+        let mut issues = self.all_issues(spec, true);
         issues.retain(|issue| fields.contains(&issue.field));
         issues
     }
 
-    fn preview(&self, spec: &JobSpec) -> SelectionPreview {
-        let selection = self.selection(spec);
-        SelectionPreview {
-            selected_count: selection.selected.len(),
-            excluded_count: selection.excluded.len(),
-            selected: selection.selected,
-        }
+    fn preview(&mut self, spec: &JobSpec, generation: u64) -> Option<Answer> {
+        let result = match &spec.selection.user_glob {
+            Some(glob) if globset::Glob::new(glob).is_err() => Err(format!(
+                "token selection: user filter {glob:?} is not a valid pattern"
+            )),
+            _ => {
+                let selection = self.selection(spec);
+                let mut groups: Vec<(String, usize)> = Vec::new();
+                for exclusion in &selection.excluded {
+                    match groups.iter_mut().find(|(r, _)| *r == exclusion.reason) {
+                        Some((_, n)) => *n += 1,
+                        None => groups.push((exclusion.reason.clone(), 1)),
+                    }
+                }
+                Ok(SelectionPreview {
+                    selected_count: selection.selected.len(),
+                    excluded_count: selection.excluded.len(),
+                    selected: selection.selected.into(),
+                    excluded_groups: groups,
+                })
+            }
+        };
+        self.answer(Answer::Previewed { generation, result })
+    }
+
+    fn filter_tokens(&mut self, needle: &str, generation: u64) -> Option<Answer> {
+        let needle = needle.trim().to_lowercase();
+        let rows: Vec<TokenRow> = self
+            .tokens
+            .iter()
+            .filter(|row| {
+                row.serial.as_str().contains(&needle)
+                    || row
+                        .login
+                        .as_deref()
+                        .is_some_and(|l| l.to_lowercase().contains(&needle))
+                    || row.full_name.to_lowercase().contains(&needle)
+            })
+            .cloned()
+            .collect();
+        self.answer(Answer::Filtered {
+            generation,
+            rows: rows.into(),
+        })
     }
 
     fn review(&self, spec: &JobSpec) -> Result<ReviewSummary, Vec<FieldIssue>> {
-        let issues = self.all_issues(spec);
+        let issues = self.all_issues(spec, false);
         if !issues.is_empty() {
             return Err(issues);
         }

@@ -169,17 +169,17 @@ fn tabs_sort_jobs_by_status() {
 fn tokens_filter_by_serial_or_user() {
     let mut h = Harness::new();
     h.press(KeyCode::F(4));
-    assert_eq!(h.state.tokens.visible().len(), 30);
+    assert_eq!(h.state.tokens.shown.len(), 30);
     h.press(KeyCode::Char('/'));
     h.type_text("user2");
-    assert_eq!(h.state.tokens.visible().len(), 9);
+    assert_eq!(h.state.tokens.shown.len(), 9);
     h.press(KeyCode::Enter);
     h.press(KeyCode::Char('j'));
     assert_eq!(h.state.tokens.cursor, 1);
     h.press(KeyCode::Esc);
-    assert_eq!(h.state.tokens.visible().len(), 30);
+    assert_eq!(h.state.tokens.shown.len(), 30);
     h.press(KeyCode::Char('/'));
     h.type_text("100000012");
-    assert_eq!(h.state.tokens.visible().len(), 1);
-    assert!(h.state.tokens.visible()[0].expired);
+    assert_eq!(h.state.tokens.shown.len(), 1);
+    assert!(h.state.tokens.shown.row(0).expired);
 }

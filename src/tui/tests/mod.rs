@@ -5,6 +5,7 @@ mod docs;
 mod jobs_flow;
 pub mod render;
 mod runtime_loop;
+mod speed_flow;
 mod wizard_flow;
 
 use super::fake::Harness;

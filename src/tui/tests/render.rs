@@ -264,13 +264,37 @@ fn a_long_review_says_there_is_more_below_until_scrolled_to_the_end() {
     );
 }
 
+/// Rows made up on demand: a million of them cost nothing until drawn.
+struct Generated(usize);
+
+impl crate::tui::backend::RowSource for Generated {
+    fn len(&self) -> usize {
+        self.0
+    }
+    fn row(&self, at: usize) -> crate::tui::backend::TokenRow {
+        let mut row = crate::tui::fake::tokens()[0].clone();
+        row.serial = crate::token::Serial::from_value(500_000_000 + at as u64).unwrap();
+        row
+    }
+}
+
 #[test]
-fn a_capped_selection_table_says_the_count_is_complete_but_the_rows_are_not() {
+fn a_million_row_selection_draws_only_its_window() {
     let mut h = scenario("07_selection");
-    let preview = h.state.wizard.preview.as_mut().unwrap();
-    preview.selected.truncate(3);
-    preview.selected_count = 250_000;
+    let crate::tui::wizard::PreviewState::Ready(preview) = &mut h.state.wizard.preview else {
+        panic!("counted");
+    };
+    preview.selected = crate::tui::backend::Rows::new(Generated(1_000_000));
+    preview.selected_count = 1_000_000;
     let screen = h.render(80, 24);
-    assert!(screen.contains("250000 tokens match"), "{screen}");
-    assert!(screen.contains("table: first 3"), "{screen}");
+    assert!(screen.contains("1000000 tokens match"), "{screen}");
+    assert!(screen.contains("000500000000"), "{screen}");
+    h.press(KeyCode::Tab);
+    h.press(KeyCode::Tab);
+    h.press(KeyCode::Tab);
+    h.press(KeyCode::End);
+    assert_eq!(h.state.wizard.table_cursor, 999_999);
+    let screen = h.render(80, 24);
+    assert!(screen.contains("000500999999"), "{screen}");
+    assert!(!screen.contains("000500000000"), "{screen}");
 }

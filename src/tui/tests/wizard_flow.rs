@@ -15,7 +15,7 @@ fn defaults_walk_through_every_step_and_submit() {
     assert_eq!(h.state.wizard.position(), (1, 8));
     walk_to(&mut h, Step::Selection);
     assert_eq!(h.state.wizard.position(), (7, 8));
-    let preview = h.state.wizard.preview.as_ref().unwrap();
+    let preview = h.state.wizard.preview.ready().unwrap();
     // 30 tokens: 3 unassigned, 1 expired, 2 distributed before.
     assert_eq!((preview.selected_count, preview.selected.len()), (24, 24));
     assert_eq!(preview.excluded_count, 6);
@@ -209,7 +209,7 @@ fn protection_without_password_skips_the_password_step() {
 fn selection_counts_live_and_explains_bad_ranges() {
     let mut h = Harness::new();
     walk_to(&mut h, Step::Selection);
-    let count = |h: &Harness| h.state.wizard.preview.as_ref().unwrap().selected_count;
+    let count = |h: &Harness| h.state.wizard.preview.ready().unwrap().selected_count;
     h.type_text("100000000-100000009");
     assert_eq!(count(&h), 7);
     h.type_text("x");
@@ -238,7 +238,7 @@ fn selection_counts_live_and_explains_bad_ranges() {
     assert_eq!(h.state.wizard.step, Step::Selection);
     assert_eq!(
         messages(&h),
-        ["no token is left to distribute with this selection"]
+        ["token selection: no token in the inventory matches the serial ranges and user filter"]
     );
 }
 

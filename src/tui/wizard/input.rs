@@ -15,6 +15,45 @@ pub fn edit(input: &mut Input, key: KeyEvent) -> bool {
     }
 }
 
+/// The characters of pasted text a one-line field takes: line breaks and tabs become spaces
+/// (a column of serials pasted from a spreadsheet becomes a space-separated list), other
+/// control characters are dropped, and the ends are trimmed.
+fn pasted_chars(text: &str) -> impl Iterator<Item = char> + '_ {
+    // Terminals send a pasted line break as CR, LF or CR LF: each is one space.
+    let text = text.trim();
+    let mut chars = text.chars().peekable();
+    std::iter::from_fn(move || {
+        let c = chars.next()?;
+        if c == '\r' && chars.peek() == Some(&'\n') {
+            chars.next();
+        }
+        Some(c)
+    })
+    .map(|c| {
+        if matches!(c, '\r' | '\n' | '\t') {
+            ' '
+        } else {
+            c
+        }
+    })
+    .filter(|c| !c.is_control())
+}
+
+/// Longest paste a plain field takes: far above any field's use, so a stray paste of a whole
+/// document cannot stall the screen.
+const PASTE_LIMIT: usize = 4096;
+
+/// Inserts pasted text at the cursor of a plain field, as one edit; true when it changed.
+pub fn paste(input: &mut Input, text: &str) -> bool {
+    let mut changed = false;
+    for c in pasted_chars(text).take(PASTE_LIMIT) {
+        changed |= input
+            .handle(tui_input::InputRequest::InsertChar(c))
+            .is_some_and(|change| change.value);
+    }
+    changed
+}
+
 /// Longest password the field accepts: far above any profile's limit, so the length message
 /// shows, but bounded so the buffer never reallocates (no stray copies left in memory).
 const CAPACITY: usize = 64;
@@ -68,6 +107,16 @@ impl SecretInput {
         changed
     }
 
+    /// Appends pasted text (up to the field's capacity), as one edit; true when it changed.
+    pub fn paste(&mut self, text: &str) -> bool {
+        let room = CAPACITY.saturating_sub(self.char_len());
+        let mut chars = pasted_chars(text).take(room).peekable();
+        if chars.peek().is_none() {
+            return false;
+        }
+        self.replace(|buffer| buffer.extend(chars))
+    }
+
     pub fn clear(&mut self) {
         self.text = SecretString::default();
     }
@@ -99,6 +148,20 @@ mod tests {
         assert!(input.edit(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)));
         assert_eq!(input.char_len(), 0);
         assert!(!input.edit(key(KeyCode::Backspace)));
+    }
+
+    #[test]
+    fn a_paste_is_one_edit_with_line_breaks_as_spaces() {
+        let mut input = Input::default();
+        assert!(paste(&mut input, "100-200\r\n300\t400\x07\n"));
+        assert_eq!(input.value(), "100-200 300 400");
+        assert!(!paste(&mut input, "\n"));
+        let mut secret = SecretInput::default();
+        assert!(secret.paste("pass word\n"));
+        assert_eq!(secret.secret().expose(), "pass word");
+        assert!(secret.paste(&"x".repeat(100)));
+        assert_eq!(secret.char_len(), CAPACITY);
+        assert!(!secret.paste("y"));
     }
 
     #[test]

@@ -12,7 +12,7 @@ pub mod protection;
 pub mod review;
 pub mod selection;
 
-pub use input::{SecretInput, edit as input_edit};
+pub use input::{SecretInput, edit as input_edit, paste as input_paste};
 
 use super::backend::{FieldIssue, ReviewSummary, SelectionPreview};
 use super::keymap::KeyContext;
@@ -81,6 +81,26 @@ pub enum SelectionFocus {
     Table,
 }
 
+/// The live count on the selection panel. Never a number that is not the answer to the
+/// criteria on screen: while a count is out the panel says "counting…".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PreviewState {
+    /// A request is out (or none was made yet).
+    Counting,
+    /// The criteria cannot be counted; the message says why.
+    Invalid(String),
+    Ready(SelectionPreview),
+}
+
+impl PreviewState {
+    pub fn ready(&self) -> Option<&SelectionPreview> {
+        match self {
+            Self::Ready(preview) => Some(preview),
+            _ => None,
+        }
+    }
+}
+
 /// What the administrator has entered so far; Back never loses any of it.
 #[derive(Debug, Clone)]
 pub struct Wizard {
@@ -101,7 +121,11 @@ pub struct Wizard {
     pub include_distributed: bool,
     pub selection_focus: SelectionFocus,
     pub table_cursor: usize,
-    pub preview: Option<SelectionPreview>,
+    pub preview: PreviewState,
+    /// The newest preview request; answers to older ones are dropped.
+    pub preview_generation: u64,
+    /// Enter was pressed while counting: move on once the count says a token is left.
+    pub advance_when_counted: bool,
     pub review: Option<Result<ReviewSummary, Vec<FieldIssue>>>,
     pub review_scroll: u16,
     /// The job engine's latest messages on the current input.
@@ -140,7 +164,9 @@ impl Wizard {
             include_distributed: false,
             selection_focus: SelectionFocus::Ranges,
             table_cursor: 0,
-            preview: None,
+            preview: PreviewState::Counting,
+            preview_generation: 0,
+            advance_when_counted: false,
             review: None,
             review_scroll: 0,
             issues: Vec::new(),
@@ -256,6 +282,25 @@ impl Wizard {
         if let Err(message) = selection::parse_ranges(self.ranges.value()) {
             issues.push(FieldIssue::new(JobField::Selection, message));
         }
+        if self.step == Step::Selection {
+            match &self.preview {
+                PreviewState::Invalid(message) => {
+                    issues.push(FieldIssue::new(JobField::Selection, message.clone()));
+                }
+                PreviewState::Ready(preview) if preview.selected_count == 0 => {
+                    let message = if preview.matched() == 0 {
+                        "token selection: no token in the inventory matches the serial ranges and user filter".to_owned()
+                    } else {
+                        format!(
+                            "token selection: no token left to distribute: all {} matched tokens are excluded (reasons below)",
+                            preview.matched()
+                        )
+                    };
+                    issues.push(FieldIssue::new(JobField::Selection, message));
+                }
+                _ => {}
+            }
+        }
         issues
     }
 
@@ -322,11 +367,25 @@ impl Wizard {
     }
 
     /// Effects that refresh validation (and the live selection, on that step).
-    pub fn recheck(&self, profiles: &[Profile]) -> Vec<Effect> {
+    pub fn recheck(&mut self, profiles: &[Profile]) -> Vec<Effect> {
         let spec = Box::new(self.spec(profiles));
         let mut effects = Vec::new();
         if self.step == Step::Selection {
-            effects.push(Effect::Preview(spec.clone()));
+            // A newer request makes every answer still out stale.
+            self.preview_generation += 1;
+            self.advance_when_counted = false;
+            match selection::parse_ranges(self.ranges.value()) {
+                // Criteria that do not parse are not counted: no figure is better than the
+                // figure for "all serials".
+                Err(message) => self.preview = PreviewState::Invalid(message),
+                Ok(_) => {
+                    self.preview = PreviewState::Counting;
+                    effects.push(Effect::Preview {
+                        spec: spec.clone(),
+                        generation: self.preview_generation,
+                    });
+                }
+            }
         }
         effects.push(Effect::Validate {
             spec,
@@ -371,7 +430,40 @@ impl Wizard {
             return Vec::new();
         }
         self.issues = issues;
+        if advance && self.step == Step::Selection && self.preview == PreviewState::Counting {
+            // Whether a token is left is not known yet: decide when the count arrives.
+            self.advance_when_counted = true;
+            return Vec::new();
+        }
         if advance
+            && self.issues_for(self.step, profiles).is_empty()
+            && let Some(next) = self.next_step()
+        {
+            return self.enter(next, profiles);
+        }
+        Vec::new()
+    }
+
+    /// The count for request `generation` arrived: shown if it answers the newest request,
+    /// dropped otherwise. A pending Enter moves on now if a token is left.
+    pub fn previewed(
+        &mut self,
+        generation: u64,
+        result: Result<SelectionPreview, String>,
+        profiles: &[Profile],
+    ) -> Vec<Effect> {
+        if generation != self.preview_generation || self.step != Step::Selection {
+            return Vec::new();
+        }
+        self.preview = match result {
+            Ok(preview) => {
+                let last = preview.selected.len().saturating_sub(1);
+                self.table_cursor = self.table_cursor.min(last);
+                PreviewState::Ready(preview)
+            }
+            Err(message) => PreviewState::Invalid(message),
+        };
+        if std::mem::take(&mut self.advance_when_counted)
             && self.issues_for(self.step, profiles).is_empty()
             && let Some(next) = self.next_step()
         {
@@ -387,6 +479,24 @@ impl Wizard {
             None => Vec::new(),
         }
     }
+}
+
+/// Pasted text into the focused field of the current step: one edit, one recheck.
+pub fn paste(wizard: &mut Wizard, profiles: &[Profile], text: &str) -> Vec<Effect> {
+    let changed = match (wizard.step, wizard.selection_focus, wizard.password_focus) {
+        (Step::Name, ..) => input::paste(&mut wizard.name, text),
+        (Step::Binding, ..) => input::paste(&mut wizard.device_id, text),
+        (Step::Nickname, ..) => input::paste(&mut wizard.nickname, text),
+        (Step::Password, _, PasswordFocus::Password) => wizard.password.paste(text),
+        (Step::Password, _, PasswordFocus::Confirm) => wizard.confirm.paste(text),
+        (Step::Selection, SelectionFocus::Ranges, _) => input::paste(&mut wizard.ranges, text),
+        (Step::Selection, SelectionFocus::User, _) => input::paste(&mut wizard.user, text),
+        _ => false,
+    };
+    if changed && wizard.step == Step::Selection {
+        wizard.table_cursor = 0;
+    }
+    wizard.edited_if(changed, profiles)
 }
 
 /// One-line description of a binding, for the binding panel and the review.

@@ -2,7 +2,7 @@
 //! distributed before are included, with a live count and a scrollable table of the matches.
 
 use super::panel::{field_line, hint, text_field};
-use super::{SelectionFocus, Wizard, input};
+use super::{PreviewState, SelectionFocus, Wizard, input};
 use crate::jobs::SerialRange;
 use crate::token::Serial;
 use crate::tui::app::State;
@@ -41,7 +41,7 @@ pub fn on_action(wizard: &mut Wizard, profiles: &[Profile], action: Action) -> V
         .iter()
         .position(|f| *f == wizard.selection_focus)
         .unwrap_or(0);
-    let count = wizard.preview.as_ref().map_or(0, |p| p.selected.len());
+    let count = wizard.preview.ready().map_or(0, |p| p.selected.len());
     let last = count.saturating_sub(1);
     match action {
         Action::NextField => wizard.selection_focus = order[(at + 1) % order.len()],
@@ -117,57 +117,107 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         )),
         hint_area,
     );
-    let count_line = match &wizard.preview {
-        None => Line::from(Span::styled("Counting…", theme.dim())),
-        Some(preview) => {
-            let style = if preview.selected_count == 0 {
-                theme.error()
-            } else {
-                theme.ok()
-            };
-            let mut spans = vec![Span::styled(
-                format!("{} tokens match", preview.selected_count),
-                style,
-            )];
-            if preview.excluded_count > 0 {
-                spans.push(Span::styled(
-                    format!(
-                        " · {} excluded (reasons on the review)",
-                        preview.excluded_count
-                    ),
-                    theme.warning(),
-                ));
-            }
-            if preview.selected.len() < preview.selected_count {
-                spans.push(Span::styled(
-                    format!(" · table: first {}", preview.selected.len()),
-                    theme.dim(),
-                ));
-            }
-            Line::from(spans)
-        }
-    };
+    let (count_line, groups) = count_line(wizard, theme);
     frame.render_widget(Paragraph::new(count_line), count);
-    render_table(frame, table, state);
+    match groups {
+        Some(groups) => frame.render_widget(Paragraph::new(groups), table),
+        None => render_table(frame, table, state),
+    }
+}
+
+/// The count line, and — when every matched token is excluded — the reasons grouped with
+/// their counts, shown where the (empty) table would be: the review will not open then, so
+/// this is the only place they can be read.
+fn count_line(
+    wizard: &Wizard,
+    theme: &crate::tui::theme::Theme,
+) -> (Line<'static>, Option<Vec<Line<'static>>>) {
+    let preview = match &wizard.preview {
+        PreviewState::Counting => {
+            return (Line::from(Span::styled("counting…", theme.dim())), None);
+        }
+        PreviewState::Invalid(message) => {
+            let line = Line::from(vec![
+                Span::styled("no count: ", theme.error()),
+                Span::styled(
+                    message
+                        .strip_prefix("token selection: ")
+                        .unwrap_or(message)
+                        .to_owned(),
+                    theme.error(),
+                ),
+            ]);
+            return (line, Some(Vec::new()));
+        }
+        PreviewState::Ready(preview) => preview,
+    };
+    let style = if preview.selected_count == 0 {
+        theme.error()
+    } else {
+        theme.ok()
+    };
+    let mut spans = vec![Span::styled(
+        format!("{} tokens match", preview.selected_count),
+        style,
+    )];
+    if preview.selected_count == 0 && preview.excluded_count > 0 {
+        spans.push(Span::styled(
+            format!(
+                " · all {} matched tokens are excluded:",
+                preview.excluded_count
+            ),
+            theme.warning(),
+        ));
+        let width = preview
+            .excluded_groups
+            .iter()
+            .map(|(_, n)| n.to_string().len())
+            .max()
+            .unwrap_or(1);
+        let groups = preview
+            .excluded_groups
+            .iter()
+            .map(|(reason, n)| {
+                Line::from(vec![
+                    Span::styled(format!("  {n:>width$} "), theme.warning()),
+                    Span::raw(reason.clone()),
+                ])
+            })
+            .collect();
+        return (Line::from(spans), Some(groups));
+    }
+    if preview.excluded_count > 0 {
+        spans.push(Span::styled(
+            format!(
+                " · {} excluded (reasons on the review)",
+                preview.excluded_count
+            ),
+            theme.warning(),
+        ));
+    }
+    (Line::from(spans), None)
 }
 
 fn render_table(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.theme;
     let wizard = &state.wizard;
-    let selected: &[crate::tui::backend::TokenRow] =
-        wizard.preview.as_ref().map_or(&[], |p| &p.selected);
+    let Some(preview) = wizard.preview.ready() else {
+        return;
+    };
     let (first, end) = crate::tui::view::window(
         wizard.table_cursor,
-        selected.len(),
+        preview.selected.len(),
         usize::from(area.height.saturating_sub(1)),
     );
-    let rows: Vec<Row> = selected[first..end]
-        .iter()
+    let rows: Vec<Row> = preview
+        .selected
+        .window(first, end)
+        .into_iter()
         .map(|t| {
             Row::new(vec![
                 Cell::from(t.serial.to_string()),
-                Cell::from(t.login.clone().unwrap_or_else(|| "-".into())),
-                Cell::from(t.full_name.clone()),
+                Cell::from(t.login.unwrap_or_else(|| "-".into())),
+                Cell::from(t.full_name),
                 Cell::from(t.expires.to_string()),
                 Cell::from(if t.distributed_count > 0 {
                     format!("{}×", t.distributed_count)

@@ -1,0 +1,206 @@
+//! The adapter's counting worker: live selection counts and the Tokens filter run on their
+//! own thread over a shared [`InventoryIndex`], so no keystroke waits for a scan of the
+//! inventory. The newest request of each kind wins: requests queued behind a slow one are
+//! skipped, and the UI drops any answer whose generation is not its newest.
+
+use super::backend::{Answer, RowSource, Rows, SelectionPreview, TokenRow};
+use crate::jobs::index::{ContextReasons, IndexedRow, InventoryIndex, REASON_CODES};
+use crate::jobs::select::label_for_code;
+use crate::jobs::{Protection, SelectionContext, SelectionCriteria};
+use crate::secret::SecretString;
+use crate::workspace::Profile;
+use crossbeam_channel::{Receiver, Sender, unbounded};
+use std::sync::Arc;
+
+/// The job context a count depends on, owned so it can travel to the worker.
+pub struct CountContext {
+    pub profile: Profile,
+    pub protection: Protection,
+    pub password: Option<SecretString>,
+    pub origin: String,
+    pub today: time::Date,
+}
+
+impl CountContext {
+    fn borrow(&self) -> SelectionContext<'_> {
+        SelectionContext {
+            profile: &self.profile,
+            protection: self.protection,
+            password: self.password.as_ref(),
+            origin: &self.origin,
+            today: self.today,
+        }
+    }
+}
+
+enum Request {
+    Preview {
+        generation: u64,
+        criteria: SelectionCriteria,
+        context: Box<CountContext>,
+    },
+    Filter {
+        generation: u64,
+        needle: String,
+        today: time::Date,
+    },
+    /// The inventory changed (a job recorded its distributions).
+    Index(Arc<InventoryIndex>),
+}
+
+/// The worker's handle: requests in, answers out. Dropping it ends the thread.
+pub struct Counter {
+    requests: Sender<Request>,
+    answers: Receiver<Answer>,
+}
+
+impl Counter {
+    pub fn start(index: Arc<InventoryIndex>) -> Result<Self, String> {
+        let (requests, inbox) = unbounded();
+        let (outbox, answers) = unbounded();
+        std::thread::Builder::new()
+            .name("ui-counter".into())
+            .spawn(move || work(index, &inbox, &outbox))
+            .map_err(|e| format!("cannot start the counting thread: {e}"))?;
+        Ok(Self { requests, answers })
+    }
+
+    pub fn answers(&self) -> Receiver<Answer> {
+        self.answers.clone()
+    }
+
+    pub fn preview(&self, generation: u64, criteria: SelectionCriteria, context: CountContext) {
+        let _ = self.requests.send(Request::Preview {
+            generation,
+            criteria,
+            context: Box::new(context),
+        });
+    }
+
+    pub fn filter(&self, generation: u64, needle: String, today: time::Date) {
+        let _ = self.requests.send(Request::Filter {
+            generation,
+            needle,
+            today,
+        });
+    }
+
+    pub fn replace_index(&self, index: Arc<InventoryIndex>) {
+        let _ = self.requests.send(Request::Index(index));
+    }
+}
+
+fn work(mut index: Arc<InventoryIndex>, inbox: &Receiver<Request>, outbox: &Sender<Answer>) {
+    let mut reasons: Option<ContextReasons> = None;
+    while let Ok(first) = inbox.recv() {
+        // Only the newest request of each kind is worth answering.
+        let (mut preview, mut filter) = (None, None);
+        for request in std::iter::once(first).chain(inbox.try_iter()) {
+            match request {
+                Request::Preview { .. } => preview = Some(request),
+                Request::Filter { .. } => filter = Some(request),
+                Request::Index(new) => {
+                    index = new;
+                    reasons = None;
+                }
+            }
+        }
+        if let Some(Request::Preview {
+            generation,
+            criteria,
+            context,
+        }) = preview
+        {
+            let result = count(&index, &mut reasons, &criteria, &context);
+            if outbox
+                .send(Answer::Previewed { generation, result })
+                .is_err()
+            {
+                return;
+            }
+        }
+        if let Some(Request::Filter {
+            generation,
+            needle,
+            today,
+        }) = filter
+        {
+            let rows = Rows::new(IndexRows {
+                positions: Some(index.filter(&needle)),
+                index: Arc::clone(&index),
+                today,
+            });
+            if outbox.send(Answer::Filtered { generation, rows }).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// One count: the per-token reasons are reused while the job context stays the same.
+fn count(
+    index: &Arc<InventoryIndex>,
+    reasons: &mut Option<ContextReasons>,
+    criteria: &SelectionCriteria,
+    context: &CountContext,
+) -> Result<SelectionPreview, String> {
+    let borrowed = context.borrow();
+    let current = match reasons.take() {
+        Some(held) if held.holds_for(criteria, &borrowed) => held,
+        _ => index.reasons(criteria, &borrowed),
+    };
+    let selection = index.select(&current, criteria);
+    *reasons = Some(current);
+    let selection = selection.map_err(|message| format!("token selection: {message}"))?;
+    let excluded_groups = selection
+        .exclusion_groups()
+        .into_iter()
+        .map(|(code, n)| (label_for_code(code).unwrap_or(code).to_owned(), n))
+        .collect();
+    debug_assert_eq!(REASON_CODES.len(), selection.excluded_by_kind.len());
+    Ok(SelectionPreview {
+        selected_count: selection.selected.len(),
+        excluded_count: selection.excluded(),
+        excluded_groups,
+        selected: Rows::new(IndexRows {
+            positions: Some(selection.selected),
+            index: Arc::clone(index),
+            today: context.today,
+        }),
+    })
+}
+
+/// Rows of the index: all of them, or those at `positions`. Built one at a time, on demand.
+pub struct IndexRows {
+    pub index: Arc<InventoryIndex>,
+    pub positions: Option<Vec<u32>>,
+    pub today: time::Date,
+}
+
+impl RowSource for IndexRows {
+    fn len(&self) -> usize {
+        self.positions.as_ref().map_or(self.index.len(), Vec::len)
+    }
+
+    fn row(&self, at: usize) -> TokenRow {
+        let position = self
+            .positions
+            .as_ref()
+            .map_or(at, |positions| positions[at] as usize);
+        token_row(self.index.row(position), self.today)
+    }
+}
+
+fn token_row(row: IndexedRow, today: time::Date) -> TokenRow {
+    TokenRow {
+        expired: today > row.expires,
+        serial: row.serial,
+        login: row.login,
+        full_name: row.full_name,
+        expires: row.expires,
+        key_bits: row.key_size.bits(),
+        digits: u32::from(row.digits.get()),
+        interval_secs: row.interval.seconds(),
+        distributed_count: row.distributed_count,
+    }
+}
