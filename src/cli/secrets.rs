@@ -125,6 +125,36 @@ pub fn passphrase(global: &GlobalArgs) -> Result<SecretString, CliError> {
     })
 }
 
+/// Times a passphrase may be typed at the prompt before giving up.
+pub const PASSPHRASE_TRIES: usize = 3;
+
+/// Runs `open` with the inventory passphrase. Typed at the prompt, a wrong one (as `wrong`
+/// tells) may be typed again, [`PASSPHRASE_TRIES`] times in all; from a file there is one try,
+/// since reading the same file again would give the same answer.
+pub fn with_passphrase<T, E: std::fmt::Display>(
+    global: &GlobalArgs,
+    mut open: impl FnMut(&SecretString) -> Result<T, E>,
+    wrong: impl Fn(&E) -> bool,
+) -> Result<T, CliError> {
+    let from_file =
+        global.passphrase_file.is_some() || std::env::var_os(PASSPHRASE_FILE_ENV).is_some();
+    let mut tries_left = if from_file { 1 } else { PASSPHRASE_TRIES };
+    loop {
+        let passphrase = passphrase(global)?;
+        tries_left -= 1;
+        match open(&passphrase) {
+            Ok(opened) => return Ok(opened),
+            Err(error) if wrong(&error) && tries_left > 0 => {
+                eprintln!(
+                    "tokendist: {error}; try again ({tries_left} {} left)",
+                    if tries_left == 1 { "try" } else { "tries" }
+                );
+            }
+            Err(error) => return Err(CliError::failed(error.to_string())),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,7 +62,13 @@ pub fn create_demo(dir: &Path) -> Result<Workspace, WorkspaceError> {
 
 /// The demo tokens for `today` (random seeds; everything else is fixed).
 pub fn demo_tokens(today: Date) -> Vec<InventoryToken> {
-    let pilot_at = OffsetDateTime::now_utc() - Duration::days(40);
+    demo_tokens_at(today, OffsetDateTime::now_utc())
+}
+
+/// [`demo_tokens`] with the clock given, so the user guide's captures of the demo do not
+/// change from day to day.
+pub fn demo_tokens_at(today: Date, now: OffsetDateTime) -> Vec<InventoryToken> {
+    let pilot_at = now - Duration::days(40);
     (0..DEMO_TOKEN_COUNT)
         .map(|index| {
             let serial =

@@ -5,6 +5,7 @@ mod docs;
 mod jobs_flow;
 pub mod render;
 mod runtime_loop;
+mod ux;
 mod wizard_flow;
 
 use super::fake::Harness;
