@@ -56,7 +56,10 @@ mod armed {
             return;
         }
         let count = {
-            let mut hits = plan.hits.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut hits = plan
+                .hits
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             let count = hits.entry(name).or_insert(0);
             *count += 1;
             *count

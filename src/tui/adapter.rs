@@ -2,12 +2,12 @@
 //! job engine. Everything here runs on the UI thread except the job itself, whose events are
 //! translated on a small forwarding thread.
 
-use super::download_path;
 use super::backend::{
     Backend, CancelHandle, DownloadError, DownloadReport, Exclusion, ExclusionGroup, FieldIssue,
-    JobEvent, JobHandle, JobOutcome, JobRow, PREVIEW_ROWS, Progress, Redistributed,
-    ReviewSummary, SelectionPreview, TokenRow, WorkspaceInfo,
+    JobEvent, JobHandle, JobOutcome, JobRow, PREVIEW_ROWS, Progress, Redistributed, ReviewSummary,
+    SelectionPreview, TokenRow, WorkspaceInfo,
 };
+use super::download_path;
 use crate::cli::GlobalArgs;
 use crate::jobs::{self, History, JobError, JobField, JobRecord, JobSpec};
 use crate::secret::SecretString;
@@ -53,7 +53,12 @@ fn open_configured(global: &GlobalArgs) -> Result<Workspace, String> {
     crate::cli::secrets::with_passphrase(
         global,
         |passphrase| Workspace::open(&dir, passphrase),
-        |error| matches!(error, crate::workspace::WorkspaceError::WrongPassphrase { .. }),
+        |error| {
+            matches!(
+                error,
+                crate::workspace::WorkspaceError::WrongPassphrase { .. }
+            )
+        },
     )
     .map_err(|e| e.to_string())
 }

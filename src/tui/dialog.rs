@@ -48,7 +48,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             state.overlay = match action {
                 Action::Close => None,
                 _ => {
-                    let rows = details_lines(&job, &state.theme).len();
+                    let rows = details_lines(&job, &state.theme, usize::MAX).len();
                     Some(Overlay::Details {
                         scroll: super::list::scroll(scroll, action, rows, page),
                         job,
@@ -108,11 +108,8 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             Action::Yes => confirmed(state, kind),
             Action::No => {
                 if let ConfirmKind::Overwrite { job, path, default } = kind {
-                    state.overlay = Some(prompt_filled_with(
-                        job,
-                        path.display().to_string(),
-                        default,
-                    ));
+                    state.overlay =
+                        Some(prompt_filled_with(job, path.display().to_string(), default));
                 }
                 Vec::new()
             }
@@ -194,11 +191,7 @@ fn menu_action(
                 Action::Home => 0,
                 _ => last,
             };
-            state.overlay = Some(Overlay::Menu {
-                job,
-                items,
-                cursor,
-            });
+            state.overlay = Some(Overlay::Menu { job, items, cursor });
             Vec::new()
         }
         Action::Open => match items.get(cursor) {
@@ -249,11 +242,7 @@ fn confirmed(state: &mut State, kind: ConfirmKind) -> Vec<Effect> {
         }
         ConfirmKind::Overwrite { job, path, default } => {
             let job_id = job.id.clone();
-            state.overlay = Some(prompt_filled_with(
-                job,
-                path.display().to_string(),
-                default,
-            ));
+            state.overlay = Some(prompt_filled_with(job, path.display().to_string(), default));
             vec![Effect::Download {
                 job_id,
                 path,
@@ -342,7 +331,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         }
         Overlay::Details { job, scroll } => {
             let inner = frame_box(frame, details_box(area), "Job details", theme);
-            let lines = details_lines(job, theme);
+            let lines = details_lines(job, theme, usize::from(inner.width));
             let rows = lines.len();
             let height = usize::from(inner.height);
             let scroll = (*scroll).min(rows.saturating_sub(height));
@@ -436,12 +425,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     }
 }
 
-/// Everything `jobs show` says about a job.
-fn details_lines(job: &JobRow, theme: &Theme) -> Vec<Line<'static>> {
+/// Everything `jobs show` says about a job, each value cut with `…` to `width` columns.
+fn details_lines(job: &JobRow, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+    let value_width = width.saturating_sub(12);
     let row = |label: &str, value: String| {
         Line::from(vec![
             Span::styled(format!("{label:<12}"), theme.dim()),
-            Span::raw(value),
+            Span::raw(super::view::fit(&value, value_width)),
         ])
     };
     let mut lines = vec![
@@ -451,10 +441,14 @@ fn details_lines(job: &JobRow, theme: &Theme) -> Vec<Line<'static>> {
     ];
     let reason = super::jobs_view::failure_reason(job);
     if !reason.is_empty() {
-        let label = if job.error.is_some() { "Error" } else { "Reason" };
+        let label = if job.error.is_some() {
+            "Error"
+        } else {
+            "Reason"
+        };
         lines.push(Line::from(vec![
             Span::styled(format!("{label:<12}"), theme.dim()),
-            Span::styled(reason, theme.error()),
+            Span::styled(super::view::fit(&reason, value_width), theme.error()),
         ]));
     }
     lines.extend([
@@ -466,10 +460,7 @@ fn details_lines(job: &JobRow, theme: &Theme) -> Vec<Line<'static>> {
         ),
         row("Protection", job.protection.clone()),
         row("Serials", job.serials.clone()),
-        row(
-            "Users",
-            job.users.clone().unwrap_or_else(|| "all".into()),
-        ),
+        row("Users", job.users.clone().unwrap_or_else(|| "all".into())),
         row(
             "Tokens",
             format!(

@@ -53,7 +53,11 @@ pub fn render(
     let scroll = scroll.min(rows.saturating_sub(height));
     frame.render_widget(Clear, box_area);
     let title = if rows > height {
-        format!(" Keys {}-{} of {rows} (Esc closes) ", scroll + 1, (scroll + height).min(rows))
+        format!(
+            " Keys {}-{} of {rows} (Esc closes) ",
+            scroll + 1,
+            (scroll + height).min(rows)
+        )
     } else {
         " Keys (Esc closes) ".to_owned()
     };
@@ -63,7 +67,9 @@ pub fn render(
         .title(Span::styled(title, theme.title()));
     let shown: Vec<Line> = text.into_iter().skip(scroll).collect();
     frame.render_widget(
-        Paragraph::new(shown).wrap(Wrap { trim: false }).block(block),
+        Paragraph::new(shown)
+            .wrap(Wrap { trim: false })
+            .block(block),
         box_area,
     );
 }

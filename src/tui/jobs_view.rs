@@ -36,8 +36,7 @@ pub fn loaded(state: &mut State, result: Result<Vec<JobRow>, String>) {
             jobs.tab = tab;
         }
         let tab = jobs.tab;
-        if let Some(at) = jobs.rows_of(tab).iter().position(|r| r.id == id)
-        {
+        if let Some(at) = jobs.rows_of(tab).iter().position(|r| r.id == id) {
             jobs.cursor[tab.index()] = at;
         }
     }
@@ -89,7 +88,11 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
 
 /// `c` on a running job: the same confirmation as on the progress panel.
 fn cancel_selected(state: &mut State) -> Vec<Effect> {
-    let Some(job) = state.jobs.selected().filter(|j| j.status == JobStatus::Running) else {
+    let Some(job) = state
+        .jobs
+        .selected()
+        .filter(|j| j.status == JobStatus::Running)
+    else {
         return Vec::new();
     };
     let question = format!(
@@ -309,7 +312,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         vec![Span::styled(error.clone(), theme.error())]
     } else if empty && !jobs.filter.value().is_empty() {
         vec![Span::styled(
-            format!("No job in {} matches the filter (Esc clears it).", jobs.tab.title()),
+            format!(
+                "No job in {} matches the filter (Esc clears it).",
+                jobs.tab.title()
+            ),
             theme.dim(),
         )]
     } else if empty {

@@ -15,7 +15,10 @@ use std::path::PathBuf;
 pub enum Msg {
     Key(KeyEvent),
     /// The terminal's size (at start and on every change): redraw, page by the new size.
-    Resize { width: u16, height: u16 },
+    Resize {
+        width: u16,
+        height: u16,
+    },
     /// A periodic tick while a job runs (elapsed time).
     Tick,
     /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: end cleanly, cancelling a running job.

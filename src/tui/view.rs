@@ -154,10 +154,7 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State) {
     if let Some(run) = state.run.as_ref().filter(|r| r.is_running()) {
         let p = &run.progress;
         let percent = p.percent();
-        spans.push(Span::styled(
-            format!("  ● job {percent}%"),
-            theme.warning(),
-        ));
+        spans.push(Span::styled(format!("  ● job {percent}%"), theme.warning()));
     }
     // The open workspace on the right, so a demo is never taken for the real one.
     let used: usize = spans.iter().map(|s| s.width()).sum();
@@ -173,7 +170,10 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State) {
         let text_width = tag.len() + path.chars().count() + 1;
         spans.push(Span::raw(" ".repeat(room + 2 - text_width)));
         if !tag.is_empty() {
-            spans.push(Span::styled(tag, tag_style.add_modifier(ratatui::style::Modifier::BOLD)));
+            spans.push(Span::styled(
+                tag,
+                tag_style.add_modifier(ratatui::style::Modifier::BOLD),
+            ));
         }
         spans.push(Span::styled(format!("{path} "), theme.dim()));
     }

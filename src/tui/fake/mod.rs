@@ -5,14 +5,14 @@ mod harness;
 
 pub use harness::Harness;
 
+use crate::jobs::History;
 use crate::jobs::{Binding, JobField, JobSpec, Protection};
 use crate::token::{Digits, Interval, KeySize, Serial};
 use crate::tui::backend::*;
+use crate::workspace::{Config, InventoryToken};
 use crate::workspace::{Delivery, PinType, Profile};
 use crossbeam_channel::{Sender, unbounded};
 use std::collections::HashSet;
-use crate::jobs::History;
-use crate::workspace::{Config, InventoryToken};
 use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 use time::macros::{date, datetime};
@@ -174,10 +174,18 @@ impl Default for FakeBackend {
             tokens: tokens(),
             jobs: vec![job_row("j-0001", "Pilot batch", JobStatus::Completed, 12)],
             existing: HashSet::new(),
-            dirs: ["/", "/home", "/home/admin", "/srv", "/srv/work", "/tmp", "/tmp/out"]
-                .into_iter()
-                .map(PathBuf::from)
-                .collect(),
+            dirs: [
+                "/",
+                "/home",
+                "/home/admin",
+                "/srv",
+                "/srv/work",
+                "/tmp",
+                "/tmp/out",
+            ]
+            .into_iter()
+            .map(PathBuf::from)
+            .collect(),
             job_events: None,
             started: Vec::new(),
             demo: None,
@@ -204,7 +212,11 @@ pub fn job_row(id: &str, name: &str, status: JobStatus, tokens: usize) -> JobRow
         nickname: Some("Corp VPN".into()),
         serials: "000100000000-000100000029".into(),
         users: None,
-        done_count: if status == JobStatus::Completed { tokens } else { tokens / 2 },
+        done_count: if status == JobStatus::Completed {
+            tokens
+        } else {
+            tokens / 2
+        },
         excluded: vec![("not assigned to a user".into(), 3)],
         started_at: Some("2026-11-28 09:15".into()),
     }
@@ -330,7 +342,10 @@ impl FakeBackend {
             let reason = if token.login.is_none() {
                 Some(("not assigned to a user".to_owned(), String::new()))
             } else if token.expired {
-                Some(("expired".to_owned(), format!("expired on {}", token.expires)))
+                Some((
+                    "expired".to_owned(),
+                    format!("expired on {}", token.expires),
+                ))
             } else if token.key_bits != profile.key_bits.bits() {
                 Some((
                     "key size differs from the profile".to_owned(),
@@ -406,7 +421,12 @@ impl Backend for FakeBackend {
 
     fn validate(&self, spec: &JobSpec, fields: &[JobField]) -> Vec<FieldIssue> {
         if let Some(demo) = &self.demo {
-            return demo_validate(demo, self.jobs.iter().map(|j| j.name.as_str()), spec, fields);
+            return demo_validate(
+                demo,
+                self.jobs.iter().map(|j| j.name.as_str()),
+                spec,
+                fields,
+            );
         }
         let mut issues = self.all_issues(spec);
         issues.retain(|issue| fields.contains(&issue.field));
@@ -481,8 +501,7 @@ impl Backend for FakeBackend {
             .collect();
         if spec.protection == Protection::None {
             warnings.push(
-                "the files have no password: anyone who obtains a file can import its token"
-                    .into(),
+                "the files have no password: anyone who obtains a file can import its token".into(),
             );
         }
         let binding = match &spec.binding {
@@ -504,14 +523,27 @@ impl Backend for FakeBackend {
                 ("Job name".into(), spec.name.clone()),
                 ("Profile".into(), spec.profile.clone()),
                 ("DeviceSerialNumber".into(), binding),
-                ("Nickname".into(), spec.nickname.clone().unwrap_or_else(|| "(none)".into())),
+                (
+                    "Nickname".into(),
+                    spec.nickname.clone().unwrap_or_else(|| "(none)".into()),
+                ),
                 ("Protection".into(), spec.protection.describe().into()),
                 (
                     "Password".into(),
-                    if spec.protection.needs_password() { "set (not shown)".into() } else { "not needed".into() },
+                    if spec.protection.needs_password() {
+                        "set (not shown)".into()
+                    } else {
+                        "not needed".into()
+                    },
                 ),
                 ("Serials".into(), ranges),
-                ("Users".into(), spec.selection.user_glob.clone().unwrap_or_else(|| "all".into())),
+                (
+                    "Users".into(),
+                    spec.selection
+                        .user_glob
+                        .clone()
+                        .unwrap_or_else(|| "all".into()),
+                ),
             ],
             selected_count: preview.selected.len(),
             exclusions,
@@ -682,7 +714,10 @@ impl crate::tui::download_path::PathFacts for FakeBackend {
 }
 
 /// The engine's review of `spec` on the demo data.
-fn demo_prepare(demo: &DemoData, spec: &JobSpec) -> Result<crate::jobs::ReviewSummary, Vec<FieldIssue>> {
+fn demo_prepare(
+    demo: &DemoData,
+    spec: &JobSpec,
+) -> Result<crate::jobs::ReviewSummary, Vec<FieldIssue>> {
     crate::jobs::prepare_from(
         &demo.config,
         &demo.inventory,

@@ -46,7 +46,10 @@ fn download_from_the_menu_asks_before_overwriting() {
     let Some(Overlay::DownloadPrompt { input, .. }) = &h.state.overlay else {
         panic!("prompt expected")
     };
-    assert_eq!(input.value(), "/home/admin/Distribution_2026-11-29_14_30.zip");
+    assert_eq!(
+        input.value(),
+        "/home/admin/Distribution_2026-11-29_14_30.zip"
+    );
     let target = PathBuf::from("/home/admin/Distribution_2026-11-29_14_30.zip");
     h.backend.existing.insert(target.clone());
     h.press(KeyCode::Enter);

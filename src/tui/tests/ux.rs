@@ -36,7 +36,10 @@ fn the_review_groups_exclusions_by_reason_and_expands_to_serials() {
     walk_to(&mut h, Step::Review);
     let screen = h.render(120, 40);
     assert!(screen.contains("6 tokens excluded"), "{screen}");
-    assert!(screen.contains("     3  not assigned to a user"), "{screen}");
+    assert!(
+        screen.contains("     3  not assigned to a user"),
+        "{screen}"
+    );
     assert!(screen.contains("     1  expired"), "{screen}");
     // One line per reason, not one per token.
     assert!(!screen.contains("000100000007"), "{screen}");
@@ -112,7 +115,10 @@ fn an_empty_inventory_says_what_to_do_on_the_first_step() {
     }
     let h = Harness::with_backend(backend, Theme::colored());
     let screen = h.render(80, 24).replace('\n', " ");
-    assert!(screen.contains("None of the 30 tokens is assigned"), "{screen}");
+    assert!(
+        screen.contains("None of the 30 tokens is assigned"),
+        "{screen}"
+    );
 }
 
 #[test]
@@ -125,7 +131,10 @@ fn the_header_shows_the_open_workspace_and_marks_a_demo() {
     h.state.workspace.path = "/tmp/tokendist-demo-x81KQd/a/very/long/path/to/it".into();
     let header = h.render(80, 24).lines().next().unwrap().to_owned();
     assert!(header.contains("DEMO"), "{header}");
-    assert!(header.contains("…") && header.ends_with("to/it"), "{header}");
+    assert!(
+        header.contains("…") && header.ends_with("to/it"),
+        "{header}"
+    );
 }
 
 #[test]
@@ -149,9 +158,16 @@ fn the_failed_tab_shows_whole_default_names_and_why_each_job_stopped() {
     let screen = h.render(80, 24);
     assert!(screen.contains("Distribution 2026-11-28 09:15"), "{screen}");
     assert!(screen.contains("Distribution 2026-11-28 09:16"), "{screen}");
-    assert!(screen.contains("cancelled after 20 of 40"), "{screen}");
-    // The failure's reason is cut with a mark, not silently.
-    assert!(screen.contains("disk full…"), "{screen}");
+    // Reasons are cut with a mark, not silently; the details give them whole.
+    assert!(screen.contains("cancelled after 20…"), "{screen}");
+    assert!(screen.contains("disk full while st…"), "{screen}");
+    h.press(KeyCode::Enter);
+    h.press(KeyCode::Enter);
+    let details = h.render(80, 24);
+    assert!(
+        details.contains("Reason      cancelled after 20 of 40 files; none were kept"),
+        "{details}"
+    );
 }
 
 #[test]
@@ -213,10 +229,11 @@ fn slash_filters_jobs() {
     assert_eq!(h.state.key_context(), KeyContext::JobsFilter);
     h.type_text("night");
     assert_eq!(h.state.jobs.visible().len(), 5);
-    h.type_text(" 3");
+    h.type_text(" batch 3");
+    assert_eq!(h.state.jobs.visible().len(), 1);
     assert_eq!(h.state.jobs.visible()[0].name, "Night batch 3");
     h.press(KeyCode::Enter);
-    assert!(h.render(80, 24).contains("night 3"));
+    assert!(h.render(80, 24).contains("night batch 3"));
     h.press(KeyCode::Esc);
     assert_eq!(h.state.jobs.visible().len(), 6);
 }
@@ -226,7 +243,10 @@ fn open_download(h: &mut Harness) {
     h.press(KeyCode::Enter);
     h.press(KeyCode::Down);
     h.press(KeyCode::Enter);
-    assert!(matches!(h.state.overlay, Some(Overlay::DownloadPrompt { .. })));
+    assert!(matches!(
+        h.state.overlay,
+        Some(Overlay::DownloadPrompt { .. })
+    ));
 }
 
 fn saved_path(h: &Harness) -> PathBuf {
@@ -284,7 +304,10 @@ fn ctrl_r_restores_the_configured_default_even_after_the_overwrite_question() {
     h.ctrl('u');
     h.type_text("/tmp/out/x.zip");
     h.press(KeyCode::Enter);
-    assert!(matches!(overlay_kind(&h), Some(ConfirmKind::Overwrite { .. })));
+    assert!(matches!(
+        overlay_kind(&h),
+        Some(ConfirmKind::Overwrite { .. })
+    ));
     h.press(KeyCode::Char('n'));
     h.ctrl('r');
     let Some(Overlay::DownloadPrompt { input, .. }) = &h.state.overlay else {
@@ -329,6 +352,7 @@ fn page_down_moves_by_the_rows_on_screen_and_end_shows_a_full_page() {
 #[test]
 fn vim_and_less_keys_move_through_lists() {
     let mut h = Harness::new();
+    h.press(KeyCode::F(3));
     h.press(KeyCode::Char('3'));
     assert_eq!(h.state.screen, Screen::Tokens);
     h.press(KeyCode::Char('G'));
@@ -400,11 +424,20 @@ fn the_action_menu_takes_home_and_end_and_help_opens_over_dialogs() {
     h.press(KeyCode::Down);
     h.press(KeyCode::Enter);
     h.press(KeyCode::Char('?'));
-    assert!(matches!(h.state.overlay, Some(Overlay::DownloadPrompt { .. })));
+    assert!(matches!(
+        h.state.overlay,
+        Some(Overlay::DownloadPrompt { .. })
+    ));
     h.press(KeyCode::F(1));
-    assert!(h.render(80, 24).contains("restore the configured default path"));
+    assert!(
+        h.render(80, 24)
+            .contains("restore the configured default path")
+    );
     h.press(KeyCode::Esc);
-    assert!(matches!(h.state.overlay, Some(Overlay::DownloadPrompt { .. })));
+    assert!(matches!(
+        h.state.overlay,
+        Some(Overlay::DownloadPrompt { .. })
+    ));
 }
 
 #[test]

@@ -47,7 +47,10 @@ pub fn inventory_notice(state: &State) -> Option<String> {
     if workspace.tokens == 0 {
         Some("The inventory is empty: no job can select a token. Quit (q), import with `tokendist tokens import FILE`, assign users with `tokendist tokens assign USERS.csv`, then start again.".into())
     } else if workspace.assigned == 0 {
-        Some(format!("None of the {} tokens is assigned to a user, so no job can select one. Quit (q) and run `tokendist tokens assign USERS.csv` (serial,user_login,first_name,last_name).", workspace.tokens))
+        Some(format!(
+            "None of the {} tokens is assigned to a user, so no job can select one. Quit (q) and run `tokendist tokens assign USERS.csv` (serial,user_login,first_name,last_name).",
+            workspace.tokens
+        ))
     } else {
         None
     }

@@ -30,7 +30,8 @@ pub fn scroll(state: &mut State, action: Action, page: usize) {
     let (_, _, content, _) = super::panel::areas(body, state);
     let area = text_area(content);
     let rows = text_rows(&lines(&state.wizard, &state.theme), area.width);
-    let offset = crate::tui::list::scroll(usize::from(state.wizard.review_scroll), action, rows, page);
+    let offset =
+        crate::tui::list::scroll(usize::from(state.wizard.review_scroll), action, rows, page);
     state.wizard.review_scroll = u16::try_from(offset).unwrap_or(u16::MAX);
 }
 
