@@ -491,16 +491,26 @@ fn a_download_without_the_inventory_leaves_an_unsettled_job_and_its_output_alone
         &[("TOKENDIST_CRASH_AT", "job.finish.inventory-saved")],
     );
     assert_eq!(crashed.status.signal(), Some(6));
-    let staged_before = std::fs::read_dir(scene.root.join("jobs/staged")).unwrap().count();
+    let staged_before = std::fs::read_dir(scene.root.join("jobs/staged"))
+        .unwrap()
+        .count();
 
     let target = scene.out.join("first-again.zip");
     let downloaded = scene.tokendist(
-        &["jobs", "download", &first.id, "--output", target.to_str().unwrap()],
+        &[
+            "jobs",
+            "download",
+            &first.id,
+            "--output",
+            target.to_str().unwrap(),
+        ],
         &[],
     );
     assert!(downloaded.status.success(), "{downloaded:?}");
     assert_eq!(
-        std::fs::read_dir(scene.root.join("jobs/staged")).unwrap().count(),
+        std::fs::read_dir(scene.root.join("jobs/staged"))
+            .unwrap()
+            .count(),
         staged_before,
         "no staging folder was removed"
     );

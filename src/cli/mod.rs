@@ -143,7 +143,9 @@ pub enum Command {
     #[command(after_help = "Example: tokendist demo --workspace /tmp/tokendist-demo")]
     Demo(WorkspaceOnly),
     /// Manage the token inventory.
-    #[command(after_help = "Example: tokendist --workspace /srv/tokendist tokens list --unassigned")]
+    #[command(
+        after_help = "Example: tokendist --workspace /srv/tokendist tokens list --unassigned"
+    )]
     Tokens(InWorkspace<TokensCommand>),
     /// Software token profiles.
     #[command(after_help = "Example: tokendist --workspace /srv/tokendist profiles list")]

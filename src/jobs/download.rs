@@ -173,12 +173,13 @@ fn write_checked(
     let mut temp = tempfile::NamedTempFile::from_parts(file, temp_path);
     crate::crashpoint::reached("job.download.temp-created");
     // One pass: each chunk is decrypted in place, hashed and written from the same buffer.
-    let (bytes, sha256) = reader
-        .copy_hashing_to(temp.as_file_mut())
-        .map_err(|error| match error {
-            CopyError::Read(error) => damaged(error.to_string()),
-            CopyError::Write(error) => JobError::io("write", target, error),
-        })?;
+    let (bytes, sha256) =
+        reader
+            .copy_hashing_to(temp.as_file_mut())
+            .map_err(|error| match error {
+                CopyError::Read(error) => damaged(error.to_string()),
+                CopyError::Write(error) => JobError::io("write", target, error),
+            })?;
     crate::crashpoint::reached("job.download.temp-written");
     if bytes != output.0 || sha256 != output.1 {
         return Err(damaged(
@@ -264,13 +265,14 @@ pub(crate) fn read_staged_digest(
     let output_path = dir.join(staging::OUTPUT_FILE);
     let mut reader = SealedReader::open(&output_path, &key, job_id)
         .map_err(|error| format!("{}: {error}", output_path.display()))?;
-    let (bytes, sha256) = reader
-        .copy_hashing_to(&mut std::io::sink())
-        .map_err(|error| match error {
-            CopyError::Read(error) | CopyError::Write(error) => {
-                format!("{}: {error}", output_path.display())
-            }
-        })?;
+    let (bytes, sha256) =
+        reader
+            .copy_hashing_to(&mut std::io::sink())
+            .map_err(|error| match error {
+                CopyError::Read(error) | CopyError::Write(error) => {
+                    format!("{}: {error}", output_path.display())
+                }
+            })?;
     Ok(StagedDigest { bytes, sha256 })
 }
 

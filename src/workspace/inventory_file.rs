@@ -104,7 +104,6 @@ pub fn open_in_place(
     Ok((header, key, inventory))
 }
 
-
 fn describe(error: VaultError) -> ReadError {
     match error {
         VaultError::WrongPassphrase => ReadError::WrongPassphrase,

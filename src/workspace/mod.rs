@@ -267,8 +267,8 @@ impl Workspace {
         let path = dir.join(INVENTORY_FILE);
         // Decrypted where it was read (one copy of the inventory's bytes, wiped after).
         let mut file = zeroize::Zeroizing::new(permissions::read_workspace_file(&path)?);
-        let (header, key, inventory) =
-            inventory_file::open_in_place(&mut file, passphrase).map_err(|e| match e {
+        let (header, key, inventory) = inventory_file::open_in_place(&mut file, passphrase)
+            .map_err(|e| match e {
                 ReadError::WrongPassphrase => WorkspaceError::WrongPassphrase {
                     path: path.clone(),
                     legacy_format: false,
