@@ -43,24 +43,24 @@ fn token(serial: u64, i: usize) -> SdtidToken {
         seed: Seed::new(seed),
         attributes: sdtid::TokenAttributes {
             // Mixed attributes, so the file carries per-token overrides of the header's Def<X>.
-            digits: if i % 3 == 0 {
+            digits: if i.is_multiple_of(3) {
                 Digits::SIX
             } else {
                 Digits::EIGHT
             },
-            interval: if i % 4 == 0 {
+            interval: if i.is_multiple_of(4) {
                 Interval::Seconds30
             } else {
                 Interval::Seconds60
             },
             pin_mode: PinMode::new((i % 4) as u32).unwrap(),
             key_size: KeySize::Bits128,
-            copy_protection: i % 2 == 0,
+            copy_protection: i.is_multiple_of(2),
             birth: date!(2025 - 01 - 01),
             death: date!(2030 - 12 - 31),
         },
         user: sdtid::UserInfo {
-            login: if i % 5 == 0 {
+            login: if i.is_multiple_of(5) {
                 String::new()
             } else {
                 format!("user{i}")

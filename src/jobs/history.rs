@@ -542,7 +542,7 @@ mod tests {
     use super::*;
 
     fn excluded(index: usize) -> ExcludedRecord {
-        let (code, reason) = if index % 3 == 0 {
+        let (code, reason) = if index.is_multiple_of(3) {
             ("expired", "expired")
         } else {
             ("distributed-before", "distributed before")

@@ -406,7 +406,7 @@ impl Builder {
                 self.close();
                 Ok(())
             }
-            Event::Text(chunk) => self.text(&chunk.xml10_content(), || line()),
+            Event::Text(chunk) => self.text(&chunk.xml10_content(), &mut *line),
             Event::CData(chunk) => {
                 if self.stack.is_empty() {
                     return Err(xml_error(line(), "CDATA outside the root element"));
