@@ -135,7 +135,10 @@ pub fn history_lines(data: &[u8]) {
         };
         let written = serde_json::to_string(&record).expect("a record serialises");
         let again: JobRecord = serde_json::from_str(&written).expect("a written record parses");
-        assert_eq!(again, record, "a record survives a round trip");
+        // Compared as written: a legacy per-token exclusion list is read but never written
+        // (loading turns it into the summary).
+        let rewritten = serde_json::to_string(&again).expect("a record serialises");
+        assert_eq!(rewritten, written, "a record survives a round trip");
     }
 }
 

@@ -41,11 +41,15 @@ impl Env {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_tokendist"));
+        // sdtid commands work on single files and take no workspace options.
+        if args.first() != Some(&"sdtid") {
+            command
+                .arg("--workspace")
+                .arg(&self.root)
+                .arg("--passphrase-file")
+                .arg(&self.passphrase);
+        }
         command
-            .arg("--workspace")
-            .arg(&self.root)
-            .arg("--passphrase-file")
-            .arg(&self.passphrase)
             .args(args)
             .env_remove("TOKENDIST_HOME")
             .env_remove("TOKENDIST_PASSPHRASE_FILE")

@@ -25,7 +25,7 @@ pub fn backup(global: &GlobalArgs, args: &BackupArgs) -> Result<(), CliError> {
     History::open(&workspace).map_err(CliError::failed)?;
     let report = backup::write_backup(&workspace, &passphrase, &args.file, args.force)
         .map_err(CliError::failed)?;
-    println!(
+    crate::cli_outln!(
         "{}: backed up {} file(s) in {} folder(s), {} bytes ({} token(s)); read back and verified",
         args.file.display(),
         report.files,
@@ -33,7 +33,7 @@ pub fn backup(global: &GlobalArgs, args: &BackupArgs) -> Result<(), CliError> {
         report.bytes,
         workspace.inventory().len()
     );
-    println!("  it opens with the workspace passphrase as it is now; keep both safe");
+    crate::cli_outln!("  it opens with the workspace passphrase as it is now; keep both safe");
     Ok(())
 }
 
@@ -69,7 +69,7 @@ pub fn restore(global: &GlobalArgs, args: &RestoreArgs) -> Result<(), CliError> 
     };
     let report =
         backup::restore(&args.file, &target, &passphrase, verify).map_err(CliError::failed)?;
-    println!(
+    crate::cli_outln!(
         "Restored {} file(s) in {} folder(s), {} bytes, into {}; checked before it was put in place",
         report.files,
         report.directories,

@@ -97,7 +97,7 @@ pub(super) fn man(dir: Option<&Path>) -> Result<(), CliError> {
         std::fs::write(&path, &page.roff)
             .map_err(|e| CliError::failed(format!("{}: {e}", path.display())))?;
     }
-    println!("wrote {} man pages to {}", pages.len(), dir.display());
+    crate::cli_outln!("wrote {} man pages to {}", pages.len(), dir.display());
     Ok(())
 }
 

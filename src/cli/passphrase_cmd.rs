@@ -20,13 +20,13 @@ pub fn run(global: &GlobalArgs, args: &PassphraseArgs) -> Result<(), CliError> {
     drop(old);
     let report =
         crate::jobs::rekey::change_passphrase(&mut workspace, &new).map_err(CliError::failed)?;
-    println!(
+    crate::cli_outln!(
         "Passphrase changed for {}: the inventory ({} token(s)) and {} staged job key(s) are sealed under the new passphrase.",
         workspace.root().display(),
         report.tokens,
         report.sealed_files
     );
-    println!(
+    crate::cli_outln!(
         "  the old passphrase no longer opens this workspace; update any passphrase file that scripts use"
     );
     Ok(())

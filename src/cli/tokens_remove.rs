@@ -27,7 +27,7 @@ pub fn run(global: &GlobalArgs, args: &TokenRemoveArgs) -> Result<(), CliError> 
     let plan = retire::plan_removal(workspace.inventory(), &ranges, args.expired, today)
         .map_err(CliError::failed)?;
     if plan.is_empty() {
-        println!("No token matches; nothing was removed.");
+        crate::cli_outln!("No token matches; nothing was removed.");
         return Ok(());
     }
     let mut out = std::io::stdout().lock();
@@ -36,13 +36,13 @@ pub fn run(global: &GlobalArgs, args: &TokenRemoveArgs) -> Result<(), CliError> 
         .map_err(|e| CliError::failed(format!("cannot write the review: {e}")))?;
     drop(out);
     if !args.yes && !confirm(plan.serials.len())? {
-        println!("Nothing was removed.");
+        crate::cli_outln!("Nothing was removed.");
         return Ok(());
     }
     let removed = workspace
         .update_inventory(|inventory| Ok(retire::remove(inventory, &plan.serials)))
         .map_err(CliError::failed)?;
-    println!(
+    crate::cli_outln!(
         "{removed} token(s) removed; {} remain. The job history keeps its records of them.",
         workspace.inventory().len()
     );

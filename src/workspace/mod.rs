@@ -420,7 +420,8 @@ fn refuse_foreign_content(dir: &Path) -> Result<(), WorkspaceError> {
 
 /// The files the workspace writes atomically in its top directory: only their temporaries
 /// are ever cleaned up there.
-const ROOT_FILES: [&str; 2] = [CONFIG_FILE, INVENTORY_FILE];
+/// Files of the workspace root whose interrupted atomic writes the next open cleans up.
+const ROOT_FILES: [&str; 3] = [CONFIG_FILE, INVENTORY_FILE, rotate::JOURNAL_FILE];
 
 fn take_lock(dir: &Path) -> Result<WorkspaceLock, WorkspaceError> {
     WorkspaceLock::acquire(dir).map_err(|e| match e {

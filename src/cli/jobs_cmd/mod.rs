@@ -107,7 +107,7 @@ fn recover(global: &GlobalArgs) -> Result<(), CliError> {
         } else {
             "no output"
         };
-        println!(
+        crate::cli_outln!(
             "recovered job {} {:?}: {}, {output}",
             record.id,
             record.name,
@@ -115,22 +115,22 @@ fn recover(global: &GlobalArgs) -> Result<(), CliError> {
         );
     }
     if report.restored.is_empty() {
-        println!("nothing to recover: the job history explains every staged output");
+        crate::cli_outln!("nothing to recover: the job history explains every staged output");
     }
     if report.skipped_lines > 0 {
-        println!(
+        crate::cli_outln!(
             "{} line(s) of the damaged history held no job id and could not be used",
             report.skipped_lines
         );
     }
     for name in &report.foreign {
-        println!(
+        crate::cli_outln!(
             "left alone: {:?} in the staging folder is not a tokendist job",
             name
         );
     }
     for path in &report.damaged_files {
-        println!(
+        crate::cli_outln!(
             "read {}; it is kept: delete it once the recovered jobs look right",
             path.display()
         );

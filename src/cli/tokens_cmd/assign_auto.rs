@@ -92,7 +92,9 @@ pub fn run(global: &GlobalArgs, args: &AssignArgs) -> Result<(), CliError> {
         if args.json {
             print_json(&source, &plan, false)?;
         } else {
-            println!("Nothing to assign: every listed user already holds a token or was skipped.");
+            crate::cli_outln!(
+                "Nothing to assign: every listed user already holds a token or was skipped."
+            );
         }
         return Ok(());
     }
@@ -110,7 +112,7 @@ pub fn run(global: &GlobalArgs, args: &AssignArgs) -> Result<(), CliError> {
     if args.json {
         print_json(&source, &plan, true)
     } else {
-        println!(
+        crate::cli_outln!(
             "{count} token(s) assigned. Distribute them with `tokendist jobs submit` (the review there names each user)."
         );
         Ok(())
