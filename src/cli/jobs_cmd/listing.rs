@@ -121,7 +121,7 @@ pub(super) fn show(global: &GlobalArgs, job: &str, json: bool) -> Result<(), Cli
 
 /// The lines `show` prints for every record, settings known or not.
 fn show_counts_and_output(record: &JobRecord) {
-    let line = |label: &str, value: &str| crate::cli_outln!("{label:<15} {value}");
+    let line = |label: &str, value: &str| crate::cli_outln!("{label:<15} {}", printable(value));
     line(
         "Tokens",
         &format!(
