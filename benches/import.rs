@@ -10,6 +10,10 @@
 //!
 //! Goal (issue 13): 1,000,000 tokens in ≤ 60 s and ≤ 400 MiB peak.
 
+#[path = "support/memory.rs"]
+mod memory;
+
+use memory::{peak_mib, reset_peak};
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -90,7 +94,7 @@ fn run_import(count: u64, file: &Path) {
     let mut workspace = Workspace::open(dir.path(), &passphrase).unwrap();
     let password = SecretString::from(FILE_PASSWORD);
     let limits = workspace.config().import_limits;
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    reset_peak();
     let baseline = peak_mib();
     let started = Instant::now();
     let (report, read) = workspace
@@ -110,20 +114,4 @@ fn run_import(count: u64, file: &Path) {
         count as f64 / elapsed,
         vault as f64 / (1024.0 * 1024.0)
     );
-}
-
-/// Peak resident set since the last reset, in MiB.
-fn peak_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| {
-            rest.trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<f64>()
-                .ok()
-        })
-        .map_or(f64::NAN, |kib| kib / 1024.0)
 }

@@ -7,6 +7,10 @@
 //! memory (VmHWM, reset through /proc/self/clear_refs) is measured per step and per size.
 //! Set `INVENTORY_BENCH_SIZES=100000` to choose sizes.
 
+#[path = "support/memory.rs"]
+mod memory;
+
+use memory::{peak_mib, reset_peak, rss_mib};
 use std::io::Write;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -48,42 +52,6 @@ fn main() {
 
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
-}
-
-/// Peak resident set since the last reset, in MiB.
-fn peak_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| {
-            rest.trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<f64>()
-                .ok()
-        })
-        .map_or(f64::NAN, |kib| kib / 1024.0)
-}
-
-/// Current resident set, in MiB.
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| {
-            rest.trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<f64>()
-                .ok()
-        })
-        .map_or(f64::NAN, |kib| kib / 1024.0)
-}
-
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
 fn token(index: u64) -> InventoryToken {
