@@ -12,6 +12,10 @@
 //!   a test can list every point an operation passes through (and how often).
 //! * `TOKENDIST_CRASH_AT=NAME` or `NAME#N` aborts the process (no destructors, no buffered
 //!   output flushed, like `kill -9`) when `NAME` is reached for the first (or `N`th) time.
+//! * `TOKENDIST_FAIL_AT=NAME[,NAME…]` makes the fault sites `NAME` fail ([`fault`] returns an
+//!   I/O error, as a full or failing disk would; [`injected`] returns true, e.g. for an
+//!   operator's cancel at a chosen moment), so the failure and cancel paths — and their own
+//!   durable steps — run deterministically and can be crashed in turn.
 
 /// Marks the durable step `name` (lowercase, dot-separated: `operation.step`, e.g.
 /// `job.finish.inventory-saved`). In test builds this may record the point or abort the
@@ -35,6 +39,44 @@ pub fn reached_step(operation: &str, step: &'static str) {
     let _ = (operation, step);
 }
 
+/// A fault site: in test builds with `NAME` listed in `TOKENDIST_FAIL_AT`, an I/O error here
+/// (as from a full disk); otherwise `Ok`. Named like crash points (`job.run.output-sync`).
+#[inline(always)]
+pub fn fault(name: &'static str) -> std::io::Result<()> {
+    if injected(name) {
+        return Err(std::io::Error::other(format!("injected fault at {name}")));
+    }
+    Ok(())
+}
+
+/// The fault site `operation.step` (see [`reached_step`]): an I/O error in test builds with it
+/// listed in `TOKENDIST_FAIL_AT`.
+#[inline(always)]
+pub fn fault_step(operation: &str, step: &'static str) -> std::io::Result<()> {
+    #[cfg(feature = "crash-points")]
+    if armed::any_faults() {
+        let name = format!("{operation}.{step}");
+        if injected(&name) {
+            return Err(std::io::Error::other(format!("injected fault at {name}")));
+        }
+    }
+    let _ = (operation, step);
+    Ok(())
+}
+
+/// True in test builds when `name` is listed in `TOKENDIST_FAIL_AT`; always false otherwise.
+#[cfg(feature = "crash-points")]
+pub fn injected(name: &str) -> bool {
+    armed::injected(name)
+}
+
+/// True in test builds when `name` is listed in `TOKENDIST_FAIL_AT`; always false here.
+#[cfg(not(feature = "crash-points"))]
+#[inline(always)]
+pub fn injected(_name: &str) -> bool {
+    false
+}
+
 #[cfg(feature = "crash-points")]
 mod armed {
     use std::io::Write;
@@ -44,6 +86,7 @@ mod armed {
     struct Plan {
         trace: Option<std::path::PathBuf>,
         crash_at: Option<(String, u64)>,
+        faults: Vec<String>,
         hits: Mutex<std::collections::HashMap<String, u64>>,
     }
 
@@ -57,8 +100,19 @@ mod armed {
                     None => (spec, 1),
                 }
             }),
+            faults: std::env::var("TOKENDIST_FAIL_AT")
+                .map(|list| list.split(',').map(str::to_owned).collect())
+                .unwrap_or_default(),
             hits: Mutex::new(std::collections::HashMap::new()),
         })
+    }
+
+    pub(super) fn any_faults() -> bool {
+        !plan().faults.is_empty()
+    }
+
+    pub(super) fn injected(name: &str) -> bool {
+        plan().faults.iter().any(|fault| fault == name)
     }
 
     pub(super) fn reached(name: &str) {

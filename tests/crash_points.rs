@@ -27,38 +27,52 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 use tokendist::jobs::{History, JobStatus};
-use tokendist::workspace::Workspace;
+use tokendist::secret::SecretString;
+use tokendist::workspace::{Workspace, WorkspaceError};
 
 /// A scratch directory: the workspace (`ws/`, possibly not created yet), the passphrase file
 /// and whatever files an operation reads or writes next to it (`out/`).
 pub struct Lab {
     _temp: tempfile::TempDir,
     pub root: PathBuf,
+    /// The passphrase the operator uses (after a committed rotation, the new one).
     pub passphrase: PathBuf,
+    /// The passphrase a rotation changes to ([`NEW_PASSPHRASE`]).
+    pub new_passphrase: PathBuf,
     pub out: PathBuf,
 }
+
+/// What the `passphrase` operation changes the workspace passphrase to.
+const NEW_PASSPHRASE: &str = "the new passphrase of the crash lab";
 
 impl Lab {
     fn new() -> Lab {
         let temp = tempfile::tempdir().unwrap();
         let out = temp.path().join("out");
         std::fs::create_dir(&out).unwrap();
+        let new_passphrase = temp.path().join("new-passphrase.txt");
+        write_private(&new_passphrase, NEW_PASSPHRASE);
         Lab {
             root: temp.path().join("ws"),
             passphrase: ws::passphrase_file(temp.path()),
+            new_passphrase,
             out,
             _temp: temp,
         }
     }
 
-    /// `tokendist --workspace WS --passphrase-file FILE ARGS`, stdin closed, run in `out/`.
+    /// `tokendist --workspace WS --passphrase-file FILE ARGS` (`sdtid` commands, which use no
+    /// workspace, without those), stdin closed, run in `out/`.
     pub fn command(&self, args: &[String]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_tokendist"));
+        if args.first().is_none_or(|first| first != "sdtid") {
+            command
+                .arg("--workspace")
+                .arg(&self.root)
+                .arg("--passphrase-file")
+                .arg(&self.passphrase);
+        }
         command
-            .arg("--workspace")
-            .arg(&self.root)
-            .arg("--passphrase-file")
-            .arg(&self.passphrase)
             .args(args)
             .current_dir(&self.out)
             .env_remove("TOKENDIST_HOME")
@@ -95,6 +109,24 @@ impl Lab {
     pub fn out_path(&self, name: &str) -> String {
         self.out.join(name).to_str().unwrap().to_owned()
     }
+
+    /// The folder holding the workspace, `out/` and the passphrase files.
+    pub fn base(&self) -> &Path {
+        self._temp.path()
+    }
+
+    /// The passphrase the operator now uses.
+    fn passphrase_text(&self) -> String {
+        std::fs::read_to_string(&self.passphrase)
+            .unwrap()
+            .trim_end()
+            .to_owned()
+    }
+}
+
+fn write_private(path: &Path, text: &str) {
+    std::fs::write(path, format!("{text}\n")).unwrap();
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
 }
 
 fn wait_with_deadline(mut child: std::process::Child, args: &[String]) -> Output {
@@ -115,6 +147,9 @@ pub struct Operation {
     pub name: &'static str,
     /// Whether the operation, left alone, ends in success (a refused one still has points).
     pub succeeds: bool,
+    /// Extra environment of the operation's runs, e.g. `TOKENDIST_FAIL_AT` to drive a failure
+    /// path (`src/crashpoint.rs`); not passed to the `settle` commands.
+    pub env: &'static [(&'static str, &'static str)],
     /// Builds the state the operation starts from.
     pub setup: fn(&Lab),
     /// The operation's arguments (after the workspace and passphrase options).
@@ -122,6 +157,12 @@ pub struct Operation {
     /// What the operator runs next after a crash (each must succeed) before the invariants
     /// are checked; usually `jobs list`, which settles the job history.
     pub settle: &'static [&'static [&'static str]],
+    /// Files the operation writes in `out/` (its own checks judge them; any other new file
+    /// there must be a recorded download).
+    pub outputs: &'static [&'static str],
+    /// The operation's own checks after a crash, run before `settle` (they may also do what an
+    /// operator does next, such as running a restore again).
+    pub after_crash: Option<fn(&Lab, &str)>,
 }
 
 const LIST: &[&[&str]] = &[&["jobs", "list"]];
@@ -170,13 +211,17 @@ pub fn operations() -> Vec<Operation> {
         Operation {
             name: "init",
             succeeds: true,
+            env: &[],
             setup: |_| {},
             args: |_| strings(&["init"]),
             settle: &[],
+            outputs: &[],
+            after_crash: None,
         },
         Operation {
             name: "tokens import",
             succeeds: true,
+            env: &[],
             setup: |lab| {
                 workspace(lab);
                 let other = tempfile::tempdir().unwrap();
@@ -202,10 +247,13 @@ pub fn operations() -> Vec<Operation> {
                 ])
             },
             settle: LIST,
+            outputs: &[],
+            after_crash: None,
         },
         Operation {
             name: "tokens assign",
             succeeds: true,
+            env: &[],
             setup: |lab| {
                 workspace(lab);
                 std::fs::write(
@@ -216,24 +264,33 @@ pub fn operations() -> Vec<Operation> {
             },
             args: |lab| strings(&["tokens", "assign", &lab.out_path("users.csv")]),
             settle: LIST,
+            outputs: &[],
+            after_crash: None,
         },
         Operation {
             name: "tokens unassign",
             succeeds: true,
+            env: &[],
             setup: workspace,
             args: |_| strings(&["tokens", "unassign", "000000001002", "000000001003"]),
             settle: LIST,
+            outputs: &[],
+            after_crash: None,
         },
         Operation {
             name: "jobs submit",
             succeeds: true,
+            env: &[],
             setup: workspace,
             args: |_| submit_args("Crash"),
             settle: LIST,
+            outputs: &[],
+            after_crash: None,
         },
         Operation {
             name: "jobs submit, two sealed chunks",
             succeeds: true,
+            env: &[],
             setup: |lab| drop(ws::create(&lab.root, FIRST, 250)),
             args: |_| {
                 let mut args = submit_args("Crash");
@@ -241,10 +298,59 @@ pub fn operations() -> Vec<Operation> {
                 args
             },
             settle: LIST,
+            outputs: &[],
+            after_crash: None,
+        },
+        Operation {
+            name: "jobs submit that fails",
+            succeeds: false,
+            // The staged output cannot be synced (a failing disk): the failed ending records
+            // its error, then disposes of the key and the staged files.
+            env: &[("TOKENDIST_FAIL_AT", "job.run.output-sync")],
+            setup: workspace,
+            args: |_| submit_args("Crash"),
+            settle: LIST,
+            outputs: &[],
+            after_crash: None,
+        },
+        Operation {
+            name: "jobs submit, cancelled",
+            succeeds: false,
+            // The operator cancels once the output exists (deterministically, in test builds).
+            env: &[("TOKENDIST_FAIL_AT", "job.run.cancel")],
+            setup: workspace,
+            args: |_| submit_args("Crash"),
+            settle: LIST,
+            outputs: &[],
+            after_crash: None,
+        },
+        Operation {
+            name: "jobs submit whose inventory cannot be saved",
+            succeeds: false,
+            // The files were generated but the commit point fails: nothing is marked, the
+            // record says failed, and the generated files are discarded.
+            env: &[("TOKENDIST_FAIL_AT", "inventory.rename")],
+            setup: workspace,
+            args: |_| submit_args("Crash"),
+            settle: LIST,
+            outputs: &[],
+            after_crash: None,
+        },
+        Operation {
+            name: "jobs submit that cannot stage",
+            succeeds: false,
+            // The job key cannot be written (disk full) right after the record exists.
+            env: &[("TOKENDIST_FAIL_AT", "job.start.key.rename")],
+            setup: workspace,
+            args: |_| submit_args("Crash"),
+            settle: LIST,
+            outputs: &[],
+            after_crash: None,
         },
         Operation {
             name: "jobs download that fails",
             succeeds: false,
+            env: &[],
             setup: with_completed_job,
             args: |lab| {
                 strings(&[
@@ -256,10 +362,13 @@ pub fn operations() -> Vec<Operation> {
                 ])
             },
             settle: LIST,
+            outputs: &[],
+            after_crash: None,
         },
         Operation {
             name: "jobs download",
             succeeds: true,
+            env: &[],
             setup: with_completed_job,
             args: |lab| {
                 strings(&[
@@ -271,10 +380,13 @@ pub fn operations() -> Vec<Operation> {
                 ])
             },
             settle: LIST,
+            outputs: &[],
+            after_crash: None,
         },
         Operation {
             name: "jobs download --force",
             succeeds: true,
+            env: &[],
             setup: |lab| {
                 with_completed_job(lab);
                 std::fs::write(lab.out.join("done.zip"), b"an older file").unwrap();
@@ -290,31 +402,43 @@ pub fn operations() -> Vec<Operation> {
                 ])
             },
             settle: LIST,
+            outputs: &[],
+            after_crash: None,
         },
         Operation {
             name: "jobs delete",
             succeeds: true,
+            env: &[],
             setup: with_completed_job,
             args: |_| strings(&["jobs", "delete", "Done"]),
             settle: LIST,
+            outputs: &[],
+            after_crash: None,
         },
         Operation {
             name: "recovery of a job that committed",
             succeeds: true,
+            env: &[],
             setup: |lab| with_job_crashed_at(lab, "job.finish.inventory-saved"),
             args: |_| strings(&["jobs", "list"]),
             settle: LIST,
+            outputs: &[],
+            after_crash: None,
         },
         Operation {
             name: "recovery of a job that did not commit",
             succeeds: true,
+            env: &[],
             setup: |lab| with_job_crashed_at(lab, "job.run.output-dir-synced"),
             args: |_| strings(&["jobs", "list"]),
             settle: LIST,
+            outputs: &[],
+            after_crash: None,
         },
         Operation {
             name: "recovery of a download",
             succeeds: true,
+            env: &[],
             setup: |lab| {
                 with_completed_job(lab);
                 let args = strings(&[
@@ -329,10 +453,13 @@ pub fn operations() -> Vec<Operation> {
             },
             args: |_| strings(&["jobs", "list"]),
             settle: LIST,
+            outputs: &[],
+            after_crash: None,
         },
         Operation {
             name: "jobs recover",
             succeeds: true,
+            env: &[],
             setup: |lab| {
                 with_completed_job(lab);
                 let history = lab.root.join("jobs/history.jsonl");
@@ -343,8 +470,325 @@ pub fn operations() -> Vec<Operation> {
             args: |_| strings(&["jobs", "recover"]),
             // What the operator does after a crash during recovery: run it again.
             settle: &[&["jobs", "recover"], &["jobs", "list"]],
+            outputs: &[],
+            after_crash: None,
+        },
+        // The operator's year (issue 10): rotation, retiring tokens, backup and restore.
+        Operation {
+            name: "passphrase",
+            succeeds: true,
+            env: &[],
+            setup: with_completed_job,
+            args: |lab| {
+                strings(&[
+                    "passphrase",
+                    "--new-passphrase-file",
+                    lab.new_passphrase.to_str().unwrap(),
+                ])
+            },
+            settle: LIST,
+            outputs: &[],
+            after_crash: Some(rotation_after_crash),
+        },
+        Operation {
+            name: "tokens remove",
+            succeeds: true,
+            env: &[],
+            // Two of the completed job's tokens: its record stays, they leave the inventory.
+            setup: with_completed_job,
+            args: |_| strings(&["tokens", "remove", "000000001003", "000000001004", "--yes"]),
+            settle: LIST,
+            outputs: &[],
+            after_crash: None,
+        },
+        Operation {
+            name: "backup",
+            succeeds: true,
+            env: &[],
+            setup: with_completed_job,
+            args: |lab| strings(&["backup", &lab.out_path(BACKUP)]),
+            settle: LIST,
+            outputs: &[BACKUP],
+            after_crash: Some(backup_after_crash),
+        },
+        Operation {
+            name: "backup --force",
+            succeeds: true,
+            env: &[],
+            setup: |lab| {
+                with_completed_job(lab);
+                std::fs::write(lab.out.join(BACKUP), OLDER_FILE).unwrap();
+            },
+            args: |lab| strings(&["backup", &lab.out_path(BACKUP), "--force"]),
+            settle: LIST,
+            outputs: &[BACKUP],
+            // Replacing needs a name for the new file before the rename: a kill in that one
+            // step (`backup.temp-linked`) leaves it as `.FILE.XXXXXX.tmp`, which the operator's
+            // next backup to FILE removes.
+            after_crash: Some(|lab, context| {
+                backup_after_crash(lab, context);
+                let args = strings(&["backup", &lab.out_path(BACKUP), "--force"]);
+                let output = lab.run(&args, &[]);
+                assert!(output.status.success(), "{context}: backup again: {output:?}");
+            }),
+        },
+        Operation {
+            name: "restore",
+            succeeds: true,
+            env: &[],
+            // The workspace is backed up and moved away; the restore recreates it in place.
+            setup: |lab| {
+                with_completed_job(lab);
+                lab.ok(&["backup", &lab.out_path(BACKUP)]);
+                std::fs::rename(&lab.root, lab.base().join("moved-away")).unwrap();
+            },
+            args: |lab| strings(&["restore", &lab.out_path(BACKUP)]),
+            settle: LIST,
+            outputs: &[],
+            after_crash: Some(restore_after_crash),
+        },
+        // Files written outside the workspace: no temporary file may outlive a crash.
+        Operation {
+            name: "tokens export",
+            succeeds: true,
+            env: &[],
+            setup: export_setup,
+            args: |lab| export_args(lab, false),
+            settle: LIST,
+            outputs: &[EXPORT],
+            after_crash: Some(export_after_crash),
+        },
+        Operation {
+            name: "tokens export --force",
+            succeeds: true,
+            env: &[],
+            setup: |lab| {
+                export_setup(lab);
+                std::fs::write(lab.out.join(EXPORT), OLDER_FILE).unwrap();
+            },
+            args: |lab| export_args(lab, true),
+            settle: LIST,
+            outputs: &[EXPORT],
+            // As for `backup --force`: the next export of the file removes what a kill at
+            // `tokens.export.temp-linked` left.
+            after_crash: Some(|lab, context| {
+                export_after_crash(lab, context);
+                let output = lab.run(&export_args(lab, true), &[]);
+                assert!(output.status.success(), "{context}: export again: {output:?}");
+            }),
+        },
+        Operation {
+            name: "tokens export without O_TMPFILE",
+            succeeds: true,
+            // The fallback of file systems without unnamed files: a named temporary, which a
+            // crash can leave and the next export of that file removes.
+            env: &[("TOKENDIST_FAIL_AT", "publish.no-tmpfile")],
+            setup: export_setup,
+            args: |lab| export_args(lab, false),
+            settle: LIST,
+            outputs: &[EXPORT],
+            after_crash: Some(|lab, context| {
+                export_after_crash(lab, context);
+                let output = lab.run(&export_args(lab, true), &[]);
+                assert!(output.status.success(), "{context}: export again: {output:?}");
+            }),
+        },
+        Operation {
+            name: "sdtid issue",
+            succeeds: true,
+            env: &[],
+            setup: workspace,
+            args: |lab| issue_args(lab, false),
+            settle: LIST,
+            outputs: &[ISSUED],
+            after_crash: Some(issue_after_crash),
+        },
+        Operation {
+            name: "sdtid issue --force",
+            succeeds: true,
+            env: &[],
+            setup: |lab| {
+                workspace(lab);
+                std::fs::write(lab.out.join(ISSUED), OLDER_FILE).unwrap();
+            },
+            args: |lab| issue_args(lab, true),
+            settle: LIST,
+            outputs: &[ISSUED],
+            after_crash: Some(|lab, context| {
+                issue_after_crash(lab, context);
+                let output = lab.run(&issue_args(lab, true), &[]);
+                assert!(output.status.success(), "{context}: issue again: {output:?}");
+            }),
+        },
+        Operation {
+            name: "sdtid issue without O_TMPFILE",
+            succeeds: true,
+            env: &[("TOKENDIST_FAIL_AT", "publish.no-tmpfile")],
+            setup: workspace,
+            args: |lab| issue_args(lab, false),
+            settle: LIST,
+            outputs: &[ISSUED],
+            after_crash: Some(|lab, context| {
+                issue_after_crash(lab, context);
+                let output = lab.run(&issue_args(lab, true), &[]);
+                assert!(output.status.success(), "{context}: issue again: {output:?}");
+            }),
         },
     ]
+}
+
+const BACKUP: &str = "backup.tdbackup";
+const EXPORT: &str = "export.sdtid";
+const ISSUED: &str = "issued.sdtid";
+/// What an operator had at a target before a `--force` replaced it.
+const OLDER_FILE: &[u8] = b"an older file";
+
+/// After a crash in `passphrase`: exactly one of the two passphrases opens the workspace (the
+/// first open also settles the change); from then on the operator uses that one. Nothing of
+/// the change is left.
+fn rotation_after_crash(lab: &Lab, context: &str) {
+    let opens = |text: &str| match Workspace::open(&lab.root, &SecretString::from(text)) {
+        Ok(_) => true,
+        Err(WorkspaceError::WrongPassphrase { .. }) => false,
+        Err(error) => panic!("{context}: the workspace does not open: {error}"),
+    };
+    let old = lab.passphrase_text();
+    let (old_opens, new_opens) = (opens(&old), opens(NEW_PASSPHRASE));
+    assert!(
+        old_opens != new_opens,
+        "{context}: old passphrase opens: {old_opens}, new: {new_opens}"
+    );
+    if new_opens {
+        write_private(&lab.passphrase, NEW_PASSPHRASE);
+    }
+    for file in ws::all_files(&lab.root) {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name != "rotation.journal" && !name.ends_with(".next"),
+            "{context}: {name} of the change is left"
+        );
+    }
+}
+
+/// After a crash in `backup`: the target is what was there before, or a whole backup that
+/// restores to the workspace as it is.
+fn backup_after_crash(lab: &Lab, context: &str) {
+    let path = lab.out.join(BACKUP);
+    let Ok(bytes) = std::fs::read(&path) else {
+        return;
+    };
+    if bytes == OLDER_FILE {
+        return;
+    }
+    let target = tempfile::tempdir().unwrap();
+    let restored = target.path().join("restored");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tokendist"));
+    command
+        .args(["restore", path.to_str().unwrap(), "--workspace"])
+        .arg(&restored)
+        .arg("--passphrase-file")
+        .arg(&lab.passphrase)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let output = wait_with_deadline(command.spawn().unwrap(), &[]);
+    assert!(
+        output.status.success(),
+        "{context}: {BACKUP} is there but does not restore: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let source = open(lab).unwrap();
+    let copy = Workspace::open(&restored, &SecretString::from(lab.passphrase_text().as_str())).unwrap();
+    assert_eq!(
+        inventory_of(&copy),
+        inventory_of(&source),
+        "{context}: the backup holds another inventory"
+    );
+}
+
+/// After a crash in `restore`: the target holds no workspace (then the operator restores
+/// again) or the whole one; no staging directory of the restore is left beside it.
+fn restore_after_crash(lab: &Lab, context: &str) {
+    if !Workspace::is_initialised(&lab.root) {
+        if let Ok(mut entries) = std::fs::read_dir(&lab.root) {
+            assert!(
+                entries.next().is_none(),
+                "{context}: a half workspace at the target"
+            );
+        }
+        let output = lab.run(&strings(&["restore", &lab.out_path(BACKUP)]), &[]);
+        assert!(
+            output.status.success(),
+            "{context}: restore again: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    for entry in std::fs::read_dir(lab.base()).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        assert!(
+            !name.starts_with(".ws.restore-"),
+            "{context}: the restore's staging directory {name} is left"
+        );
+    }
+}
+
+fn export_setup(lab: &Lab) {
+    workspace(lab);
+    write_private(&lab.out.join("file-pw"), "file-pw");
+}
+
+fn export_args(lab: &Lab, force: bool) -> Vec<String> {
+    let mut args = strings(&[
+        "tokens",
+        "export",
+        &lab.out_path(EXPORT),
+        "--file-password-file",
+        &lab.out_path("file-pw"),
+    ]);
+    if force {
+        args.push("--force".into());
+    }
+    args
+}
+
+fn issue_args(lab: &Lab, force: bool) -> Vec<String> {
+    let mut args = strings(&[
+        "sdtid",
+        "issue",
+        "--out",
+        &lab.out_path(ISSUED),
+        "--serial",
+        "000000009999",
+    ]);
+    if force {
+        args.push("--force".into());
+    }
+    args
+}
+
+/// A token file at `name` in `out/` is the older file or a whole one with `tokens` tokens.
+fn check_token_file(lab: &Lab, name: &str, tokens: usize, password: Option<&str>, context: &str) {
+    let Ok(bytes) = std::fs::read(lab.out.join(name)) else {
+        return;
+    };
+    if bytes == OLDER_FILE {
+        return;
+    }
+    let batch = tokendist::sdtid::parse(&bytes)
+        .unwrap_or_else(|error| panic!("{context}: {name} is there but incomplete: {error}"));
+    let password = password.map(SecretString::from);
+    let decrypted = batch
+        .decrypt(password.as_ref())
+        .unwrap_or_else(|error| panic!("{context}: {name} does not decrypt: {error}"));
+    assert_eq!(decrypted.tokens.len(), tokens, "{context}: {name}");
+}
+
+fn export_after_crash(lab: &Lab, context: &str) {
+    check_token_file(lab, EXPORT, TOKENS as usize, Some("file-pw"), context);
+}
+
+fn issue_after_crash(lab: &Lab, context: &str) {
+    check_token_file(lab, ISSUED, 1, None, context);
 }
 
 /// What a workspace holds, in terms that do not depend on random job ids.
@@ -373,8 +817,20 @@ fn inventory_of(workspace: &Workspace) -> Inventory {
     Inventory(rows)
 }
 
+/// The workspace, opened with the passphrase the operator now uses (for the reference run of
+/// a rotation, the new one once the old one no longer opens it).
 fn open(lab: &Lab) -> Option<Workspace> {
-    Workspace::is_initialised(&lab.root).then(|| ws::open(&lab.root))
+    if !Workspace::is_initialised(&lab.root) {
+        return None;
+    }
+    let current = SecretString::from(lab.passphrase_text().as_str());
+    match Workspace::open(&lab.root, &current) {
+        Err(WorkspaceError::WrongPassphrase { .. }) => Some(
+            Workspace::open(&lab.root, &SecretString::from(NEW_PASSPHRASE))
+                .expect("the workspace opens with neither passphrase"),
+        ),
+        opened => Some(opened.expect("the workspace does not open")),
+    }
 }
 
 /// Files next to the workspace and their SHA-256, before the operation.
@@ -396,10 +852,9 @@ fn trace(op: &Operation) -> (Vec<(String, u64)>, Option<Inventory>) {
     let lab = Lab::new();
     (op.setup)(&lab);
     let trace = lab.out.join("..").join("crash-trace");
-    let output = lab.run(
-        &(op.args)(&lab),
-        &[("TOKENDIST_CRASH_TRACE", trace.to_str().unwrap())],
-    );
+    let mut env = op.env.to_vec();
+    env.push(("TOKENDIST_CRASH_TRACE", trace.to_str().unwrap()));
+    let output = lab.run(&(op.args)(&lab), &env);
     assert_eq!(
         output.status.success(),
         op.succeeds,
@@ -446,7 +901,9 @@ pub fn crash_everywhere(op: &Operation) -> usize {
         let before = open(&lab).map(|workspace| inventory_of(&workspace));
         let files_before = out_files(&lab);
         let at = format!("{point}#{n}");
-        let output = lab.run(&(op.args)(&lab), &[("TOKENDIST_CRASH_AT", &at)]);
+        let mut env = op.env.to_vec();
+        env.push(("TOKENDIST_CRASH_AT", &at));
+        let output = lab.run(&(op.args)(&lab), &env);
         assert_eq!(
             output.status.signal(),
             Some(6),
@@ -486,6 +943,9 @@ fn check_after_crash(
         no_temporaries(&lab.root, context);
         return;
     }
+    if let Some(after_crash) = op.after_crash {
+        after_crash(lab, context);
+    }
     for args in op.settle {
         let output = lab.run(&strings(args), &[]);
         assert!(
@@ -501,11 +961,12 @@ fn check_after_crash(
             args.join(" ")
         );
     }
-    check_workspace(lab, context, before, after, files_before);
+    check_workspace(lab, op.outputs, context, before, after, files_before);
 }
 
 fn check_workspace(
     lab: &Lab,
+    outputs: &[&str],
     context: &str,
     before: &Option<Inventory>,
     after: &Option<Inventory>,
@@ -519,6 +980,10 @@ fn check_workspace(
     );
     let mut history = History::open(&workspace)
         .unwrap_or_else(|error| panic!("{context}: the history does not open: {error}"));
+    let removed_tokens = [before, after]
+        .into_iter()
+        .flatten()
+        .any(|state| state.0.len() > workspace.inventory().len());
     assert!(
         history.unexplained().is_empty(),
         "{context}: unexplained staged output {:?}",
@@ -546,6 +1011,11 @@ fn check_workspace(
         let count = marked.get(&record.id).copied().unwrap_or(0);
         assert!(record.pending_download.is_none(), "{context}: {record:?}");
         match record.status {
+            // Retired tokens leave the inventory; the job keeps its record of them.
+            JobStatus::Completed if removed_tokens => assert!(
+                count > 0 && count <= record.token_count,
+                "{context}: a completed job's remaining tokens are not marked"
+            ),
             JobStatus::Completed => assert_eq!(
                 count, record.token_count,
                 "{context}: a completed job's tokens are not all marked"
@@ -584,6 +1054,11 @@ fn check_workspace(
         );
         let sha = sha256_file(&path);
         if files_before.get(&path) == Some(&sha) {
+            continue;
+        }
+        // No temporary file of any writer is left beside its target.
+        assert!(!name.starts_with('.'), "{context}: {name} left in the output folder");
+        if outputs.contains(&name.as_str()) {
             continue;
         }
         let recorded = history.records().iter().any(|record| {
@@ -682,6 +1157,18 @@ fn every_crash_point_of_a_job_leaves_a_history_that_tells_the_truth() {
 }
 
 #[test]
+fn every_crash_point_of_a_failed_job_leaves_a_failed_record_and_no_staged_files() {
+    run("jobs submit that fails");
+    run("jobs submit whose inventory cannot be saved");
+    run("jobs submit that cannot stage");
+}
+
+#[test]
+fn every_crash_point_of_a_cancelled_job_leaves_no_token_marked_and_no_staged_files() {
+    run("jobs submit, cancelled");
+}
+
+#[test]
 fn every_crash_point_of_a_download_leaves_no_plaintext_and_a_true_record() {
     run("jobs download");
     run("jobs download --force");
@@ -708,6 +1195,41 @@ fn every_crash_point_of_recovery_leaves_what_recovery_finishes() {
 #[test]
 fn every_crash_point_of_jobs_recover_can_be_run_again() {
     run("jobs recover");
+}
+
+#[test]
+fn every_crash_point_of_a_passphrase_change_leaves_exactly_one_passphrase_working() {
+    run("passphrase");
+}
+
+#[test]
+fn every_crash_point_of_tokens_remove_leaves_the_old_or_new_inventory_and_the_records() {
+    run("tokens remove");
+}
+
+#[test]
+fn every_crash_point_of_a_backup_leaves_the_old_file_or_a_whole_backup_and_no_temporary() {
+    run("backup");
+    run("backup --force");
+}
+
+#[test]
+fn every_crash_point_of_a_restore_leaves_no_half_workspace_and_no_staging_directory() {
+    run("restore");
+}
+
+#[test]
+fn every_crash_point_of_tokens_export_leaves_no_temporary_file_beside_the_target() {
+    run("tokens export");
+    run("tokens export --force");
+    run("tokens export without O_TMPFILE");
+}
+
+#[test]
+fn every_crash_point_of_sdtid_issue_leaves_no_temporary_file_beside_the_target() {
+    run("sdtid issue");
+    run("sdtid issue --force");
+    run("sdtid issue without O_TMPFILE");
 }
 
 /// The same invariants after `kill -9` at random moments of a larger job and its download
@@ -737,7 +1259,7 @@ fn random_kills_during_submit_and_download_leave_the_truth() {
         let context = format!("submit killed after {delay:?} (round {round})");
         let files_before = out_files(&lab);
         lab.ok(&["jobs", "list"]);
-        check_workspace(&lab, &context, &before, &after, &files_before);
+        check_workspace(&lab, &[], &context, &before, &after, &files_before);
 
         // Download whatever completed, killed at a random moment too.
         let listed = lab.ok(&["jobs", "list"]);
@@ -753,7 +1275,7 @@ fn random_kills_during_submit_and_download_leave_the_truth() {
             kill_after(child, delay, Instant::now());
             let context = format!("download killed after {delay:?} (round {round})");
             lab.ok(&["jobs", "list"]);
-            check_workspace(&lab, &context, &after, &after, &files_before);
+            check_workspace(&lab, &[], &context, &after, &after, &files_before);
         }
     }
     assert!(killed > 0, "no submit was still running when killed");

@@ -14,7 +14,7 @@ use crate::token::Serial;
 use crate::workspace::listing::{AssignmentFilter, TokenFilter, TokenSummary};
 use crate::workspace::{
     InventoryToken, WorkspaceError, assign, export as export_file, import as import_file,
-    write_atomic, write_new_atomic,
+    write_outside,
 };
 use std::borrow::Cow;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -327,11 +327,9 @@ fn export(
     let document = zeroize::Zeroizing::new(exported.document);
     // The check above fails fast; the no-clobber publish is what guarantees that a file
     // created meanwhile is not replaced without --force.
-    let written = if force {
-        write_atomic(file, document.as_bytes())
-    } else {
-        write_new_atomic(file, document.as_bytes())
-    };
+    // Unnamed until complete: a crash leaves no temporary file beside the target.
+    let written =
+        write_outside("tokens.export", file, document.as_bytes(), force);
     written.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             already_exists()

@@ -40,8 +40,13 @@ pub fn run(global: &GlobalArgs, args: &TokenRemoveArgs) -> Result<(), CliError> 
         return Ok(());
     }
     let removed = workspace
-        .update_inventory(|inventory| Ok(retire::remove(inventory, &plan.serials)))
+        .update_inventory(|inventory| {
+            let removed = retire::remove(inventory, &plan.serials);
+            crate::crashpoint::reached("tokens.remove.changed");
+            Ok(removed)
+        })
         .map_err(CliError::failed)?;
+    crate::crashpoint::reached("tokens.remove.saved");
     crate::cli_outln!(
         "{removed} token(s) removed; {} remain. The job history keeps its records of them.",
         workspace.inventory().len()

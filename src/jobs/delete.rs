@@ -30,10 +30,6 @@ pub fn delete_output(
         output.deleted_at = Some(now);
         history.put_at("job.delete.history", record.clone())?;
     }
-    match std::fs::remove_dir_all(&dir) {
-        Ok(()) => crate::crashpoint::reached("job.delete.removed"),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-        Err(error) => return Err(JobError::io("remove", dir, error)),
-    }
+    super::staging::dispose(&dir, "job.delete").map_err(|error| JobError::io("remove", dir, error))?;
     Ok(record)
 }

@@ -152,9 +152,8 @@ fn sweep_staging(history: &History, jobs_dir: &Path) -> Vec<String> {
             // only copy of a committed job's files.
             Some(record) if !record.status.is_finished() => {}
             Some(_) => {
-                if std::fs::remove_dir_all(entry.path()).is_ok() {
-                    crate::crashpoint::reached("recovery.staging-removed");
-                }
+                // Best effort: a folder that stays is removed by the next open.
+                let _ = super::staging::dispose(&entry.path(), "recovery");
             }
             None => unexplained.push(name),
         }

@@ -25,6 +25,31 @@ const TAG_BYTES: usize = 16;
 pub const KEY_FILE: &str = "key.sealed";
 pub const OUTPUT_FILE: &str = "output.sealed";
 
+/// Removes a job's staging folder, for an ending that keeps no output (failed, cancelled,
+/// interrupted, deleted): the sealed key first — without it the staged bytes can never be
+/// read again, so whatever a crash leaves of the folder is already disposed of — then the
+/// rest, then the parent directory is synced so the removal survives a power cut.
+/// `operation` names the crash points `<operation>.key-removed`, `.staging-removed` and
+/// `.staging-synced`. A folder that is already gone is fine.
+pub fn dispose(dir: &Path, operation: &str) -> io::Result<()> {
+    use crate::crashpoint::reached_step;
+    match std::fs::remove_file(dir.join(KEY_FILE)) {
+        Ok(()) => reached_step(operation, "key-removed"),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+        Err(error) => return Err(error),
+    }
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => reached_step(operation, "staging-removed"),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(error),
+    }
+    if let Some(parent) = dir.parent() {
+        File::open(parent)?.sync_all()?;
+        reached_step(operation, "staging-synced");
+    }
+    Ok(())
+}
+
 /// A job's data key (zeroized on drop, never printed).
 pub type JobKey = crate::secret::SecretBytes<32>;
 
@@ -127,6 +152,7 @@ impl SealedWriter {
     /// Seals the final chunk, syncs the file and returns the plaintext's size and SHA-256.
     pub fn finish(mut self) -> io::Result<StagedDigest> {
         self.seal_chunk(true)?;
+        crate::crashpoint::fault("job.run.output-sync")?;
         self.file.sync_all()?;
         crate::crashpoint::reached("job.run.output-synced");
         if let Some(parent) = self.path.parent() {

@@ -152,6 +152,7 @@ fn write_via_temporary(point: &str, path: &Path, bytes: &[u8], publish: Publish)
     temp.as_file().sync_all()?;
     reached_step(point, "temp-synced");
     injected(FailPoint::BeforeRename)?;
+    crate::crashpoint::fault_step(point, "rename")?;
     match publish {
         Publish::Replace => temp.persist(path).map_err(|e| e.error)?,
         // A rename that refuses to replace (or a hard link plus unlink where the file system

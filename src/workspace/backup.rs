@@ -32,7 +32,7 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 use std::path::{Component, Path, PathBuf};
 
 const MAGIC: &[u8] = b"TOKENDIST-BACKUP-1\n";
@@ -314,8 +314,18 @@ fn open_stream(
     path: &Path,
     passphrase: &SecretString,
 ) -> Result<ChunkReader<BufReader<File>>, WorkspaceError> {
+    let file = File::open(path).map_err(WorkspaceError::io("read", path))?;
+    open_stream_from(file, path, passphrase)
+}
+
+/// [`open_stream`] on an open file (`path` only names it in messages).
+fn open_stream_from(
+    file: File,
+    path: &Path,
+    passphrase: &SecretString,
+) -> Result<ChunkReader<BufReader<File>>, WorkspaceError> {
     let bad = |reason: String| bad_backup(path, reason);
-    let mut input = BufReader::new(File::open(path).map_err(WorkspaceError::io("read", path))?);
+    let mut input = BufReader::new(file);
     let mut prefix = vec![0u8; MAGIC.len() + HEADER_LEN + 4];
     input
         .read_exact(&mut prefix)
@@ -517,63 +527,48 @@ pub fn write_backup(
         )));
     }
     let entries = collect(&workspace.root)?;
-    let parent = match target.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".tokendist-backup-").suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o600));
-    }
-    let temp = builder
-        .tempfile_in(&parent)
-        .map_err(WorkspaceError::io("create a temporary file in", &parent))?;
-
-    let write_error = WorkspaceError::io("write", target);
-    let report =
-        write_stream(temp.as_file(), passphrase, workspace, &entries).map_err(write_error)?;
-    temp.as_file()
-        .sync_all()
-        .map_err(WorkspaceError::io("write", target))?;
-    crashpoint::reached("backup.written");
-
-    let verified = verify_against(temp.path(), passphrase, &entries).map_err(|error| {
-        bad_backup(
-            target,
-            format!("the backup did not read back correctly ({error}); nothing was kept"),
-        )
-    })?;
-    if verified != report {
-        return Err(bad_backup(
-            target,
-            "the backup read back with other contents; nothing was kept",
-        ));
-    }
-    crashpoint::reached("backup.verified");
-    let persisted = if force {
-        temp.persist(target)
-    } else {
-        temp.persist_noclobber(target)
-    };
-    persisted.map_err(|error| {
-        if error.error.kind() == io::ErrorKind::AlreadyExists {
-            WorkspaceError::Invalid(format!(
+    // The backup is written into an unnamed file beside the target and named only once it
+    // has been read back and compared (`write_outside`): a crash leaves no file that looks
+    // like a backup, and no temporary one.
+    let mut outcome: Option<Result<BackupReport, WorkspaceError>> = None;
+    let published = super::publish::write_outside_with("backup", target, force, |file| {
+        let report = write_stream(file, passphrase, workspace, &entries)?;
+        file.sync_all()?;
+        crashpoint::reached("backup.written");
+        let mut back = file.try_clone()?;
+        back.seek(io::SeekFrom::Start(0))?;
+        let checked = match verify_against(back, target, passphrase, &entries) {
+            Err(error) => Err(bad_backup(
+                target,
+                format!("the backup did not read back correctly ({error}); nothing was kept"),
+            )),
+            Ok(verified) if verified != report => Err(bad_backup(
+                target,
+                "the backup read back with other contents; nothing was kept",
+            )),
+            Ok(_) => Ok(report),
+        };
+        let failed = checked.is_err();
+        outcome = Some(checked);
+        if failed {
+            return Err(io::Error::other("the backup did not verify"));
+        }
+        crashpoint::reached("backup.verified");
+        Ok(())
+    });
+    match (published, outcome) {
+        (Ok(()), Some(outcome)) => outcome,
+        // The read-back's own error says more than the abandoned write.
+        (Err(_), Some(Err(error))) => Err(error),
+        (Ok(()), None) => Err(bad_backup(target, "the backup was not written")),
+        (Err(error), _) if error.kind() == io::ErrorKind::AlreadyExists => {
+            Err(WorkspaceError::Invalid(format!(
                 "{} already exists; give --force to replace it",
                 target.display()
-            ))
-        } else {
-            WorkspaceError::io("write", target)(error.error)
+            )))
         }
-    })?;
-    crashpoint::reached("backup.published");
-    File::open(&parent)
-        .and_then(|dir| dir.sync_all())
-        .map_err(WorkspaceError::io("sync", &parent))?;
-    crashpoint::reached("backup.synced");
-    Ok(report)
+        (Err(error), _) => Err(WorkspaceError::io("write", target)(error)),
+    }
 }
 
 fn write_stream(
@@ -640,11 +635,12 @@ fn write_stream(
 /// Reads the backup at `path` back in full and compares each entry with the workspace file
 /// it came from.
 fn verify_against(
+    file: File,
     path: &Path,
     passphrase: &SecretString,
     entries: &[Entry],
 ) -> Result<BackupReport, String> {
-    let mut reader = open_stream(path, passphrase).map_err(|error| error.to_string())?;
+    let mut reader = open_stream_from(file, path, passphrase).map_err(|error| error.to_string())?;
     // (relative path, file SHA-256 or None for a directory), in archive order.
     let seen = std::cell::RefCell::new(Vec::with_capacity(entries.len()));
     let report = walk_archive(
@@ -711,8 +707,12 @@ pub fn restore(
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_else(|| "workspace".into());
+    // A restore into this target that a crash interrupted left its staging directory (a
+    // whole or partial sealed copy, never at the target itself): this restore replaces it.
+    remove_restore_leftovers(&parent, &name);
     let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.restore-"))
+        .prefix(&restore_prefix(&name))
+        .rand_bytes(RESTORE_RANDOM_CHARS)
         .tempdir_in(&parent)
         .map_err(WorkspaceError::io("create a directory in", &parent))?;
     let root = staging.path().to_path_buf();
@@ -736,6 +736,7 @@ pub fn restore(
             let mut file = options.open(&path)?;
             let (_, sha) = copy_hashing(content, &mut file)?;
             file.sync_all()?;
+            crashpoint::reached("restore.file-written");
             Ok(sha)
         },
     )
@@ -776,6 +777,36 @@ pub fn restore(
         .map_err(WorkspaceError::io("sync", &parent))?;
     crashpoint::reached("restore.synced");
     Ok(report)
+}
+
+/// Random characters in a restore's staging directory name.
+const RESTORE_RANDOM_CHARS: usize = 6;
+
+/// `.NAME.restore-`: the staging directory of a restore into `NAME`, beside it.
+fn restore_prefix(name: &str) -> String {
+    format!(".{name}.restore-")
+}
+
+/// Removes the staging directories (`.NAME.restore-XXXXXX`, exactly) that interrupted
+/// restores into `parent/NAME` left; nothing else.
+fn remove_restore_leftovers(parent: &Path, name: &str) {
+    let prefix = restore_prefix(name);
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let entry_name = entry.file_name().to_string_lossy().into_owned();
+        let ours = entry_name.strip_prefix(&prefix).is_some_and(|random| {
+            random.len() == RESTORE_RANDOM_CHARS && random.bytes().all(|b| b.is_ascii_alphanumeric())
+        });
+        // A real directory only (file_type does not follow a symlink).
+        if ours
+            && entry.file_type().is_ok_and(|kind| kind.is_dir())
+            && std::fs::remove_dir_all(entry.path()).is_ok()
+        {
+            crashpoint::reached("restore.leftover-removed");
+        }
+    }
 }
 
 /// A restore goes into a new or empty directory, never over anything.

@@ -22,7 +22,7 @@
 //! then the journal goes; the new passphrase opens everything). The journal is written before
 //! any `.next` file, so every prepared file is named by it.
 
-use super::atomic::write_atomic;
+use super::atomic::write_atomic_as;
 use super::inventory_file;
 use super::paths::INVENTORY_FILE;
 use super::vault::VaultKey;
@@ -142,7 +142,8 @@ impl Workspace {
         };
         let journal_path = root.join(JOURNAL_FILE);
         let text = serde_json::to_vec(&journal).expect("a journal always serialises");
-        write_atomic(&journal_path, &text).map_err(WorkspaceError::io("write", &journal_path))?;
+        write_atomic_as("passphrase.journal", &journal_path, &text)
+            .map_err(WorkspaceError::io("write", &journal_path))?;
         crashpoint::reached("passphrase.journal-written");
 
         let inventory = root.join(INVENTORY_FILE);
@@ -179,14 +180,15 @@ impl Workspace {
     ) -> Result<(), WorkspaceError> {
         for (path, plain, context) in plains {
             let next = next_path(path);
-            write_atomic(&next, &key.seal(plain, context))
+            write_atomic_as("passphrase.next-file", &next, &key.seal(plain, context))
                 .map_err(WorkspaceError::io("write", &next))?;
             crashpoint::reached("passphrase.sealed-file-staged");
         }
         let inventory = self.root.join(INVENTORY_FILE);
         let next = next_path(&inventory);
         let file = inventory_file::encode(header, key, &self.inventory);
-        write_atomic(&next, &file).map_err(WorkspaceError::io("write", &next))?;
+        write_atomic_as("passphrase.next-inventory", &next, &file)
+            .map_err(WorkspaceError::io("write", &next))?;
         crashpoint::reached("passphrase.inventory-staged");
         Ok(())
     }

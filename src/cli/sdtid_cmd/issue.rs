@@ -194,16 +194,14 @@ pub(super) fn issue(mut args: IssueArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Writes `bytes` to `path` with mode 0600 through the workspace's atomic write (temporary
-/// file, fsync, publish, fsync of the directory), so a reader never sees a half-written file.
+/// Writes `bytes` to `path` with mode 0600 (`workspace::write_outside`: an unnamed file,
+/// fsync, link into place, fsync of the directory), so a reader never sees a half-written
+/// file and a crash leaves no temporary file beside it.
 /// Without `replace`, an existing file is never overwritten, not even one that appears after the
 /// early check in [`issue`].
 fn write_private_file(path: &Path, bytes: &[u8], replace: bool) -> Result<(), CliError> {
-    let written = if replace {
-        workspace::write_atomic(path, bytes)
-    } else {
-        workspace::write_new_atomic(path, bytes)
-    };
+    // Unnamed until complete: a crash leaves no temporary file beside the target.
+    let written = workspace::write_outside("sdtid.issue", path, bytes, replace);
     written.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             file_error(path, "already exists (use --force to replace it)")

@@ -275,6 +275,11 @@ impl Generation {
             (Ok(central), Ok(manifest)) => (central, manifest),
             (Err(error), _) | (_, Err(error)) => return RunResult::Failed(error),
         };
+        if crate::crashpoint::injected("job.run.cancel") {
+            // Test builds: the operator cancels once the output exists (deterministic, unlike
+            // a signal), so the cancelled ending's own steps can be crashed in turn.
+            cancel.cancel();
+        }
         let mut layout = Layout::default();
         let mut manifest_bytes = 0u64;
         let mut placed = Vec::with_capacity(BATCH_TOKENS * 80);

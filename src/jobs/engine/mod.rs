@@ -232,7 +232,7 @@ pub fn start_with(
         record.finished_at = Some(now);
         record.error = Some(error.to_string());
         let _ = history.put_at("job.start.failed", record);
-        let _ = std::fs::remove_dir_all(&dir);
+        let _ = staging::dispose(&dir, "job.start.failed");
         return Err(error);
     }
     set_live(&id, true);
@@ -369,8 +369,9 @@ fn finish_record(
     history.put_at("job.finish.history", record.clone())?;
     // After the record: a crash in between leaves a record without output, whose staged
     // files the next open removes.
-    if record.status != JobStatus::Completed && std::fs::remove_dir_all(&dir).is_ok() {
-        crate::crashpoint::reached("job.finish.staging-removed");
+    // Best effort: what is left is removed by the next open (the record has no output).
+    if record.status != JobStatus::Completed {
+        let _ = staging::dispose(&dir, "job.finish");
     }
     Ok(record)
 }
