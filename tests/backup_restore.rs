@@ -235,7 +235,7 @@ fn a_crash_at_every_step_of_a_backup_leaves_no_file_or_a_complete_one() {
     for expected in [
         "backup.written#1",
         "backup.verified#1",
-        "backup.published#1",
+        "backup.renamed#1",
     ] {
         assert!(
             points.iter().any(|p| p == expected),
@@ -260,12 +260,10 @@ fn a_crash_at_every_step_of_a_backup_leaves_no_file_or_a_complete_one() {
             assert_eq!(snapshot(&target), before, "{point}");
             std::fs::remove_dir_all(&target).unwrap();
         }
-        // A temporary file may remain beside the target; it is never mistaken for a backup.
+        // The backup has no name until it is whole: nothing is left beside the target.
         for entry in std::fs::read_dir(temp.path()).unwrap().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".tokendist-backup-") {
-                std::fs::remove_file(entry.path()).unwrap();
-            }
+            assert!(!name.starts_with('.'), "{name} left beside the backup at {point}");
         }
     }
 }
@@ -313,12 +311,20 @@ fn a_crash_at_every_step_of_a_restore_leaves_nothing_or_the_whole_workspace() {
             assert_eq!(snapshot(&target), before, "{point}");
             assert!(open(&target, OLD).is_ok());
         } else {
-            // Only an unfinished temporary directory may be there, and a new restore works.
+            // Only an unfinished hidden directory may be there, and a new restore works (and
+            // removes it).
             run_ok(
                 temp.path(),
                 &restore_args(target.to_str().unwrap(), pass, file_text),
             );
             assert_eq!(snapshot(&target), before, "{point}");
         }
+        let left: Vec<String> = std::fs::read_dir(&parent)
+            .unwrap()
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| name != "ws")
+            .collect();
+        assert!(left.is_empty(), "{left:?} left beside the restored workspace at {point}");
     }
 }
