@@ -547,6 +547,49 @@ pub fn operations() -> Vec<Operation> {
             outputs: &[],
             after_crash: Some(restore_after_crash),
         },
+        Operation {
+            name: "recovery of a passphrase change that did not commit",
+            succeeds: true,
+            env: &[],
+            // The next open rolls the change back: `.next` files, then the journal.
+            setup: |lab| rotation_crashed_at(lab, "passphrase.inventory-staged"),
+            args: |_| strings(&["jobs", "list"]),
+            settle: LIST,
+            outputs: &[],
+            after_crash: Some(rotation_after_crash),
+        },
+        Operation {
+            name: "recovery of a passphrase change that committed",
+            succeeds: true,
+            env: &[],
+            // The next open rolls the change forward (with the new passphrase).
+            setup: |lab| {
+                rotation_crashed_at(lab, "passphrase.committed");
+                write_private(&lab.passphrase, NEW_PASSPHRASE);
+            },
+            args: |_| strings(&["jobs", "list"]),
+            settle: LIST,
+            outputs: &[],
+            after_crash: Some(rotation_after_crash),
+        },
+        Operation {
+            name: "restore after an interrupted restore",
+            succeeds: true,
+            env: &[],
+            // The hidden staging directory of the first restore is removed by the second.
+            setup: |lab| {
+                with_completed_job(lab);
+                lab.ok(&["backup", &lab.out_path(BACKUP)]);
+                std::fs::rename(&lab.root, lab.base().join("moved-away")).unwrap();
+                let args = strings(&["restore", &lab.out_path(BACKUP)]);
+                let output = lab.run(&args, &[("TOKENDIST_CRASH_AT", "restore.verified")]);
+                assert_eq!(output.status.signal(), Some(6), "{output:?}");
+            },
+            args: |lab| strings(&["restore", &lab.out_path(BACKUP)]),
+            settle: LIST,
+            outputs: &[],
+            after_crash: Some(restore_after_crash),
+        },
         // Files written outside the workspace: no temporary file may outlive a crash.
         Operation {
             name: "tokens export",
@@ -652,15 +695,15 @@ fn rotation_after_crash(lab: &Lab, context: &str) {
         Err(WorkspaceError::WrongPassphrase { .. }) => false,
         Err(error) => panic!("{context}: the workspace does not open: {error}"),
     };
-    let old = lab.passphrase_text();
-    let (old_opens, new_opens) = (opens(&old), opens(NEW_PASSPHRASE));
+    let (old_opens, new_opens) = (opens(ws::PASSPHRASE), opens(NEW_PASSPHRASE));
     assert!(
         old_opens != new_opens,
         "{context}: old passphrase opens: {old_opens}, new: {new_opens}"
     );
-    if new_opens {
-        write_private(&lab.passphrase, NEW_PASSPHRASE);
-    }
+    write_private(
+        &lab.passphrase,
+        if new_opens { NEW_PASSPHRASE } else { ws::PASSPHRASE },
+    );
     for file in ws::all_files(&lab.root) {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
         assert!(
@@ -668,6 +711,18 @@ fn rotation_after_crash(lab: &Lab, context: &str) {
             "{context}: {name} of the change is left"
         );
     }
+}
+
+/// A workspace with a completed job whose passphrase change died at `point`.
+fn rotation_crashed_at(lab: &Lab, point: &str) {
+    with_completed_job(lab);
+    let args = strings(&[
+        "passphrase",
+        "--new-passphrase-file",
+        lab.new_passphrase.to_str().unwrap(),
+    ]);
+    let output = lab.run(&args, &[("TOKENDIST_CRASH_AT", point)]);
+    assert_eq!(output.status.signal(), Some(6), "{point}: {output:?}");
 }
 
 /// After a crash in `backup`: the target is what was there before, or a whole backup that
@@ -895,10 +950,17 @@ pub fn crash_everywhere(op: &Operation) -> usize {
         "{}: no durable step is named (points: {points:?})",
         op.name
     );
+    // The starting state, from a lab of its own: opening a workspace settles what a crash in
+    // the setup left (as for the recovery operations), which the runs below must do
+    // themselves.
+    let before = {
+        let lab = Lab::new();
+        (op.setup)(&lab);
+        open(&lab).map(|workspace| inventory_of(&workspace))
+    };
     for (point, n) in &points {
         let lab = Lab::new();
         (op.setup)(&lab);
-        let before = open(&lab).map(|workspace| inventory_of(&workspace));
         let files_before = out_files(&lab);
         let at = format!("{point}#{n}");
         let mut env = op.env.to_vec();
@@ -1200,6 +1262,17 @@ fn every_crash_point_of_jobs_recover_can_be_run_again() {
 #[test]
 fn every_crash_point_of_a_passphrase_change_leaves_exactly_one_passphrase_working() {
     run("passphrase");
+}
+
+#[test]
+fn every_crash_point_of_settling_an_interrupted_passphrase_change_leaves_one_passphrase() {
+    run("recovery of a passphrase change that did not commit");
+    run("recovery of a passphrase change that committed");
+}
+
+#[test]
+fn every_crash_point_of_a_restore_after_an_interrupted_one_leaves_no_half_workspace() {
+    run("restore after an interrupted restore");
 }
 
 #[test]
