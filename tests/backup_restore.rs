@@ -232,11 +232,7 @@ fn a_crash_at_every_step_of_a_backup_leaves_no_file_or_a_complete_one() {
         temp.path(),
         &backup_args(ws_text, pass, traced.to_str().unwrap()),
     );
-    for expected in [
-        "backup.written#1",
-        "backup.verified#1",
-        "backup.renamed#1",
-    ] {
+    for expected in ["backup.written#1", "backup.verified#1", "backup.renamed#1"] {
         assert!(
             points.iter().any(|p| p == expected),
             "{expected} not in {points:?}"
@@ -263,7 +259,10 @@ fn a_crash_at_every_step_of_a_backup_leaves_no_file_or_a_complete_one() {
         // The backup has no name until it is whole: nothing is left beside the target.
         for entry in std::fs::read_dir(temp.path()).unwrap().flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            assert!(!name.starts_with('.'), "{name} left beside the backup at {point}");
+            assert!(
+                !name.starts_with('.'),
+                "{name} left beside the backup at {point}"
+            );
         }
     }
 }
@@ -325,6 +324,9 @@ fn a_crash_at_every_step_of_a_restore_leaves_nothing_or_the_whole_workspace() {
             .map(|entry| entry.file_name().to_string_lossy().into_owned())
             .filter(|name| name != "ws")
             .collect();
-        assert!(left.is_empty(), "{left:?} left beside the restored workspace at {point}");
+        assert!(
+            left.is_empty(),
+            "{left:?} left beside the restored workspace at {point}"
+        );
     }
 }

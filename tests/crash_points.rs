@@ -529,7 +529,10 @@ pub fn operations() -> Vec<Operation> {
                 backup_after_crash(lab, context);
                 let args = strings(&["backup", &lab.out_path(BACKUP), "--force"]);
                 let output = lab.run(&args, &[]);
-                assert!(output.status.success(), "{context}: backup again: {output:?}");
+                assert!(
+                    output.status.success(),
+                    "{context}: backup again: {output:?}"
+                );
             }),
         },
         Operation {
@@ -617,7 +620,10 @@ pub fn operations() -> Vec<Operation> {
             after_crash: Some(|lab, context| {
                 export_after_crash(lab, context);
                 let output = lab.run(&export_args(lab, true), &[]);
-                assert!(output.status.success(), "{context}: export again: {output:?}");
+                assert!(
+                    output.status.success(),
+                    "{context}: export again: {output:?}"
+                );
             }),
         },
         Operation {
@@ -633,7 +639,10 @@ pub fn operations() -> Vec<Operation> {
             after_crash: Some(|lab, context| {
                 export_after_crash(lab, context);
                 let output = lab.run(&export_args(lab, true), &[]);
-                assert!(output.status.success(), "{context}: export again: {output:?}");
+                assert!(
+                    output.status.success(),
+                    "{context}: export again: {output:?}"
+                );
             }),
         },
         Operation {
@@ -660,7 +669,10 @@ pub fn operations() -> Vec<Operation> {
             after_crash: Some(|lab, context| {
                 issue_after_crash(lab, context);
                 let output = lab.run(&issue_args(lab, true), &[]);
-                assert!(output.status.success(), "{context}: issue again: {output:?}");
+                assert!(
+                    output.status.success(),
+                    "{context}: issue again: {output:?}"
+                );
             }),
         },
         Operation {
@@ -674,7 +686,10 @@ pub fn operations() -> Vec<Operation> {
             after_crash: Some(|lab, context| {
                 issue_after_crash(lab, context);
                 let output = lab.run(&issue_args(lab, true), &[]);
-                assert!(output.status.success(), "{context}: issue again: {output:?}");
+                assert!(
+                    output.status.success(),
+                    "{context}: issue again: {output:?}"
+                );
             }),
         },
     ]
@@ -702,7 +717,11 @@ fn rotation_after_crash(lab: &Lab, context: &str) {
     );
     write_private(
         &lab.passphrase,
-        if new_opens { NEW_PASSPHRASE } else { ws::PASSPHRASE },
+        if new_opens {
+            NEW_PASSPHRASE
+        } else {
+            ws::PASSPHRASE
+        },
     );
     for file in ws::all_files(&lab.root) {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
@@ -753,7 +772,11 @@ fn backup_after_crash(lab: &Lab, context: &str) {
         String::from_utf8_lossy(&output.stderr)
     );
     let source = open(lab).unwrap();
-    let copy = Workspace::open(&restored, &SecretString::from(lab.passphrase_text().as_str())).unwrap();
+    let copy = Workspace::open(
+        &restored,
+        &SecretString::from(lab.passphrase_text().as_str()),
+    )
+    .unwrap();
     assert_eq!(
         inventory_of(&copy),
         inventory_of(&source),
@@ -1119,7 +1142,10 @@ fn check_workspace(
             continue;
         }
         // No temporary file of any writer is left beside its target.
-        assert!(!name.starts_with('.'), "{context}: {name} left in the output folder");
+        assert!(
+            !name.starts_with('.'),
+            "{context}: {name} left in the output folder"
+        );
         if outputs.contains(&name.as_str()) {
             continue;
         }

@@ -328,8 +328,7 @@ fn export(
     // The check above fails fast; the no-clobber publish is what guarantees that a file
     // created meanwhile is not replaced without --force.
     // Unnamed until complete: a crash leaves no temporary file beside the target.
-    let written =
-        write_outside("tokens.export", file, document.as_bytes(), force);
+    let written = write_outside("tokens.export", file, document.as_bytes(), force);
     written.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             already_exists()

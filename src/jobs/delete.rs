@@ -30,6 +30,7 @@ pub fn delete_output(
         output.deleted_at = Some(now);
         history.put_at("job.delete.history", record.clone())?;
     }
-    super::staging::dispose(&dir, "job.delete").map_err(|error| JobError::io("remove", dir, error))?;
+    super::staging::dispose(&dir, "job.delete")
+        .map_err(|error| JobError::io("remove", dir, error))?;
     Ok(record)
 }

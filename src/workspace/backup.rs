@@ -797,7 +797,8 @@ fn remove_restore_leftovers(parent: &Path, name: &str) {
     for entry in entries.flatten() {
         let entry_name = entry.file_name().to_string_lossy().into_owned();
         let ours = entry_name.strip_prefix(&prefix).is_some_and(|random| {
-            random.len() == RESTORE_RANDOM_CHARS && random.bytes().all(|b| b.is_ascii_alphanumeric())
+            random.len() == RESTORE_RANDOM_CHARS
+                && random.bytes().all(|b| b.is_ascii_alphanumeric())
         });
         // A real directory only (file_type does not follow a symlink).
         if ours

@@ -42,10 +42,10 @@ pub use atomic::{
     write_atomic, write_atomic_as, write_new_atomic,
 };
 pub use config::{Config, ConfigError, DEFAULT_CONFIG};
-pub use publish::{write_outside, write_outside_with};
 pub use inventory::Inventory;
 pub use model::{AssignedUser, Delivery, Distribution, InventoryToken, PinType, Profile};
 pub use paths::{CONFIG_FILE, HOME_ENV, INVENTORY_FILE, JOBS_DIR};
+pub use publish::{write_outside, write_outside_with};
 pub use unlocked::UnlockedVault;
 pub use vault::{KdfParams, VaultError, VaultKey};
 

@@ -230,7 +230,11 @@ mod tests {
         write_outside("test", &path, b"new", false).unwrap();
         assert_eq!(
             names(dir.path()),
-            [".export.sdtid.mine.tmp", ".other.sdtid.a1B2c3.tmp", "export.sdtid"]
+            [
+                ".export.sdtid.mine.tmp",
+                ".other.sdtid.a1B2c3.tmp",
+                "export.sdtid"
+            ]
         );
     }
 
