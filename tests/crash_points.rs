@@ -302,14 +302,18 @@ pub fn operations() -> Vec<Operation> {
             name: "recovery of a job that committed",
             succeeds: true,
             setup: |lab| with_job_crashed_at(lab, "job.finish.inventory-saved"),
-            args: |_| strings(&["jobs", "list"]),
+            // `jobs list` reads the history without the inventory and leaves such a job
+            // unsettled; `jobs recover` (or any command opening the inventory) settles it.
+            args: |_| strings(&["jobs", "recover"]),
             settle: LIST,
         },
         Operation {
             name: "recovery of a job that did not commit",
             succeeds: true,
             setup: |lab| with_job_crashed_at(lab, "job.run.output-dir-synced"),
-            args: |_| strings(&["jobs", "list"]),
+            // `jobs list` reads the history without the inventory and leaves such a job
+            // unsettled; `jobs recover` (or any command opening the inventory) settles it.
+            args: |_| strings(&["jobs", "recover"]),
             settle: LIST,
         },
         Operation {
