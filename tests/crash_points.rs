@@ -420,7 +420,9 @@ pub fn operations() -> Vec<Operation> {
             succeeds: true,
             env: &[],
             setup: |lab| with_job_crashed_at(lab, "job.finish.inventory-saved"),
-            args: |_| strings(&["jobs", "list"]),
+            // `jobs list` reads the history without the inventory and leaves such a job
+            // unsettled; `jobs recover` (or any command opening the inventory) settles it.
+            args: |_| strings(&["jobs", "recover"]),
             settle: LIST,
             outputs: &[],
             after_crash: None,
@@ -430,7 +432,9 @@ pub fn operations() -> Vec<Operation> {
             succeeds: true,
             env: &[],
             setup: |lab| with_job_crashed_at(lab, "job.run.output-dir-synced"),
-            args: |_| strings(&["jobs", "list"]),
+            // `jobs list` reads the history without the inventory and leaves such a job
+            // unsettled; `jobs recover` (or any command opening the inventory) settles it.
+            args: |_| strings(&["jobs", "recover"]),
             settle: LIST,
             outputs: &[],
             after_crash: None,

@@ -506,21 +506,27 @@ pub enum JobsCommand {
         after_help = "Example: tokendist jobs submit --profile Android --serials 000500000001-000500000300 --protection user-id --yes"
     )]
     Submit(SubmitArgs),
-    /// List jobs from the history.
+    /// List jobs from the history (needs no passphrase).
     #[command(after_help = "Example: tokendist jobs list --json")]
     List {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
-    /// Show one job (id or name).
-    #[command(after_help = "Example: tokendist jobs show 'Sales phones, March'")]
+    /// Show one job (id or name); needs no passphrase, except with --exclusions.
+    #[command(
+        after_help = "Example: tokendist jobs show 'Sales phones, March'\n         tokendist jobs show 'Sales phones, March' --exclusions"
+    )]
     Show {
         /// Job id or name (case does not count).
         job: String,
         /// Print the history record as JSON.
         #[arg(long)]
         json: bool,
+        /// Print every token the job left out and why (kept sealed with the job's output;
+        /// asks for the workspace passphrase).
+        #[arg(long)]
+        exclusions: bool,
     },
     /// Save a completed job's output ZIP.
     #[command(

@@ -237,7 +237,12 @@ fn check_staged_dirs(jobs_dir: &Path, records: &[JobRecord], findings: &mut Vec<
         };
         for file in files.flatten() {
             let file_name = file.file_name().to_string_lossy().into_owned();
-            let known = [staging::KEY_FILE, staging::OUTPUT_FILE].contains(&file_name.as_str())
+            let known = [
+                staging::KEY_FILE,
+                staging::OUTPUT_FILE,
+                super::exclusions::EXCLUSIONS_FILE,
+            ]
+            .contains(&file_name.as_str())
                 || file_name.ends_with(NEXT_SUFFIX)
                 || (file_name.starts_with('.') && file_name.ends_with(".tmp"));
             if !known {

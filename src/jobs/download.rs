@@ -299,7 +299,7 @@ fn downloadable(record: &JobRecord) -> Result<(u64, String), JobError> {
     Ok((output.bytes, output.sha256.clone()))
 }
 
-fn open_key(store: &impl JobStore, dir: &Path, job_id: &str) -> Result<JobKey, String> {
+pub(crate) fn open_key(store: &impl JobStore, dir: &Path, job_id: &str) -> Result<JobKey, String> {
     let path = dir.join(staging::KEY_FILE);
     let sealed = std::fs::read(&path)
         .map_err(|error| format!("cannot read its key {}: {error}", path.display()))?;

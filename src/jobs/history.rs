@@ -216,6 +216,14 @@ pub struct JobRecord {
 }
 
 impl JobRecord {
+    /// True when the record says running but no job of this process runs it: the process
+    /// that ran it ended (every job runs under the workspace lock, so a caller holding the
+    /// lock knows no other process runs it either). Whether it committed is recorded in the
+    /// inventory only, so settling it needs the inventory (`tokendist jobs recover`).
+    pub fn needs_settling(&self) -> bool {
+        !self.status.is_finished() && !super::engine::is_live(&self.id)
+    }
+
     /// True when a ZIP can be downloaded: completed and not deleted.
     pub fn has_output(&self) -> bool {
         self.status == JobStatus::Completed

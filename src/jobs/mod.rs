@@ -15,6 +15,7 @@ mod delete;
 mod download;
 pub mod engine;
 mod error;
+pub mod exclusions;
 pub mod history;
 pub mod index;
 pub mod job_id;

@@ -30,30 +30,50 @@ impl History {
     /// [`History::unexplained`] until `tokendist jobs recover` rebuilds their records.
     pub fn open(store: &impl JobStore) -> Result<History, HistoryError> {
         let jobs_dir = store.jobs_dir();
-        crate::workspace::remove_temporaries(&jobs_dir, &[HISTORY_FILE]);
-        let mut history = History::load_from(&jobs_dir.join(HISTORY_FILE))?;
-        history.settle(store, OffsetDateTime::now_utc())?;
+        let mut history = History::load_tidied(&jobs_dir)?;
+        let now = OffsetDateTime::now_utc();
+        let settle_job = |record| settle_unfinished(store, &jobs_dir, record, now);
+        // Only the inventory can say whether a job left running committed; without it, the
+        // record stays for the next command that opens the inventory.
+        let settle_job: Option<&dyn Fn(JobRecord) -> JobRecord> =
+            store.knows_distributions().then_some(&settle_job);
+        history.settle(&jobs_dir, settle_job)?;
         Ok(history)
     }
 
-    fn settle(&mut self, store: &impl JobStore, now: OffsetDateTime) -> Result<(), HistoryError> {
-        let jobs_dir = store.jobs_dir();
-        let unfinished: Vec<JobRecord> = self
-            .records()
-            .iter()
-            .filter(|record| !record.status.is_finished() && !is_live(&record.id))
-            .cloned()
-            .collect();
-        // Only the inventory can say whether such a job committed; without it, leave the
-        // record for the next command that opens the inventory.
-        let unfinished = if store.knows_distributions() {
-            unfinished
-        } else {
-            Vec::new()
-        };
-        for record in unfinished {
-            let settled = settle_unfinished(store, &jobs_dir, record, now);
-            self.put_at("recovery.job", settled)?;
+    /// Loads the history of `jobs_dir` for reading it (`jobs list`, `jobs show`) without the
+    /// inventory or the vault key: what needs neither is settled (a download a dead process
+    /// left, staging folders of jobs without output); a job left running by a dead process
+    /// stays as it is, [`JobRecord::needs_settling`] says so, and the caller tells the
+    /// operator to run a command that opens the inventory (`tokendist jobs recover`).
+    ///
+    /// Callers hold the workspace lock ([`crate::workspace::JobsFolder`]).
+    pub fn open_without_inventory(jobs_dir: &Path) -> Result<History, HistoryError> {
+        let mut history = History::load_tidied(jobs_dir)?;
+        history.settle(jobs_dir, None)?;
+        Ok(history)
+    }
+
+    fn load_tidied(jobs_dir: &Path) -> Result<History, HistoryError> {
+        crate::workspace::remove_temporaries(jobs_dir, &[HISTORY_FILE]);
+        History::load_from(&jobs_dir.join(HISTORY_FILE))
+    }
+
+    fn settle(
+        &mut self,
+        jobs_dir: &Path,
+        settle_job: Option<&dyn Fn(JobRecord) -> JobRecord>,
+    ) -> Result<(), HistoryError> {
+        if let Some(settle_job) = settle_job {
+            let unfinished: Vec<JobRecord> = self
+                .records()
+                .iter()
+                .filter(|record| record.needs_settling())
+                .cloned()
+                .collect();
+            for record in unfinished {
+                self.put_at("recovery.job", settle_job(record))?;
+            }
         }
         let downloading: Vec<JobRecord> = self
             .records()
@@ -65,7 +85,7 @@ impl History {
             download::settle_pending(&mut record);
             self.put_at("recovery.download", record)?;
         }
-        self.unexplained = sweep_staging(self, &jobs_dir);
+        self.unexplained = sweep_staging(self, jobs_dir);
         Ok(())
     }
 }

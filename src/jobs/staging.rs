@@ -76,6 +76,23 @@ pub struct StagedDigest {
     pub sha256: String,
 }
 
+/// The crash points a sealed file's durable steps report (see `src/crashpoint.rs`).
+#[derive(Debug, Clone, Copy)]
+pub struct SealedPoints {
+    pub created: &'static str,
+    pub chunk_sealed: &'static str,
+    pub synced: &'static str,
+    pub dir_synced: &'static str,
+}
+
+/// The points of a job's output (and of spill files).
+const OUTPUT_POINTS: SealedPoints = SealedPoints {
+    created: "job.run.output-created",
+    chunk_sealed: "job.run.chunk-sealed",
+    synced: "job.run.output-synced",
+    dir_synced: "job.run.output-dir-synced",
+};
+
 /// Writes a sealed stream; call [`SealedWriter::finish`] to seal the last chunk and sync.
 /// Dropped without `finish`, the file stays incomplete and readers refuse it.
 pub struct SealedWriter {
@@ -88,27 +105,45 @@ pub struct SealedWriter {
     /// `None` for spill files, whose digest nobody needs.
     hasher: Option<Sha256>,
     bytes: u64,
+    points: SealedPoints,
 }
 
 impl SealedWriter {
     /// Creates `path` (mode 0600, must not exist).
     pub fn create(path: &Path, key: &JobKey, job_id: &str) -> io::Result<Self> {
-        Self::create_with(path, key, job_id, true)
+        Self::create_with(path, key, job_id, true, OUTPUT_POINTS)
     }
 
     /// A spill file: sealed like the output, but not hashed (see [`SealedWriter::close`]).
     pub fn create_spill(path: &Path, key: &JobKey, context: &str) -> io::Result<Self> {
-        Self::create_with(path, key, context, false)
+        Self::create_with(path, key, context, false, OUTPUT_POINTS)
     }
 
-    fn create_with(path: &Path, key: &JobKey, job_id: &str, hashed: bool) -> io::Result<Self> {
+    /// Another sealed file of a job (not hashed), whose steps report `points`; `context`
+    /// binds its chunks (read it back with [`SealedReader::open`] and the same context).
+    pub fn create_with_points(
+        path: &Path,
+        key: &JobKey,
+        context: &str,
+        points: SealedPoints,
+    ) -> io::Result<Self> {
+        Self::create_with(path, key, context, false, points)
+    }
+
+    fn create_with(
+        path: &Path,
+        key: &JobKey,
+        job_id: &str,
+        hashed: bool,
+        points: SealedPoints,
+    ) -> io::Result<Self> {
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut file = options.open(path)?;
         file.write_all(MAGIC)?;
-        crate::crashpoint::reached("job.run.output-created");
+        crate::crashpoint::reached(points.created);
         Ok(Self {
             file,
             path: path.to_owned(),
@@ -118,6 +153,7 @@ impl SealedWriter {
             next_chunk: 0,
             hasher: hashed.then(Sha256::new),
             bytes: 0,
+            points,
         })
     }
 
@@ -138,7 +174,7 @@ impl SealedWriter {
         self.file.write_all(&sealed)?;
         self.buffer.clear();
         self.next_chunk += 1;
-        crate::crashpoint::reached("job.run.chunk-sealed");
+        crate::crashpoint::reached(self.points.chunk_sealed);
         Ok(())
     }
 
@@ -154,11 +190,11 @@ impl SealedWriter {
         self.seal_chunk(true)?;
         crate::crashpoint::fault("job.run.output-sync")?;
         self.file.sync_all()?;
-        crate::crashpoint::reached("job.run.output-synced");
+        crate::crashpoint::reached(self.points.synced);
         if let Some(parent) = self.path.parent() {
             File::open(parent)?.sync_all()?;
         }
-        crate::crashpoint::reached("job.run.output-dir-synced");
+        crate::crashpoint::reached(self.points.dir_synced);
         Ok(StagedDigest {
             bytes: self.bytes,
             sha256: hex(&self.hasher.take().unwrap_or_default().finalize()),

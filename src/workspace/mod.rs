@@ -46,7 +46,7 @@ pub use inventory::Inventory;
 pub use model::{AssignedUser, Delivery, Distribution, InventoryToken, PinType, Profile};
 pub use paths::{CONFIG_FILE, HOME_ENV, INVENTORY_FILE, JOBS_DIR};
 pub use publish::{write_outside, write_outside_with};
-pub use unlocked::UnlockedVault;
+pub use unlocked::{JobsFolder, UnlockedVault};
 pub use vault::{KdfParams, VaultError, VaultKey};
 
 use crate::secret::SecretString;

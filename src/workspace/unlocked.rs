@@ -78,3 +78,46 @@ impl UnlockedVault {
         self.root.join(JOBS_DIR)
     }
 }
+
+/// A workspace opened for its job history alone (`jobs list`, `jobs show`): the lock is taken
+/// and the directory's permissions checked as for any open, but no passphrase is asked and
+/// nothing is decrypted. The history holds nothing secret (see `docs/architecture.md`, "What
+/// the job history holds"), so deriving the vault key (Argon2) to read it protected nothing
+/// and cost a second per command; decoding the inventory cost more.
+pub struct JobsFolder {
+    root: PathBuf,
+    _lock: WorkspaceLock,
+}
+
+impl std::fmt::Debug for JobsFolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobsFolder")
+            .field("root", &self.root)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JobsFolder {
+    /// Takes the lock on the workspace at `dir` (refused, as every open is, when another
+    /// process holds it or the directory is not safe to use).
+    pub fn open(dir: &Path) -> Result<JobsFolder, WorkspaceError> {
+        super::Workspace::check_initialised(dir)?;
+        super::permissions::check_workspace_dir(dir)?;
+        let lock = take_lock(dir)?;
+        let jobs = dir.join(JOBS_DIR);
+        super::permissions::check_entry(&jobs, super::permissions::Entry::Directory)?;
+        Ok(JobsFolder {
+            root: dir.to_path_buf(),
+            _lock: lock,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Directory for job history and staged outputs.
+    pub fn jobs_dir(&self) -> PathBuf {
+        self.root.join(JOBS_DIR)
+    }
+}

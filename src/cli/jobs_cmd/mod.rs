@@ -8,13 +8,18 @@ mod submit;
 
 use super::{CliError, GlobalArgs, JobsCommand};
 use crate::jobs::{History, JobRecord};
-use crate::workspace::Workspace;
+use crate::workspace::{JobsFolder, Workspace};
 
 pub fn run(global: &GlobalArgs, command: JobsCommand) -> Result<(), CliError> {
     match command {
         JobsCommand::Submit(args) => submit::submit(global, args),
         JobsCommand::List { json } => listing::list(global, json),
-        JobsCommand::Show { job, json } => listing::show(global, &job, json),
+        JobsCommand::Show {
+            job,
+            json,
+            exclusions: true,
+        } => listing::show_exclusions(global, &job, json),
+        JobsCommand::Show { job, json, .. } => listing::show(global, &job, json),
         JobsCommand::Download { job, output, force } => download(global, &job, &output, force),
         JobsCommand::Delete { job } => delete(global, &job),
         JobsCommand::Recover => recover(global),
@@ -24,13 +29,23 @@ pub fn run(global: &GlobalArgs, command: JobsCommand) -> Result<(), CliError> {
 fn open(global: &GlobalArgs) -> Result<(Workspace, History), CliError> {
     let workspace = super::workspace_cmd::open_workspace(global)?;
     let history = History::open(&workspace).map_err(CliError::failed)?;
-    warn_unexplained(&workspace, &history);
+    warn_unexplained(&workspace.jobs_dir(), &history);
     Ok((workspace, history))
+}
+
+/// The history alone, for reading (`jobs list`, `jobs show`): no passphrase, nothing
+/// decrypted. The lock is held (and so returned) while the history is read and tidied.
+fn open_history(global: &GlobalArgs) -> Result<(JobsFolder, History), CliError> {
+    let dir = super::workspace_cmd::workspace_dir(global)?;
+    let folder = JobsFolder::open(&dir).map_err(CliError::failed)?;
+    let history = History::open_without_inventory(&folder.jobs_dir()).map_err(CliError::failed)?;
+    warn_unexplained(&folder.jobs_dir(), &history);
+    Ok((folder, history))
 }
 
 /// Staged outputs the history does not explain are kept; say so on every jobs command until
 /// the operator runs `jobs recover`.
-fn warn_unexplained(workspace: &Workspace, history: &History) {
+fn warn_unexplained(jobs_dir: &std::path::Path, history: &History) {
     let unexplained = history.unexplained();
     if unexplained.is_empty() {
         return;
@@ -48,9 +63,7 @@ fn warn_unexplained(workspace: &Workspace, history: &History) {
     eprintln!(
         "tokendist: warning: {} staged job output(s) in {} are not in the job history ({}{more}); they are kept: run `tokendist jobs recover` to rebuild their records",
         unexplained.len(),
-        workspace
-            .jobs_dir()
-            .join(crate::jobs::job_id::STAGED_DIR)
+        jobs_dir.join(crate::jobs::job_id::STAGED_DIR)
             .display(),
         shown.join(", ")
     );

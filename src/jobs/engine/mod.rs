@@ -17,7 +17,7 @@ pub use progress::{PROGRESS_INTERVAL, Progress, format_duration};
 
 use super::error::JobError;
 use super::history::{
-    ExcludedRecord, ExclusionSummary, History, JobRecord, JobStatus, OutputRecord,
+    ExclusionSummary, History, JobRecord, JobStatus, OutputRecord,
 };
 use super::prepare::PreparedJob;
 use super::spec::JobSpec;
@@ -196,12 +196,7 @@ pub fn start_with(
         finished_at: None,
         token_count: tokens.selected.len(),
         done_count: 0,
-        exclusions: ExclusionSummary::of(exclusions.iter().map(|exclusion| ExcludedRecord {
-            serial: exclusion.serial.to_string(),
-            login: exclusion.login.clone(),
-            code: exclusion.reason.code().to_owned(),
-            reason: exclusion.reason.to_string(),
-        })),
+        exclusions: ExclusionSummary::of(exclusions.iter().map(super::exclusions::record_of)),
         excluded: Vec::new(),
         output: None,
         error: None,
@@ -226,6 +221,13 @@ pub fn start_with(
             let key_path = dir.join(staging::KEY_FILE);
             crate::workspace::write_atomic_as("job.start.key", &key_path, &sealed_key)
                 .map_err(|error| JobError::io("write the job key", &key_path, error))
+        })
+        .and_then(|()| {
+            // The full list of tokens left out, beside the output (the history keeps a summary).
+            super::exclusions::write(&dir, &key, &id, &exclusions).map_err(|error| {
+                let path = dir.join(super::exclusions::EXCLUSIONS_FILE);
+                JobError::io("write the list of excluded tokens", path, error)
+            })
         });
     if let Err(error) = staged {
         record.status = JobStatus::Failed;
