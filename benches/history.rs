@@ -72,7 +72,8 @@ fn run_size(size: u64, time_available: bool) -> Vec<usize> {
     }
     let started = Instant::now();
     let passphrase = SecretString::from(PASSPHRASE);
-    let mut workspace = Workspace::init_with_kdf(&root, &passphrase, KdfParams::PRODUCTION).unwrap();
+    let mut workspace =
+        Workspace::init_with_kdf(&root, &passphrase, KdfParams::PRODUCTION).unwrap();
     workspace
         .update_inventory(|inventory| {
             inventory.insert_new(make_tokens(size));
@@ -82,9 +83,14 @@ fn run_size(size: u64, time_available: bool) -> Vec<usize> {
     drop(workspace);
     let pass_file = base.join("passphrase");
     std::fs::write(&pass_file, PASSPHRASE).unwrap();
-    std::fs::set_permissions(&pass_file, std::os::unix::fs::PermissionsExt::from_mode(0o600))
-        .unwrap();
-    let vault = std::fs::metadata(root.join("inventory.vault")).unwrap().len();
+    std::fs::set_permissions(
+        &pass_file,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let vault = std::fs::metadata(root.join("inventory.vault"))
+        .unwrap()
+        .len();
     println!(
         "{size} tokens: workspace built in {:.1} s (inventory file {:.0} MiB); load {}",
         started.elapsed().as_secs_f64(),
@@ -108,7 +114,10 @@ fn run_size(size: u64, time_available: bool) -> Vec<usize> {
     let mut ten_args = submit_args("Ten of all", &all, "user-id");
     ten_args.extend(strings(&["--max-count", &TAKEN.to_string()]));
     let ten = cli.measure(&ten_args, 1);
-    report("  10-token job, every other token excluded, jobs submit", &ten);
+    report(
+        "  10-token job, every other token excluded, jobs submit",
+        &ten,
+    );
 
     let history_path = root.join("jobs/history.jsonl");
     let text = std::fs::read_to_string(&history_path).unwrap();
@@ -152,7 +161,10 @@ fn run_size(size: u64, time_available: bool) -> Vec<usize> {
         history.len() as f64 / (1024.0 * 1024.0)
     );
 
-    report("  jobs list", &cli.measure(&strings(&["jobs", "list"]), RUNS));
+    report(
+        "  jobs list",
+        &cli.measure(&strings(&["jobs", "list"]), RUNS),
+    );
     report(
         "  jobs list --json",
         &cli.measure(&strings(&["jobs", "list", "--json"]), RUNS),
@@ -275,7 +287,12 @@ fn report(what: &str, measured: &Measured) {
 
 fn load() -> String {
     std::fs::read_to_string("/proc/loadavg")
-        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .unwrap_or_else(|_| "unknown".into())
 }
 
