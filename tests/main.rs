@@ -19,6 +19,7 @@ mod interop_sdtid;
 mod jobs_cli;
 mod jobs_engine;
 mod jobs_failures;
+mod jobs_history_scale;
 mod jobs_index;
 mod jobs_select;
 mod jobs_validate;

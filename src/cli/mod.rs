@@ -514,9 +514,7 @@ pub enum JobsCommand {
         json: bool,
     },
     /// Show one job (id or name); needs no passphrase, except with --exclusions.
-    #[command(
-        after_help = "Example: tokendist jobs show 'Sales phones, March'\n         tokendist jobs show 'Sales phones, March' --exclusions"
-    )]
+    #[command(after_help = "Example: tokendist jobs show 'Sales phones, March' --exclusions")]
     Show {
         /// Job id or name (case does not count).
         job: String,

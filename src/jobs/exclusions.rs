@@ -98,11 +98,7 @@ pub fn read(
         let line = line
             .map_err(|error| ExclusionsError::Unreadable(format!("{}: {error}", path.display())))?;
         let record: ExcludedRecord = serde_json::from_str(&line).map_err(|error| {
-            ExclusionsError::Unreadable(format!(
-                "{}: line {}: {error}",
-                path.display(),
-                index + 1
-            ))
+            ExclusionsError::Unreadable(format!("{}: line {}: {error}", path.display(), index + 1))
         })?;
         each(record).map_err(|error| ExclusionsError::Unreadable(error.to_string()))?;
         count += 1;
@@ -122,7 +118,8 @@ pub fn read_job(
     if !dir.join(EXCLUSIONS_FILE).exists() {
         return Err(ExclusionsError::Missing);
     }
-    let key = super::download::open_key(store, &dir, job_id).map_err(ExclusionsError::Unreadable)?;
+    let key =
+        super::download::open_key(store, &dir, job_id).map_err(ExclusionsError::Unreadable)?;
     read(&dir, &key, job_id, each)
 }
 
@@ -146,7 +143,11 @@ mod tests {
             .collect()
     }
 
-    fn read_all(dir: &Path, key: &JobKey, job: &str) -> Result<Vec<ExcludedRecord>, ExclusionsError> {
+    fn read_all(
+        dir: &Path,
+        key: &JobKey,
+        job: &str,
+    ) -> Result<Vec<ExcludedRecord>, ExclusionsError> {
         let mut records = Vec::new();
         read(dir, key, job, |record| {
             records.push(record);

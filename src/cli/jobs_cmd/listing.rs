@@ -115,7 +115,10 @@ pub(super) fn show(global: &GlobalArgs, job: &str, json: bool) -> Result<(), Cli
             "Status",
             &format!(
                 "unsettled: its process{} ended before the job was recorded as finished; whether it completed is recorded in the inventory: run `{SETTLE_WITH}` (asks for the passphrase) to settle it",
-                record.pid.map(|pid| format!(" (pid {pid})")).unwrap_or_default()
+                record
+                    .pid
+                    .map(|pid| format!(" (pid {pid})"))
+                    .unwrap_or_default()
             ),
         );
     } else {
@@ -224,7 +227,10 @@ pub(super) fn show_exclusions(global: &GlobalArgs, job: &str, json: bool) -> Res
 /// Why a job has no full list of its exclusions, and what is still known.
 fn missing_list(record: &JobRecord) -> String {
     let why = match record.output.as_ref().and_then(|output| output.deleted_at) {
-        Some(at) => format!("was deleted with the job's output on {}", short_time(Some(at))),
+        Some(at) => format!(
+            "was deleted with the job's output on {}",
+            short_time(Some(at))
+        ),
         None if record.status != JobStatus::Completed && !record.needs_settling() => format!(
             "is kept only with a completed job's output (this job: {})",
             record.status.label()

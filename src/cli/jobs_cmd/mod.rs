@@ -63,8 +63,7 @@ fn warn_unexplained(jobs_dir: &std::path::Path, history: &History) {
     eprintln!(
         "tokendist: warning: {} staged job output(s) in {} are not in the job history ({}{more}); they are kept: run `tokendist jobs recover` to rebuild their records",
         unexplained.len(),
-        jobs_dir.join(crate::jobs::job_id::STAGED_DIR)
-            .display(),
+        jobs_dir.join(crate::jobs::job_id::STAGED_DIR).display(),
         shown.join(", ")
     );
 }

@@ -16,9 +16,7 @@ pub use generate::RunResult;
 pub use progress::{PROGRESS_INTERVAL, Progress, format_duration};
 
 use super::error::JobError;
-use super::history::{
-    ExclusionSummary, History, JobRecord, JobStatus, OutputRecord,
-};
+use super::history::{ExclusionSummary, History, JobRecord, JobStatus, OutputRecord};
 use super::prepare::PreparedJob;
 use super::spec::JobSpec;
 use super::staging::{self, JobKey};
