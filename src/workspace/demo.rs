@@ -117,8 +117,8 @@ fn run_pilot_job(workspace: &mut Workspace, now: OffsetDateTime) -> Result<(), W
     let handle =
         jobs::start(&*workspace, &mut history, prepared, now).map_err(|e| failed(e.to_string()))?;
     let outcome = handle.wait(|_| {});
-    let record = jobs::finish(workspace, &mut history, outcome, now)
-        .map_err(|e| failed(e.to_string()))?;
+    let record =
+        jobs::finish(workspace, &mut history, outcome, now).map_err(|e| failed(e.to_string()))?;
     if !record.has_output() {
         return Err(failed(format!(
             "it ended {}: {}",

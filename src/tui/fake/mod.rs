@@ -6,16 +6,16 @@ mod harness;
 pub use harness::Harness;
 
 use crate::jobs::History;
+use crate::jobs::index::InventoryIndex;
 use crate::jobs::{Binding, JobField, JobSpec, Protection};
 use crate::token::{Digits, Interval, KeySize, Serial};
 use crate::tui::backend::*;
 use crate::workspace::{Config, InventoryToken};
 use crate::workspace::{Delivery, PinType, Profile};
-use crate::jobs::index::InventoryIndex;
 use crossbeam_channel::{Sender, unbounded};
-use std::sync::Arc;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use time::OffsetDateTime;
 use time::macros::{date, datetime};
 
