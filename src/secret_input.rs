@@ -137,6 +137,44 @@ pub fn passphrase(passphrase_file: Option<&Path>) -> Result<SecretString, InputE
     })
 }
 
+/// Times a passphrase may be typed at the prompt before giving up.
+pub const PASSPHRASE_TRIES: usize = 3;
+
+/// Why [`with_passphrase`] gave up: the passphrase could not be read, or `open` refused it.
+#[derive(Debug)]
+pub enum PassphraseError<E> {
+    Input(InputError),
+    Open(E),
+}
+
+/// Runs `open` with the inventory passphrase (as [`passphrase`] reads it). Typed at the
+/// prompt, a wrong one (as `wrong` tells) may be typed again, [`PASSPHRASE_TRIES`] times in
+/// all; from a file there is one try, since reading the same file again gives the same answer.
+pub fn with_passphrase<T, E: std::fmt::Display>(
+    passphrase_file: Option<&Path>,
+    mut open: impl FnMut(&SecretString) -> Result<T, E>,
+    wrong: impl Fn(&E) -> bool,
+) -> Result<T, PassphraseError<E>> {
+    let from_file = passphrase_file.is_some() || std::env::var_os(PASSPHRASE_FILE_ENV).is_some();
+    let mut tries_left = if from_file { 1 } else { PASSPHRASE_TRIES };
+    loop {
+        let secret = passphrase(passphrase_file).map_err(PassphraseError::Input)?;
+        tries_left -= 1;
+        match open(&secret) {
+            Ok(opened) => return Ok(opened),
+            Err(error) if wrong(&error) && tries_left > 0 => {
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "tokendist: {error}; try again ({tries_left} {} left)",
+                    if tries_left == 1 { "try" } else { "tries" }
+                );
+            }
+            Err(error) => return Err(PassphraseError::Open(error)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

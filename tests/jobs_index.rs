@@ -175,3 +175,40 @@ fn the_filter_finds_serials_logins_and_names() {
         tokens.iter().filter(|t| t.user.is_some()).count()
     );
 }
+
+#[test]
+fn the_filter_matches_a_token_by_token_scan_and_never_spans_two_fields() {
+    let tokens = inventory();
+    let index = InventoryIndex::build(&tokens);
+    let naive = |needle: &str| -> Vec<u32> {
+        let needle = needle.to_lowercase();
+        tokens
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| {
+                format!("{:012}", t.serial.value()).contains(&needle)
+                    || t.user.as_ref().is_some_and(|u| {
+                        u.login.to_lowercase().contains(&needle)
+                            || format!("{} {}", u.first_name, u.last_name)
+                                .trim()
+                                .to_lowercase()
+                                .contains(&needle)
+                    })
+            })
+            .map(|(at, _)| at as u32)
+            .collect()
+    };
+    for needle in ["a", "ALI", "1", "0010", "ce1", "zzz", " "] {
+        assert_eq!(index.filter(needle), naive(needle.trim()), "{needle:?}");
+    }
+    // The end of a serial and the start of a login are two fields, not one text.
+    let last_digit_then_login = format!(
+        "{}{}",
+        tokens[0].serial.value() % 10,
+        tokens[0].user.as_ref().map_or("", |u| &u.login[..1])
+    );
+    assert_eq!(
+        index.filter(&last_digit_then_login),
+        naive(&last_digit_then_login)
+    );
+}

@@ -53,3 +53,19 @@ pub fn passphrase(global: &GlobalArgs) -> Result<SecretString, CliError> {
         global.passphrase_file.as_deref(),
     )?)
 }
+
+/// Runs `open` with the inventory passphrase, allowing retries at the prompt (see
+/// [`crate::secret_input::with_passphrase`]).
+pub fn with_passphrase<T, E: std::fmt::Display>(
+    global: &GlobalArgs,
+    open: impl FnMut(&SecretString) -> Result<T, E>,
+    wrong: impl Fn(&E) -> bool,
+) -> Result<T, CliError> {
+    use crate::secret_input::PassphraseError;
+    crate::secret_input::with_passphrase(global.passphrase_file.as_deref(), open, wrong).map_err(
+        |error| match error {
+            PassphraseError::Input(input) => input.into(),
+            PassphraseError::Open(refused) => CliError::failed(refused.to_string()),
+        },
+    )
+}

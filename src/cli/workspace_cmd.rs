@@ -3,7 +3,7 @@
 use super::secrets::{self, PASSPHRASE_FILE_ENV};
 use super::{CliError, GlobalArgs};
 use crate::secret::SecretString;
-use crate::workspace::{CONFIG_FILE, Workspace, demo};
+use crate::workspace::{CONFIG_FILE, Workspace, WorkspaceError, demo};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -20,8 +20,11 @@ pub fn workspace_dir(global: &GlobalArgs) -> Result<PathBuf, CliError> {
 pub fn open_workspace(global: &GlobalArgs) -> Result<Workspace, CliError> {
     let dir = workspace_dir(global)?;
     Workspace::check_initialised(&dir).map_err(CliError::failed)?;
-    let passphrase = secrets::passphrase(global)?;
-    Workspace::open(&dir, &passphrase).map_err(CliError::failed)
+    secrets::with_passphrase(
+        global,
+        |passphrase| Workspace::open(&dir, passphrase),
+        |error| matches!(error, WorkspaceError::WrongPassphrase { .. }),
+    )
 }
 
 /// The workspace unlocked for job outputs only (download): the inventory is not decrypted.

@@ -81,7 +81,17 @@ pub struct InventoryIndex {
     /// Positions of assigned tokens, ordered by login (then serial).
     by_login: Vec<u32>,
     assigned: usize,
+    /// What the Tokens filter searches, one record per token: the 12-digit serial, the
+    /// login and the full name, lowercased and each ended by [`SEARCH_END`]. One substring
+    /// search over it finds every match at memory speed, instead of a scan token by token.
+    search: Vec<u8>,
+    /// Where each token's record starts in `search`.
+    search_starts: Vec<u32>,
 }
+
+/// Ends each field of [`InventoryIndex::search`]: a control character, which the filter
+/// removes from what it looks for, so no match runs from one field (or token) into the next.
+const SEARCH_END: u8 = 0;
 
 /// One token's row as the screens show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,6 +186,7 @@ impl InventoryIndex {
                 }
             };
             index.bounds.push(offset(&index.text));
+            index.push_search_record(token);
             let last_job = match token.last_job_name() {
                 Some(name) => {
                     let next = job_numbers.len() as u32;
@@ -375,48 +386,50 @@ impl InventoryIndex {
         Ok(selection)
     }
 
-    /// Positions whose serial, login or name contains `needle` (case-insensitive for names),
-    /// in serial order: the Tokens browser's filter.
-    pub fn filter(&self, needle: &str) -> Vec<u32> {
-        let needle = needle.trim().to_lowercase();
-        let digits = !needle.is_empty() && needle.bytes().all(|b| b.is_ascii_digit());
-        let ascii = needle.is_ascii();
-        let mut serial = String::with_capacity(12);
-        (0..self.len())
-            .filter(|at| {
-                if digits {
-                    use std::fmt::Write;
-                    serial.clear();
-                    let _ = write!(serial, "{:012}", self.serials[*at]);
-                    if serial.contains(&needle) {
-                        return true;
-                    }
-                }
-                let hay = |text: &str| {
-                    if ascii {
-                        contains_ignore_ascii_case(text, &needle)
-                    } else {
-                        text.to_lowercase().contains(&needle)
-                    }
-                };
-                self.login(*at).is_some_and(hay) || hay(self.full_name(*at))
-            })
-            .map(|at| at as u32)
-            .collect()
+    fn push_search_record(&mut self, token: &InventoryToken) {
+        use std::io::Write;
+        let start = u32::try_from(self.search.len()).expect("the filter's text stays under 4 GiB");
+        self.search_starts.push(start);
+        let _ = write!(self.search, "{:012}", token.serial.value());
+        self.search.push(SEARCH_END);
+        if let Some(user) = &token.user {
+            self.search
+                .extend_from_slice(user.login.to_lowercase().as_bytes());
+            self.search.push(SEARCH_END);
+            let full = format!("{} {}", user.first_name, user.last_name);
+            self.search
+                .extend_from_slice(full.trim().to_lowercase().as_bytes());
+        }
+        self.search.push(SEARCH_END);
     }
-}
 
-fn contains_ignore_ascii_case(hay: &str, lower_needle: &str) -> bool {
-    let (hay, needle) = (hay.as_bytes(), lower_needle.as_bytes());
-    if needle.is_empty() {
-        return true;
+    /// Positions whose serial, login or name contains `needle` (case-insensitive), in serial
+    /// order: the Tokens browser's filter. One substring search over the whole inventory's
+    /// text (a few milliseconds at a million tokens), not a test per token.
+    pub fn filter(&self, needle: &str) -> Vec<u32> {
+        let needle: String = needle
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect();
+        if needle.is_empty() {
+            return (0..self.len() as u32).collect();
+        }
+        let starts = &self.search_starts;
+        let mut found: Vec<u32> = Vec::new();
+        let mut record = 0;
+        // Matches come in text order: the record cursor only moves forward.
+        for at in memchr::memmem::find_iter(&self.search, needle.as_bytes()) {
+            while record + 1 < starts.len() && starts[record + 1] as usize <= at {
+                record += 1;
+            }
+            if found.last() != Some(&(record as u32)) {
+                found.push(record as u32);
+            }
+        }
+        found
     }
-    hay.windows(needle.len()).any(|window| {
-        window
-            .iter()
-            .zip(needle)
-            .all(|(a, b)| a.to_ascii_lowercase() == *b)
-    })
 }
 
 /// The glob's text before its first special character: every match starts with it.

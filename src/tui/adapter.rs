@@ -3,10 +3,12 @@
 //! translated on a small forwarding thread.
 
 use super::backend::{
-    Answer, Backend, CancelHandle, DownloadError, DownloadReport, Exclusion, FieldIssue, JobEvent,
-    JobHandle, JobOutcome, JobRow, Progress, ReviewSummary, Rows, TokenInventory,
+    Answer, Backend, CancelHandle, DownloadError, DownloadReport, Exclusion, ExclusionGroup,
+    FieldIssue, JobEvent, JobHandle, JobOutcome, JobRow, Progress, Redistributed, ReviewSummary,
+    Rows, TokenInventory, WorkspaceInfo,
 };
 use super::counter::{CountContext, Counter, IndexRows};
+use super::download_path;
 use crate::jobs::index::InventoryIndex;
 use crate::jobs::{self, History, JobError, JobField, JobRecord, JobSpec};
 use crate::secret::SecretString;
@@ -28,6 +30,8 @@ pub struct RealBackend {
     counter: Counter,
     /// A demo workspace in a temporary directory lives as long as the session.
     _demo_dir: Option<tempfile::TempDir>,
+    /// Opened with `--demo`: the header says so.
+    demo: bool,
 }
 
 /// Opens the configured workspace (asking for the passphrase on the terminal, before the
@@ -52,6 +56,7 @@ pub fn open(
         index,
         counter,
         _demo_dir: demo_dir,
+        demo,
     })
 }
 
@@ -61,8 +66,20 @@ fn open_configured(
 ) -> Result<Workspace, String> {
     let dir = Workspace::resolve_dir(workspace).map_err(|e| e.to_string())?;
     Workspace::check_initialised(&dir).map_err(|e| e.to_string())?;
-    let passphrase = crate::secret_input::passphrase(passphrase_file).map_err(|e| e.to_string())?;
-    Workspace::open(&dir, &passphrase).map_err(|e| e.to_string())
+    crate::secret_input::with_passphrase(
+        passphrase_file,
+        |passphrase| Workspace::open(&dir, passphrase),
+        |error| {
+            matches!(
+                error,
+                crate::workspace::WorkspaceError::WrongPassphrase { .. }
+            )
+        },
+    )
+    .map_err(|error| match error {
+        crate::secret_input::PassphraseError::Input(input) => input.to_string(),
+        crate::secret_input::PassphraseError::Open(refused) => refused.to_string(),
+    })
 }
 
 /// `--demo`: a fresh demo workspace in `--workspace DIR` (reopened with the demo passphrase if
@@ -96,11 +113,25 @@ fn issue(error: &jobs::FieldError) -> FieldIssue {
     FieldIssue::new(error.field, error.to_string())
 }
 
-fn job_row(record: &JobRecord) -> JobRow {
-    let binding = match &record.spec.binding {
+pub(crate) fn job_row(record: &JobRecord) -> JobRow {
+    let spec = &record.spec;
+    let binding = match &spec.binding {
         jobs::Binding::DeviceClass => "device class of the profile".to_owned(),
         jobs::Binding::Device(id) => format!("one device: {id}"),
     };
+    let ranges: Vec<String> = spec
+        .selection
+        .serial_ranges
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    // The history keeps counts by reason (and a sample), not every excluded token.
+    let excluded: Vec<(String, usize)> = record
+        .exclusions
+        .by_reason
+        .iter()
+        .map(|group| (group.reason.clone(), group.count))
+        .collect();
     JobRow {
         id: record.id.clone(),
         name: record.name.clone(),
@@ -118,14 +149,112 @@ fn job_row(record: &JobRecord) -> JobRow {
             .iter()
             .map(|d| (jobs::minute_text(d.at), d.path.display().to_string()))
             .collect(),
-        protection: record.spec.protection.describe().to_owned(),
+        protection: spec.protection.describe().to_owned(),
         binding,
+        nickname: spec.nickname.clone(),
+        serials: if ranges.is_empty() {
+            "all".to_owned()
+        } else {
+            ranges.join(", ")
+        },
+        users: spec.selection.user_glob.clone(),
+        done_count: record.done_count,
+        excluded,
+        started_at: record.started_at.map(jobs::minute_text),
+    }
+}
+
+/// The job engine's review in the port's words (shared with the test fake's demo mode, so
+/// the user guide shows what the program shows).
+pub(crate) fn review_summary(review: &jobs::ReviewSummary) -> ReviewSummary {
+    let mut choices = vec![
+        ("Job name".to_owned(), review.job_name.clone()),
+        (
+            "Profile".to_owned(),
+            format!("{} ({})", review.profile, review.profile_details),
+        ),
+        ("DeviceSerialNumber".to_owned(), review.binding.clone()),
+        (
+            "Nickname".to_owned(),
+            review.nickname.clone().unwrap_or_else(|| "(none)".into()),
+        ),
+        ("Protection".to_owned(), review.protection_text.clone()),
+    ];
+    if review.protection.needs_password() {
+        let set = if review.password_set {
+            "set (not shown)"
+        } else {
+            "NOT set"
+        };
+        choices.push(("Password".to_owned(), set.to_owned()));
+    }
+    for (index, criterion) in review.criteria.iter().enumerate() {
+        choices.push((
+            if index == 0 { "Selection" } else { "" }.to_owned(),
+            criterion.clone(),
+        ));
+    }
+    choices.push((
+        "Tokens".to_owned(),
+        format!(
+            "{} matched, {} excluded",
+            review.matched,
+            review.excluded_count()
+        ),
+    ));
+    ReviewSummary {
+        choices,
+        selected_count: review.token_count,
+        exclusions: review
+            .exclusions
+            .iter()
+            .map(|group| ExclusionGroup {
+                reason: group.reason.to_owned(),
+                tokens: group
+                    .tokens
+                    .iter()
+                    .map(|t| Exclusion {
+                        serial: t.serial.clone(),
+                        login: t.login.clone(),
+                        // The heading already says it when a token has no detail of its own.
+                        detail: if t.detail == group.reason {
+                            String::new()
+                        } else {
+                            t.detail.clone()
+                        },
+                    })
+                    .collect(),
+            })
+            .collect(),
+        redistributed: review
+            .redistributed
+            .iter()
+            .map(|t| Redistributed {
+                serial: t.serial.clone(),
+                login: t.login.clone(),
+                times: t.times,
+                last_job: t.last_job.clone(),
+                last_at: t.last_at.date().to_string(),
+            })
+            .collect(),
+        warnings: review.warnings.clone(),
     }
 }
 
 impl Backend for RealBackend {
     fn profiles(&self) -> Vec<Profile> {
         self.workspace.config().profiles.clone()
+    }
+
+    fn workspace_info(&self) -> WorkspaceInfo {
+        let root = self.workspace.root();
+        let path = std::path::absolute(root).unwrap_or_else(|_| root.to_owned());
+        WorkspaceInfo {
+            path: path.display().to_string(),
+            demo: self.demo,
+            tokens: self.index.len(),
+            assigned: self.index.assigned(),
+        }
     }
 
     fn tokens(&self) -> TokenInventory {
@@ -198,62 +327,7 @@ impl Backend for RealBackend {
     fn review(&self, spec: &JobSpec) -> Result<ReviewSummary, Vec<FieldIssue>> {
         let prepared = jobs::prepare(&self.workspace, &self.history, spec.clone(), now().date())
             .map_err(|rejected| rejected.errors.iter().map(issue).collect::<Vec<_>>())?;
-        let review = &prepared.review;
-        let mut choices = vec![
-            ("Job name".to_owned(), review.job_name.clone()),
-            (
-                "Profile".to_owned(),
-                format!("{} ({})", review.profile, review.profile_details),
-            ),
-            ("DeviceSerialNumber".to_owned(), review.binding.clone()),
-            (
-                "Nickname".to_owned(),
-                review.nickname.clone().unwrap_or_else(|| "(none)".into()),
-            ),
-            ("Protection".to_owned(), review.protection_text.clone()),
-        ];
-        if review.protection.needs_password() {
-            let set = if review.password_set {
-                "set (not shown)"
-            } else {
-                "NOT set"
-            };
-            choices.push(("Password".to_owned(), set.to_owned()));
-        }
-        for (index, criterion) in review.criteria.iter().enumerate() {
-            choices.push((
-                if index == 0 { "Selection" } else { "" }.to_owned(),
-                criterion.clone(),
-            ));
-        }
-        choices.push((
-            "Tokens".to_owned(),
-            format!(
-                "{} matched, {} excluded",
-                review.matched,
-                review.excluded_count()
-            ),
-        ));
-        Ok(ReviewSummary {
-            choices,
-            selected_count: review.token_count,
-            excluded: review
-                .exclusions
-                .iter()
-                .flat_map(|group| {
-                    group.tokens.iter().map(|t| Exclusion {
-                        serial: t.serial.clone(),
-                        reason: t.detail.clone(),
-                    })
-                })
-                .collect(),
-            redistributed: review
-                .redistributed
-                .iter()
-                .map(|t| t.serial.clone())
-                .collect(),
-            warnings: review.warnings.clone(),
-        })
+        Ok(review_summary(&prepared.review))
     }
 
     fn start_job(&mut self, spec: JobSpec) -> Result<JobHandle, String> {
@@ -332,7 +406,10 @@ impl Backend for RealBackend {
     }
 
     fn default_download_path(&self, job: &JobRow) -> PathBuf {
-        jobs::default_output_path(&self.workspace.config().output_path_template, &job.name)
+        let configured =
+            jobs::default_output_path(&self.workspace.config().output_path_template, &job.name);
+        let typed = configured.display().to_string();
+        download_path::absolute(&typed, &download_path::RealFs).unwrap_or(configured)
     }
 
     fn download(
@@ -341,11 +418,25 @@ impl Backend for RealBackend {
         path: &Path,
         overwrite: bool,
     ) -> Result<DownloadReport, DownloadError> {
+        let name = self
+            .history
+            .records()
+            .iter()
+            .find(|r| r.id == job_id)
+            .map(|r| r.name.clone())
+            .unwrap_or_default();
+        let file_name = format!("{}.zip", jobs::file_name_safe(&name));
+        let path = download_path::target(
+            &path.display().to_string(),
+            &file_name,
+            &download_path::RealFs,
+        )
+        .map_err(DownloadError::Failed)?;
         match jobs::download(
             &self.workspace,
             &mut self.history,
             job_id,
-            path,
+            &path,
             overwrite,
             now(),
         ) {

@@ -1,10 +1,12 @@
 //! The whole UI state. Views read it; only the update changes it.
 
+pub use super::backend::WorkspaceInfo;
 use super::backend::{DownloadReport, JobOutcome, JobRow, JobStatus, Progress, Rows};
 use super::keymap::KeyContext;
 use super::theme::Theme;
 use super::wizard::Wizard;
 use crate::workspace::Profile;
+use ratatui::layout::Rect;
 use tui_input::Input;
 
 /// The top-level screens (F2, F3, F4).
@@ -79,14 +81,31 @@ pub struct JobsState {
     pub error: Option<String>,
     /// A job to put the cursor on once the list is (re)loaded.
     pub focus_id: Option<String>,
+    /// `/`: only jobs whose name, profile or status contains this text.
+    pub filter: Input,
+    pub filtering: bool,
 }
 
 impl JobsState {
-    pub fn visible(&self) -> Vec<&JobRow> {
+    /// True when `row` passes the filter (any tab).
+    pub fn passes(&self, row: &JobRow) -> bool {
+        let needle = self.filter.value().trim().to_lowercase();
+        needle.is_empty()
+            || row.name.to_lowercase().contains(&needle)
+            || row.profile.to_lowercase().contains(&needle)
+            || row.status.label().contains(&needle)
+    }
+
+    /// The rows of `tab` that pass the filter.
+    pub fn rows_of(&self, tab: JobsTab) -> Vec<&JobRow> {
         self.rows
             .iter()
-            .filter(|r| self.tab.holds(r.status))
+            .filter(|r| tab.holds(r.status) && self.passes(r))
             .collect()
+    }
+
+    pub fn visible(&self) -> Vec<&JobRow> {
+        self.rows_of(self.tab)
     }
 
     pub fn selected(&self) -> Option<&JobRow> {
@@ -143,9 +162,13 @@ impl MenuItem {
 pub enum ConfirmKind {
     Quit,
     CancelJob,
+    /// Submit a job whose review carries warnings (like the CLI's y/N).
+    Submit,
     Overwrite {
         job: Box<JobRow>,
         path: std::path::PathBuf,
+        /// The configured default path, for Ctrl-R back at the prompt.
+        default: String,
     },
     Delete {
         job_id: String,
@@ -156,7 +179,11 @@ pub enum ConfirmKind {
 /// A dialog above the screen; it takes the keys while open.
 #[derive(Debug, Clone)]
 pub enum Overlay {
-    Help,
+    /// The keys of the screen, or of the dialog it was opened over (which comes back on close).
+    Help {
+        under: Option<Box<Overlay>>,
+        scroll: usize,
+    },
     Menu {
         job: Box<JobRow>,
         items: Vec<MenuItem>,
@@ -164,7 +191,7 @@ pub enum Overlay {
     },
     Details {
         job: Box<JobRow>,
-        scroll: u16,
+        scroll: usize,
     },
     DownloadPrompt {
         job: Box<JobRow>,
@@ -195,6 +222,9 @@ pub struct State {
     pub overlay: Option<Overlay>,
     pub theme: Theme,
     pub quitting: bool,
+    /// The terminal's size: lists page by the rows they show.
+    pub viewport: Rect,
+    pub workspace: WorkspaceInfo,
 }
 
 impl State {
@@ -211,11 +241,15 @@ impl State {
                 cursor: [0; 3],
                 error: None,
                 focus_id: None,
+                filter: Input::default(),
+                filtering: false,
             },
             tokens: TokensState::default(),
             overlay: None,
             theme,
             quitting: false,
+            viewport: Rect::new(0, 0, 80, 24),
+            workspace: WorkspaceInfo::default(),
         }
     }
 
@@ -245,16 +279,9 @@ impl State {
     /// The key table in effect now.
     pub fn key_context(&self) -> KeyContext {
         match &self.overlay {
-            Some(Overlay::Help) => return KeyContext::Help,
-            Some(Overlay::Menu { .. }) => return KeyContext::Menu,
-            Some(Overlay::Confirm { .. }) => return KeyContext::Confirm,
-            Some(Overlay::DownloadPrompt { .. }) => return KeyContext::Prompt,
-            Some(Overlay::Details { .. } | Overlay::Saved(_) | Overlay::Message { .. }) => {
-                return KeyContext::Info;
-            }
-            None => {}
+            Some(overlay) => overlay.key_context(),
+            None => self.screen_context(),
         }
-        self.screen_context()
     }
 
     /// The key table of the screen itself, ignoring any dialog.
@@ -263,9 +290,23 @@ impl State {
             Screen::Wizard if self.job_running() => KeyContext::Progress,
             Screen::Wizard if self.run.is_some() => KeyContext::Finished,
             Screen::Wizard => self.wizard.key_context(),
+            Screen::Jobs if self.jobs.filtering => KeyContext::JobsFilter,
             Screen::Jobs => KeyContext::Jobs,
             Screen::Tokens if self.tokens.filtering => KeyContext::TokensFilter,
             Screen::Tokens => KeyContext::Tokens,
+        }
+    }
+}
+
+impl Overlay {
+    /// The key table of the dialog.
+    pub fn key_context(&self) -> KeyContext {
+        match self {
+            Self::Help { .. } => KeyContext::Help,
+            Self::Menu { .. } => KeyContext::Menu,
+            Self::Confirm { .. } => KeyContext::Confirm,
+            Self::DownloadPrompt { .. } => KeyContext::Prompt,
+            Self::Details { .. } | Self::Saved(_) | Self::Message { .. } => KeyContext::Info,
         }
     }
 }

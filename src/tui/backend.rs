@@ -113,6 +113,18 @@ pub struct TokenInventory {
     pub assigned: usize,
 }
 
+/// Which workspace is open, for the header.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkspaceInfo {
+    /// Its directory, absolute.
+    pub path: String,
+    /// A demo workspace (made-up tokens), not a real one.
+    pub demo: bool,
+    /// Tokens in the inventory, and how many are assigned to a user.
+    pub tokens: usize,
+    pub assigned: usize,
+}
+
 /// A validation failure on one field, in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldIssue {
@@ -133,7 +145,31 @@ impl FieldIssue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exclusion {
     pub serial: Serial,
+    /// The assigned user's login, if any.
+    pub login: Option<String>,
+    /// This token's own detail of the reason (e.g. the date it expired); empty when the
+    /// group's reason says it all.
+    pub detail: String,
+}
+
+/// Excluded tokens sharing one reason (as the CLI's review groups them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExclusionGroup {
     pub reason: String,
+    pub tokens: Vec<Exclusion>,
+}
+
+/// A selected token that an earlier job distributed: its user stops working until they
+/// import the new file, so the review names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redistributed {
+    pub serial: Serial,
+    pub login: String,
+    /// How many jobs distributed it before.
+    pub times: usize,
+    pub last_job: String,
+    /// "YYYY-MM-DD" of the last distribution.
+    pub last_at: String,
 }
 
 /// What a selection criteria picks right now: for the live count and table.
@@ -174,12 +210,19 @@ pub struct ReviewSummary {
     /// (label, value) pairs: every choice of the wizard. Never the password itself.
     pub choices: Vec<(String, String)>,
     pub selected_count: usize,
-    pub excluded: Vec<Exclusion>,
+    /// Matched tokens left out, grouped by reason.
+    pub exclusions: Vec<ExclusionGroup>,
     /// Tokens an earlier job distributed; empty when there is nothing to warn about.
-    pub redistributed: Vec<Serial>,
+    pub redistributed: Vec<Redistributed>,
     /// What the administrator must accept before submitting (the redistribution warning
     /// among them), one sentence each.
     pub warnings: Vec<String>,
+}
+
+impl ReviewSummary {
+    pub fn excluded_count(&self) -> usize {
+        self.exclusions.iter().map(|g| g.tokens.len()).sum()
+    }
 }
 
 /// One job of the history, for the Jobs tabs and the details view.
@@ -203,6 +246,17 @@ pub struct JobRow {
     /// Protection mode and binding in words, for the details view.
     pub protection: String,
     pub binding: String,
+    pub nickname: Option<String>,
+    /// The serial ranges asked for, in words ("all" when none).
+    pub serials: String,
+    /// The user login glob, if one was given.
+    pub users: Option<String>,
+    /// Files written and verified.
+    pub done_count: usize,
+    /// (reason, how many) of the tokens the job left out.
+    pub excluded: Vec<(String, usize)>,
+    /// "YYYY-MM-DD HH:MM" (UTC) when the run started.
+    pub started_at: Option<String>,
 }
 
 impl JobRow {
@@ -299,6 +353,8 @@ pub enum DownloadError {
 pub trait Backend {
     /// All profiles, distributable or not, in configuration order.
     fn profiles(&self) -> Vec<Profile>;
+    /// Which workspace is open and how full its inventory is.
+    fn workspace_info(&self) -> WorkspaceInfo;
     /// The whole inventory for the browser, in serial order (shared, not copied).
     fn tokens(&self) -> TokenInventory;
     /// A fresh, unused default job name.

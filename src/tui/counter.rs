@@ -170,6 +170,15 @@ fn count(
     })
 }
 
+/// One count with nothing reused (the test fake's demo answers this way, at once).
+pub fn count_once(
+    index: &Arc<InventoryIndex>,
+    criteria: &SelectionCriteria,
+    context: &CountContext,
+) -> Result<SelectionPreview, String> {
+    count(index, &mut None, criteria, context)
+}
+
 /// Rows of the index: all of them, or those at `positions`. Built one at a time, on demand.
 pub struct IndexRows {
     pub index: Arc<InventoryIndex>,

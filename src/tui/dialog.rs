@@ -17,24 +17,43 @@ use std::path::PathBuf;
 use tui_input::Input;
 
 pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
+    let page = usize::from(text_rows(super::view::body_area(state.viewport), state));
     let Some(overlay) = state.overlay.take() else {
         return Vec::new();
     };
+    if action == Action::Help && !matches!(overlay, Overlay::Help { .. }) {
+        // Help over the dialog; closing it brings the dialog back as it was.
+        state.overlay = Some(Overlay::Help {
+            under: Some(Box::new(overlay)),
+            scroll: 0,
+        });
+        return Vec::new();
+    }
     match overlay {
-        Overlay::Help => help_action(state, action),
+        Overlay::Help { under, scroll } => {
+            state.overlay = match action {
+                Action::Close => under.map(|o| *o),
+                _ => {
+                    let rows = help_lines_count(under.as_deref(), state);
+                    Some(Overlay::Help {
+                        scroll: super::list::scroll(scroll, action, rows, page),
+                        under,
+                    })
+                }
+            };
+            Vec::new()
+        }
         Overlay::Menu { job, items, cursor } => menu_action(state, job, items, cursor, action),
         Overlay::Details { job, scroll } => {
             state.overlay = match action {
                 Action::Close => None,
-                Action::Up => Some(Overlay::Details {
-                    job,
-                    scroll: scroll.saturating_sub(1),
-                }),
-                Action::Down => Some(Overlay::Details {
-                    job,
-                    scroll: scroll.saturating_add(1).min(100),
-                }),
-                _ => Some(Overlay::Details { job, scroll }),
+                _ => {
+                    let rows = details_lines(&job, &state.theme, usize::MAX).len();
+                    Some(Overlay::Details {
+                        scroll: super::list::scroll(scroll, action, rows, page),
+                        job,
+                    })
+                }
             };
             Vec::new()
         }
@@ -46,7 +65,8 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         } => match action {
             Action::Close => Vec::new(),
             Action::RestoreDefault => {
-                state.overlay = Some(prompt_filled_with(job, default));
+                let typed = default.clone();
+                state.overlay = Some(prompt_filled_with(job, typed, default));
                 Vec::new()
             }
             Action::Open => {
@@ -87,8 +107,9 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         Overlay::Confirm { kind, question } => match action {
             Action::Yes => confirmed(state, kind),
             Action::No => {
-                if let ConfirmKind::Overwrite { job, path } = kind {
-                    state.overlay = Some(prompt_filled_with(job, path.display().to_string()));
+                if let ConfirmKind::Overwrite { job, path, default } = kind {
+                    state.overlay =
+                        Some(prompt_filled_with(job, path.display().to_string(), default));
                 }
                 Vec::new()
             }
@@ -106,22 +127,44 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     }
 }
 
-/// The download prompt holding `path` (as typed and as its Ctrl-R default), with no error:
-/// after Ctrl-R, and back from the overwrite question whatever the answer.
-fn prompt_filled_with(job: Box<JobRow>, path: String) -> Overlay {
+/// The download prompt holding `path`, with no error: after Ctrl-R, and back from the
+/// overwrite question whatever the answer. `default` stays the configured path, so Ctrl-R
+/// always restores that one.
+fn prompt_filled_with(job: Box<JobRow>, path: String, default: String) -> Overlay {
     Overlay::DownloadPrompt {
         job,
-        input: Input::new(path.clone()),
-        default: path,
+        input: Input::new(path),
+        default,
         error: None,
     }
 }
 
-fn help_action(state: &mut State, action: Action) -> Vec<Effect> {
-    if action != Action::Close {
-        state.overlay = Some(Overlay::Help);
+/// Lines the help shows over `under` (or over the screen).
+fn help_lines_count(under: Option<&Overlay>, state: &State) -> usize {
+    let context = under.map_or_else(|| state.screen_context(), Overlay::key_context);
+    super::help::lines(context, state).len() + 2
+}
+
+/// Rows of text the details and help boxes show in `body` (their scrolling page).
+pub fn text_rows(body: Rect, state: &State) -> u16 {
+    match &state.overlay {
+        Some(Overlay::Details { .. }) => details_box(body).height.saturating_sub(2),
+        Some(Overlay::Help { under, .. }) => {
+            let rows = help_lines_count(under.as_deref(), state) as u16;
+            help_box(body, rows).height.saturating_sub(2)
+        }
+        _ => 1,
     }
-    Vec::new()
+}
+
+/// Where the job details go.
+fn details_box(area: Rect) -> Rect {
+    centered(area, 78, area.height.saturating_sub(2).max(10))
+}
+
+/// Where the help goes, for `rows` lines of it.
+pub fn help_box(area: Rect, rows: u16) -> Rect {
+    centered(area, 78, rows.saturating_add(2).min(area.height))
 }
 
 fn menu_action(
@@ -142,12 +185,13 @@ fn menu_action(
             });
             Vec::new()
         }
-        Action::Down => {
-            state.overlay = Some(Overlay::Menu {
-                job,
-                items,
-                cursor: (cursor + 1).min(last),
-            });
+        Action::Down | Action::Home | Action::End => {
+            let cursor = match action {
+                Action::Down => (cursor + 1).min(last),
+                Action::Home => 0,
+                _ => last,
+            };
+            state.overlay = Some(Overlay::Menu { job, items, cursor });
             Vec::new()
         }
         Action::Open => match items.get(cursor) {
@@ -193,9 +237,12 @@ fn confirmed(state: &mut State, kind: ConfirmKind) -> Vec<Effect> {
             vec![Effect::Quit]
         }
         ConfirmKind::CancelJob => vec![Effect::CancelJob],
-        ConfirmKind::Overwrite { job, path } => {
+        ConfirmKind::Submit => {
+            super::wizard::review::submit_confirmed(&mut state.wizard, &state.profiles)
+        }
+        ConfirmKind::Overwrite { job, path, default } => {
             let job_id = job.id.clone();
-            state.overlay = Some(prompt_filled_with(job, path.display().to_string()));
+            state.overlay = Some(prompt_filled_with(job, path.display().to_string(), default));
             vec![Effect::Download {
                 job_id,
                 path,
@@ -270,7 +317,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         return;
     };
     match overlay {
-        Overlay::Help => super::help::render(frame, area, state),
+        Overlay::Help { under, scroll } => {
+            super::help::render(frame, area, state, under.as_deref(), *scroll)
+        }
         Overlay::Menu { job, items, cursor } => {
             let inner = frame_box(
                 frame,
@@ -290,19 +339,28 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             frame.render_stateful_widget(list, inner, &mut list_state);
         }
         Overlay::Details { job, scroll } => {
-            let inner = frame_box(frame, centered(area, 76, 20), "Job details", theme);
-            let lines = details_lines(job, theme);
-            frame.render_widget(
-                Paragraph::new(lines)
-                    .wrap(Wrap { trim: false })
-                    .scroll((*scroll, 0)),
-                inner,
-            );
+            let inner = frame_box(frame, details_box(area), "Job details", theme);
+            let lines = details_lines(job, theme, usize::from(inner.width));
+            let rows = lines.len();
+            let height = usize::from(inner.height);
+            let scroll = (*scroll).min(rows.saturating_sub(height));
+            let shown: Vec<Line> = lines.into_iter().skip(scroll).take(height).collect();
+            frame.render_widget(Paragraph::new(shown), inner);
+            if rows > height {
+                let more = format!(" {}-{} of {rows} ", scroll + 1, (scroll + height).min(rows));
+                let corner = Rect {
+                    x: inner.right().saturating_sub(more.len() as u16 + 1),
+                    y: inner.bottom(),
+                    width: more.len() as u16,
+                    height: 1,
+                };
+                frame.render_widget(Paragraph::new(Span::styled(more, theme.dim())), corner);
+            }
         }
         Overlay::DownloadPrompt {
             job, input, error, ..
         } => {
-            let inner = frame_box(frame, centered(area, 76, 9), "Download Output File", theme);
+            let inner = frame_box(frame, centered(area, 78, 10), "Download Output File", theme);
             let [intro, _, field, _, message] = Layout::vertical([
                 Constraint::Length(1),
                 Constraint::Length(1),
@@ -319,18 +377,31 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             match error {
                 Some(error) => render_messages(frame, message, std::slice::from_ref(error), theme),
                 None => frame.render_widget(
-                    Paragraph::new(Span::styled(
-                        "Enter saves (asks before replacing a file) · Ctrl-R default · Esc cancels",
-                        theme.dim(),
-                    )),
+                    Paragraph::new(vec![
+                        Line::from(Span::styled(
+                            "A directory receives the ZIP under its own name; ~ is your home.",
+                            theme.dim(),
+                        )),
+                        Line::from(Span::styled(
+                            "Enter saves (asks before replacing a file) · Ctrl-R default · Esc cancels",
+                            theme.dim(),
+                        )),
+                    ]),
                     message,
                 ),
             }
         }
         Overlay::Confirm { question, .. } => {
-            let inner = frame_box(frame, centered(area, 60, 7), "Confirm", theme);
-            let lines = vec![
-                Line::from(question.clone()),
+            let width: u16 = 70;
+            let text_width = usize::from(width.min(area.width).saturating_sub(2)).max(10);
+            let rows: usize = question
+                .lines()
+                .map(|l| l.chars().count().max(1).div_ceil(text_width))
+                .sum();
+            let height = (rows as u16).saturating_add(4);
+            let inner = frame_box(frame, centered(area, width, height), "Confirm", theme);
+            let mut lines: Vec<Line> = question.lines().map(|l| Line::from(l.to_owned())).collect();
+            lines.extend([
                 Line::from(""),
                 Line::from(vec![
                     Span::styled(" y ", theme.focus()),
@@ -338,7 +409,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                     Span::styled(" n ", theme.focus()),
                     Span::raw(" no (Esc)"),
                 ]),
-            ];
+            ]);
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
         }
         Overlay::Saved(saved) => {
@@ -346,7 +417,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             let lines = vec![
                 Line::from(Span::styled("✓ Output ZIP saved", theme.ok())),
                 Line::from(format!("Path    {}", saved.path.display())),
-                Line::from(format!("Size    {} bytes", saved.bytes)),
+                Line::from(format!("Size    {}", super::view::bytes_words(saved.bytes))),
                 Line::from("SHA-256"),
                 Line::from(saved.sha256.clone()),
             ];
@@ -363,38 +434,72 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     }
 }
 
-fn details_lines(job: &JobRow, theme: &Theme) -> Vec<Line<'static>> {
+/// Everything `jobs show` says about a job, each value cut with `…` to `width` columns.
+fn details_lines(job: &JobRow, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+    let value_width = width.saturating_sub(12);
     let row = |label: &str, value: String| {
         Line::from(vec![
             Span::styled(format!("{label:<12}"), theme.dim()),
-            Span::raw(value),
+            Span::raw(super::view::fit(&value, value_width)),
         ])
     };
     let mut lines = vec![
         row("Name", job.name.clone()),
         row("Id", job.id.clone()),
         row("Status", job.status.label().to_owned()),
+    ];
+    let reason = super::jobs_view::failure_reason(job);
+    if !reason.is_empty() {
+        let label = if job.error.is_some() {
+            "Error"
+        } else {
+            "Reason"
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{label:<12}"), theme.dim()),
+            Span::styled(super::view::fit(&reason, value_width), theme.error()),
+        ]));
+    }
+    lines.extend([
         row("Profile", job.profile.clone()),
         row("Binding", job.binding.clone()),
+        row(
+            "Nickname",
+            job.nickname.clone().unwrap_or_else(|| "(none)".into()),
+        ),
         row("Protection", job.protection.clone()),
-        row("Tokens", job.token_count.to_string()),
+        row("Serials", job.serials.clone()),
+        row("Users", job.users.clone().unwrap_or_else(|| "all".into())),
+        row(
+            "Tokens",
+            format!(
+                "{} selected, {} done, {} excluded",
+                job.token_count,
+                job.done_count,
+                job.excluded.iter().map(|(_, n)| n).sum::<usize>()
+            ),
+        ),
+    ]);
+    for (reason, count) in &job.excluded {
+        lines.push(row("Excluded", format!("{count}: {reason}")));
+    }
+    lines.extend([
         row("Created", job.created_at.clone()),
+        row(
+            "Started",
+            job.started_at.clone().unwrap_or_else(|| "-".into()),
+        ),
         row(
             "Finished",
             job.finished_at.clone().unwrap_or_else(|| "-".into()),
         ),
-    ];
-    if let Some(error) = &job.error {
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:<12}", "Error"), theme.dim()),
-            Span::styled(error.clone(), theme.error()),
-        ]));
-    }
+    ]);
     if let Some(size) = job.output_size {
         lines.push(row(
             "Output",
             format!(
-                "{size} bytes{}",
+                "{}{}",
+                super::view::bytes_words(size),
                 if job.output_available {
                     ""
                 } else {

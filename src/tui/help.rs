@@ -1,16 +1,16 @@
-//! The `?` overlay: every key of the screen underneath, generated from its key table.
+//! The `?` overlay: every key of the screen or dialog underneath, generated from its key table.
 
-use super::app::State;
-use super::dialog::centered;
+use super::app::{Overlay, State};
+use super::dialog::help_box;
 use super::keymap::KeyContext;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-/// The context the help describes: the screen under the overlay.
-pub fn described_context(state: &State) -> KeyContext {
-    state.screen_context()
+/// The context the help describes: the dialog it was opened over, or the screen.
+pub fn described_context(state: &State, under: Option<&Overlay>) -> KeyContext {
+    under.map_or_else(|| state.screen_context(), Overlay::key_context)
 }
 
 /// Help lines for a context: "keys  description", one binding per line.
@@ -28,26 +28,48 @@ pub fn lines(context: KeyContext, state: &State) -> Vec<Line<'static>> {
         .collect()
 }
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State) {
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    under: Option<&Overlay>,
+    scroll: usize,
+) {
     let theme = &state.theme;
-    let context = described_context(state);
+    let context = described_context(state, under);
     let mut text = lines(context, state);
-    if context.is_text() {
-        text.push(Line::from(""));
-        text.push(Line::from(Span::styled(
-            " Letters are text here; ←/→ Home End Backspace Ctrl-U edit.",
-            theme.dim(),
-        )));
-    }
-    let height = (text.len() as u16 + 2).min(area.height);
-    let box_area = centered(area, 78, height);
+    text.push(Line::from(""));
+    text.push(Line::from(Span::styled(
+        if context.is_text() {
+            " Letters are text here; ←/→ Home End Backspace Ctrl-U edit."
+        } else {
+            " Lists: j/k move, g/G first/last, Ctrl-D/Ctrl-U half a page, PgUp/PgDn a page."
+        },
+        theme.dim(),
+    )));
+    let rows = text.len();
+    let box_area = help_box(area, rows as u16);
+    let height = usize::from(box_area.height.saturating_sub(2));
+    let scroll = scroll.min(rows.saturating_sub(height));
     frame.render_widget(Clear, box_area);
+    let title = if rows > height {
+        format!(
+            " Keys {}-{} of {rows} (Esc closes) ",
+            scroll + 1,
+            (scroll + height).min(rows)
+        )
+    } else {
+        " Keys (Esc closes) ".to_owned()
+    };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.focus_border())
-        .title(Span::styled(" Keys (Esc closes) ", theme.title()));
+        .title(Span::styled(title, theme.title()));
+    let shown: Vec<Line> = text.into_iter().skip(scroll).collect();
     frame.render_widget(
-        Paragraph::new(text).wrap(Wrap { trim: false }).block(block),
+        Paragraph::new(shown)
+            .wrap(Wrap { trim: false })
+            .block(block),
         box_area,
     );
 }

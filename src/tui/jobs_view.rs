@@ -1,14 +1,18 @@
 //! Jobs: tabs In progress, Completed and Failed (failed, cancelled, interrupted). Enter opens
 //! the actions menu for the highlighted job.
 
-use super::app::{JobsTab, MenuItem, Overlay, State};
+use super::app::{ConfirmKind, JobsTab, MenuItem, Overlay, State};
 use super::backend::{JobRow, JobStatus};
-use super::keymap::Action;
+use super::keymap::{Action, KeyContext};
 use super::msg::Effect;
+use super::view::fit;
+use super::wizard::panel::text_field;
+use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, TableState, Tabs};
+use tui_input::Input;
 
 /// The history arrived: keep each tab's cursor in range, or put it on the job asked for.
 pub fn loaded(state: &mut State, result: Result<Vec<JobRow>, String>) {
@@ -21,23 +25,23 @@ pub fn loaded(state: &mut State, result: Result<Vec<JobRow>, String>) {
         Err(error) => jobs.error = Some(error),
     }
     if let Some(id) = jobs.focus_id.take() {
+        // The job asked for is shown even if the filter would hide it.
+        if !jobs.rows.iter().any(|r| r.id == id && jobs.passes(r)) {
+            jobs.filter = Input::default();
+            jobs.filtering = false;
+        }
         if let Some(row) = jobs.rows.iter().find(|r| r.id == id)
             && let Some(tab) = JobsTab::ALL.into_iter().find(|t| t.holds(row.status))
         {
             jobs.tab = tab;
         }
         let tab = jobs.tab;
-        if let Some(at) = jobs
-            .rows
-            .iter()
-            .filter(|r| tab.holds(r.status))
-            .position(|r| r.id == id)
-        {
+        if let Some(at) = jobs.rows_of(tab).iter().position(|r| r.id == id) {
             jobs.cursor[tab.index()] = at;
         }
     }
     for tab in JobsTab::ALL {
-        let count = jobs.rows.iter().filter(|r| tab.holds(r.status)).count();
+        let count = jobs.rows_of(tab).len();
         jobs.cursor[tab.index()] = jobs.cursor[tab.index()].min(count.saturating_sub(1));
     }
 }
@@ -53,13 +57,19 @@ pub fn menu_items(job: &JobRow) -> Vec<MenuItem> {
 }
 
 pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
+    let page = super::view::page_rows(state, KeyContext::Jobs);
     let jobs = &mut state.jobs;
     let tab_index = jobs.tab.index();
-    let last = jobs.visible().len().saturating_sub(1);
-    let cursor = &mut jobs.cursor[tab_index];
+    let len = jobs.visible().len();
     match action {
         Action::NextTab => jobs.tab = JobsTab::ALL[(tab_index + 1) % 3],
         Action::PrevTab => jobs.tab = JobsTab::ALL[(tab_index + 2) % 3],
+        Action::Filter => jobs.filtering = true,
+        Action::Close => jobs.filtering = false,
+        Action::Back => {
+            jobs.filter = Input::default();
+            jobs.filtering = false;
+        }
         Action::Open => {
             if let Some(job) = jobs.selected().cloned() {
                 let items = menu_items(&job);
@@ -70,45 +80,120 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                 });
             }
         }
-        _ => super::view::move_cursor(cursor, action, last),
+        Action::CancelJob => return cancel_selected(state),
+        _ => super::list::move_cursor(&mut jobs.cursor[tab_index], action, len, page),
     }
     Vec::new()
 }
 
-/// Column widths of the Completed and In progress tabs, whose rows are [`job_line`]s.
-const JOB_COLUMNS: [Constraint; 5] = [
-    Constraint::Min(16),
-    Constraint::Length(13),
-    Constraint::Length(6),
-    Constraint::Length(16),
-    Constraint::Length(10),
-];
+/// `c` on a running job: the same confirmation as on the progress panel.
+fn cancel_selected(state: &mut State) -> Vec<Effect> {
+    let Some(job) = state
+        .jobs
+        .selected()
+        .filter(|j| j.status == JobStatus::Running)
+    else {
+        return Vec::new();
+    };
+    let question = format!(
+        "Cancel job {:?}? Files written so far are discarded.",
+        job.name
+    );
+    state.overlay = Some(match &state.run {
+        Some(run) if run.id == job.id && run.is_running() => Overlay::Confirm {
+            kind: ConfirmKind::CancelJob,
+            question,
+        },
+        _ => Overlay::Message {
+            title: "Cannot cancel".into(),
+            text: format!(
+                "Job {:?} is not run by this session; it is marked interrupted the next time the workspace opens.",
+                job.name
+            ),
+            error: true,
+        },
+    });
+    Vec::new()
+}
+
+/// Typing in the jobs filter: the cursors go back to the top.
+pub fn on_text(state: &mut State, key: KeyEvent) {
+    if super::wizard::input_edit(&mut state.jobs.filter, key) {
+        state.jobs.cursor = [0; 3];
+    }
+}
+
+/// Why a job in the Failed tab did not complete, in words.
+pub fn failure_reason(job: &JobRow) -> String {
+    match (&job.error, job.status) {
+        (Some(error), _) => error.clone(),
+        (None, JobStatus::Cancelled) => format!(
+            "cancelled after {} of {} files; none were kept",
+            job.done_count, job.token_count
+        ),
+        (None, JobStatus::Interrupted) => {
+            "the program stopped while the job ran; nothing was kept".to_owned()
+        }
+        (None, _) => String::new(),
+    }
+}
+
+/// The screen's areas: tabs, the filter line (while one is typed or set), the table and the
+/// status line.
+fn areas(area: Rect, state: &State) -> [Rect; 4] {
+    let jobs = &state.jobs;
+    let filter_rows = u16::from(jobs.filtering || !jobs.filter.value().is_empty());
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(filter_rows),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area)
+}
+
+/// Job rows the table shows in `area` (the screen's body).
+pub fn table_rows(area: Rect, state: &State) -> u16 {
+    // The top border and the header row take two rows of the table area.
+    areas(area, state)[2].height.saturating_sub(2)
+}
 
 /// A row of the Completed or In progress tab: name, profile, token count, then the tab's own
-/// time and state columns.
-fn job_line(job: &JobRow, when: String, state: String) -> Row<'static> {
-    Row::new(vec![
+/// time and state columns; every cell cut with `…` to its column.
+fn job_line(job: &JobRow, when: String, state: String, widths: &[u16]) -> Row<'static> {
+    let cells = [
         job.name.clone(),
         job.profile.clone(),
         job.token_count.to_string(),
         when,
         state,
-    ])
+    ];
+    Row::new(
+        cells
+            .iter()
+            .zip(widths)
+            .map(|(text, w)| fit(text, usize::from(*w)))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// Column widths that fill `width`: the fixed ones, and the first (the name) takes the rest.
+fn fill_first(width: u16, fixed: &[u16]) -> Vec<u16> {
+    // "> " and one space between columns.
+    let used: u16 = fixed.iter().sum::<u16>() + 2 + fixed.len() as u16;
+    let mut widths = vec![width.saturating_sub(used).max(8)];
+    widths.extend_from_slice(fixed);
+    widths
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.theme;
     let jobs = &state.jobs;
-    let [tabs_area, table_area, status_area] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Min(3),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [tabs_area, filter_area, table_area, status_area] = areas(area, state);
     let titles: Vec<Line> = JobsTab::ALL
         .iter()
         .map(|t| {
-            let count = jobs.rows.iter().filter(|r| t.holds(r.status)).count();
+            let count = jobs.rows_of(*t).len();
             Line::from(format!(" {} ({count}) ", t.title()))
         })
         .collect();
@@ -119,20 +204,25 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             .divider("│"),
         tabs_area,
     );
+    if filter_area.height > 0 {
+        text_field(
+            frame,
+            filter_area,
+            "Filter (/)",
+            &jobs.filter,
+            jobs.filtering,
+            theme,
+        );
+    }
     let all = jobs.visible();
     let cursor = jobs.cursor[jobs.tab.index()];
-    // The top border and the header row take two rows of the table area.
-    let (first, end) = super::view::window(
-        cursor,
-        all.len(),
-        usize::from(table_area.height.saturating_sub(2)),
-    );
+    let page = usize::from(table_area.height.saturating_sub(2));
+    let (first, end) = super::list::window(cursor, all.len(), page);
     let visible = &all[first..end];
-    let (header, widths, rows): (Vec<&str>, Vec<Constraint>, Vec<Row>) = match jobs.tab {
-        JobsTab::Completed => (
-            vec!["Name", "Profile", "Tokens", "Finished", "Downloaded"],
-            JOB_COLUMNS.to_vec(),
-            visible
+    let (header, widths, rows): (Vec<&str>, Vec<u16>, Vec<Row>) = match jobs.tab {
+        JobsTab::Completed => {
+            let widths = fill_first(table_area.width, &[13, 6, 16, 10]);
+            let rows = visible
                 .iter()
                 .map(|j| {
                     let downloaded = if j.downloaded() {
@@ -146,14 +236,19 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                         j,
                         j.finished_at.clone().unwrap_or_default(),
                         downloaded.to_owned(),
+                        &widths,
                     )
                 })
-                .collect(),
-        ),
-        JobsTab::InProgress => (
-            vec!["Name", "Profile", "Tokens", "Started", "Status"],
-            JOB_COLUMNS.to_vec(),
-            visible
+                .collect();
+            (
+                vec!["Name", "Profile", "Tokens", "Finished", "Downloaded"],
+                widths,
+                rows,
+            )
+        }
+        JobsTab::InProgress => {
+            let widths = fill_first(table_area.width, &[13, 6, 16, 10]);
+            let rows = visible
                 .iter()
                 .map(|j| {
                     let status = match &state.run {
@@ -162,51 +257,86 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                         }
                         _ => j.status.label().to_owned(),
                     };
-                    job_line(j, j.created_at.clone(), status)
+                    job_line(j, j.created_at.clone(), status, &widths)
                 })
-                .collect(),
-        ),
-        JobsTab::Failed => (
-            vec!["Name", "Status", "Finished", "Reason"],
-            vec![
-                Constraint::Length(20),
-                Constraint::Length(11),
-                Constraint::Length(16),
-                Constraint::Min(10),
-            ],
-            visible
+                .collect();
+            (
+                vec!["Name", "Profile", "Tokens", "Started", "Status"],
+                widths,
+                rows,
+            )
+        }
+        JobsTab::Failed => {
+            // The name as wide as the longest one here (default names differ only at their
+            // end), the reason gets the rest.
+            let name_width = visible
+                .iter()
+                .map(|j| j.name.chars().count())
+                .max()
+                .unwrap_or(4)
+                .clamp(12, 40) as u16;
+            let fixed = [name_width, 11, 16];
+            let used: u16 = fixed.iter().sum::<u16>() + 2 + 3;
+            let reason_width = table_area.width.saturating_sub(used).max(10);
+            let widths = vec![name_width, 11, 16, reason_width];
+            let rows = visible
                 .iter()
                 .map(|j| {
-                    Row::new(vec![
+                    let cells = [
                         j.name.clone(),
                         j.status.label().to_owned(),
                         j.finished_at.clone().unwrap_or_default(),
-                        j.error.clone().unwrap_or_default(),
-                    ])
+                        failure_reason(j),
+                    ];
+                    Row::new(
+                        cells
+                            .iter()
+                            .zip(&widths)
+                            .map(|(text, w)| fit(text, usize::from(*w)))
+                            .collect::<Vec<_>>(),
+                    )
                 })
-                .collect(),
-        ),
+                .collect();
+            (vec!["Name", "Status", "Finished", "Reason"], widths, rows)
+        }
     };
     let empty = rows.is_empty();
-    let table = Table::new(rows, widths)
+    let table = Table::new(rows, widths.iter().map(|w| Constraint::Length(*w)))
         .header(Row::new(header).style(theme.header()))
         .block(Block::default().borders(Borders::TOP))
         .highlight_symbol("> ")
         .row_highlight_style(theme.focus());
     let mut table_state = TableState::default().with_selected((!empty).then_some(cursor - first));
     frame.render_stateful_widget(table, table_area, &mut table_state);
-    let status = if let Some(error) = &jobs.error {
-        Line::from(Span::styled(error.clone(), theme.error()))
+    let mut spans = if let Some(error) = &jobs.error {
+        vec![Span::styled(error.clone(), theme.error())]
+    } else if empty && !jobs.filter.value().is_empty() {
+        vec![Span::styled(
+            format!(
+                "No job in {} matches the filter (Esc clears it).",
+                jobs.tab.title()
+            ),
+            theme.dim(),
+        )]
     } else if empty {
-        Line::from(Span::styled(
+        vec![Span::styled(
             format!("No jobs in {}.", jobs.tab.title()),
             theme.dim(),
-        ))
+        )]
     } else {
-        Line::from(Span::styled(
-            "Enter: details, download, delete",
+        let cancel = if jobs.tab == JobsTab::InProgress {
+            " · c: cancel"
+        } else {
+            ""
+        };
+        vec![Span::styled(
+            format!("Enter: details, download, delete{cancel} · /: filter"),
             theme.dim(),
-        ))
+        )]
     };
-    frame.render_widget(Paragraph::new(status), status_area);
+    let indicator = super::list::indicator(cursor, all.len(), page);
+    if !indicator.is_empty() {
+        spans.push(Span::styled(format!("  {indicator}"), theme.dim()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), status_area);
 }

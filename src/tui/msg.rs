@@ -17,8 +17,11 @@ pub enum Msg {
     /// Text pasted into the terminal (bracketed paste): one edit, however long. Wiped on drop,
     /// since it may be a password.
     Paste(zeroize::Zeroizing<String>),
-    /// The terminal changed size: redraw.
-    Resize,
+    /// The terminal's size (at start and on every change): redraw, page by the new size.
+    Resize {
+        width: u16,
+        height: u16,
+    },
     /// A periodic tick while a job runs (elapsed time).
     Tick,
     /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: end cleanly, cancelling a running job.

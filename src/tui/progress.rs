@@ -5,6 +5,7 @@ use super::app::{ConfirmKind, JobsTab, Overlay, Screen, State};
 use super::backend::{JobOutcome, Progress};
 use super::keymap::Action;
 use super::msg::Effect;
+use super::view::thousands;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -98,14 +99,24 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         ])),
         gauge,
     );
-    let eta = p.eta.map(duration_words).unwrap_or_else(|| "-".into());
-    frame.render_widget(
-        Paragraph::new(format!(
-            "{} of {} tokens · {:.0} tokens/s · ETA {eta}",
-            p.done, p.total, p.rate
-        )),
-        counts,
-    );
+    let counts_text = match (&run.outcome, p.eta) {
+        (None, Some(eta)) => format!(
+            "{} of {} tokens · {:.0} tokens/s · ETA {}",
+            thousands(p.done),
+            thousands(p.total),
+            p.rate,
+            duration_words(eta)
+        ),
+        (None, None) => format!(
+            "{} of {} tokens · {:.0} tokens/s",
+            thousands(p.done),
+            thousands(p.total),
+            p.rate
+        ),
+        // Ended: no rate or ETA that would read as still running.
+        (Some(_), _) => format!("{} of {} tokens", thousands(p.done), thousands(p.total)),
+    };
+    frame.render_widget(Paragraph::new(counts_text), counts);
     let lines = match &run.outcome {
         None => vec![Line::from(Span::styled(
             "c cancels the job (asks first).",

@@ -44,6 +44,7 @@ pub fn run(backend: &mut dyn Backend, theme: Theme) -> Result<Ended, String> {
     let mut session = Session::enter()?;
     spawn_input(sender);
     let mut state = State::new(backend.profiles(), backend.default_job_name(), theme);
+    state.workspace = backend.workspace_info();
     let result = run_loop(&mut session.terminal, &mut state, backend, receiver);
     signals.close();
     drop(session);
@@ -64,7 +65,13 @@ pub fn run_loop<B: ratatui::backend::Backend>(
         queue: VecDeque::new(),
         signal: None,
     };
-    looper.queue.push_back(Msg::Resize);
+    let size = terminal
+        .size()
+        .map_err(|e| format!("cannot read the terminal's size: {e}"))?;
+    looper.queue.push_back(Msg::Resize {
+        width: size.width,
+        height: size.height,
+    });
     looper.run(terminal, state, backend)
 }
 
@@ -241,7 +248,7 @@ fn spawn_input(sender: Sender<Msg>) {
             let msg = match event::read() {
                 Ok(Event::Key(key)) => Msg::Key(key),
                 Ok(Event::Paste(text)) => Msg::Paste(zeroize::Zeroizing::new(text)),
-                Ok(Event::Resize(..)) => Msg::Resize,
+                Ok(Event::Resize(width, height)) => Msg::Resize { width, height },
                 Ok(_) => continue,
                 Err(_) => {
                     // The terminal is gone: end like a hangup.

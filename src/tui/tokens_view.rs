@@ -17,9 +17,16 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
 use tui_input::Input;
 
+/// Token rows the table shows in the screen's body: below the filter line and the table's
+/// header, above the status line.
+pub fn table_rows(body: Rect) -> u16 {
+    body.height.saturating_sub(3)
+}
+
 pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
+    let page = usize::from(table_rows(super::view::body_area(state.viewport)));
     let tokens = &mut state.tokens;
-    let last = tokens.shown.len().saturating_sub(1);
+    let len = tokens.shown.len();
     match action {
         Action::Filter => tokens.filtering = true,
         Action::Close => tokens.filtering = false,
@@ -29,7 +36,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             tokens.cursor = 0;
             return refilter(state);
         }
-        _ => super::view::move_cursor(&mut tokens.cursor, action, last),
+        _ => super::list::move_cursor(&mut tokens.cursor, action, len, page),
     }
     Vec::new()
 }

@@ -12,7 +12,11 @@ use crossterm::event::{KeyEvent, KeyEventKind};
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => on_key(state, key),
-        Msg::Resize | Msg::Tick => Vec::new(),
+        Msg::Resize { width, height } => {
+            state.viewport = ratatui::layout::Rect::new(0, 0, width, height);
+            Vec::new()
+        }
+        Msg::Tick => Vec::new(),
         Msg::Signal(_) => {
             state.quitting = true;
             vec![Effect::Quit]
@@ -74,8 +78,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             if let Some(run) = state.run.as_mut() {
                 if let JobOutcome::Completed { tokens } = outcome {
                     run.progress.done = tokens as u64;
-                    run.progress.eta = None;
                 }
+                // Nothing is left to wait for, however it ended.
+                run.progress.eta = None;
                 run.outcome = Some(outcome);
             }
             if matches!(
@@ -124,8 +129,10 @@ fn download_done(
     job_id: String,
     result: Result<super::backend::DownloadReport, DownloadError>,
 ) -> Vec<Effect> {
-    let job = match &state.overlay {
-        Some(Overlay::DownloadPrompt { job, .. }) if job.id == job_id => job.clone(),
+    let (job, default) = match &state.overlay {
+        Some(Overlay::DownloadPrompt { job, default, .. }) if job.id == job_id => {
+            (job.clone(), default.clone())
+        }
         _ => return Vec::new(),
     };
     match result {
@@ -136,7 +143,7 @@ fn download_done(
         Err(DownloadError::Exists(path)) => {
             state.overlay = Some(Overlay::Confirm {
                 question: format!("{} already exists. Overwrite it?", path.display()),
-                kind: ConfirmKind::Overwrite { job, path },
+                kind: ConfirmKind::Overwrite { job, path, default },
             });
             Vec::new()
         }
@@ -164,8 +171,11 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
 fn on_action(state: &mut State, context: KeyContext, action: Action) -> Vec<Effect> {
     match action {
         Action::Quit => return quit(state),
-        Action::Help => {
-            state.overlay = Some(Overlay::Help);
+        Action::Help if !context.is_modal() => {
+            state.overlay = Some(Overlay::Help {
+                under: None,
+                scroll: 0,
+            });
             return Vec::new();
         }
         Action::GoWizard => {
@@ -219,13 +229,23 @@ fn quit(state: &mut State) -> Vec<Effect> {
 }
 
 fn wizard_action(state: &mut State, action: Action) -> Vec<Effect> {
+    let page = super::view::page_rows(state, state.screen_context());
+    if state.wizard.step == Step::Review {
+        match action {
+            Action::Submit => return wizard::review::submit(state),
+            action if super::list::is_movement(action) => {
+                wizard::review::scroll(state, action, page);
+                return Vec::new();
+            }
+            _ => {}
+        }
+    }
     let State {
         wizard, profiles, ..
     } = state;
     match action {
         Action::Next => wizard.try_next(profiles),
         Action::Back => wizard.back(profiles),
-        Action::Submit => wizard::review::submit(wizard, profiles),
         Action::RestoreDefault => match wizard.step {
             Step::Name => wizard::name::restore(wizard, profiles),
             Step::Binding => wizard::binding::restore(wizard, profiles),
@@ -236,7 +256,7 @@ fn wizard_action(state: &mut State, action: Action) -> Vec<Effect> {
             Step::Profile => wizard::profile::on_action(wizard, profiles, action),
             Step::Protection => wizard::protection::on_action(wizard, profiles, action),
             Step::Password => wizard::password::on_action(wizard, action),
-            Step::Selection => wizard::selection::on_action(wizard, profiles, action),
+            Step::Selection => wizard::selection::on_action(wizard, profiles, action, page),
             Step::Review => wizard::review::on_action(wizard, action),
             _ => Vec::new(),
         },
@@ -272,6 +292,10 @@ fn on_text(state: &mut State, context: KeyContext, key: KeyEvent) -> Vec<Effect>
             Vec::new()
         }
         KeyContext::TokensFilter => tokens_view::on_text(state, key),
+        KeyContext::JobsFilter => {
+            jobs_view::on_text(state, key);
+            Vec::new()
+        }
         _ => {
             let State {
                 wizard, profiles, ..

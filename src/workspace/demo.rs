@@ -57,15 +57,24 @@ const LAST_NAMES: [&str; 16] = [
 
 /// Creates a demo workspace in `dir` (which must not hold one) with passphrase `demo`.
 pub fn create_demo(dir: &Path) -> Result<Workspace, WorkspaceError> {
+    create_demo_at(dir, KdfParams::PRODUCTION, OffsetDateTime::now_utc())
+}
+
+/// [`create_demo`] with the key derivation and the clock given: the user guide's captures
+/// of the demo come from one made at a fixed time, so they do not change from day to day.
+pub fn create_demo_at(
+    dir: &Path,
+    kdf: KdfParams,
+    now: OffsetDateTime,
+) -> Result<Workspace, WorkspaceError> {
     let passphrase = SecretString::from(DEMO_PASSPHRASE);
-    let mut workspace = Workspace::init_with_kdf(dir, &passphrase, KdfParams::PRODUCTION)?;
-    let today = OffsetDateTime::now_utc().date();
-    let tokens = demo_tokens(today);
+    let mut workspace = Workspace::init_with_kdf(dir, &passphrase, kdf)?;
+    let tokens = demo_tokens(now.date());
     workspace.update_inventory(|inventory| {
         *inventory = Inventory::from_tokens(tokens).expect("demo serials are distinct");
         Ok(())
     })?;
-    run_pilot_job(&mut workspace, today)?;
+    run_pilot_job(&mut workspace, now)?;
     Ok(workspace)
 }
 
@@ -76,7 +85,8 @@ fn is_pilot(index: u64) -> bool {
 }
 
 /// Distributes the pilot tokens with a real job, recorded in the history.
-fn run_pilot_job(workspace: &mut Workspace, today: Date) -> Result<(), WorkspaceError> {
+fn run_pilot_job(workspace: &mut Workspace, now: OffsetDateTime) -> Result<(), WorkspaceError> {
+    let today = now.date();
     use crate::jobs::{
         self, Binding, History, JobSpec, Protection, SelectionCriteria, SerialRange,
     };
@@ -104,12 +114,11 @@ fn run_pilot_job(workspace: &mut Workspace, today: Date) -> Result<(), Workspace
     };
     let prepared =
         jobs::prepare(workspace, &history, spec, today).map_err(|e| failed(e.to_string()))?;
-    let now = OffsetDateTime::now_utc();
     let handle =
         jobs::start(&*workspace, &mut history, prepared, now).map_err(|e| failed(e.to_string()))?;
     let outcome = handle.wait(|_| {});
-    let record = jobs::finish(workspace, &mut history, outcome, OffsetDateTime::now_utc())
-        .map_err(|e| failed(e.to_string()))?;
+    let record =
+        jobs::finish(workspace, &mut history, outcome, now).map_err(|e| failed(e.to_string()))?;
     if !record.has_output() {
         return Err(failed(format!(
             "it ended {}: {}",

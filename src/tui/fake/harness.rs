@@ -26,15 +26,23 @@ impl Harness {
     }
 
     pub fn with_theme(theme: Theme) -> Self {
-        let backend = FakeBackend::default();
-        let state = State::new(backend.profiles(), backend.default_job_name(), theme);
+        Self::with_backend(FakeBackend::default(), theme)
+    }
+
+    /// A session on `backend` (e.g. with an empty inventory).
+    pub fn with_backend(backend: FakeBackend, theme: Theme) -> Self {
+        let mut state = State::new(backend.profiles(), backend.default_job_name(), theme);
+        state.workspace = backend.workspace_info();
         let mut harness = Self {
             state,
             backend,
             job: None,
             quit: false,
         };
-        harness.send(Msg::Resize);
+        harness.send(Msg::Resize {
+            width: 80,
+            height: 24,
+        });
         harness
     }
 
@@ -70,6 +78,11 @@ impl Harness {
             KeyCode::Char(c),
             KeyModifiers::CONTROL,
         )));
+    }
+
+    /// The terminal changes size.
+    pub fn resize(&mut self, width: u16, height: u16) {
+        self.send(Msg::Resize { width, height });
     }
 
     pub fn type_text(&mut self, text: &str) {

@@ -5,14 +5,19 @@ mod harness;
 
 pub use harness::Harness;
 
+use crate::jobs::History;
+use crate::jobs::index::InventoryIndex;
 use crate::jobs::{Binding, JobField, JobSpec, Protection};
 use crate::token::{Digits, Interval, KeySize, Serial};
 use crate::tui::backend::*;
+use crate::workspace::{Config, InventoryToken};
 use crate::workspace::{Delivery, PinType, Profile};
 use crossbeam_channel::{Sender, unbounded};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use time::macros::date;
+use std::sync::Arc;
+use time::OffsetDateTime;
+use time::macros::{date, datetime};
 
 fn profile(
     name: &str,
@@ -112,6 +117,8 @@ pub struct FakeBackend {
     pub jobs: Vec<JobRow>,
     /// Paths that "exist" on disk.
     pub existing: HashSet<PathBuf>,
+    /// Directories that "exist" (downloads resolve against them; the current one is /home/admin).
+    pub dirs: HashSet<PathBuf>,
     /// The running job's event sender; tests push progress through it.
     pub job_events: Option<Sender<JobEvent>>,
     pub started: Vec<JobSpec>,
@@ -119,6 +126,73 @@ pub struct FakeBackend {
     /// `pending` until a test delivers them (in any order).
     pub defer_answers: bool,
     pub pending: Vec<Answer>,
+    /// Set by [`FakeBackend::demo`]: the real engine over the demo workspace's data.
+    pub demo: Option<DemoData>,
+}
+
+/// The demo workspace (`tokendist --demo`) made at a fixed time, run through the real job
+/// engine: the user guide's captures show exactly what a newcomer sees with `--demo`.
+pub struct DemoData {
+    pub config: Config,
+    pub inventory: Vec<InventoryToken>,
+    pub index: Arc<InventoryIndex>,
+    pub history: History,
+    pub now: OffsetDateTime,
+    /// The demo workspace itself (its history and staged pilot output), removed on drop.
+    _dir: tempfile::TempDir,
+}
+
+/// Where `tokendist --demo` puts its temporary workspace (one run's name).
+pub const DEMO_PATH: &str = "/tmp/tokendist-demo-4kQ2xZ";
+
+impl FakeBackend {
+    /// The demo workspace as `--demo` creates it (with its "Pilot rollout" job), on
+    /// 2026-11-30 at 14:30 UTC.
+    pub fn demo() -> Self {
+        let now = datetime!(2026-11-30 14:30 UTC);
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let workspace = crate::workspace::demo::create_demo_at(
+            dir.path(),
+            crate::workspace::KdfParams::INSECURE_FOR_TESTS,
+            now,
+        )
+        .expect("the demo workspace");
+        let config = workspace.config().clone();
+        let inventory: Vec<InventoryToken> = workspace.inventory().iter().cloned().collect();
+        let index = Arc::new(InventoryIndex::build(inventory.iter()));
+        let tokens = Rows::new(crate::tui::counter::IndexRows {
+            index: Arc::clone(&index),
+            positions: None,
+            today: now.date(),
+        });
+        let history = History::open(&workspace).expect("the demo history");
+        let jobs = history
+            .records()
+            .iter()
+            .rev()
+            .map(crate::tui::adapter::job_row)
+            .collect();
+        Self {
+            profiles: config.profiles.clone(),
+            tokens: tokens.window(0, tokens.len()),
+            jobs,
+            demo: Some(DemoData {
+                config,
+                inventory,
+                index,
+                history,
+                now,
+                _dir: dir,
+            }),
+            ..Self::default()
+        }
+    }
+
+    /// The demo's clock: a minute later for every job started, like real time passing.
+    fn demo_now(&self) -> Option<OffsetDateTime> {
+        let demo = self.demo.as_ref()?;
+        Some(demo.now + time::Duration::minutes(1 + self.started.len() as i64))
+    }
 }
 
 impl Default for FakeBackend {
@@ -128,10 +202,23 @@ impl Default for FakeBackend {
             tokens: tokens(),
             jobs: vec![job_row("j-0001", "Pilot batch", JobStatus::Completed, 12)],
             existing: HashSet::new(),
+            dirs: [
+                "/",
+                "/home",
+                "/home/admin",
+                "/srv",
+                "/srv/work",
+                "/tmp",
+                "/tmp/out",
+            ]
+            .into_iter()
+            .map(PathBuf::from)
+            .collect(),
             job_events: None,
             started: Vec::new(),
             defer_answers: false,
             pending: Vec::new(),
+            demo: None,
         }
     }
 }
@@ -152,6 +239,16 @@ pub fn job_row(id: &str, name: &str, status: JobStatus, tokens: usize) -> JobRow
         downloads: Vec::new(),
         protection: "password".into(),
         binding: "device class".into(),
+        nickname: Some("Corp VPN".into()),
+        serials: "000100000000-000100000029".into(),
+        users: None,
+        done_count: if status == JobStatus::Completed {
+            tokens
+        } else {
+            tokens / 2
+        },
+        excluded: vec![("not assigned to a user".into(), 3)],
+        started_at: Some("2026-11-28 09:15".into()),
     }
 }
 
@@ -165,7 +262,8 @@ fn glob_matches(glob: &str, text: &str) -> bool {
 #[derive(Default)]
 struct Selected {
     selected: Vec<TokenRow>,
-    excluded: Vec<Exclusion>,
+    /// (reason, token) like the engine's exclusion groups.
+    excluded: Vec<(String, Exclusion)>,
 }
 
 impl FakeBackend {
@@ -274,35 +372,49 @@ impl FakeBackend {
                 continue;
             }
             let reason = if token.login.is_none() {
-                Some("not assigned to a user".to_owned())
+                Some(("not assigned to a user".to_owned(), String::new()))
             } else if token.expired {
-                Some(format!("expired on {}", token.expires))
+                Some((
+                    "expired".to_owned(),
+                    format!("expired on {}", token.expires),
+                ))
             } else if token.key_bits != profile.key_bits.bits() {
-                Some(format!(
-                    "{}-bit key, the profile needs {}-bit",
-                    token.key_bits,
-                    profile.key_bits.bits()
+                Some((
+                    "key size differs from the profile".to_owned(),
+                    format!(
+                        "{}-bit key, the profile needs {}-bit",
+                        token.key_bits,
+                        profile.key_bits.bits()
+                    ),
                 ))
             } else if token.distributed_count > 0 && !criteria.include_distributed {
-                Some(
+                Some((
                     "distributed before (include tokens distributed before to send it again)"
                         .to_owned(),
-                )
+                    String::new(),
+                ))
             } else if spec.protection == Protection::UserId
                 && token
                     .login
                     .as_ref()
                     .is_some_and(|l| l.chars().count() > profile.key_bits.max_password_chars())
             {
-                Some("login longer than the profile's password limit".to_owned())
+                Some((
+                    "login longer than the profile's password limit".to_owned(),
+                    String::new(),
+                ))
             } else {
                 None
             };
             match reason {
-                Some(reason) => preview.excluded.push(Exclusion {
-                    serial: token.serial.clone(),
+                Some((reason, detail)) => preview.excluded.push((
                     reason,
-                }),
+                    Exclusion {
+                        serial: token.serial.clone(),
+                        login: token.login.clone(),
+                        detail,
+                    },
+                )),
                 None => preview.selected.push(token.clone()),
             }
         }
@@ -327,6 +439,19 @@ impl Backend for FakeBackend {
         self.profiles.clone()
     }
 
+    fn workspace_info(&self) -> WorkspaceInfo {
+        WorkspaceInfo {
+            path: if self.demo.is_some() {
+                DEMO_PATH.into()
+            } else {
+                "/srv/tokendist".into()
+            },
+            demo: self.demo.is_some(),
+            tokens: self.tokens.len(),
+            assigned: self.tokens.iter().filter(|t| t.login.is_some()).count(),
+        }
+    }
+
     fn tokens(&self) -> TokenInventory {
         TokenInventory {
             rows: self.tokens.clone().into(),
@@ -335,16 +460,31 @@ impl Backend for FakeBackend {
     }
 
     fn default_job_name(&self) -> String {
+        if let Some(now) = self.demo_now() {
+            return crate::jobs::default_job_name(now, self.jobs.iter().map(|j| j.name.as_str()));
+        }
         format!("Distribution 2026-11-29 14:{:02}", 30 + self.started.len())
     }
 
     fn validate(&self, spec: &JobSpec, fields: &[JobField]) -> Vec<FieldIssue> {
+        if let Some(demo) = &self.demo {
+            return demo_validate(
+                demo,
+                self.jobs.iter().map(|j| j.name.as_str()),
+                spec,
+                fields,
+            );
+        }
         let mut issues = self.all_issues(spec, true);
         issues.retain(|issue| fields.contains(&issue.field));
         issues
     }
 
     fn preview(&mut self, spec: &JobSpec, generation: u64) -> Option<Answer> {
+        if let Some(demo) = &self.demo {
+            let result = demo_preview(demo, spec);
+            return self.answer(Answer::Previewed { generation, result });
+        }
         let result = match &spec.selection.user_glob {
             Some(glob) if globset::Glob::new(glob).is_err() => Err(format!(
                 "token selection: user filter {glob:?} is not a valid pattern"
@@ -352,10 +492,10 @@ impl Backend for FakeBackend {
             _ => {
                 let selection = self.selection(spec);
                 let mut groups: Vec<(String, usize)> = Vec::new();
-                for exclusion in &selection.excluded {
-                    match groups.iter_mut().find(|(r, _)| *r == exclusion.reason) {
+                for (reason, _) in &selection.excluded {
+                    match groups.iter_mut().find(|(r, _)| r == reason) {
                         Some((_, n)) => *n += 1,
-                        None => groups.push((exclusion.reason.clone(), 1)),
+                        None => groups.push((reason.clone(), 1)),
                     }
                 }
                 Ok(SelectionPreview {
@@ -370,6 +510,14 @@ impl Backend for FakeBackend {
     }
 
     fn filter_tokens(&mut self, needle: &str, generation: u64) -> Option<Answer> {
+        if let Some(demo) = &self.demo {
+            let rows = Rows::new(crate::tui::counter::IndexRows {
+                positions: Some(demo.index.filter(needle)),
+                index: Arc::clone(&demo.index),
+                today: demo.now.date(),
+            });
+            return self.answer(Answer::Filtered { generation, rows });
+        }
         let needle = needle.trim().to_lowercase();
         let rows: Vec<TokenRow> = self
             .tokens
@@ -391,17 +539,51 @@ impl Backend for FakeBackend {
     }
 
     fn review(&self, spec: &JobSpec) -> Result<ReviewSummary, Vec<FieldIssue>> {
+        if let Some(demo) = &self.demo {
+            return demo_prepare(demo, spec)
+                .map(|review| crate::tui::adapter::review_summary(&review));
+        }
         let issues = self.all_issues(spec, false);
         if !issues.is_empty() {
             return Err(issues);
         }
         let preview = self.selection(spec);
-        let redistributed: Vec<Serial> = preview
+        let redistributed: Vec<Redistributed> = preview
             .selected
             .iter()
             .filter(|t| t.distributed_count > 0)
-            .map(|t| t.serial.clone())
+            .map(|t| Redistributed {
+                serial: t.serial.clone(),
+                login: t.login.clone().unwrap_or_default(),
+                times: t.distributed_count,
+                last_job: "Pilot batch".into(),
+                last_at: "2026-10-20".into(),
+            })
             .collect();
+        let mut exclusions: Vec<ExclusionGroup> = Vec::new();
+        for (reason, token) in preview.excluded {
+            match exclusions.iter_mut().find(|g| g.reason == reason) {
+                Some(group) => group.tokens.push(token),
+                None => exclusions.push(ExclusionGroup {
+                    reason,
+                    tokens: vec![token],
+                }),
+            }
+        }
+        let mut warnings: Vec<String> = (!redistributed.is_empty())
+            .then(|| {
+                format!(
+                    "{} tokens were distributed before: their current users may no longer be able to authenticate until they import the new file.",
+                    redistributed.len()
+                )
+            })
+            .into_iter()
+            .collect();
+        if spec.protection == Protection::None {
+            warnings.push(
+                "the files have no password: anyone who obtains a file can import its token".into(),
+            );
+        }
         let binding = match &spec.binding {
             Binding::DeviceClass => "device class of the profile".to_owned(),
             Binding::Device(id) => format!("device {id}"),
@@ -421,35 +603,82 @@ impl Backend for FakeBackend {
                 ("Job name".into(), spec.name.clone()),
                 ("Profile".into(), spec.profile.clone()),
                 ("DeviceSerialNumber".into(), binding),
-                ("Nickname".into(), spec.nickname.clone().unwrap_or_else(|| "(none)".into())),
+                (
+                    "Nickname".into(),
+                    spec.nickname.clone().unwrap_or_else(|| "(none)".into()),
+                ),
                 ("Protection".into(), spec.protection.describe().into()),
                 (
                     "Password".into(),
-                    if spec.protection.needs_password() { "set (not shown)".into() } else { "not needed".into() },
+                    if spec.protection.needs_password() {
+                        "set (not shown)".into()
+                    } else {
+                        "not needed".into()
+                    },
                 ),
                 ("Serials".into(), ranges),
-                ("Users".into(), spec.selection.user_glob.clone().unwrap_or_else(|| "all".into())),
+                (
+                    "Users".into(),
+                    spec.selection
+                        .user_glob
+                        .clone()
+                        .unwrap_or_else(|| "all".into()),
+                ),
             ],
             selected_count: preview.selected.len(),
-            excluded: preview.excluded,
-            warnings: (!redistributed.is_empty())
-                .then(|| {
-                    format!(
-                        "{} tokens were distributed before: their current users may no longer be able to authenticate until they import the new file.",
-                        redistributed.len()
-                    )
-                })
-                .into_iter()
-                .collect(),
+            exclusions,
+            warnings,
             redistributed,
         })
     }
 
     fn start_job(&mut self, spec: JobSpec) -> Result<JobHandle, String> {
-        let total = self.selection(&spec).selected.len() as u64;
+        let (total, excluded): (u64, Vec<(String, usize)>) = match &self.demo {
+            Some(demo) => {
+                let review = demo_prepare(demo, &spec).map_err(|_| "rejected".to_owned())?;
+                (
+                    review.token_count as u64,
+                    review
+                        .exclusions
+                        .iter()
+                        .map(|g| (g.reason.to_owned(), g.tokens.len()))
+                        .collect(),
+                )
+            }
+            None => {
+                let selection = self.selection(&spec);
+                let mut excluded: Vec<(String, usize)> = Vec::new();
+                for (reason, _) in &selection.excluded {
+                    match excluded.iter_mut().find(|(r, _)| r == reason) {
+                        Some((_, n)) => *n += 1,
+                        None => excluded.push((reason.clone(), 1)),
+                    }
+                }
+                (selection.selected.len() as u64, excluded)
+            }
+        };
         let id = format!("j-{:04}", self.jobs.len() + 1);
         let mut row = job_row(&id, &spec.name, JobStatus::Running, total as usize);
         row.profile = spec.profile.clone();
+        row.protection = spec.protection.describe().into();
+        row.nickname = spec.nickname.clone();
+        row.serials = if spec.selection.serial_ranges.is_empty() {
+            "all".into()
+        } else {
+            spec.selection
+                .serial_ranges
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        row.users = spec.selection.user_glob.clone();
+        row.excluded = excluded;
+        row.done_count = 0;
+        if let Some(now) = self.demo_now() {
+            row.created_at = crate::jobs::minute_text(now);
+            row.started_at = Some(row.created_at.clone());
+        }
         self.jobs.insert(0, row);
         self.started.push(spec.clone());
         let (sender, events) = unbounded();
@@ -475,9 +704,16 @@ impl Backend for FakeBackend {
             JobOutcome::Failed(_) => JobStatus::Failed,
             JobOutcome::Cancelled => JobStatus::Cancelled,
         };
+        let demo_now = self.demo_now();
         if let Some(row) = self.jobs.first_mut() {
             row.status = status;
-            row.finished_at = Some("2026-11-29 14:35".into());
+            row.finished_at = Some(match demo_now {
+                Some(now) => crate::jobs::minute_text(now),
+                None => "2026-11-29 14:35".into(),
+            });
+            if let JobOutcome::Completed { tokens } = &reported {
+                row.done_count = *tokens;
+            }
             row.output_available = status == JobStatus::Completed;
             row.output_size = (status == JobStatus::Completed).then_some(48_213);
             row.output_sha256 = (status == JobStatus::Completed).then(|| "9f2c".repeat(16));
@@ -491,7 +727,10 @@ impl Backend for FakeBackend {
     }
 
     fn default_download_path(&self, job: &JobRow) -> PathBuf {
-        PathBuf::from(format!("./{}.zip", job.name.replace(' ', "_")))
+        // As the adapter does: the configured template, made absolute.
+        let configured = crate::jobs::default_output_path("./{job}.zip", &job.name);
+        crate::tui::download_path::absolute(&configured.display().to_string(), self)
+            .unwrap_or(configured)
     }
 
     fn download(
@@ -500,6 +739,16 @@ impl Backend for FakeBackend {
         path: &Path,
         overwrite: bool,
     ) -> Result<DownloadReport, DownloadError> {
+        let name = self
+            .jobs
+            .iter()
+            .find(|j| j.id == job_id)
+            .map(|j| j.name.clone())
+            .unwrap_or_default();
+        let file_name = format!("{}.zip", crate::jobs::file_name_safe(&name));
+        let path = crate::tui::download_path::target(&path.display().to_string(), &file_name, self)
+            .map_err(DownloadError::Failed)?;
+        let path = path.as_path();
         if self.existing.contains(path) && !overwrite {
             return Err(DownloadError::Exists(path.to_owned()));
         }
@@ -527,4 +776,78 @@ impl Backend for FakeBackend {
         job.output_available = false;
         Ok(())
     }
+}
+
+impl crate::tui::download_path::PathFacts for FakeBackend {
+    fn home(&self) -> Option<PathBuf> {
+        Some("/home/admin".into())
+    }
+    fn current_dir(&self) -> PathBuf {
+        "/home/admin".into()
+    }
+    fn is_dir(&self, path: &Path) -> bool {
+        self.dirs.contains(path)
+    }
+    fn exists(&self, path: &Path) -> bool {
+        self.dirs.contains(path) || self.existing.contains(path)
+    }
+}
+
+/// The engine's review of `spec` on the demo data.
+fn demo_prepare(
+    demo: &DemoData,
+    spec: &JobSpec,
+) -> Result<crate::jobs::ReviewSummary, Vec<FieldIssue>> {
+    crate::jobs::prepare_from(
+        &demo.config,
+        &demo.inventory,
+        &demo.history,
+        spec.clone(),
+        demo.now.date(),
+    )
+    .map(|prepared| prepared.review)
+    .map_err(|rejected| {
+        rejected
+            .errors
+            .iter()
+            .map(|e| FieldIssue::new(e.field, e.to_string()))
+            .collect()
+    })
+}
+
+/// The engine's rules on the demo data, as the adapter asks them.
+fn demo_validate<'a>(
+    demo: &DemoData,
+    names: impl Iterator<Item = &'a str>,
+    spec: &JobSpec,
+    fields: &[JobField],
+) -> Vec<FieldIssue> {
+    let mut issues: Vec<FieldIssue> = crate::jobs::validate_fields(
+        spec,
+        &demo.config.profiles,
+        names,
+        &demo.config.header.origin,
+        fields,
+    )
+    .iter()
+    .map(|e| FieldIssue::new(e.field, e.to_string()))
+    .collect();
+    // As the adapter: whether a token is left comes from the live count.
+    issues.retain(|issue| fields.contains(&issue.field));
+    issues
+}
+
+/// The live count on the demo data, as the adapter's counting worker answers it.
+fn demo_preview(demo: &DemoData, spec: &JobSpec) -> Result<SelectionPreview, String> {
+    let profile = crate::jobs::validate::validate_profile(&spec.profile, &demo.config.profiles)
+        .map_err(|e| e.to_string())?;
+    crate::jobs::validate::validate_criteria(&spec.selection).map_err(|e| e.to_string())?;
+    let context = crate::tui::counter::CountContext {
+        profile: profile.clone(),
+        protection: spec.protection,
+        password: spec.password.clone(),
+        origin: demo.config.header.origin.clone(),
+        today: demo.now.date(),
+    };
+    crate::tui::counter::count_once(&demo.index, &spec.selection, &context)
 }

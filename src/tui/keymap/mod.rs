@@ -17,6 +17,8 @@ pub enum Action {
     Down,
     PageUp,
     PageDown,
+    HalfPageUp,
+    HalfPageDown,
     Home,
     End,
     Toggle,
@@ -63,6 +65,13 @@ const fn ctrl(c: char) -> Key {
     }
 }
 
+const fn alt(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::ALT,
+    }
+}
+
 impl Key {
     /// True for a key that types a character: in a text field it is text, not a command.
     pub fn is_text(&self) -> bool {
@@ -105,6 +114,8 @@ impl Key {
         };
         if self.mods.contains(KeyModifiers::CONTROL) {
             format!("Ctrl-{}", base.to_uppercase())
+        } else if self.mods.contains(KeyModifiers::ALT) {
+            format!("Alt-{base}")
         } else {
             base
         }
@@ -152,6 +163,7 @@ pub enum KeyContext {
     /// The job's panel once it has ended.
     Finished,
     Jobs,
+    JobsFilter,
     Tokens,
     TokensFilter,
     Menu,
@@ -170,6 +182,7 @@ impl KeyContext {
                 | Self::WizardPassword
                 | Self::SelectionText
                 | Self::TokensFilter
+                | Self::JobsFilter
                 | Self::Prompt
         )
     }
@@ -196,6 +209,7 @@ impl KeyContext {
             Self::Jobs => JOBS,
             Self::Tokens => TOKENS,
             Self::TokensFilter => TOKENS_FILTER,
+            Self::JobsFilter => JOBS_FILTER,
             Self::Menu => MENU,
             Self::Confirm => CONFIRM,
             Self::Prompt => PROMPT,
@@ -249,18 +263,22 @@ impl KeyContext {
     }
 }
 
-/// The key written for a global action (F2, F3, …), for the screen tabs in the header.
+/// The keys written for a global action ("1/F2", …), for the screen tabs in the header: the
+/// digit first (F-keys do not pass every SSH client and console), then the F-key.
 pub fn global_key_label(action: Action) -> String {
     GLOBAL
         .iter()
         .find(|b| b.action == action)
-        .and_then(|b| b.keys.first())
-        .map(Key::label)
+        .map(|b| {
+            let mut keys: Vec<String> = b.keys.iter().take(2).map(Key::label).collect();
+            keys.reverse();
+            keys.join("/")
+        })
         .unwrap_or_default()
 }
 
 /// Every context, for the generated key map in the docs.
-pub const ALL_CONTEXTS: [(KeyContext, &str); 16] = [
+pub const ALL_CONTEXTS: [(KeyContext, &str); 17] = [
     (
         KeyContext::WizardText,
         "Wizard: text steps (name, DeviceSerialNumber, nickname)",
@@ -285,6 +303,7 @@ pub const ALL_CONTEXTS: [(KeyContext, &str); 16] = [
     (KeyContext::Progress, "Job progress (running)"),
     (KeyContext::Finished, "Job progress (ended)"),
     (KeyContext::Jobs, "Jobs"),
+    (KeyContext::JobsFilter, "Jobs: typing a filter"),
     (KeyContext::Tokens, "Tokens"),
     (KeyContext::TokensFilter, "Tokens: typing a filter"),
     (KeyContext::Menu, "Job actions menu"),

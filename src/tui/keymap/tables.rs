@@ -1,6 +1,7 @@
 //! The key tables, one per context. Each row: keys, action, words for help, footer word.
+//! Lists share their movement keys (k9s, lazygit and htop habits: j/k, g/G, Ctrl-D/Ctrl-U).
 
-use super::{Action, Binding, bind, ch, ctrl, key};
+use super::{Action, Binding, alt, bind, ch, ctrl, key};
 use crossterm::event::KeyCode;
 
 use Action::*;
@@ -12,6 +13,31 @@ const BACK: Binding = bind(
     Back,
     "back to the previous step (keeps input)",
     Some("back"),
+);
+const UP: Binding = bind(&[key(KeyCode::Up), ch('k')], Up, "move up", None);
+const DOWN: Binding = bind(&[key(KeyCode::Down), ch('j')], Down, "move down", None);
+const PAGE_UP: Binding = bind(
+    &[key(KeyCode::PageUp)],
+    PageUp,
+    "page up (the rows on screen)",
+    None,
+);
+const PAGE_DOWN: Binding = bind(
+    &[key(KeyCode::PageDown)],
+    PageDown,
+    "page down (the rows on screen)",
+    None,
+);
+const HALF_UP: Binding = bind(&[ctrl('u')], HalfPageUp, "half a page up", None);
+const HALF_DOWN: Binding = bind(&[ctrl('d')], HalfPageDown, "half a page down", None);
+const HOME: Binding = bind(&[key(KeyCode::Home), ch('g')], Home, "first row", None);
+const END: Binding = bind(&[key(KeyCode::End), ch('G')], End, "last row", None);
+/// Help over a dialog (where `?` is not text).
+const DIALOG_HELP: Binding = bind(
+    &[key(KeyCode::F(1)), ch('?')],
+    Help,
+    "help: every key of this dialog",
+    None,
 );
 
 pub(super) static WIZARD_TEXT: &[Binding] = &[
@@ -31,10 +57,10 @@ pub(super) static WIZARD_TEXT: &[Binding] = &[
 ];
 
 pub(super) static WIZARD_LIST: &[Binding] = &[
-    bind(&[key(KeyCode::Up), ch('k')], Up, "move up", None),
-    bind(&[key(KeyCode::Down), ch('j')], Down, "move down", None),
-    bind(&[key(KeyCode::Home)], Home, "first entry", None),
-    bind(&[key(KeyCode::End)], End, "last entry", None),
+    UP,
+    DOWN,
+    HOME,
+    END,
     bind(
         &[key(KeyCode::Enter)],
         Next,
@@ -72,22 +98,14 @@ pub(super) static SELECTION_OTHER: &[Binding] = &[
     NEXT_FIELD,
     PREV_FIELD,
     bind(&[ch(' ')], Toggle, "toggle the checkbox", Some("toggle")),
-    bind(
-        &[key(KeyCode::Up), ch('k')],
-        Up,
-        "scroll the table up",
-        None,
-    ),
-    bind(
-        &[key(KeyCode::Down), ch('j')],
-        Down,
-        "scroll the table down",
-        None,
-    ),
-    bind(&[key(KeyCode::PageUp)], PageUp, "page up", None),
-    bind(&[key(KeyCode::PageDown)], PageDown, "page down", None),
-    bind(&[key(KeyCode::Home)], Home, "first token", None),
-    bind(&[key(KeyCode::End)], End, "last token", None),
+    UP,
+    DOWN,
+    PAGE_UP,
+    PAGE_DOWN,
+    HALF_UP,
+    HALF_DOWN,
+    HOME,
+    END,
     bind(
         &[key(KeyCode::Enter)],
         Next,
@@ -98,13 +116,26 @@ pub(super) static SELECTION_OTHER: &[Binding] = &[
 ];
 
 pub(super) static WIZARD_REVIEW: &[Binding] = &[
-    bind(&[key(KeyCode::Enter)], Submit, "Submit Job", Some("submit")),
+    bind(
+        &[key(KeyCode::Enter)],
+        Submit,
+        "Submit Job (asks first when there are warnings)",
+        Some("submit"),
+    ),
+    bind(
+        &[ch(' ')],
+        Toggle,
+        "show or hide the serials of excluded tokens",
+        Some("serials"),
+    ),
     bind(&[key(KeyCode::Up), ch('k')], Up, "scroll up", None),
     bind(&[key(KeyCode::Down), ch('j')], Down, "scroll down", None),
-    bind(&[key(KeyCode::PageUp)], PageUp, "page up", None),
-    bind(&[key(KeyCode::PageDown)], PageDown, "page down", None),
-    bind(&[key(KeyCode::Home)], Home, "top", None),
-    bind(&[key(KeyCode::End)], End, "bottom", None),
+    PAGE_UP,
+    PAGE_DOWN,
+    HALF_UP,
+    HALF_DOWN,
+    bind(&[key(KeyCode::Home), ch('g')], Home, "top", None),
+    bind(&[key(KeyCode::End), ch('G')], End, "bottom", None),
     BACK,
 ];
 
@@ -138,17 +169,47 @@ pub(super) static JOBS: &[Binding] = &[
         "previous tab",
         None,
     ),
-    bind(&[key(KeyCode::Up), ch('k')], Up, "move up", None),
-    bind(&[key(KeyCode::Down), ch('j')], Down, "move down", None),
-    bind(&[key(KeyCode::PageUp)], PageUp, "page up", None),
-    bind(&[key(KeyCode::PageDown)], PageDown, "page down", None),
-    bind(&[key(KeyCode::Home)], Home, "first job", None),
-    bind(&[key(KeyCode::End)], End, "last job", None),
+    UP,
+    DOWN,
+    PAGE_UP,
+    PAGE_DOWN,
+    HALF_UP,
+    HALF_DOWN,
+    HOME,
+    END,
     bind(
         &[key(KeyCode::Enter)],
         Open,
         "actions for the job (details, download, delete)",
         Some("actions"),
+    ),
+    bind(
+        &[ch('/')],
+        Filter,
+        "filter by name, profile or status",
+        Some("filter"),
+    ),
+    bind(&[key(KeyCode::Esc)], Back, "clear the filter", None),
+    bind(
+        &[ch('c')],
+        CancelJob,
+        "cancel the running job (In progress; asks first)",
+        None,
+    ),
+];
+
+pub(super) static JOBS_FILTER: &[Binding] = &[
+    bind(
+        &[key(KeyCode::Enter)],
+        Close,
+        "keep the filter and browse",
+        Some("done"),
+    ),
+    bind(
+        &[key(KeyCode::Esc)],
+        Back,
+        "clear the filter",
+        Some("clear"),
     ),
 ];
 
@@ -160,12 +221,14 @@ pub(super) static TOKENS: &[Binding] = &[
         Some("filter"),
     ),
     bind(&[key(KeyCode::Esc)], Back, "clear the filter", None),
-    bind(&[key(KeyCode::Up), ch('k')], Up, "move up", None),
-    bind(&[key(KeyCode::Down), ch('j')], Down, "move down", None),
-    bind(&[key(KeyCode::PageUp)], PageUp, "page up", None),
-    bind(&[key(KeyCode::PageDown)], PageDown, "page down", None),
-    bind(&[key(KeyCode::Home)], Home, "first token", None),
-    bind(&[key(KeyCode::End)], End, "last token", None),
+    UP,
+    DOWN,
+    PAGE_UP,
+    PAGE_DOWN,
+    HALF_UP,
+    HALF_DOWN,
+    HOME,
+    END,
 ];
 
 pub(super) static TOKENS_FILTER: &[Binding] = &[
@@ -184,8 +247,10 @@ pub(super) static TOKENS_FILTER: &[Binding] = &[
 ];
 
 pub(super) static MENU: &[Binding] = &[
-    bind(&[key(KeyCode::Up), ch('k')], Up, "move up", None),
-    bind(&[key(KeyCode::Down), ch('j')], Down, "move down", None),
+    UP,
+    DOWN,
+    bind(&[key(KeyCode::Home), ch('g')], Home, "first action", None),
+    bind(&[key(KeyCode::End), ch('G')], End, "last action", None),
     bind(
         &[key(KeyCode::Enter)],
         Open,
@@ -198,25 +263,33 @@ pub(super) static MENU: &[Binding] = &[
         "close the menu",
         Some("close"),
     ),
+    DIALOG_HELP,
 ];
 
 pub(super) static CONFIRM: &[Binding] = &[
     bind(&[ch('y')], Yes, "yes", Some("yes")),
     bind(&[ch('n'), key(KeyCode::Esc)], No, "no", Some("no")),
+    DIALOG_HELP,
 ];
 
 pub(super) static PROMPT: &[Binding] = &[
     bind(
         &[key(KeyCode::Enter)],
         Open,
-        "save to this path",
+        "save to this path (~ is your home directory)",
         Some("save"),
     ),
     bind(&[key(KeyCode::Esc)], Close, "cancel", Some("cancel")),
     bind(
         &[ctrl('r')],
         RestoreDefault,
-        "restore the default path",
+        "restore the configured default path",
+        None,
+    ),
+    bind(
+        &[key(KeyCode::F(1))],
+        Help,
+        "help: every key of this dialog",
         None,
     ),
 ];
@@ -230,14 +303,27 @@ pub(super) static INFO: &[Binding] = &[
     ),
     bind(&[key(KeyCode::Up), ch('k')], Up, "scroll up", None),
     bind(&[key(KeyCode::Down), ch('j')], Down, "scroll down", None),
+    PAGE_UP,
+    PAGE_DOWN,
+    bind(&[key(KeyCode::Home), ch('g')], Home, "top", None),
+    bind(&[key(KeyCode::End), ch('G')], End, "bottom", None),
+    DIALOG_HELP,
 ];
 
-pub(super) static HELP: &[Binding] = &[bind(
-    &[key(KeyCode::Esc), key(KeyCode::Enter), ch('?'), ch('q')],
-    Close,
-    "close help",
-    Some("close"),
-)];
+pub(super) static HELP: &[Binding] = &[
+    bind(
+        &[key(KeyCode::Esc), key(KeyCode::Enter), ch('?'), ch('q')],
+        Close,
+        "close help",
+        Some("close"),
+    ),
+    bind(&[key(KeyCode::Up), ch('k')], Up, "scroll up", None),
+    bind(&[key(KeyCode::Down), ch('j')], Down, "scroll down", None),
+    PAGE_UP,
+    PAGE_DOWN,
+    bind(&[key(KeyCode::Home), ch('g')], Home, "top", None),
+    bind(&[key(KeyCode::End), ch('G')], End, "bottom", None),
+];
 
 pub(super) static ALWAYS: &[Binding] = &[bind(
     &[ctrl('c')],
@@ -254,13 +340,23 @@ pub(super) static GLOBAL: &[Binding] = &[
         Some("help"),
     ),
     bind(
-        &[key(KeyCode::F(2))],
+        &[key(KeyCode::F(2)), ch('1'), alt('1')],
         GoWizard,
         "New job (wizard or running job)",
         None,
     ),
-    bind(&[key(KeyCode::F(3))], GoJobs, "Jobs", None),
-    bind(&[key(KeyCode::F(4))], GoTokens, "Tokens", None),
+    bind(
+        &[key(KeyCode::F(3)), ch('2'), alt('2')],
+        GoJobs,
+        "Jobs",
+        None,
+    ),
+    bind(
+        &[key(KeyCode::F(4)), ch('3'), alt('3')],
+        GoTokens,
+        "Tokens",
+        None,
+    ),
     bind(
         &[ch('q'), ctrl('c')],
         Quit,

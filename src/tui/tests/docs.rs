@@ -1,9 +1,11 @@
 //! Keeps the wizard part of `docs/user-guide.md` true: its screen captures and its key map are generated from
-//! the same scenarios and key tables the program uses. Between `<!-- generated:NAME -->` and
+//! the same scenarios and key tables the program uses. The captures run on the demo
+//! workspace's data (`tokendist --demo`: its profiles, tokens and users, through the real job
+//! engine), so a newcomer sees in the guide exactly what is on screen. Between `<!-- generated:NAME -->` and
 //! `<!-- /generated -->` the guide holds what this test produces; run
 //! `UPDATE_GUIDE=1 cargo test --lib guide` after changing a screen or a key.
 
-use super::render::scenario;
+use super::render::demo_scenario;
 use crate::tui::keymap::ALL_CONTEXTS;
 use std::path::Path;
 
@@ -15,7 +17,7 @@ fn generate(name: &str) -> String {
     if name == "keymap" {
         return keymap_markdown();
     }
-    let screen = scenario(name).render(80, 24);
+    let screen = demo_scenario(name).render(80, 24);
     format!("```text\n{screen}```\n")
 }
 

@@ -46,8 +46,11 @@ fn download_from_the_menu_asks_before_overwriting() {
     let Some(Overlay::DownloadPrompt { input, .. }) = &h.state.overlay else {
         panic!("prompt expected")
     };
-    assert_eq!(input.value(), "./Distribution_2026-11-29_14:30.zip");
-    let target = PathBuf::from("./Distribution_2026-11-29_14:30.zip");
+    assert_eq!(
+        input.value(),
+        "/home/admin/Distribution_2026-11-29_14_30.zip"
+    );
+    let target = PathBuf::from("/home/admin/Distribution_2026-11-29_14_30.zip");
     h.backend.existing.insert(target.clone());
     h.press(KeyCode::Enter);
     let Some(Overlay::Confirm {
@@ -102,7 +105,7 @@ fn an_empty_download_path_is_refused_in_words() {
     let Some(Overlay::DownloadPrompt { input, .. }) = &h.state.overlay else {
         panic!()
     };
-    assert_eq!(input.value(), "./Pilot_batch.zip");
+    assert_eq!(input.value(), "/home/admin/Pilot_batch.zip");
     h.press(KeyCode::Esc);
     assert!(h.state.overlay.is_none());
 }

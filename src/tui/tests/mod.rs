@@ -6,6 +6,7 @@ mod jobs_flow;
 pub mod render;
 mod runtime_loop;
 mod speed_flow;
+mod ux;
 mod wizard_flow;
 
 use super::fake::Harness;

@@ -2,8 +2,9 @@
 //! the checks that matter without looking: no password on screen, focus visible without colour.
 
 use super::walk_to;
+use crate::tui::backend::Backend;
 use crate::tui::backend::{JobEvent, JobOutcome, JobStatus, Progress};
-use crate::tui::fake::{Harness, job_row};
+use crate::tui::fake::{FakeBackend, Harness, job_row};
 use crate::tui::theme::Theme;
 use crate::tui::wizard::Step;
 use crossterm::event::KeyCode;
@@ -53,15 +54,33 @@ pub fn scenario(name: &str) -> Harness {
 }
 
 pub fn scenario_themed(name: &str, theme: Theme) -> Harness {
+    scenario_on(name, Harness::with_theme(theme))
+}
+
+/// The named screen on the demo workspace's data (`tokendist --demo`), for the user guide.
+pub fn demo_scenario(name: &str) -> Harness {
+    scenario_on(
+        name,
+        Harness::with_backend(FakeBackend::demo(), Theme::colored()),
+    )
+}
+
+/// The job's size as the engine announced it.
+fn job_total(h: &Harness) -> u64 {
+    h.state.run.as_ref().map_or(0, |r| r.progress.total)
+}
+
+/// Builds the named screen with keys on `h`'s data.
+pub fn scenario_on(name: &str, mut h: Harness) -> Harness {
     use KeyCode::*;
-    let mut h = Harness::with_theme(theme);
     let run = |h: &mut Harness| {
         walk_to(h, Step::Review);
         h.press(Enter);
     };
     let complete = |h: &mut Harness| {
         run(h);
-        h.job_event(JobEvent::Finished(JobOutcome::Completed { tokens: 24 }));
+        let tokens = job_total(h) as usize;
+        h.job_event(JobEvent::Finished(JobOutcome::Completed { tokens }));
         h.press(Enter);
     };
     match name {
@@ -69,8 +88,15 @@ pub fn scenario_themed(name: &str, theme: Theme) -> Harness {
         "02_profile" => walk_to(&mut h, Step::Profile),
         "02_profile_not_selectable" => {
             walk_to(&mut h, Step::Profile);
-            h.press(Down);
-            h.press(Down);
+            let first_listed_only = h
+                .state
+                .profiles
+                .iter()
+                .position(|p| !p.is_distributable())
+                .expect("a profile that is only listed");
+            for _ in 0..first_listed_only {
+                h.press(Down);
+            }
             h.press(Enter);
         }
         "03_binding" => walk_to(&mut h, Step::Binding),
@@ -90,7 +116,15 @@ pub fn scenario_themed(name: &str, theme: Theme) -> Harness {
         "07_selection" => walk_to(&mut h, Step::Selection),
         "07_selection_filtered" => {
             walk_to(&mut h, Step::Selection);
-            h.type_text("100000000-100000009");
+            let serial = |i: usize| {
+                h.backend.tokens[i]
+                    .serial
+                    .as_str()
+                    .trim_start_matches('0')
+                    .to_owned()
+            };
+            let range = format!("{}-{}", serial(0), serial(9));
+            h.type_text(&range);
             h.press(Tab);
             h.press(Tab);
             h.press(Char(' '));
@@ -104,9 +138,10 @@ pub fn scenario_themed(name: &str, theme: Theme) -> Harness {
         }
         "09_progress" | "09_progress_cancel_confirm" => {
             run(&mut h);
+            let total = job_total(&h);
             h.job_event(JobEvent::Progress(Progress {
-                done: 9,
-                total: 24,
+                done: total * 3 / 8,
+                total,
                 rate: 412.0,
                 eta: Some(Duration::from_secs(75)),
             }));
@@ -116,7 +151,8 @@ pub fn scenario_themed(name: &str, theme: Theme) -> Harness {
         }
         "10_completed" => {
             run(&mut h);
-            h.job_event(JobEvent::Finished(JobOutcome::Completed { tokens: 24 }));
+            let tokens = job_total(&h) as usize;
+            h.job_event(JobEvent::Finished(JobOutcome::Completed { tokens }));
         }
         "11_jobs_completed" => complete(&mut h),
         "12_jobs_menu" | "13_job_details" => {
@@ -129,9 +165,9 @@ pub fn scenario_themed(name: &str, theme: Theme) -> Harness {
         "14_download_prompt" | "15_download_saved" | "16_download_overwrite" => {
             complete(&mut h);
             if name == "16_download_overwrite" {
-                h.backend
-                    .existing
-                    .insert("./Distribution_2026-11-29_14:30.zip".into());
+                let job = h.backend.jobs[0].clone();
+                let path = h.backend.default_download_path(&job);
+                h.backend.existing.insert(path);
             }
             h.press(Enter);
             h.press(Down);
@@ -141,12 +177,15 @@ pub fn scenario_themed(name: &str, theme: Theme) -> Harness {
             }
         }
         "17_jobs_failed" => {
-            h.backend
-                .jobs
-                .push(job_row("j-0009", "Night batch", JobStatus::Interrupted, 40));
-            h.backend
-                .jobs
-                .push(job_row("j-0008", "Friday batch", JobStatus::Failed, 12));
+            let profile = h.state.profiles[0].name.clone();
+            for (id, name, status, tokens) in [
+                ("j-0009", "Night batch", JobStatus::Interrupted, 40),
+                ("j-0008", "Friday batch", JobStatus::Failed, 12),
+            ] {
+                let mut row = job_row(id, name, status, tokens);
+                row.profile = profile.clone();
+                h.backend.jobs.push(row);
+            }
             h.press(F(3));
             h.press(Tab);
         }
@@ -154,7 +193,15 @@ pub fn scenario_themed(name: &str, theme: Theme) -> Harness {
         "19_tokens_filter" | "20_help_tokens" => {
             h.press(F(4));
             h.press(Char('/'));
-            h.type_text("user1");
+            let login = h
+                .backend
+                .tokens
+                .iter()
+                .filter_map(|t| t.login.clone())
+                .nth(10)
+                .unwrap_or_default();
+            let sample: String = login.chars().take(5).collect();
+            h.type_text(&sample);
             if name == "20_help_tokens" {
                 h.press(Enter);
                 h.press(Char('?'));
@@ -249,19 +296,21 @@ fn without_colour_no_screen_sets_a_colour() {
 fn tiny_terminals_get_a_message_not_a_mangled_screen() {
     let h = Harness::new();
     let text = h.render(50, 12).replace('\n', " ");
-    assert!(text.contains("needs at least 60×16"), "{text}");
+    assert!(
+        text.contains("Terminal too small (need 80×24, have 50×12)"),
+        "{text}"
+    );
 }
 
 #[test]
 fn a_long_review_says_there_is_more_below_until_scrolled_to_the_end() {
     let mut h = scenario("08_review");
-    assert!(h.render(80, 18).contains("more below (PgDn)"));
+    // Space lists the serials under each exclusion reason: more than fits at 80×24.
+    h.press(KeyCode::Char(' '));
+    assert!(h.render(80, 24).contains("more below (PgDn)"));
     h.press(KeyCode::End);
-    assert!(!h.render(80, 18).contains("more below"));
-    assert!(
-        h.render(80, 18)
-            .contains("000100000027  not assigned to a user")
-    );
+    assert!(!h.render(80, 24).contains("more below"));
+    assert!(h.render(80, 24).contains("000100000027  -"));
 }
 
 /// Rows made up on demand: a million of them cost nothing until drawn.

@@ -116,7 +116,8 @@ fn when_every_matched_token_is_excluded_the_reasons_show_on_the_panel() {
     );
     assert!(screen.contains("2 distributed before"), "{screen}");
     assert!(screen.contains("1 not assigned to a user"), "{screen}");
-    assert!(screen.contains("1 expired on 2025-12-31"), "{screen}");
+    // The date is each token's own detail (on the review); the group is the reason.
+    assert!(screen.contains("1 expired"), "{screen}");
 }
 
 #[test]

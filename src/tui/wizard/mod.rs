@@ -128,6 +128,8 @@ pub struct Wizard {
     pub advance_when_counted: bool,
     pub review: Option<Result<ReviewSummary, Vec<FieldIssue>>>,
     pub review_scroll: u16,
+    /// The review lists the serials under each exclusion reason (Space).
+    pub review_expanded: bool,
     /// The job engine's latest messages on the current input.
     pub issues: Vec<FieldIssue>,
     /// Steps whose messages are shown: edited, or Next tried.
@@ -169,6 +171,7 @@ impl Wizard {
             advance_when_counted: false,
             review: None,
             review_scroll: 0,
+            review_expanded: false,
             issues: Vec::new(),
             shown: HashSet::new(),
             attempted: HashSet::new(),

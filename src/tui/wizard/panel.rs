@@ -12,15 +12,57 @@ use tui_input::Input;
 /// Width of the label column of one-line fields.
 pub const LABEL_WIDTH: u16 = 22;
 
+/// The wizard's areas in the screen's body: (step indicator, panel frame, panel content,
+/// messages). Rendering and paging (how many rows a list shows) both use it.
+pub fn areas(area: Rect, state: &State) -> (Rect, Rect, Rect, Rect) {
+    let wizard = &state.wizard;
+    let messages = wizard.issues_for(wizard.step, &state.profiles);
+    let message_rows = messages_height(&messages, area.width.saturating_sub(2));
+    let notice_rows = inventory_notice(state).map_or(0, |n| {
+        messages_height(std::slice::from_ref(&n), area.width.saturating_sub(2))
+    });
+    let [indicator, _notice, body] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(notice_rows),
+        Constraint::Min(3),
+    ])
+    .areas(area);
+    let inner = Block::default().borders(Borders::ALL).inner(body);
+    let [content, _, issues] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(u16::from(message_rows > 0)),
+        Constraint::Length(message_rows),
+    ])
+    .areas(inner);
+    (indicator, body, content, issues)
+}
+
+/// What to do when the inventory cannot give a job any token: said from the first step on,
+/// with the commands (the wizard holds the workspace lock, so they run after quitting).
+pub fn inventory_notice(state: &State) -> Option<String> {
+    let workspace = &state.workspace;
+    if workspace.path.is_empty() {
+        return None;
+    }
+    if workspace.tokens == 0 {
+        Some("The inventory is empty: no job can select a token. Quit (q), import with `tokendist tokens import FILE`, assign users with `tokendist tokens assign USERS.csv`, then start again.".into())
+    } else if workspace.assigned == 0 {
+        Some(format!(
+            "None of the {} tokens is assigned to a user, so no job can select one. Quit (q) and run `tokendist tokens assign USERS.csv` (serial,user_login,first_name,last_name).",
+            workspace.tokens
+        ))
+    } else {
+        None
+    }
+}
+
 /// Draws the wizard: step indicator, the panel's frame, the panel, its messages.
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let wizard = &state.wizard;
     let theme = &state.theme;
     let (at, total) = wizard.position();
     let messages = wizard.issues_for(wizard.step, &state.profiles);
-    let message_rows = messages_height(&messages, area.width.saturating_sub(2));
-    let [indicator, body] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
+    let (indicator, body, content, issues) = areas(area, state);
     let dots: String = (1..=total)
         .map(|i| if i <= at { '●' } else { '○' })
         .collect();
@@ -33,19 +75,24 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         Span::styled(dots, theme.dim()),
     ]);
     frame.render_widget(Paragraph::new(indicator_line), indicator);
+    if let Some(notice) = inventory_notice(state) {
+        let notice_area = Rect {
+            y: indicator.bottom(),
+            height: body.y - indicator.bottom(),
+            ..indicator
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(format!("⚠ {notice}"), theme.warning()))
+                .wrap(Wrap { trim: true }),
+            notice_area,
+        );
+    }
 
     let block = Block::default().borders(Borders::ALL).title(Span::styled(
         format!(" {} ", wizard.step.title()),
         theme.title(),
     ));
-    let inner = block.inner(body);
     frame.render_widget(block, body);
-    let [content, _, issues] = Layout::vertical([
-        Constraint::Min(1),
-        Constraint::Length(u16::from(message_rows > 0)),
-        Constraint::Length(message_rows),
-    ])
-    .areas(inner);
     match wizard.step {
         Step::Name => super::name::render(frame, content, state),
         Step::Profile => super::profile::render(frame, content, state),

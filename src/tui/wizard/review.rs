@@ -2,7 +2,7 @@
 //! The password is never shown, only whether one is set.
 
 use super::Wizard;
-use crate::tui::app::State;
+use crate::tui::app::{ConfirmKind, Overlay, State};
 use crate::tui::keymap::Action;
 use crate::tui::msg::Effect;
 use crate::tui::theme::Theme;
@@ -12,29 +12,74 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-/// Exclusions listed one per line before the rest are counted.
+/// Serials listed per exclusion group (once expanded) before "… and N more"; the redistributed
+/// tokens likewise.
 const LISTED: usize = 50;
 
+/// Space: show or hide the serials under each exclusion reason.
 pub fn on_action(wizard: &mut Wizard, action: Action) -> Vec<Effect> {
-    let step = match action {
-        Action::Up => -1,
-        Action::Down => 1,
-        Action::PageUp => -10,
-        Action::PageDown => 10,
-        Action::Home => -10_000,
-        Action::End => 10_000,
-        _ => 0,
-    };
-    wizard.review_scroll = (i32::from(wizard.review_scroll) + step).clamp(0, 2_000) as u16;
+    if action == Action::Toggle {
+        wizard.review_expanded = !wizard.review_expanded;
+    }
     Vec::new()
 }
 
-/// Submit Job: only once the engine's review came back clean.
-pub fn submit(wizard: &mut Wizard, profiles: &[Profile]) -> Vec<Effect> {
+/// Scrolling the review by line, page, half page, to the top or the bottom.
+pub fn scroll(state: &mut State, action: Action, page: usize) {
+    let body = crate::tui::view::body_area(state.viewport);
+    let (_, _, content, _) = super::panel::areas(body, state);
+    let area = text_area(content);
+    let rows = text_rows(&lines(&state.wizard, &state.theme), area.width);
+    let offset =
+        crate::tui::list::scroll(usize::from(state.wizard.review_scroll), action, rows, page);
+    state.wizard.review_scroll = u16::try_from(offset).unwrap_or(u16::MAX);
+}
+
+/// Submit Job: only once the engine's review came back clean; with warnings (redistribution,
+/// no password, expired tokens) only after a yes, like the CLI's y/N.
+pub fn submit(state: &mut State) -> Vec<Effect> {
+    let Some(Ok(summary)) = &state.wizard.review else {
+        return Vec::new();
+    };
+    if summary.warnings.is_empty() {
+        return submit_confirmed(&mut state.wizard, &state.profiles);
+    }
+    let mut question = String::from("This job has warnings:\n");
+    for warning in &summary.warnings {
+        question.push_str(&format!("⚠ {warning}\n"));
+    }
+    question.push_str(&format!(
+        "Submit it anyway ({} tokens)?",
+        summary.selected_count
+    ));
+    state.overlay = Some(Overlay::Confirm {
+        kind: ConfirmKind::Submit,
+        question,
+    });
+    Vec::new()
+}
+
+/// Starts the job (after the confirmation, when one was needed).
+pub fn submit_confirmed(wizard: &mut Wizard, profiles: &[Profile]) -> Vec<Effect> {
     match &wizard.review {
         Some(Ok(_)) => vec![Effect::StartJob(Box::new(wizard.spec(profiles)))],
         _ => Vec::new(),
     }
+}
+
+/// The review's text area within the panel's content (the Submit line is under it).
+pub fn text_area(content: Rect) -> Rect {
+    let [body, _button] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(content);
+    body
+}
+
+/// Rows `text` takes once wrapped to `width`.
+fn text_rows(text: &[Line], width: u16) -> usize {
+    let width = usize::from(width.max(1));
+    text.iter()
+        .map(|line| line.width().max(1).div_ceil(width))
+        .sum()
 }
 
 pub fn lines(wizard: &Wizard, theme: &Theme) -> Vec<Line<'static>> {
@@ -81,40 +126,67 @@ pub fn lines(wizard: &Wizard, theme: &Theme) -> Vec<Line<'static>> {
         )));
     }
     if !summary.redistributed.is_empty() {
+        lines.push(Line::from(""));
         lines.push(Line::from(Span::styled(
-            format!("Distributed before ({}):", summary.redistributed.len()),
+            format!(
+                "Distributed before ({}): these users lose their current token until they import the new file:",
+                summary.redistributed.len()
+            ),
             theme.warning(),
         )));
-        let serials: Vec<String> = summary
-            .redistributed
-            .iter()
-            .take(LISTED)
-            .map(|s| s.to_string())
-            .collect();
-        lines.push(Line::from(format!("  {}", serials.join(", "))));
+        for token in summary.redistributed.iter().take(LISTED) {
+            lines.push(Line::from(format!(
+                "  {}  {:<16} {}×, last by {:?} on {}",
+                token.serial, token.login, token.times, token.last_job, token.last_at
+            )));
+        }
         if summary.redistributed.len() > LISTED {
             lines.push(Line::from(format!(
-                "  … and {} more",
+                "  … and {} more (tokendist jobs submit --dry-run lists them all)",
                 summary.redistributed.len() - LISTED
             )));
         }
     }
-    if !summary.excluded.is_empty() {
-        lines.push(Line::from(Span::styled(
-            format!("{} tokens excluded:", summary.excluded.len()),
-            theme.warning(),
-        )));
-        for exclusion in summary.excluded.iter().take(LISTED) {
+    if !summary.exclusions.is_empty() {
+        lines.push(Line::from(""));
+        let hint = if wizard.review_expanded {
+            "Space hides the serials"
+        } else {
+            "Space shows the serials"
+        };
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{} tokens excluded", summary.excluded_count()),
+                theme.warning(),
+            ),
+            Span::styled(format!(" ({hint}):"), theme.dim()),
+        ]));
+        for group in &summary.exclusions {
             lines.push(Line::from(format!(
-                "  {}  {}",
-                exclusion.serial, exclusion.reason
+                "  {:>6}  {}",
+                group.tokens.len(),
+                group.reason
             )));
-        }
-        if summary.excluded.len() > LISTED {
-            lines.push(Line::from(format!(
-                "  … and {} more",
-                summary.excluded.len() - LISTED
-            )));
+            if !wizard.review_expanded {
+                continue;
+            }
+            for token in group.tokens.iter().take(LISTED) {
+                lines.push(Line::from(Span::styled(
+                    format!(
+                        "          {}  {:<16} {}",
+                        token.serial,
+                        token.login.as_deref().unwrap_or("-"),
+                        token.detail
+                    ),
+                    theme.dim(),
+                )));
+            }
+            if group.tokens.len() > LISTED {
+                lines.push(Line::from(Span::styled(
+                    format!("          … and {} more", group.tokens.len() - LISTED),
+                    theme.dim(),
+                )));
+            }
         }
     }
     lines
@@ -126,11 +198,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let [body, button] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
     let text = lines(wizard, theme);
     // Rows the text takes once wrapped, so scrolling stops at its end.
-    let width = usize::from(body.width.max(1));
-    let rows: usize = text
-        .iter()
-        .map(|line| line.width().max(1).div_ceil(width))
-        .sum();
+    let rows = text_rows(&text, body.width);
     let max_scroll = u16::try_from(rows)
         .unwrap_or(u16::MAX)
         .saturating_sub(body.height);
@@ -148,7 +216,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let button_line = if ready {
         Line::from(vec![
             Span::styled(" > Submit Job < ", theme.focus()),
-            Span::styled("  Enter submits · Esc back", theme.dim()),
+            Span::styled(
+                if matches!(&wizard.review, Some(Ok(s)) if !s.warnings.is_empty()) {
+                    "  Enter asks, then submits · Esc back"
+                } else {
+                    "  Enter submits · Esc back"
+                },
+                theme.dim(),
+            ),
             more,
         ])
     } else {

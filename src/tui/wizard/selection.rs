@@ -34,7 +34,12 @@ pub fn parse_ranges(text: &str) -> Result<Vec<SerialRange>, String> {
     Ok(ranges)
 }
 
-pub fn on_action(wizard: &mut Wizard, profiles: &[Profile], action: Action) -> Vec<Effect> {
+pub fn on_action(
+    wizard: &mut Wizard,
+    profiles: &[Profile],
+    action: Action,
+    page: usize,
+) -> Vec<Effect> {
     use SelectionFocus::*;
     let order = [Ranges, User, IncludeDistributed, Table];
     let at = order
@@ -42,7 +47,6 @@ pub fn on_action(wizard: &mut Wizard, profiles: &[Profile], action: Action) -> V
         .position(|f| *f == wizard.selection_focus)
         .unwrap_or(0);
     let count = wizard.preview.ready().map_or(0, |p| p.selected.len());
-    let last = count.saturating_sub(1);
     match action {
         Action::NextField => wizard.selection_focus = order[(at + 1) % order.len()],
         Action::PrevField => wizard.selection_focus = order[(at + order.len() - 1) % order.len()],
@@ -50,7 +54,7 @@ pub fn on_action(wizard: &mut Wizard, profiles: &[Profile], action: Action) -> V
             wizard.include_distributed = !wizard.include_distributed;
             return wizard.edited(profiles);
         }
-        _ => crate::tui::view::move_cursor(&mut wizard.table_cursor, action, last),
+        _ => crate::tui::list::move_cursor(&mut wizard.table_cursor, action, count, page),
     }
     Vec::new()
 }
@@ -66,6 +70,12 @@ pub fn on_text(wizard: &mut Wizard, profiles: &[Profile], key: KeyEvent) -> Vec<
         wizard.table_cursor = 0;
     }
     wizard.edited_if(changed, profiles)
+}
+
+/// Token rows the table shows in the panel's `content` area: below the three fields, the
+/// hint and the count line, and under the table's header.
+pub fn table_rows(content: Rect) -> u16 {
+    content.height.saturating_sub(6)
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
