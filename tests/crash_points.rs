@@ -560,8 +560,9 @@ pub fn operations() -> Vec<Operation> {
             env: &[],
             // The next open rolls the change back: `.next` files, then the journal.
             setup: |lab| rotation_crashed_at(lab, "passphrase.inventory-staged"),
-            args: |_| strings(&["jobs", "list"]),
-            settle: LIST,
+            // `jobs list` reads only the history now; opening the inventory settles a rotation.
+            args: |_| strings(&["tokens", "list"]),
+            settle: &[&["tokens", "list"]],
             outputs: &[],
             after_crash: Some(rotation_after_crash),
         },
@@ -574,8 +575,8 @@ pub fn operations() -> Vec<Operation> {
                 rotation_crashed_at(lab, "passphrase.committed");
                 write_private(&lab.passphrase, NEW_PASSPHRASE);
             },
-            args: |_| strings(&["jobs", "list"]),
-            settle: LIST,
+            args: |_| strings(&["tokens", "list"]),
+            settle: &[&["tokens", "list"]],
             outputs: &[],
             after_crash: Some(rotation_after_crash),
         },

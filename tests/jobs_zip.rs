@@ -46,7 +46,7 @@ fn job_zip(store: &mut DirStore, count: u64) -> std::path::PathBuf {
     left.sort();
     assert_eq!(
         left,
-        ["key.sealed", "output.sealed"],
+        ["exclusions.sealed", "key.sealed", "output.sealed"],
         "spill files are removed"
     );
     let target = store.path().join("out.zip");
