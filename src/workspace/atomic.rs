@@ -120,20 +120,16 @@ enum Publish {
 /// Random characters in a temporary file's name (tempfile's default).
 const TEMP_RANDOM_CHARS: usize = 6;
 
-fn write_via_temporary(point: &str, path: &Path, bytes: &[u8], publish: Publish) -> io::Result<()> {
-    use crate::crashpoint::reached_step;
-    let dir = parent_dir(path);
-    let name = path.file_name().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the target path has no file name",
-        )
-    })?;
+/// A private (0600, O_EXCL) temporary `.NAME.XXXXXX.tmp` in `dir`, the only shape
+/// `remove_temporaries` deletes; dropped on an early return, it is removed again, so a failed
+/// write leaves no stray copy behind.
+pub(crate) fn private_temporary_in(
+    dir: &Path,
+    name: &std::ffi::OsStr,
+) -> io::Result<tempfile::NamedTempFile> {
     let mut prefix = std::ffi::OsString::from(".");
     prefix.push(name);
     prefix.push(".");
-    // tempfile creates the file with O_EXCL and mode 0600, and deletes it again if we return
-    // early, so a failed write leaves no stray copy behind.
     let mut builder = tempfile::Builder::new();
     builder
         .prefix(&prefix)
@@ -144,7 +140,19 @@ fn write_via_temporary(point: &str, path: &Path, bytes: &[u8], publish: Publish)
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(fs::Permissions::from_mode(0o600));
     }
-    let mut temp = builder.tempfile_in(dir)?;
+    builder.tempfile_in(dir)
+}
+
+fn write_via_temporary(point: &str, path: &Path, bytes: &[u8], publish: Publish) -> io::Result<()> {
+    use crate::crashpoint::reached_step;
+    let dir = parent_dir(path);
+    let name = path.file_name().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the target path has no file name",
+        )
+    })?;
+    let mut temp = private_temporary_in(dir, name)?;
     let half = bytes.len() / 2;
     temp.write_all(&bytes[..half])?;
     injected(FailPoint::MidWrite)?;

@@ -14,7 +14,7 @@
 //! crash can leave it. Such leftovers carry the target's name, so the next write of the same
 //! target removes them first (only names of exactly that form, never another `.*.tmp`).
 
-use super::atomic::remove_temporaries;
+use super::atomic::{private_temporary_in, remove_temporaries};
 use crate::crashpoint::reached_step;
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -69,19 +69,8 @@ pub fn write_outside_with(
         reached_step(point, "dir-synced");
         return Ok(());
     }
-    let prefix = format!(".{name}.");
-    let mut builder = tempfile::Builder::new();
-    builder
-        .prefix(&prefix)
-        .suffix(".tmp")
-        .rand_bytes(TEMP_RANDOM_CHARS);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(fs::Permissions::from_mode(0o600));
-    }
     // Dropped on an early return, the named temporary is removed.
-    let mut temp = builder.tempfile_in(dir)?;
+    let mut temp = private_temporary_in(dir, std::ffi::OsStr::new(&name))?;
     fill(temp.as_file_mut())?;
     temp.as_file().sync_all()?;
     reached_step(point, "temp-synced");
