@@ -29,20 +29,67 @@ pub enum InputError {
     Unreadable(String),
 }
 
-/// First line of `path`, without its line ending; `what` names the secret in errors.
+/// First line of `path`, without its line ending; `what` names the secret in errors. A file
+/// others can read is warned about on standard error.
 pub fn read_first_line_of_file(path: &Path, what: &str) -> Result<SecretString, InputError> {
-    let source = path.display().to_string();
-    let file = std::fs::File::open(path)
-        .map_err(|e| InputError::Unreadable(format!("cannot read {what} from {source}: {e}")))?;
-    if let Some(warning) = file
-        .metadata()
-        .ok()
-        .and_then(|m| readable_by_others(path, &m))
-    {
+    let (secret, warning) = read_first_line_of_file_quietly(path, what)?;
+    if let Some(warning) = warning {
         use std::io::Write;
         let _ = writeln!(std::io::stderr(), "tokendist: warning: {warning}");
     }
-    read_first_line(std::io::BufReader::new(file), what, &source)
+    Ok(secret)
+}
+
+/// [`read_first_line_of_file`] for a full-screen front end, where standard error is the
+/// screen: the warning about a file others can read is returned for it to show.
+pub fn read_first_line_of_file_quietly(
+    path: &Path,
+    what: &str,
+) -> Result<(SecretString, Option<String>), InputError> {
+    let source = path.display().to_string();
+    let file = std::fs::File::open(path)
+        .map_err(|e| InputError::Unreadable(format!("cannot read {what} from {source}: {e}")))?;
+    let warning = file
+        .metadata()
+        .ok()
+        .and_then(|m| readable_by_others(path, &m));
+    let secret = read_first_line(std::io::BufReader::new(file), what, &source)?;
+    Ok((secret, warning))
+}
+
+/// Passphrases shorter than this are weak: the CLI warns (the site decides its policy), the
+/// full-screen form refuses them.
+pub const SHORT_PASSPHRASE: usize = 12;
+
+/// Why a new passphrase cannot be taken. Each names the field it is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NewPassphraseError {
+    #[error("the new passphrase must not be empty")]
+    Empty,
+    #[error("the two new passphrases differ")]
+    Differ,
+    #[error("the new passphrase is the current one")]
+    Unchanged,
+}
+
+/// The rules every front end applies to a new workspace passphrase: not empty, typed the same
+/// twice (when `repeat` is given), different from `current` (when known). `Ok(true)` when it
+/// is shorter than [`SHORT_PASSPHRASE`].
+pub fn check_new_passphrase(
+    new: &SecretString,
+    repeat: Option<&SecretString>,
+    current: Option<&SecretString>,
+) -> Result<bool, NewPassphraseError> {
+    if new.is_empty() {
+        return Err(NewPassphraseError::Empty);
+    }
+    if repeat.is_some_and(|repeat| repeat != new) {
+        return Err(NewPassphraseError::Differ);
+    }
+    if current.is_some_and(|current| current == new) {
+        return Err(NewPassphraseError::Unchanged);
+    }
+    Ok(new.char_len() < SHORT_PASSPHRASE)
 }
 
 /// A warning when a regular file holding a secret can be read by group or others (a FIFO or

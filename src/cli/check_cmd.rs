@@ -7,7 +7,7 @@ use super::secrets;
 use super::workspace_cmd::workspace_dir;
 use super::{CliError, GlobalArgs};
 use crate::workspace::Workspace;
-use crate::workspace::check::{Finding, Severity, check_workspace};
+use crate::workspace::check::Severity;
 use std::io::Write;
 
 /// Exit status when the check found warnings but no errors.
@@ -17,24 +17,19 @@ pub fn run(global: &GlobalArgs) -> Result<(), CliError> {
     let dir = workspace_dir(global)?;
     Workspace::check_initialised(&dir).map_err(CliError::failed)?;
     let passphrase = secrets::passphrase(global)?;
-    let checked = check_workspace(&dir, &passphrase).map_err(CliError::failed)?;
+    let checked =
+        crate::jobs::check::check_whole(&dir, &passphrase, false).map_err(CliError::failed)?;
     drop(passphrase);
-    let mut findings = checked.findings;
-    findings.extend(crate::jobs::check::check_jobs(
-        &dir,
-        checked.key.as_ref(),
-        checked.inventory.as_ref(),
-    ));
-    findings.sort_by(|a, b| a.severity.cmp(&b.severity).then(a.path.cmp(&b.path)));
-    let errors = count(&findings, Severity::Error);
-    let warnings = count(&findings, Severity::Warning);
+    let errors = checked.count(Severity::Error);
+    let warnings = checked.count(Severity::Warning);
+    let findings = checked.findings;
     let mut out = std::io::stdout().lock();
     for finding in &findings {
         let _ = writeln!(out, "{finding}");
     }
-    let tokens = checked.inventory.as_ref().map_or_else(
+    let tokens = checked.tokens.map_or_else(
         || "inventory unreadable".to_owned(),
-        |i| format!("{} token(s)", i.len()),
+        |n| format!("{n} token(s)"),
     );
     let _ = writeln!(
         out,
@@ -49,8 +44,4 @@ pub fn run(global: &GlobalArgs) -> Result<(), CliError> {
     } else {
         Ok(())
     }
-}
-
-fn count(findings: &[Finding], severity: Severity) -> usize {
-    findings.iter().filter(|f| f.severity == severity).count()
 }

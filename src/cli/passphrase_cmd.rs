@@ -1,9 +1,10 @@
 //! `tokendist passphrase`: change the workspace passphrase (see `workspace::rotate`).
 
 use super::secrets;
-use super::workspace_cmd::{SHORT_PASSPHRASE, workspace_dir};
+use super::workspace_cmd::workspace_dir;
 use super::{CliError, GlobalArgs, PassphraseArgs};
 use crate::secret::SecretString;
+use crate::secret_input::SHORT_PASSPHRASE;
 use crate::workspace::Workspace;
 
 pub fn run(global: &GlobalArgs, args: &PassphraseArgs) -> Result<(), CliError> {
@@ -12,11 +13,8 @@ pub fn run(global: &GlobalArgs, args: &PassphraseArgs) -> Result<(), CliError> {
     let old = secrets::passphrase(global)?;
     let mut workspace = Workspace::open(&dir, &old).map_err(CliError::failed)?;
     let new = new_passphrase(args)?;
-    if new == old {
-        return Err(CliError::failed(
-            "the new passphrase is the current one; nothing was changed",
-        ));
-    }
+    crate::secret_input::check_new_passphrase(&new, None, Some(&old))
+        .map_err(|error| CliError::failed(format!("{error}; nothing was changed")))?;
     drop(old);
     let report =
         crate::jobs::rekey::change_passphrase(&mut workspace, &new).map_err(CliError::failed)?;
@@ -44,25 +42,16 @@ fn new_passphrase(args: &PassphraseArgs) -> Result<SecretString, CliError> {
                 "no new passphrase: give --new-passphrase-file PATH or --new-passphrase-stdin (no terminal to prompt on)",
             )
         })?;
-        if first.is_empty() {
-            return Err(CliError::failed(
-                "the new passphrase must not be empty; nothing was changed",
-            ));
-        }
+        crate::secret_input::check_new_passphrase(&first, None, None)
+            .map_err(|error| CliError::failed(format!("{error}; nothing was changed")))?;
         let second = secrets::prompt("Repeat the new passphrase: ")?.unwrap_or_default();
-        if first != second {
-            return Err(CliError::failed(
-                "the two new passphrases differ; nothing was changed",
-            ));
-        }
+        crate::secret_input::check_new_passphrase(&first, Some(&second), None)
+            .map_err(|error| CliError::failed(format!("{error}; nothing was changed")))?;
         first
     };
-    if passphrase.is_empty() {
-        return Err(CliError::failed(
-            "the new passphrase must not be empty; nothing was changed",
-        ));
-    }
-    if passphrase.char_len() < SHORT_PASSPHRASE {
+    let weak = crate::secret_input::check_new_passphrase(&passphrase, None, None)
+        .map_err(|error| CliError::failed(format!("{error}; nothing was changed")))?;
+    if weak {
         eprintln!(
             "tokendist: warning: the new passphrase is shorter than {SHORT_PASSPHRASE} characters; it is all that protects the token seeds at rest"
         );

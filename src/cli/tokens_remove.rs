@@ -39,14 +39,7 @@ pub fn run(global: &GlobalArgs, args: &TokenRemoveArgs) -> Result<(), CliError> 
         crate::cli_outln!("Nothing was removed.");
         return Ok(());
     }
-    let removed = workspace
-        .update_inventory(|inventory| {
-            let removed = retire::remove(inventory, &plan.serials);
-            crate::crashpoint::reached("tokens.remove.changed");
-            Ok(removed)
-        })
-        .map_err(CliError::failed)?;
-    crate::crashpoint::reached("tokens.remove.saved");
+    let removed = retire::remove_planned(&mut workspace, &plan).map_err(CliError::failed)?;
     crate::cli_outln!(
         "{removed} token(s) removed; {} remain. The job history keeps its records of them.",
         workspace.inventory().len()
@@ -66,27 +59,19 @@ fn review(
         plan.serials.len()
     )?;
     let header = ["SERIAL", "USER", "EXPIRES", "LAST JOB"];
-    let rows: Vec<[String; 4]> = plan
-        .serials
-        .iter()
-        .take(MAX_REVIEWED)
-        .filter_map(|serial| inventory.get(serial))
-        .map(|token| {
-            let mut expires = iso_date(token.expires);
-            if token.is_expired(today) {
+    let rows: Vec<[String; 4]> = retire::review_rows(inventory, plan, today, MAX_REVIEWED)
+        .into_iter()
+        .map(|row| {
+            let mut expires = iso_date(row.expires);
+            if row.expired {
                 expires.push_str(" (expired)");
             }
             [
-                token.serial.to_string(),
-                token
-                    .user
-                    .as_ref()
-                    .map_or_else(|| "-".to_owned(), |user| user.login.clone()),
+                row.serial.to_string(),
+                row.login.unwrap_or_else(|| "-".to_owned()),
                 expires,
-                token
-                    .distributions
-                    .last()
-                    .map_or_else(|| "-".to_owned(), |d| d.job_name.clone()),
+                row.last_job
+                    .map_or_else(|| "-".to_owned(), |(name, _)| name),
             ]
         })
         .collect();

@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 /// Passphrases shorter than this get a warning (not a refusal: the site decides its policy).
-pub(super) const SHORT_PASSPHRASE: usize = 12;
+pub(super) use crate::secret_input::SHORT_PASSPHRASE;
 
 /// The workspace directory the command applies to.
 pub fn workspace_dir(global: &GlobalArgs) -> Result<PathBuf, CliError> {

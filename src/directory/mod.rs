@@ -51,6 +51,40 @@ impl DirectoryEntry {
     }
 }
 
+/// The users a search found: those who can be given a token, and the entries that cannot
+/// (with the reason), as both front ends review them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryUsers {
+    pub candidates: Vec<Candidate>,
+    pub skipped: Vec<crate::workspace::auto_assign::Skipped>,
+    /// Entries the search returned.
+    pub entries: usize,
+}
+
+/// Binds, searches with `filter`, and turns the entries into users (or reasons they cannot be).
+pub fn read_users(
+    settings: &DirectorySettings,
+    password: Option<&crate::secret::SecretString>,
+    filter: &str,
+) -> Result<DirectoryUsers, DirectoryError> {
+    let entries = search_users(settings, password, filter)?;
+    let mut users = DirectoryUsers {
+        candidates: Vec::with_capacity(entries.len()),
+        skipped: Vec::new(),
+        entries: entries.len(),
+    };
+    for entry in &entries {
+        match entry.candidate(settings) {
+            Ok(candidate) => users.candidates.push(candidate),
+            Err(reason) => users.skipped.push(crate::workspace::auto_assign::Skipped {
+                source: entry.dn.clone(),
+                reason,
+            }),
+        }
+    }
+    Ok(users)
+}
+
 /// Why the directory could not be read. Each names the server's URL.
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {

@@ -84,6 +84,12 @@ pub struct DirectorySettings {
 }
 
 impl DirectorySettings {
+    /// True when a bind password would cross the network unencrypted (plain LDAP to another
+    /// host): both front ends warn before sending it.
+    pub fn password_crosses_in_clear(&self) -> bool {
+        self.transport == Transport::Plain && self.bind_dn.is_some() && !self.is_loopback()
+    }
+
     /// True when the server is on this machine, where a plain connection crosses no network.
     pub fn is_loopback(&self) -> bool {
         url::Url::parse(&self.url)

@@ -17,6 +17,47 @@ fn rel(parts: &[&str]) -> PathBuf {
     parts.iter().collect()
 }
 
+/// The whole check both front ends run: the workspace's files, then the jobs', sorted errors
+/// first. Nothing is changed. A wrong passphrase is an error of the check itself.
+pub struct WholeCheck {
+    pub findings: Vec<Finding>,
+    /// Tokens in the inventory, when it could be read.
+    pub tokens: Option<usize>,
+}
+
+impl WholeCheck {
+    pub fn count(&self, severity: crate::workspace::check::Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == severity)
+            .count()
+    }
+}
+
+/// Runs [`crate::workspace::check::check_workspace`] and [`check_jobs`] on `dir`. With
+/// `holding_lock` the caller holds the workspace open itself, so its own lock is no finding.
+pub fn check_whole(
+    dir: &Path,
+    passphrase: &crate::secret::SecretString,
+    holding_lock: bool,
+) -> Result<WholeCheck, crate::workspace::WorkspaceError> {
+    let checked = crate::workspace::check::check_workspace(dir, passphrase)?;
+    let mut findings = checked.findings;
+    if holding_lock && crate::workspace::Workspace::lock_holder(dir) == Some(std::process::id()) {
+        findings.retain(|f| f.path != Path::new(crate::workspace::LOCK_FILE));
+    }
+    findings.extend(check_jobs(
+        dir,
+        checked.key.as_ref(),
+        checked.inventory.as_ref(),
+    ));
+    findings.sort_by(|a, b| a.severity.cmp(&b.severity).then(a.path.cmp(&b.path)));
+    Ok(WholeCheck {
+        findings,
+        tokens: checked.inventory.as_ref().map(|i| i.len()),
+    })
+}
+
 /// Checks the job history and staged outputs under `root/jobs`. `key` is the vault key (None
 /// when the inventory could not be unlocked: outputs are then only checked for presence);
 /// `inventory` lets distributions be matched against the history.

@@ -277,6 +277,34 @@ pub fn apply(
     Ok(plan.assign.len())
 }
 
+/// Where the users of a plan came from, for the review (both front ends) and the JSON plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum UserSource {
+    Directory {
+        url: String,
+        base_dn: String,
+        filter: String,
+        entries: usize,
+    },
+    List {
+        file: String,
+        users: usize,
+    },
+}
+
+/// Applies a reviewed plan to the workspace in one atomic inventory update (all or nothing);
+/// returns how many tokens were assigned.
+pub fn assign_planned(
+    workspace: &mut super::Workspace,
+    plan: &AssignmentPlan,
+    today: time::Date,
+) -> Result<usize, WorkspaceError> {
+    let count = workspace.update_inventory(|inventory| apply(inventory, plan, today))?;
+    crate::crashpoint::reached("auto-assign.saved");
+    Ok(count)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,6 +37,9 @@ pub mod publish;
 pub mod retire;
 pub mod user_list;
 
+/// The lock file's name (the check leaves out the lock its own caller holds).
+pub use lock::LOCK_FILE;
+
 pub use atomic::{
     FailPoint, create_private_dir, inject_failure, is_temporary_of, remove_temporaries,
     write_atomic, write_atomic_as, write_new_atomic,

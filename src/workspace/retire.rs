@@ -129,6 +129,61 @@ pub fn remove(inventory: &mut Inventory, serials: &[Serial]) -> usize {
     before - inventory.len()
 }
 
+/// One token of a removal's review: what the administrator must see before it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemovalRow {
+    pub serial: Serial,
+    /// The assigned user's login, if any.
+    pub login: Option<String>,
+    pub expires: Date,
+    pub expired: bool,
+    /// The job that distributed it last, and when; `None` when no job did.
+    pub last_job: Option<(String, time::OffsetDateTime)>,
+    /// How many jobs distributed it.
+    pub distributed: usize,
+}
+
+/// The review rows of the first `limit` tokens of `plan` (both front ends show a bounded list
+/// with the counts of the whole plan).
+pub fn review_rows(
+    inventory: &Inventory,
+    plan: &RemovalPlan,
+    today: Date,
+    limit: usize,
+) -> Vec<RemovalRow> {
+    plan.serials
+        .iter()
+        .take(limit)
+        .filter_map(|serial| inventory.get(serial))
+        .map(|token| RemovalRow {
+            serial: token.serial.clone(),
+            login: token.user.as_ref().map(|user| user.login.clone()),
+            expires: token.expires,
+            expired: token.is_expired(today),
+            last_job: token
+                .distributions
+                .last()
+                .map(|d| (d.job_name.clone(), d.at)),
+            distributed: token.distributions.len(),
+        })
+        .collect()
+}
+
+/// Removes the planned tokens from the workspace in one atomic inventory update; returns how
+/// many were removed. The job history is not touched.
+pub fn remove_planned(
+    workspace: &mut super::Workspace,
+    plan: &RemovalPlan,
+) -> Result<usize, WorkspaceError> {
+    let removed = workspace.update_inventory(|inventory| {
+        let removed = remove(inventory, &plan.serials);
+        crate::crashpoint::reached("tokens.remove.changed");
+        Ok(removed)
+    })?;
+    crate::crashpoint::reached("tokens.remove.saved");
+    Ok(removed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

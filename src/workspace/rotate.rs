@@ -101,6 +101,12 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 impl Workspace {
+    /// True when `passphrase` is the one this workspace is sealed under (a front end that holds
+    /// the workspace open asks for it again before changing it).
+    pub fn accepts_passphrase(&self, passphrase: &SecretString) -> bool {
+        super::vault::VaultKey::unlock(passphrase, &self.header).is_ok()
+    }
+
     /// Re-seals the inventory and `sealed` (every other file sealed under the vault key) under
     /// a key derived from `new` with a fresh salt and the current key-derivation costs, as the
     /// journaled switch the module documentation describes. On an error before the commit

@@ -6,29 +6,15 @@ use crate::cli::sdtid_cmd::printable;
 use crate::cli::table::{width, write_row};
 use crate::cli::workspace_cmd::open_workspace;
 use crate::cli::{AssignArgs, CliError, GlobalArgs, secrets};
-use crate::directory::{self, DirectorySettings, Transport};
+use crate::directory::{self, DirectorySettings};
 use crate::secret::SecretString;
 use crate::token::KeySize;
-use crate::workspace::auto_assign::{self, AssignmentPlan, Candidate, Skipped};
+use crate::workspace::auto_assign::{
+    self, AssignmentPlan, Candidate, Skipped, UserSource as Source,
+};
 use crate::workspace::user_list::parse_user_list;
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
-
-/// Where the users came from, for the review and the JSON plan.
-#[derive(Debug, Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-enum Source {
-    Directory {
-        url: String,
-        base_dn: String,
-        filter: String,
-        entries: usize,
-    },
-    List {
-        file: String,
-        users: usize,
-    },
-}
 
 #[derive(Serialize)]
 struct JsonPlan<'a> {
@@ -105,10 +91,8 @@ pub fn run(global: &GlobalArgs, args: &AssignArgs) -> Result<(), CliError> {
         confirm(plan.assign.len())?;
     }
     crate::crashpoint::reached("auto-assign.confirmed");
-    let count = workspace
-        .update_inventory(|inventory| auto_assign::apply(inventory, &plan, today))
-        .map_err(CliError::failed)?;
-    crate::crashpoint::reached("auto-assign.saved");
+    let count =
+        auto_assign::assign_planned(&mut workspace, &plan, today).map_err(CliError::failed)?;
     if args.json {
         print_json(&source, &plan, true)
     } else {
@@ -128,10 +112,7 @@ fn read_directory(
         .filter
         .clone()
         .unwrap_or_else(|| settings.filter.clone());
-    if settings.transport == Transport::Plain
-        && settings.bind_dn.is_some()
-        && !settings.is_loopback()
-    {
+    if settings.password_crosses_in_clear() {
         eprintln!(
             "tokendist: warning: {} is plain LDAP: the bind password and the user data cross the network unencrypted; use ldaps:// or starttls = true",
             settings.url
@@ -141,25 +122,15 @@ fn read_directory(
     if std::io::stderr().is_terminal() {
         eprintln!("Reading users from {} …", settings.url);
     }
-    let entries = directory::search_users(settings, password.as_ref(), &filter)
+    let users = directory::read_users(settings, password.as_ref(), &filter)
         .map_err(|e| CliError::failed(printable(&e.to_string())))?;
-    let mut candidates = Vec::with_capacity(entries.len());
-    let mut skipped = Vec::new();
-    for entry in &entries {
-        match entry.candidate(settings) {
-            Ok(candidate) => candidates.push(candidate),
-            Err(reason) => skipped.push(Skipped {
-                source: entry.dn.clone(),
-                reason,
-            }),
-        }
-    }
     let source = Source::Directory {
         url: settings.url.clone(),
         base_dn: settings.base_dn.clone(),
         filter,
-        entries: entries.len(),
+        entries: users.entries,
     };
+    let (candidates, skipped) = (users.candidates, users.skipped);
     Ok((source, candidates, skipped))
 }
 
