@@ -2,6 +2,10 @@
 //! job engine. Everything here runs on the UI thread except the job itself, whose events are
 //! translated on a small forwarding thread.
 
+use super::admin::{
+    self,
+    port::{AdminAnswer, AdminTask, DirectoryInfo},
+};
 use super::backend::{
     Answer, Backend, CancelHandle, DownloadError, DownloadReport, Exclusion, ExclusionGroup,
     FieldIssue, JobEvent, JobHandle, JobOutcome, JobRow, Progress, Redistributed, ReviewSummary,
@@ -20,7 +24,11 @@ use time::OffsetDateTime;
 
 /// The workspace and job engine behind the UI.
 pub struct RealBackend {
-    workspace: Workspace,
+    /// Shared with a workspace tool's worker, which holds it while it works (the UI takes no
+    /// keys meanwhile, so the UI thread never waits on it).
+    workspace: Arc<Mutex<Workspace>>,
+    /// The index a tool's worker built after changing the inventory, to take up.
+    fresh_index: Arc<Mutex<Option<Arc<InventoryIndex>>>>,
     history: History,
     /// The engine's report of the running job's end, kept for [`Backend::finish_job`].
     ended: Arc<Mutex<Option<jobs::JobOutcome>>>,
@@ -50,7 +58,8 @@ pub fn open(
     let index = Arc::new(InventoryIndex::build(workspace.inventory().iter()));
     let counter = Counter::start(Arc::clone(&index))?;
     Ok(RealBackend {
-        workspace,
+        workspace: Arc::new(Mutex::new(workspace)),
+        fresh_index: Arc::default(),
         history,
         ended: Arc::default(),
         index,
@@ -103,6 +112,12 @@ fn open_demo(workspace: Option<&Path>) -> Result<(Workspace, Option<tempfile::Te
             Ok((workspace, Some(temp)))
         }
     }
+}
+
+/// The workspace, also after a worker panicked while holding it (its files are whole either
+/// way: every change is an atomic replace).
+fn lock(workspace: &Mutex<Workspace>) -> std::sync::MutexGuard<'_, Workspace> {
+    workspace.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn now() -> OffsetDateTime {
@@ -243,11 +258,12 @@ pub(crate) fn review_summary(review: &jobs::ReviewSummary) -> ReviewSummary {
 
 impl Backend for RealBackend {
     fn profiles(&self) -> Vec<Profile> {
-        self.workspace.config().profiles.clone()
+        lock(&self.workspace).config().profiles.clone()
     }
 
     fn workspace_info(&self) -> WorkspaceInfo {
-        let root = self.workspace.root();
+        let workspace = lock(&self.workspace);
+        let root = workspace.root();
         let path = std::path::absolute(root).unwrap_or_else(|_| root.to_owned());
         WorkspaceInfo {
             path: path.display().to_string(),
@@ -273,7 +289,8 @@ impl Backend for RealBackend {
     }
 
     fn validate(&self, spec: &JobSpec, fields: &[JobField]) -> Vec<FieldIssue> {
-        let config = self.workspace.config();
+        let workspace = lock(&self.workspace);
+        let config = workspace.config();
         // Whether any token is left comes from the live count (`preview`), which runs on
         // the counting worker: no scan of the inventory here.
         jobs::validate_fields(
@@ -289,7 +306,8 @@ impl Backend for RealBackend {
     }
 
     fn preview(&mut self, spec: &JobSpec, generation: u64) -> Option<Answer> {
-        let config = self.workspace.config();
+        let workspace = lock(&self.workspace);
+        let config = workspace.config();
         let checked =
             jobs::validate::validate_profile(&spec.profile, &config.profiles).and_then(|profile| {
                 jobs::validate::validate_criteria(&spec.selection).map(|()| profile)
@@ -325,17 +343,24 @@ impl Backend for RealBackend {
     }
 
     fn review(&self, spec: &JobSpec) -> Result<ReviewSummary, Vec<FieldIssue>> {
-        let prepared = jobs::prepare(&self.workspace, &self.history, spec.clone(), now().date())
-            .map_err(|rejected| rejected.errors.iter().map(issue).collect::<Vec<_>>())?;
+        let prepared = jobs::prepare(
+            &*lock(&self.workspace),
+            &self.history,
+            spec.clone(),
+            now().date(),
+        )
+        .map_err(|rejected| rejected.errors.iter().map(issue).collect::<Vec<_>>())?;
         Ok(review_summary(&prepared.review))
     }
 
     fn start_job(&mut self, spec: JobSpec) -> Result<JobHandle, String> {
         let started = now();
-        let prepared = jobs::prepare(&self.workspace, &self.history, spec, started.date())
+        let workspace = lock(&self.workspace);
+        let prepared = jobs::prepare(&workspace, &self.history, spec, started.date())
             .map_err(|rejected| rejected.to_string())?;
-        let handle = jobs::start(&self.workspace, &mut self.history, prepared, started)
+        let handle = jobs::start(&*workspace, &mut self.history, prepared, started)
             .map_err(|e| e.to_string())?;
+        drop(workspace);
         let token = handle.cancel_token();
         let (sender, events) = unbounded();
         let ended = Arc::clone(&self.ended);
@@ -383,9 +408,11 @@ impl Backend for RealBackend {
         let Some(outcome) = self.ended.lock().unwrap_or_else(|p| p.into_inner()).take() else {
             return reported;
         };
-        let recorded = jobs::finish(&mut self.workspace, &mut self.history, outcome, now());
+        let mut workspace = lock(&self.workspace);
+        let recorded = jobs::finish(&mut *workspace, &mut self.history, outcome, now());
         // Distributions changed "distributed before" for the tokens of the job.
-        self.index = Arc::new(InventoryIndex::build(self.workspace.inventory().iter()));
+        self.index = Arc::new(InventoryIndex::build(workspace.inventory().iter()));
+        drop(workspace);
         self.counter.replace_index(Arc::clone(&self.index));
         match recorded {
             Ok(record) => match record.status {
@@ -406,8 +433,10 @@ impl Backend for RealBackend {
     }
 
     fn default_download_path(&self, job: &JobRow) -> PathBuf {
-        let configured =
-            jobs::default_output_path(&self.workspace.config().output_path_template, &job.name);
+        let configured = jobs::default_output_path(
+            &lock(&self.workspace).config().output_path_template,
+            &job.name,
+        );
         let typed = configured.display().to_string();
         download_path::absolute(&typed, &download_path::RealFs).unwrap_or(configured)
     }
@@ -433,7 +462,7 @@ impl Backend for RealBackend {
         )
         .map_err(DownloadError::Failed)?;
         match jobs::download(
-            &self.workspace,
+            &*lock(&self.workspace),
             &mut self.history,
             job_id,
             &path,
@@ -447,8 +476,69 @@ impl Backend for RealBackend {
     }
 
     fn delete_output(&mut self, job_id: &str) -> Result<(), String> {
-        jobs::delete_output(&self.workspace, &mut self.history, job_id, now())
+        jobs::delete_output(&*lock(&self.workspace), &mut self.history, job_id, now())
             .map(|_| ())
             .map_err(|e| e.to_string())
+    }
+
+    fn directory(&self) -> Option<DirectoryInfo> {
+        lock(&self.workspace)
+            .config()
+            .directory
+            .as_ref()
+            .map(directory_info)
+    }
+
+    fn start_admin(&mut self, task: AdminTask) -> Option<Answer> {
+        let kind = task.kind();
+        let workspace = Arc::clone(&self.workspace);
+        let fresh_index = Arc::clone(&self.fresh_index);
+        let sender = self.counter.sender();
+        let spawned = std::thread::Builder::new()
+            .name("ui-workspace-tool".into())
+            .spawn(move || {
+                let mut workspace = lock(&workspace);
+                let answer = admin::tasks::perform(&mut workspace, task, now().date());
+                if answer.changed_inventory() {
+                    let index = Arc::new(InventoryIndex::build(workspace.inventory().iter()));
+                    *fresh_index.lock().unwrap_or_else(|p| p.into_inner()) = Some(index);
+                }
+                drop(workspace);
+                let _ = sender.send(Answer::Admin(answer));
+            });
+        match spawned {
+            Ok(_) => None,
+            Err(error) => Some(Answer::Admin(AdminAnswer::refused(
+                kind,
+                format!("cannot start the worker: {error}"),
+            ))),
+        }
+    }
+
+    fn inventory_changed(&mut self) -> WorkspaceInfo {
+        let fresh = self
+            .fresh_index
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(index) = fresh {
+            self.index = index;
+            self.counter.replace_index(Arc::clone(&self.index));
+        }
+        self.workspace_info()
+    }
+}
+
+/// The `[directory]` table in the port's words (no secret in it).
+pub(crate) fn directory_info(settings: &crate::directory::DirectorySettings) -> DirectoryInfo {
+    DirectoryInfo {
+        url: settings.url.clone(),
+        base_dn: settings.base_dn.clone(),
+        filter: settings.filter.clone(),
+        bind_dn: settings.bind_dn.clone(),
+        password_file: settings
+            .bind_password_file
+            .as_ref()
+            .map(|p| p.display().to_string()),
     }
 }

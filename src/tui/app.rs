@@ -16,6 +16,8 @@ pub enum Screen {
     Wizard,
     Jobs,
     Tokens,
+    /// Workspace tools: passphrase, retiring tokens, users from the directory, check.
+    Admin,
 }
 
 /// A job started from this session.
@@ -174,6 +176,10 @@ pub enum ConfirmKind {
         job_id: String,
         job_name: String,
     },
+    /// Remove the reviewed tokens (Workspace › Retire tokens).
+    Remove,
+    /// Assign the reviewed plan (Workspace › Assign tokens).
+    Assign,
 }
 
 /// A dialog above the screen; it takes the keys while open.
@@ -219,6 +225,7 @@ pub struct State {
     pub run: Option<RunningJob>,
     pub jobs: JobsState,
     pub tokens: TokensState,
+    pub admin: super::admin::AdminState,
     pub overlay: Option<Overlay>,
     pub theme: Theme,
     pub quitting: bool,
@@ -245,6 +252,7 @@ impl State {
                 filtering: false,
             },
             tokens: TokensState::default(),
+            admin: super::admin::AdminState::default(),
             overlay: None,
             theme,
             quitting: false,
@@ -263,7 +271,7 @@ impl State {
                     && self.wizard.preview == super::wizard::PreviewState::Counting
             }
             Screen::Tokens => self.tokens.counting,
-            Screen::Jobs => false,
+            Screen::Jobs | Screen::Admin => false,
         }
     }
 
@@ -294,6 +302,7 @@ impl State {
             Screen::Jobs => KeyContext::Jobs,
             Screen::Tokens if self.tokens.filtering => KeyContext::TokensFilter,
             Screen::Tokens => KeyContext::Tokens,
+            Screen::Admin => self.admin.key_context(),
         }
     }
 }

@@ -202,6 +202,8 @@ pub enum Answer {
     },
     /// The Tokens browser's filter result.
     Filtered { generation: u64, rows: Rows },
+    /// A workspace tool's task ended.
+    Admin(super::admin::port::AdminAnswer),
 }
 
 /// The review summary shown before Submit (built by the job engine, shared with the CLI).
@@ -393,4 +395,11 @@ pub trait Backend {
     ) -> Result<DownloadReport, DownloadError>;
     /// Removes a job's staged output; its history record stays.
     fn delete_output(&mut self, job_id: &str) -> Result<(), String>;
+    /// The `[directory]` table of the configuration, if there is one.
+    fn directory(&self) -> Option<super::admin::port::DirectoryInfo>;
+    /// Starts a workspace tool's task; answered like [`Backend::preview`] (a worker sends
+    /// `Answer::Admin` later, never blocking the UI thread).
+    fn start_admin(&mut self, task: super::admin::port::AdminTask) -> Option<Answer>;
+    /// A task changed the inventory: take up the new one (browser, counts); the header's info.
+    fn inventory_changed(&mut self) -> WorkspaceInfo;
 }

@@ -52,17 +52,29 @@ enum Request {
 pub struct Counter {
     requests: Sender<Request>,
     answers: Receiver<Answer>,
+    /// Other workers (the workspace tools) answer on the same channel.
+    outbox: Sender<Answer>,
 }
 
 impl Counter {
     pub fn start(index: Arc<InventoryIndex>) -> Result<Self, String> {
         let (requests, inbox) = unbounded();
         let (outbox, answers) = unbounded();
+        let worker_outbox = outbox.clone();
         std::thread::Builder::new()
             .name("ui-counter".into())
-            .spawn(move || work(index, &inbox, &outbox))
+            .spawn(move || work(index, &inbox, &worker_outbox))
             .map_err(|e| format!("cannot start the counting thread: {e}"))?;
-        Ok(Self { requests, answers })
+        Ok(Self {
+            requests,
+            answers,
+            outbox,
+        })
+    }
+
+    /// Where another worker sends its answer, so the UI waits on one channel.
+    pub fn sender(&self) -> Sender<Answer> {
+        self.outbox.clone()
     }
 
     pub fn answers(&self) -> Receiver<Answer> {

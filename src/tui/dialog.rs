@@ -250,6 +250,7 @@ fn confirmed(state: &mut State, kind: ConfirmKind) -> Vec<Effect> {
             }]
         }
         ConfirmKind::Delete { job_id, job_name } => vec![Effect::DeleteOutput { job_id, job_name }],
+        ConfirmKind::Remove | ConfirmKind::Assign => super::admin::confirmed(state, &kind),
     }
 }
 

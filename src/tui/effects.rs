@@ -65,6 +65,12 @@ pub fn perform(backend: &mut dyn Backend, effect: Effect) -> Performed {
             result: backend.delete_output(&job_id),
             job_name,
         },
+        Effect::LoadAdmin => Msg::AdminLoaded(backend.directory()),
+        Effect::Admin(task) => match backend.start_admin(task) {
+            Some(answer) => answer.into(),
+            None => return Performed::Msgs(Vec::new()),
+        },
+        Effect::InventoryChanged => Msg::WorkspaceChanged(backend.inventory_changed()),
         Effect::Quit => return Performed::Quit,
     };
     Performed::Msgs(vec![msg])

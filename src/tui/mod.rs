@@ -7,6 +7,7 @@
 //! with its keys and its view; key tables live in [`keymap`] and feed the footer and help.
 
 pub mod adapter;
+pub mod admin;
 pub mod app;
 pub mod backend;
 pub mod counter;

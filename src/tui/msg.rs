@@ -1,6 +1,7 @@
 //! Messages into the update (keys, signals, answers from the backend, job progress) and the
 //! effects it asks the runtime to perform.
 
+use super::admin::port::{AdminAnswer, AdminTask, DirectoryInfo};
 use super::backend::{
     Answer, DownloadError, DownloadReport, FieldIssue, JobOutcome, JobRow, Progress, ReviewSummary,
     Rows, SelectionPreview, TokenInventory,
@@ -73,6 +74,12 @@ pub enum Msg {
         job_name: String,
         result: Result<(), String>,
     },
+    /// The Workspace screen opened: the `[directory]` table, if configured.
+    AdminLoaded(Option<DirectoryInfo>),
+    /// A workspace tool's task ended.
+    Admin(AdminAnswer),
+    /// The inventory changed under a tool: the header's counts now.
+    WorkspaceChanged(super::backend::WorkspaceInfo),
 }
 
 /// Work the runtime does for the update.
@@ -112,6 +119,12 @@ pub enum Effect {
         job_id: String,
         job_name: String,
     },
+    /// Read the `[directory]` table for the Workspace screen.
+    LoadAdmin,
+    /// Run a workspace tool's task on the backend's worker.
+    Admin(AdminTask),
+    /// A tool changed the inventory: the backend takes up the new one.
+    InventoryChanged,
     /// Leave: cancel a running job first and wait for it to record itself.
     Quit,
 }
@@ -121,6 +134,7 @@ impl From<Answer> for Msg {
         match answer {
             Answer::Previewed { generation, result } => Msg::Previewed { generation, result },
             Answer::Filtered { generation, rows } => Msg::TokensFiltered { generation, rows },
+            Answer::Admin(answer) => Msg::Admin(answer),
         }
     }
 }

@@ -5,7 +5,7 @@ use super::backend::{DownloadError, JobOutcome, Progress};
 use super::keymap::{Action, KeyContext};
 use super::msg::{Effect, Msg};
 use super::wizard::{self, Step, Wizard};
-use super::{dialog, jobs_view, progress, tokens_view};
+use super::{admin, dialog, jobs_view, progress, tokens_view};
 use crossterm::event::{KeyEvent, KeyEventKind};
 
 /// Applies one message to the state; returns what the runtime must do.
@@ -104,6 +104,17 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::DownloadDone { job_id, result } => download_done(state, job_id, result),
+        Msg::AdminLoaded(directory) => {
+            admin::loaded(state, directory);
+            Vec::new()
+        }
+        Msg::Admin(answer) => admin::answered(state, answer),
+        Msg::WorkspaceChanged(info) => {
+            state.workspace = info;
+            // The browser reloads the changed inventory when it is opened next.
+            state.tokens.all = None;
+            Vec::new()
+        }
         Msg::Deleted { job_name, result } => {
             state.overlay = Some(match result {
                 Ok(()) => Overlay::Message {
@@ -190,7 +201,14 @@ fn on_action(state: &mut State, context: KeyContext, action: Action) -> Vec<Effe
             state.screen = Screen::Tokens;
             return vec![Effect::LoadTokens];
         }
+        Action::GoAdmin => {
+            state.screen = Screen::Admin;
+            return vec![Effect::LoadAdmin];
+        }
         _ => {}
+    }
+    if context == KeyContext::AdminBusy {
+        return Vec::new();
     }
     if context.is_modal() {
         return dialog::on_action(state, action);
@@ -200,6 +218,10 @@ fn on_action(state: &mut State, context: KeyContext, action: Action) -> Vec<Effe
         Screen::Wizard => wizard_action(state, action),
         Screen::Jobs => jobs_view::on_action(state, action),
         Screen::Tokens => tokens_view::on_action(state, action),
+        Screen::Admin => {
+            let page = super::view::page_rows(state, context);
+            admin::on_action(state, action, page)
+        }
     }
 }
 
@@ -212,6 +234,11 @@ fn quit(state: &mut State) -> Vec<Effect> {
             ..
         })
     );
+    if state.admin.is_busy() {
+        // Leaving in the middle of a change would only make the next open finish it.
+        state.admin.notice = Some("A workspace tool is at work: quit when it has ended.".into());
+        return Vec::new();
+    }
     if !asked && (state.job_running() || state.wizard.dirty) {
         let question = if state.job_running() {
             "A job is running. Quit and cancel it?"
@@ -276,6 +303,7 @@ fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
             Vec::new()
         }
         KeyContext::TokensFilter => tokens_view::on_paste(state, text),
+        KeyContext::AdminForm => admin::on_paste(state, text),
         _ => {
             let State {
                 wizard, profiles, ..
@@ -292,6 +320,7 @@ fn on_text(state: &mut State, context: KeyContext, key: KeyEvent) -> Vec<Effect>
             Vec::new()
         }
         KeyContext::TokensFilter => tokens_view::on_text(state, key),
+        KeyContext::AdminForm => admin::on_text(state, key),
         KeyContext::JobsFilter => {
             jobs_view::on_text(state, key);
             Vec::new()

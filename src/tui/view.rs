@@ -42,6 +42,7 @@ pub fn page_rows(state: &State, context: KeyContext) -> usize {
             wizard::review::text_area(content).height
         }
         KeyContext::Info | KeyContext::Help => dialog::text_rows(body, state),
+        KeyContext::AdminReview | KeyContext::AdminDone => super::admin::view::text_rows(body),
         _ => 1,
     };
     usize::from(rows).max(1)
@@ -131,6 +132,7 @@ pub fn view(frame: &mut Frame, state: &State) {
         Screen::Wizard => wizard::panel::render(frame, body, state),
         Screen::Jobs => jobs_view::render(frame, body, state),
         Screen::Tokens => tokens_view::render(frame, body, state),
+        Screen::Admin => super::admin::view::render(frame, body, state),
     }
     footer::render(frame, footer_area, state);
     dialog::render(frame, body, state);
@@ -143,6 +145,7 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State) {
         (Screen::Wizard, Action::GoWizard, "New job"),
         (Screen::Jobs, Action::GoJobs, "Jobs"),
         (Screen::Tokens, Action::GoTokens, "Tokens"),
+        (Screen::Admin, Action::GoAdmin, "Workspace"),
     ] {
         let text = format!(" {} {label} ", global_key_label(action));
         spans.push(if state.screen == screen {

@@ -9,6 +9,8 @@ use crate::jobs::History;
 use crate::jobs::index::InventoryIndex;
 use crate::jobs::{Binding, JobField, JobSpec, Protection};
 use crate::token::{Digits, Interval, KeySize, Serial};
+use crate::tui::admin::port::{AdminAnswer, AdminTask, DirectoryInfo, TaskKind, UsersFrom};
+use crate::tui::admin::tasks;
 use crate::tui::backend::*;
 use crate::workspace::{Config, InventoryToken};
 use crate::workspace::{Delivery, PinType, Profile};
@@ -128,6 +130,15 @@ pub struct FakeBackend {
     pub pending: Vec<Answer>,
     /// Set by [`FakeBackend::demo`]: the real engine over the demo workspace's data.
     pub demo: Option<DemoData>,
+    /// The `[directory]` table the Workspace screen is shown.
+    pub directory: Option<DirectoryInfo>,
+    /// What a directory search returns (the LDAP round trip itself is tested against a real
+    /// slapd in the integration tests).
+    pub directory_users: Vec<crate::workspace::auto_assign::Candidate>,
+    /// The demo workspace's passphrase now (a tool may change it).
+    pub passphrase: String,
+    /// Every workspace tool task started, by kind.
+    pub admin_tasks: Vec<TaskKind>,
 }
 
 /// The demo workspace (`tokendist --demo`) made at a fixed time, run through the real job
@@ -219,6 +230,10 @@ impl Default for FakeBackend {
             defer_answers: false,
             pending: Vec::new(),
             demo: None,
+            directory: None,
+            directory_users: Vec::new(),
+            passphrase: crate::workspace::demo::DEMO_PASSPHRASE.into(),
+            admin_tasks: Vec::new(),
         }
     }
 }
@@ -775,6 +790,83 @@ impl Backend for FakeBackend {
             .ok_or("no such job")?;
         job.output_available = false;
         Ok(())
+    }
+
+    fn directory(&self) -> Option<DirectoryInfo> {
+        self.directory.clone()
+    }
+
+    /// On the demo workspace itself (opened for the task, as the real worker holds it), with
+    /// the library code the real worker runs; a directory search returns `directory_users`.
+    fn start_admin(&mut self, task: AdminTask) -> Option<Answer> {
+        let kind = task.kind();
+        self.admin_tasks.push(kind);
+        let Some(demo) = self.demo.as_mut() else {
+            return self.answer(Answer::Admin(AdminAnswer::refused(
+                kind,
+                "the test backend runs workspace tools on the demo workspace only",
+            )));
+        };
+        let passphrase = crate::secret::SecretString::from(self.passphrase.as_str());
+        let mut workspace = crate::workspace::Workspace::open(demo._dir.path(), &passphrase)
+            .expect("the demo workspace opens");
+        let today = demo.now.date();
+        let new_passphrase = match &task {
+            AdminTask::ChangePassphrase { new, .. } => Some(new.expose().to_owned()),
+            _ => None,
+        };
+        let answer = match task {
+            AdminTask::PlanAssignment {
+                users: UsersFrom::Directory { .. },
+                key_size,
+            } => AdminAnswer::AssignmentPlanned(tasks::plan_assignment(
+                &workspace,
+                tasks::ReadUsers {
+                    source: crate::workspace::auto_assign::UserSource::Directory {
+                        url: self
+                            .directory
+                            .as_ref()
+                            .map(|d| d.url.clone())
+                            .unwrap_or_default(),
+                        base_dn: self
+                            .directory
+                            .as_ref()
+                            .map(|d| d.base_dn.clone())
+                            .unwrap_or_default(),
+                        filter: self
+                            .directory
+                            .as_ref()
+                            .map(|d| d.filter.clone())
+                            .unwrap_or_default(),
+                        entries: self.directory_users.len(),
+                    },
+                    candidates: self.directory_users.clone(),
+                    skipped: Vec::new(),
+                    warnings: Vec::new(),
+                },
+                key_size,
+                today,
+            )),
+            task => tasks::perform(&mut workspace, task, today),
+        };
+        if let (AdminAnswer::PassphraseChanged(Ok(_)), Some(new)) = (&answer, new_passphrase) {
+            self.passphrase = new;
+        }
+        if answer.changed_inventory() {
+            demo.inventory = workspace.inventory().iter().cloned().collect();
+            demo.index = Arc::new(InventoryIndex::build(demo.inventory.iter()));
+            let rows = Rows::new(crate::tui::counter::IndexRows {
+                index: Arc::clone(&demo.index),
+                positions: None,
+                today,
+            });
+            self.tokens = rows.window(0, rows.len());
+        }
+        self.answer(Answer::Admin(answer))
+    }
+
+    fn inventory_changed(&mut self) -> WorkspaceInfo {
+        self.workspace_info()
     }
 }
 

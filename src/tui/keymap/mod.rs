@@ -37,6 +37,7 @@ pub enum Action {
     GoWizard,
     GoJobs,
     GoTokens,
+    GoAdmin,
     Quit,
 }
 
@@ -171,6 +172,16 @@ pub enum KeyContext {
     Prompt,
     Info,
     Help,
+    /// Workspace tools: the list of tools.
+    AdminMenu,
+    /// A tool's form (text, masked and checkbox fields).
+    AdminForm,
+    /// A tool's review before it changes anything.
+    AdminReview,
+    /// A tool's task at work: no keys but Ctrl-C (which waits for it).
+    AdminBusy,
+    /// A tool's result.
+    AdminDone,
 }
 
 impl KeyContext {
@@ -184,6 +195,7 @@ impl KeyContext {
                 | Self::TokensFilter
                 | Self::JobsFilter
                 | Self::Prompt
+                | Self::AdminForm
         )
     }
 
@@ -191,7 +203,7 @@ impl KeyContext {
     pub fn is_modal(self) -> bool {
         matches!(
             self,
-            Self::Menu | Self::Confirm | Self::Prompt | Self::Info | Self::Help
+            Self::Menu | Self::Confirm | Self::Prompt | Self::Info | Self::Help | Self::AdminBusy
         )
     }
 
@@ -215,6 +227,11 @@ impl KeyContext {
             Self::Prompt => PROMPT,
             Self::Info => INFO,
             Self::Help => HELP,
+            Self::AdminMenu => ADMIN_MENU,
+            Self::AdminForm => ADMIN_FORM,
+            Self::AdminReview => ADMIN_REVIEW,
+            Self::AdminBusy => ADMIN_BUSY,
+            Self::AdminDone => ADMIN_DONE,
         }
     }
 
@@ -278,7 +295,7 @@ pub fn global_key_label(action: Action) -> String {
 }
 
 /// Every context, for the generated key map in the docs.
-pub const ALL_CONTEXTS: [(KeyContext, &str); 17] = [
+pub const ALL_CONTEXTS: [(KeyContext, &str); 22] = [
     (
         KeyContext::WizardText,
         "Wizard: text steps (name, DeviceSerialNumber, nickname)",
@@ -311,6 +328,14 @@ pub const ALL_CONTEXTS: [(KeyContext, &str); 17] = [
     (KeyContext::Prompt, "Download path"),
     (KeyContext::Info, "Details and messages"),
     (KeyContext::Help, "Help"),
+    (KeyContext::AdminMenu, "Workspace tools"),
+    (
+        KeyContext::AdminForm,
+        "Workspace tools: a form (passphrase, serials, filter, …)",
+    ),
+    (KeyContext::AdminReview, "Workspace tools: the review"),
+    (KeyContext::AdminBusy, "Workspace tools: at work"),
+    (KeyContext::AdminDone, "Workspace tools: the result"),
 ];
 
 #[cfg(test)]

@@ -325,6 +325,70 @@ pub(super) static HELP: &[Binding] = &[
     bind(&[key(KeyCode::End), ch('G')], End, "bottom", None),
 ];
 
+pub(super) static ADMIN_MENU: &[Binding] = &[
+    UP,
+    DOWN,
+    bind(&[key(KeyCode::Home), ch('g')], Home, "first tool", None),
+    bind(&[key(KeyCode::End), ch('G')], End, "last tool", None),
+    bind(&[key(KeyCode::Enter)], Open, "open the tool", Some("open")),
+];
+
+pub(super) static ADMIN_FORM: &[Binding] = &[
+    NEXT_FIELD,
+    PREV_FIELD,
+    bind(
+        &[key(KeyCode::Enter)],
+        Next,
+        "check the fields and go on (nothing is changed before the review)",
+        Some("go on"),
+    ),
+    bind(
+        &[key(KeyCode::Esc)],
+        Back,
+        "back to the tools (typed secrets are cleared)",
+        Some("back"),
+    ),
+];
+
+pub(super) static ADMIN_REVIEW: &[Binding] = &[
+    bind(
+        &[key(KeyCode::Enter)],
+        Submit,
+        "apply what is listed (asks first)",
+        Some("apply"),
+    ),
+    bind(&[key(KeyCode::Up), ch('k')], Up, "scroll up", None),
+    bind(&[key(KeyCode::Down), ch('j')], Down, "scroll down", None),
+    PAGE_UP,
+    PAGE_DOWN,
+    bind(&[key(KeyCode::Home), ch('g')], Home, "top", None),
+    bind(&[key(KeyCode::End), ch('G')], End, "bottom", None),
+    bind(
+        &[key(KeyCode::Esc)],
+        Back,
+        "back to the form (keeps the input)",
+        Some("back"),
+    ),
+];
+
+/// Nothing but Ctrl-C (from ALWAYS), which says to wait.
+pub(super) static ADMIN_BUSY: &[Binding] = &[];
+
+pub(super) static ADMIN_DONE: &[Binding] = &[
+    bind(
+        &[key(KeyCode::Enter), key(KeyCode::Esc)],
+        Close,
+        "back to the tools",
+        Some("close"),
+    ),
+    bind(&[key(KeyCode::Up), ch('k')], Up, "scroll up", None),
+    bind(&[key(KeyCode::Down), ch('j')], Down, "scroll down", None),
+    PAGE_UP,
+    PAGE_DOWN,
+    bind(&[key(KeyCode::Home), ch('g')], Home, "top", None),
+    bind(&[key(KeyCode::End), ch('G')], End, "bottom", None),
+];
+
 pub(super) static ALWAYS: &[Binding] = &[bind(
     &[ctrl('c')],
     Quit,
@@ -355,6 +419,12 @@ pub(super) static GLOBAL: &[Binding] = &[
         &[key(KeyCode::F(4)), ch('3'), alt('3')],
         GoTokens,
         "Tokens",
+        None,
+    ),
+    bind(
+        &[key(KeyCode::F(5)), ch('4'), alt('4')],
+        GoAdmin,
+        "Workspace tools (passphrase, retire, assign, check)",
         None,
     ),
     bind(
