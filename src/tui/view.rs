@@ -145,7 +145,7 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State) {
         (Screen::Wizard, Action::GoWizard, "New job"),
         (Screen::Jobs, Action::GoJobs, "Jobs"),
         (Screen::Tokens, Action::GoTokens, "Tokens"),
-        (Screen::Admin, Action::GoAdmin, "Workspace"),
+        (Screen::Admin, Action::GoAdmin, "Tools"),
     ] {
         let text = format!(" {} {label} ", global_key_label(action));
         spans.push(if state.screen == screen {

@@ -236,6 +236,7 @@ pub fn open(state: &mut State, tool: Tool) {
     }
     admin.form.wipe_secrets();
     admin.form.error = None;
+    admin.form.focus = 0;
     admin.tool = tool;
     admin.notice = None;
     admin.scroll = 0;

@@ -40,7 +40,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         Phase::Form => render_form(frame, content, state),
         Phase::Working(words) => {
             let lines = vec![
-                Line::from(Span::styled(format!("⏳ {words}"), theme.warning())),
+                Line::from(Span::styled(words.clone(), theme.warning())),
                 Line::from(""),
                 Line::from(Span::styled(
                     "The workspace is busy; the keys come back when this has ended.",
@@ -64,16 +64,59 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     }
 }
 
-/// Long text, from line `scroll` (clamped so the last page stays full).
+/// Long text wrapped to the width (continuations indented), from row `scroll` (clamped so the
+/// last page stays full), with a marker when more follows.
 fn scrolled(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, scroll: usize) {
-    let rows = usize::from(area.height);
-    let first = scroll.min(lines.len().saturating_sub(rows));
-    let more = lines.len() > first + rows;
-    let mut shown: Vec<Line> = lines.into_iter().skip(first).take(rows).collect();
+    let width = usize::from(area.width).max(8);
+    let mut rows: Vec<Line> = Vec::new();
+    for line in lines {
+        let style = line.spans.first().map(|s| s.style).unwrap_or_default();
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        for (at, row) in wrap(&text, width).into_iter().enumerate() {
+            let row = if at == 0 { row } else { format!("    {row}") };
+            rows.push(Line::from(Span::styled(row, style)));
+        }
+    }
+    let height = usize::from(area.height);
+    let first = scroll.min(rows.len().saturating_sub(height));
+    let more = rows.len() > first + height;
+    let mut shown: Vec<Line> = rows.into_iter().skip(first).take(height).collect();
     if more && let Some(last) = shown.last_mut() {
         *last = Line::from("  ↓ more below (↓/PgDn)");
     }
     frame.render_widget(Paragraph::new(shown), area);
+}
+
+/// `text` broken at spaces into rows of at most `width` columns (continuation rows get 4
+/// columns less, for their indent); a word longer than a row is cut.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut rows = Vec::new();
+    let mut row = String::new();
+    // Whether `row` holds a word yet (an empty word is a run of spaces, kept as typed).
+    let mut started = false;
+    let room = |rows: &Vec<String>| if rows.is_empty() { width } else { width - 4 };
+    for word in text.split(' ') {
+        let needed = Span::raw(&row).width() + usize::from(started) + Span::raw(word).width();
+        if needed > room(&rows) && !row.trim().is_empty() {
+            rows.push(std::mem::take(&mut row));
+            started = false;
+        }
+        if started {
+            row.push(' ');
+        }
+        row.push_str(word);
+        started = true;
+        if Span::raw(&row).width() > room(&rows) {
+            let cut = crate::tui::view::fit(&row, room(&rows));
+            rows.push(cut);
+            row.clear();
+            started = false;
+        }
+    }
+    if !row.is_empty() || rows.is_empty() {
+        rows.push(row);
+    }
+    rows
 }
 
 fn render_menu(frame: &mut Frame, area: Rect, state: &State) {

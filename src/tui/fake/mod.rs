@@ -199,6 +199,11 @@ impl FakeBackend {
         }
     }
 
+    /// The demo workspace's directory (`demo` only).
+    pub fn demo_dir(&self) -> &Path {
+        self.demo.as_ref().expect("a demo backend")._dir.path()
+    }
+
     /// The demo's clock: a minute later for every job started, like real time passing.
     fn demo_now(&self) -> Option<OffsetDateTime> {
         let demo = self.demo.as_ref()?;

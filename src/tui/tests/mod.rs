@@ -1,6 +1,7 @@
 //! Tests of the update (key sequences through the real effects against the fake backend) and
 //! of the views (snapshots on a `TestBackend` at 80×24 and 120×40).
 
+mod admin;
 mod docs;
 mod jobs_flow;
 pub mod render;

@@ -1,0 +1,593 @@
+//! Workspace tools (F5): every tool's forms, refusals, reviews, confirmations and results,
+//! through the real update and the library code the CLI runs, on the demo workspace; and their
+//! screens as snapshots (also the user guide's captures).
+
+use crate::secret::SecretString;
+use crate::tui::admin::port::{DirectoryInfo, TaskKind, fields};
+use crate::tui::admin::{Phase, Tool};
+use crate::tui::app::{Overlay, RunningJob, Screen};
+use crate::tui::fake::{FakeBackend, Harness};
+use crate::tui::keymap::KeyContext;
+use crate::tui::theme::Theme;
+use crate::workspace::Workspace;
+use crate::workspace::auto_assign::Candidate;
+use crossterm::event::KeyCode::{self, *};
+
+/// The tools' screens worth a picture (snapshots and the user guide).
+pub const SCENARIOS: &[&str] = &[
+    "22_tools_menu",
+    "23_passphrase_refused",
+    "24_passphrase_resealing",
+    "25_passphrase_changed",
+    "26_retire_review",
+    "27_retire_done",
+    "28_assign_directory_form",
+    "29_assign_directory_review",
+    "30_check_done",
+];
+
+const NEW_PASSPHRASE: &str = "correct horse battery staple";
+
+fn demo() -> Harness {
+    Harness::with_backend(FakeBackend::demo(), Theme::colored())
+}
+
+fn open_tool(h: &mut Harness, tool: Tool) {
+    h.press(F(5));
+    // Back to the menu from a form or a result, as an administrator would.
+    while !matches!(h.state.admin.phase, Phase::Menu | Phase::Working(_)) {
+        h.press(Esc);
+    }
+    let at = Tool::ALL.iter().position(|t| *t == tool).unwrap();
+    h.press(Home);
+    for _ in 0..at {
+        h.press(Down);
+    }
+    h.press(Enter);
+}
+
+/// A configured directory asking for the bind password, and what its search finds: two users
+/// without a token, one (the demo's first) who holds one, one listed twice.
+fn with_directory(h: &mut Harness) {
+    h.backend.directory = Some(DirectoryInfo {
+        url: "ldaps://ldap.example.org".into(),
+        base_dn: "ou=people,dc=example,dc=org".into(),
+        filter: "(memberOf=cn=vpn,ou=groups,dc=example,dc=org)".into(),
+        bind_dn: Some("cn=tokendist,ou=services,dc=example,dc=org".into()),
+        password_file: None,
+    });
+    let holder = h.backend.tokens[0].login.clone().unwrap();
+    let user = |login: &str, first: &str, last: &str| Candidate {
+        login: login.into(),
+        first_name: first.into(),
+        last_name: last.into(),
+        source: format!("uid={login},ou=people,dc=example,dc=org"),
+    };
+    h.backend.directory_users = vec![
+        user("zoe.ng", "Zoë", "Ng"),
+        user("jgarcia", "José", "García"),
+        user(&holder, "Already", "Holding"),
+        user("ZOE.NG", "Zoe", "Again"),
+    ];
+}
+
+fn error(h: &Harness) -> Option<(Option<&'static str>, String)> {
+    h.state.admin.form.error.clone()
+}
+
+fn error_field(h: &Harness) -> Option<&'static str> {
+    error(h).and_then(|(field, _)| field)
+}
+
+fn focused_label(h: &Harness) -> &'static str {
+    h.state.admin.form.fields[h.state.admin.form.focus].label
+}
+
+/// Builds the named screen with keys on `h` (a demo harness for the guide).
+pub fn scenario(name: &str, mut h: Harness) -> Harness {
+    match name {
+        "22_tools_menu" => h.press(F(5)),
+        "23_passphrase_refused" => {
+            open_tool(&mut h, Tool::Passphrase);
+            h.type_text("demo");
+            h.press(Tab);
+            h.type_text(NEW_PASSPHRASE);
+            h.press(Tab);
+            h.type_text("correct horse battery stapel");
+            h.press(Enter);
+        }
+        "24_passphrase_resealing" | "25_passphrase_changed" => {
+            h.backend.defer_answers = name == "24_passphrase_resealing";
+            open_tool(&mut h, Tool::Passphrase);
+            h.type_text("demo");
+            h.press(Tab);
+            h.type_text(NEW_PASSPHRASE);
+            h.press(Tab);
+            h.type_text(NEW_PASSPHRASE);
+            h.press(Enter);
+        }
+        "26_retire_review" | "27_retire_done" => {
+            open_tool(&mut h, Tool::Retire);
+            h.type_text("000500000003-000500000005 000500000299");
+            h.press(Enter);
+            if name == "27_retire_done" {
+                h.press(Enter);
+                h.press(Char('y'));
+            }
+        }
+        "28_assign_directory_form" | "29_assign_directory_review" => {
+            with_directory(&mut h);
+            open_tool(&mut h, Tool::AssignDirectory);
+            h.press(Tab);
+            h.type_text("128");
+            h.press(Tab);
+            h.type_text("bind secret");
+            if name == "29_assign_directory_review" {
+                h.press(Enter);
+            }
+        }
+        "30_check_done" => {
+            open_tool(&mut h, Tool::Check);
+            h.type_text("demo");
+            h.press(Enter);
+        }
+        other => panic!("no scenario {other}"),
+    }
+    h
+}
+
+#[test]
+fn tool_screens_at_80x24_and_120x40() {
+    for name in SCENARIOS {
+        let h = scenario(name, demo());
+        for (w, hgt) in [(80, 24), (120, 40)] {
+            insta::assert_snapshot!(format!("{name}_{w}x{hgt}"), h.render(w, hgt));
+        }
+    }
+}
+
+#[test]
+fn the_tools_are_reachable_from_the_header_keys_and_listed_in_help() {
+    let mut h = demo();
+    h.press(F(3));
+    h.press(Char('4'));
+    assert_eq!(h.state.screen, Screen::Admin);
+    assert_eq!(h.state.key_context(), KeyContext::AdminMenu);
+    h.press(F(2));
+    h.press(F(5));
+    assert_eq!(h.state.screen, Screen::Admin);
+    let screen = h.render(80, 24);
+    assert!(
+        screen.lines().next().unwrap().contains("4/F5 Tools"),
+        "{screen}"
+    );
+    for tool in Tool::ALL {
+        assert!(screen.contains(tool.title()), "{screen}");
+    }
+    h.press(Char('?'));
+    assert!(matches!(h.state.overlay, Some(Overlay::Help { .. })));
+    let help = h.render(80, 40);
+    assert!(help.contains("open the tool"), "{help}");
+    // The global key table names the screen too, so every other screen's help lists it.
+    let global = KeyContext::Tokens.bindings();
+    assert!(
+        global
+            .iter()
+            .any(|b| b.description.starts_with("Workspace tools")),
+        "{global:?}"
+    );
+}
+
+#[test]
+fn passphrase_refusals_name_the_field_and_never_reach_the_worker() {
+    let mut h = demo();
+    open_tool(&mut h, Tool::Passphrase);
+    assert_eq!(h.state.key_context(), KeyContext::AdminForm);
+    h.press(Enter);
+    assert_eq!(error_field(&h), Some(fields::CURRENT));
+
+    h.type_text("demo");
+    h.press(Enter);
+    assert_eq!(error_field(&h), Some(fields::NEW));
+    assert!(error(&h).unwrap().1.contains("must not be empty"));
+    // Secrets leave the form at every Enter: retyped after a refusal.
+    assert_eq!(
+        h.state.admin.form.secret(fields::CURRENT),
+        Some(SecretString::default())
+    );
+
+    let fill = |h: &mut Harness, current: &str, new: &str, repeat: &str| {
+        h.state.admin.form.focus = 0;
+        h.type_text(current);
+        h.press(Tab);
+        h.type_text(new);
+        h.press(Tab);
+        h.type_text(repeat);
+        h.press(Enter);
+    };
+    fill(&mut h, "demo", "short", "short");
+    assert_eq!(error_field(&h), Some(fields::NEW));
+    assert!(
+        error(&h).unwrap().1.contains("shorter than 12"),
+        "{:?}",
+        error(&h)
+    );
+    fill(&mut h, "demo", NEW_PASSPHRASE, "correct horse battery");
+    assert_eq!(error_field(&h), Some(fields::REPEAT));
+    assert_eq!(focused_label(&h), fields::REPEAT);
+    fill(
+        &mut h,
+        "demo long enough!",
+        "demo long enough!",
+        "demo long enough!",
+    );
+    assert_eq!(error_field(&h), Some(fields::NEW));
+    assert!(error(&h).unwrap().1.contains("is the current one"));
+    assert!(h.backend.admin_tasks.is_empty());
+
+    // Typing clears the message; Esc leaves and clears the secrets.
+    h.type_text("x");
+    assert_eq!(error(&h), None);
+    h.press(Esc);
+    assert_eq!(h.state.admin.phase, Phase::Menu);
+    assert!(h.state.admin.form.fields.iter().all(
+        |f| !matches!(&f.value, crate::tui::admin::form::Value::Secret(s) if s.char_len() > 0)
+    ));
+}
+
+#[test]
+fn a_wrong_current_passphrase_comes_back_to_its_field_and_nothing_changes() {
+    let mut h = demo();
+    open_tool(&mut h, Tool::Passphrase);
+    h.type_text("not the passphrase");
+    h.press(Tab);
+    h.type_text(NEW_PASSPHRASE);
+    h.press(Tab);
+    h.type_text(NEW_PASSPHRASE);
+    h.press(Enter);
+    assert_eq!(h.backend.admin_tasks, [TaskKind::ChangePassphrase]);
+    assert_eq!(h.state.admin.phase, Phase::Form);
+    assert_eq!(error_field(&h), Some(fields::CURRENT));
+    assert_eq!(focused_label(&h), fields::CURRENT);
+    assert!(error(&h).unwrap().1.contains("wrong passphrase"));
+    let dir = h.backend.demo_dir().to_owned();
+    assert!(Workspace::open(&dir, &SecretString::from("demo")).is_ok());
+}
+
+#[test]
+fn the_passphrase_is_resealed_on_the_worker_while_the_screen_waits() {
+    let mut h = scenario("24_passphrase_resealing", demo());
+    assert!(h.state.admin.is_busy());
+    assert_eq!(h.state.key_context(), KeyContext::AdminBusy);
+    assert!(h.render(80, 24).contains("Re-sealing"));
+    // Nothing typed stays in the state once handed over.
+    for label in [fields::CURRENT, fields::NEW, fields::REPEAT] {
+        assert!(
+            h.state.admin.form.secret(label).unwrap().is_empty(),
+            "{label}"
+        );
+    }
+    // No key moves away meanwhile, and quitting waits.
+    for key in [Esc, Enter, F(2), Char('1'), Char('q')] {
+        h.press(key);
+    }
+    h.ctrl('c');
+    assert!(h.state.admin.is_busy());
+    assert_eq!(h.state.screen, Screen::Admin);
+    assert!(!h.quit);
+    assert!(h.state.admin.notice.is_some());
+
+    h.deliver_answer(0);
+    let Phase::Done(outcome) = &h.state.admin.phase else {
+        panic!("{:?}", h.state.admin.phase)
+    };
+    assert!(
+        outcome.ok && outcome.lines[0].contains("Passphrase changed"),
+        "{outcome:?}"
+    );
+    let dir = h.backend.demo_dir().to_owned();
+    assert!(Workspace::open(&dir, &SecretString::from(NEW_PASSPHRASE)).is_ok());
+    assert!(Workspace::open(&dir, &SecretString::from("demo")).is_err());
+    h.press(Enter);
+    assert_eq!(h.state.admin.phase, Phase::Menu);
+}
+
+#[test]
+fn a_running_job_keeps_the_changing_tools_closed_but_not_the_check() {
+    let mut h = demo();
+    h.state.run = Some(RunningJob {
+        id: "j".into(),
+        name: "Running".into(),
+        progress: Default::default(),
+        outcome: None,
+    });
+    open_tool(&mut h, Tool::Retire);
+    assert_eq!(h.state.admin.phase, Phase::Menu);
+    assert!(
+        h.state
+            .admin
+            .notice
+            .as_deref()
+            .unwrap()
+            .contains("A job is running")
+    );
+    h.press(Home);
+    for _ in 0..4 {
+        h.press(Down);
+    }
+    h.press(Enter);
+    assert_eq!(h.state.admin.phase, Phase::Form);
+    assert_eq!(h.state.admin.tool, Tool::Check);
+}
+
+fn review_removal(h: &Harness) -> &crate::tui::admin::port::RemovalReview {
+    match &h.state.admin.phase {
+        Phase::ReviewRemoval(review) => review,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn retiring_reviews_confirms_removes_and_keeps_the_history() {
+    let mut h = scenario("26_retire_review", demo());
+    let review = review_removal(&h);
+    assert_eq!(review.plan.serials.len(), 4);
+    // The pilot job distributed 000500000003-04: the review says so.
+    let pilot = &review.rows[0];
+    assert_eq!(pilot.serial.as_str(), "000500000003");
+    assert_eq!(
+        pilot.last_job.as_ref().map(|(name, _)| name.as_str()),
+        Some(crate::workspace::demo::PILOT_JOB)
+    );
+    let screen = h.render(120, 40);
+    assert!(screen.contains("Pilot rollout"), "{screen}");
+    assert!(screen.contains("4 token(s) will be removed"), "{screen}");
+
+    // Back keeps the input; the review comes again.
+    h.press(Esc);
+    assert_eq!(h.state.admin.phase, Phase::Form);
+    assert_eq!(
+        h.state.admin.form.text(fields::SERIALS),
+        "000500000003-000500000005 000500000299"
+    );
+    h.press(Enter);
+    review_removal(&h);
+    // Enter asks; "n" changes nothing.
+    h.press(Enter);
+    assert!(matches!(h.state.overlay, Some(Overlay::Confirm { .. })));
+    h.press(Char('n'));
+    review_removal(&h);
+    assert_eq!(h.state.workspace.tokens, 300);
+
+    h.press(Enter);
+    h.press(Char('y'));
+    let Phase::Done(outcome) = &h.state.admin.phase else {
+        panic!("{:?}", h.state.admin.phase)
+    };
+    assert_eq!(outcome.lines[0], "4 token(s) removed; 296 remain.");
+    assert_eq!(h.state.workspace.tokens, 296);
+    assert_eq!(h.backend.tokens.len(), 296);
+    // The history still tells who got the pilot tokens.
+    let dir = h.backend.demo_dir().to_owned();
+    let workspace = Workspace::open(&dir, &SecretString::from("demo")).unwrap();
+    let history = crate::jobs::History::open(&workspace).unwrap();
+    assert!(
+        history
+            .records()
+            .iter()
+            .any(|r| r.name == crate::workspace::demo::PILOT_JOB)
+    );
+}
+
+#[test]
+fn retire_refusals_name_the_serials_field() {
+    let mut h = demo();
+    open_tool(&mut h, Tool::Retire);
+    h.press(Enter);
+    assert_eq!(error_field(&h), Some(fields::SERIALS));
+    h.type_text("0005000x");
+    h.press(Enter);
+    assert_eq!(error_field(&h), Some(fields::SERIALS));
+    assert!(h.backend.admin_tasks.is_empty());
+    h.ctrl('u');
+    h.type_text("000900000001");
+    h.press(Enter);
+    // Checked against the inventory by the worker: back on the form, input kept.
+    assert_eq!(h.state.admin.phase, Phase::Form);
+    assert_eq!(error_field(&h), Some(fields::SERIALS));
+    assert!(
+        error(&h).unwrap().1.contains("not in the inventory"),
+        "{:?}",
+        error(&h)
+    );
+    assert_eq!(h.state.admin.form.text(fields::SERIALS), "000900000001");
+}
+
+#[test]
+fn only_expired_with_no_serials_takes_every_expired_token() {
+    let mut h = demo();
+    let expired = h.backend.tokens.iter().filter(|t| t.expired).count();
+    assert!(expired >= 3);
+    open_tool(&mut h, Tool::Retire);
+    h.press(Tab);
+    assert_eq!(focused_label(&h), fields::EXPIRED_ONLY);
+    h.press(Char(' '));
+    assert!(h.state.admin.form.checked(fields::EXPIRED_ONLY));
+    h.press(Enter);
+    let review = review_removal(&h);
+    assert_eq!(review.plan.serials.len(), expired);
+    assert_eq!(review.plan.expired, expired);
+}
+
+#[test]
+fn directory_assignment_shows_the_plan_and_applies_it_all_at_once() {
+    let mut h = scenario("29_assign_directory_review", demo());
+    let Phase::ReviewAssignment(review) = &h.state.admin.phase else {
+        panic!("{:?}", h.state.admin.phase)
+    };
+    let given: Vec<&str> = review
+        .plan
+        .assign
+        .iter()
+        .map(|a| a.login.as_str())
+        .collect();
+    assert_eq!(given, ["jgarcia", "zoe.ng"]);
+    assert_eq!(review.plan.already_holding.len(), 1);
+    assert_eq!(review.plan.skipped.len(), 1, "the second ZOE.NG");
+    let screen = h.render(120, 40);
+    for text in [
+        "José García",
+        "already hold a token",
+        "could not be given a token",
+    ] {
+        assert!(screen.contains(text), "{text}\n{screen}");
+    }
+    assert!(!screen.contains("bind secret"));
+    let before = h.state.workspace.assigned;
+    h.press(Enter);
+    h.press(Char('y'));
+    let Phase::Done(outcome) = &h.state.admin.phase else {
+        panic!("{:?}", h.state.admin.phase)
+    };
+    assert_eq!(outcome.lines[0], "2 token(s) assigned.");
+    assert_eq!(h.state.workspace.assigned, before + 2);
+    assert!(
+        h.backend
+            .tokens
+            .iter()
+            .any(|t| t.login.as_deref() == Some("jgarcia") && t.full_name == "José García")
+    );
+}
+
+#[test]
+fn directory_form_refusals_name_their_field_and_back_keeps_the_input() {
+    let mut h = demo();
+    open_tool(&mut h, Tool::AssignDirectory);
+    // Not configured: the menu says so.
+    assert_eq!(h.state.admin.phase, Phase::Menu);
+    assert!(
+        h.state
+            .admin
+            .notice
+            .as_deref()
+            .unwrap()
+            .contains("[directory]")
+    );
+
+    with_directory(&mut h);
+    h.press(F(5));
+    open_tool(&mut h, Tool::AssignDirectory);
+    assert_eq!(h.state.admin.phase, Phase::Form);
+    h.type_text("(uid=unclosed");
+    h.press(Enter);
+    assert_eq!(error_field(&h), Some(fields::FILTER));
+    h.ctrl('u');
+    h.press(Tab);
+    h.type_text("96");
+    h.press(Enter);
+    assert_eq!(error_field(&h), Some(fields::KEY_SIZE));
+    h.ctrl('u');
+    h.press(Enter);
+    assert_eq!(
+        error_field(&h),
+        Some(fields::BIND_PASSWORD),
+        "an empty password"
+    );
+    h.type_text("bind secret");
+    h.press(Enter);
+    // Both key sizes are free in the demo: the worker asks which.
+    assert_eq!(error_field(&h), Some(fields::KEY_SIZE), "{:?}", error(&h));
+    assert!(error(&h).unwrap().1.contains("type 128 or 64"));
+    h.type_text("128");
+    // The password left the form with the first try: typed again.
+    h.press(Tab);
+    h.type_text("bind secret");
+    h.press(Enter);
+    assert!(matches!(h.state.admin.phase, Phase::ReviewAssignment(_)));
+    h.press(Esc);
+    assert_eq!(h.state.admin.phase, Phase::Form);
+    assert_eq!(h.state.admin.form.text(fields::KEY_SIZE), "128");
+    assert!(
+        h.state
+            .admin
+            .form
+            .secret(fields::BIND_PASSWORD)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_list_of_logins_is_assigned_like_the_cli_auto_option() {
+    let temp = tempfile::tempdir().unwrap();
+    let list = temp.path().join("users.csv");
+    std::fs::write(&list, "user_login\nnew.hire\n").unwrap();
+    let mut h = demo();
+    open_tool(&mut h, Tool::AssignList);
+    h.type_text(list.to_str().unwrap());
+    h.press(Tab);
+    h.type_text("64");
+    h.press(Enter);
+    let Phase::ReviewAssignment(review) = &h.state.admin.phase else {
+        panic!("{:?} {:?}", h.state.admin.phase, error(&h))
+    };
+    assert_eq!(review.plan.assign.len(), 1);
+    assert_eq!(review.plan.key_size, 64);
+    h.press(Enter);
+    h.press(Char('y'));
+    assert!(matches!(&h.state.admin.phase, Phase::Done(o) if o.ok));
+
+    // A missing file is named on its field.
+    open_tool(&mut h, Tool::AssignList);
+    h.ctrl('u');
+    h.type_text("/nonexistent/users.csv");
+    h.press(Enter);
+    assert_eq!(error_field(&h), Some(fields::USER_LIST));
+}
+
+#[test]
+fn the_check_is_read_only_and_lists_its_findings() {
+    let mut h = demo();
+    open_tool(&mut h, Tool::Check);
+    h.type_text("wrong");
+    h.press(Enter);
+    assert_eq!(error_field(&h), Some(fields::PASSPHRASE));
+    let before =
+        std::fs::read(h.backend.demo_dir().join(crate::workspace::INVENTORY_FILE)).unwrap();
+    let mut h = scenario("30_check_done", h);
+    let Phase::Done(outcome) = &h.state.admin.phase else {
+        panic!("{:?}", h.state.admin.phase)
+    };
+    assert!(
+        outcome.lines[0].contains("nothing was changed"),
+        "{outcome:?}"
+    );
+    let after = std::fs::read(h.backend.demo_dir().join(crate::workspace::INVENTORY_FILE)).unwrap();
+    assert_eq!(before, after);
+    h.press(Esc);
+    assert_eq!(h.state.admin.phase, Phase::Menu);
+}
+
+#[test]
+fn secrets_are_masked_and_focus_shows_without_colour() {
+    let mut h = Harness::with_backend(FakeBackend::demo(), Theme::plain());
+    open_tool(&mut h, Tool::Passphrase);
+    h.type_text("demo");
+    h.press(Tab);
+    h.type_text("hunter2-hunter2");
+    let screen = h.render(80, 24);
+    assert!(
+        !screen.contains("hunter2") && !screen.contains("demo\n"),
+        "{screen}"
+    );
+    assert!(screen.contains("> New passphrase"), "{screen}");
+    assert!(screen.contains("••••"), "{screen}");
+    let buffer = h.render_buffer(80, 24);
+    let reversed = buffer
+        .content()
+        .iter()
+        .filter(|cell| cell.modifier.contains(ratatui::style::Modifier::REVERSED))
+        .count();
+    assert!(reversed > 10, "the focused field is drawn reversed");
+    let _ = KeyCode::Null;
+}
