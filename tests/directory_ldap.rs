@@ -11,17 +11,17 @@ use serde_json::Value;
 use std::fmt::Write as _;
 use tokendist::workspace::{CONFIG_FILE, INVENTORY_FILE};
 
-const PASSPHRASE: &str = "directory tests";
-const VPN_FILTER: &str =
+pub(crate) const PASSPHRASE: &str = "directory tests";
+pub(crate) const VPN_FILTER: &str =
     "(&(objectClass=inetOrgPerson)(memberOf=cn=vpn,ou=groups,dc=example,dc=org))";
 
-fn slapd_or_skip() -> Option<Slapd> {
+pub(crate) fn slapd_or_skip() -> Option<Slapd> {
     support::require_or_skip(Referee::Slapd).then(|| Slapd::locate().expect("located"))
 }
 
 /// The usual tree: alice (holds a token), bob, José García and an entry without a uid in the
 /// `vpn` group; carol outside it.
-fn people() -> Vec<TestUser<'static>> {
+pub(crate) fn people() -> Vec<TestUser<'static>> {
     vec![
         TestUser {
             uid: Some("alice"),
@@ -62,7 +62,7 @@ fn people() -> Vec<TestUser<'static>> {
 }
 
 /// A workspace with token 1001 held by `alice`, 1002 expired, and `free` free tokens from 1003.
-fn workspace(free: u64) -> WorkspaceEnv {
+pub(crate) fn workspace(free: u64) -> WorkspaceEnv {
     let env = WorkspaceEnv::initialised(PASSPHRASE);
     let mut tokens = vec![jobs_common::token(1001, Some("alice"))];
     let mut expired = jobs_common::token(1002, None);

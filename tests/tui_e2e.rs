@@ -8,6 +8,10 @@
 //! 3. `--demo` alone: no CPU used while idle, a resize redraws; a wrong passphrase fails before
 //!    the full screen; without a terminal the wizard refuses to start.
 //!
+//! 4. Workspace tools (F5): the passphrase changed in the full screen, then the workspace opens
+//!    with the new one only (the library and the wizard itself); tokens assigned from a real
+//!    OpenLDAP server (the slapd the directory tests start), the bind password typed masked.
+//!
 //! The screen is polled until the expected text shows (generous timeouts); the only fixed
 //! waits measure idle CPU and let the reader thread drain the last output.
 
@@ -31,6 +35,7 @@ const DOWN: &str = "\x1b[B";
 const ENTER: &str = "\r";
 const TAB: &str = "\t";
 const CTRL_U: &str = "\x15";
+const F5: &str = "\x1b[15~";
 
 /// The program running in a pseudo-terminal, its output parsed as a screen.
 struct Session {
@@ -493,4 +498,162 @@ fn without_a_terminal_the_wizard_says_to_use_the_commands() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("needs a terminal"));
     assert!(output.stdout.is_empty());
+}
+
+/// Waits until the screen shows `text`, then sends `keys` (so keys never race a redraw).
+fn after(s: &mut Session, text: &str, keys: &str) {
+    s.wait_for(text);
+    s.send(keys);
+}
+
+#[test]
+fn the_passphrase_changed_in_the_tools_screen_opens_the_workspace_and_the_old_one_does_not() {
+    let temp = tempfile::tempdir().unwrap();
+    let workspace = temp.path().join("ws");
+    let new = "a longer passphrase 2026";
+    let mut s = Session::start(
+        &["--demo", "--workspace", workspace.to_str().unwrap()],
+        temp.path(),
+        true,
+    );
+    after(&mut s, "Step 1 of 8: Job name", F5);
+    after(&mut s, "Workspace tools", ENTER);
+    s.wait_for("Current passphrase");
+    assert!(s.row_reversed("> Current passphrase") || s.contents().contains("> Current"));
+    // A mismatch is refused on the form, naming the field.
+    s.send("demo");
+    s.send(TAB);
+    s.send(new);
+    s.send(TAB);
+    s.send("something else entirely");
+    s.press(ENTER, "Repeat passphrase: the two new passphrases differ");
+    // The secrets left with the Enter: typed again from the first field.
+    s.send("\x1b[Z\x1b[Z");
+    s.send("demo");
+    s.send(TAB);
+    s.send(new);
+    s.send(TAB);
+    s.send(new);
+    assert!(!s.contents().contains(new), "a passphrase reached the screen");
+    s.press(ENTER, "Passphrase changed");
+    s.wait_for("1 staged job key(s)");
+    assert!(!s.contents().contains(new));
+    after(&mut s, "back to the tools", ENTER);
+    after(&mut s, "Workspace tools", "q");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+
+    assert!(Workspace::open(&workspace, &SecretString::from(new)).is_ok());
+    assert!(Workspace::open(&workspace, &SecretString::from(demo::DEMO_PASSPHRASE)).is_err());
+    // The staged pilot output moved to the new key too.
+    let ws = Workspace::open(&workspace, &SecretString::from(new)).unwrap();
+    let mut history = History::open(&ws).unwrap();
+    let pilot_id = history
+        .records()
+        .iter()
+        .find(|r| r.name == demo::PILOT_JOB)
+        .unwrap()
+        .id
+        .clone();
+    let zip = temp.path().join("pilot.zip");
+    tokendist::jobs::download(
+        &ws,
+        &mut history,
+        &pilot_id,
+        &zip,
+        false,
+        time::OffsetDateTime::now_utc(),
+    )
+    .expect("the staged output decrypts under the new passphrase");
+    drop(ws);
+
+    // The wizard itself opens with the new passphrase.
+    let passphrase_file = temp.path().join("new-passphrase");
+    std::fs::write(&passphrase_file, format!("{new}\n")).unwrap();
+    let mut s = Session::start(
+        &[
+            "--workspace",
+            workspace.to_str().unwrap(),
+            "--passphrase-file",
+            passphrase_file.to_str().unwrap(),
+        ],
+        temp.path(),
+        true,
+    );
+    after(&mut s, "Step 1 of 8: Job name", F5);
+    after(&mut s, "Workspace tools", "q");
+    assert!(s.wait_exit().success());
+}
+
+#[test]
+fn users_from_a_real_directory_get_tokens_through_the_tools_screen() {
+    use crate::directory_ldap::{PASSPHRASE, VPN_FILTER, people, slapd_or_skip, workspace};
+    use crate::support::slapd::{self, PEOPLE, READER_DN, READER_PASSWORD};
+    let Some(slapd) = slapd_or_skip() else { return };
+    let server = slapd.start(&slapd::base_ldif(&people()), None);
+    let env = workspace(3);
+    // No bind_password_file: the screen asks for it, masked.
+    let config = env.dir.join(tokendist::workspace::CONFIG_FILE);
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[directory]\nurl = \"{}\"\nbind_dn = \"{READER_DN}\"\nbase_dn = \"{PEOPLE}\"\nfilter = \"{VPN_FILTER}\"\n",
+        server.ldap_url()
+    ));
+    std::fs::write(&config, text).unwrap();
+
+    let mut s = Session::start(
+        &[
+            "--workspace",
+            env.dir.to_str().unwrap(),
+            "--passphrase-file",
+            env.passphrase_file.to_str().unwrap(),
+        ],
+        env.dir.parent().unwrap(),
+        true,
+    );
+    after(&mut s, "Step 1 of", F5);
+    s.wait_for(&server.ldap_url());
+    s.send(DOWN);
+    s.send(DOWN);
+    after(&mut s, "> Assign tokens to users from the directory", ENTER);
+    s.wait_for("Bind password");
+    s.send(TAB);
+    s.send(TAB);
+    // A wrong password: the server's refusal, on the field.
+    s.send("not the password");
+    s.press(ENTER, "Bind password:");
+    s.wait_for("invalid credentials");
+    s.send(READER_PASSWORD);
+    assert!(!s.contents().contains(READER_PASSWORD));
+    s.press(ENTER, "user(s) get a 128-bit token");
+    for text in ["bob", "jgarcia", "José García (Jose Garcia)", "alice", "no uid attribute"] {
+        s.wait_for(text);
+    }
+    s.press(ENTER, "Assign 2 token(s) as listed?");
+    s.press("y", "2 token(s) assigned.");
+    after(&mut s, "back to the tools", "q");
+    assert!(s.wait_exit().success());
+
+    let holders: Vec<(String, String)> = env
+        .list_json(&[])
+        .iter()
+        .map(|t| {
+            (
+                t["serial"].as_str().unwrap().to_owned(),
+                t["user_login"].as_str().unwrap_or("-").to_owned(),
+            )
+        })
+        .collect();
+    let login = |serial: &str| {
+        holders
+            .iter()
+            .find(|(s, _)| s.ends_with(serial))
+            .map(|(_, l)| l.as_str())
+            .unwrap()
+    };
+    assert_eq!(login("1001"), "alice");
+    assert_eq!(login("1003"), "bob");
+    assert_eq!(login("1004"), "jgarcia");
+    assert_eq!(login("1005"), "-");
+    let _ = PASSPHRASE;
 }
