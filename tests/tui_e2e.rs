@@ -534,7 +534,10 @@ fn the_passphrase_changed_in_the_tools_screen_opens_the_workspace_and_the_old_on
     s.send(new);
     s.send(TAB);
     s.send(new);
-    assert!(!s.contents().contains(new), "a passphrase reached the screen");
+    assert!(
+        !s.contents().contains(new),
+        "a passphrase reached the screen"
+    );
     s.press(ENTER, "Passphrase changed");
     s.wait_for("1 staged job key(s)");
     assert!(!s.contents().contains(new));
@@ -626,7 +629,13 @@ fn users_from_a_real_directory_get_tokens_through_the_tools_screen() {
     s.send(READER_PASSWORD);
     assert!(!s.contents().contains(READER_PASSWORD));
     s.press(ENTER, "user(s) get a 128-bit token");
-    for text in ["bob", "jgarcia", "José García (Jose Garcia)", "alice", "no uid attribute"] {
+    for text in [
+        "bob",
+        "jgarcia",
+        "José García (Jose Garcia)",
+        "alice",
+        "no uid attribute",
+    ] {
         s.wait_for(text);
     }
     s.press(ENTER, "Assign 2 token(s) as listed?");

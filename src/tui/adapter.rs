@@ -344,7 +344,7 @@ impl Backend for RealBackend {
 
     fn review(&self, spec: &JobSpec) -> Result<ReviewSummary, Vec<FieldIssue>> {
         let prepared = jobs::prepare(
-            &*lock(&self.workspace),
+            &lock(&self.workspace),
             &self.history,
             spec.clone(),
             now().date(),
