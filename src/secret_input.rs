@@ -227,6 +227,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn new_passphrase_rules_are_shared_by_both_front_ends() {
+        let s = SecretString::from;
+        assert_eq!(
+            check_new_passphrase(&s(""), None, None),
+            Err(NewPassphraseError::Empty)
+        );
+        assert_eq!(
+            check_new_passphrase(&s("abc"), Some(&s("abd")), None),
+            Err(NewPassphraseError::Differ)
+        );
+        assert_eq!(
+            check_new_passphrase(&s("same"), None, Some(&s("same"))),
+            Err(NewPassphraseError::Unchanged)
+        );
+        assert_eq!(check_new_passphrase(&s("short"), None, None), Ok(true));
+        let long = s("a passphrase of some length");
+        assert_eq!(
+            check_new_passphrase(&long, Some(&long), Some(&s("old"))),
+            Ok(false)
+        );
+    }
+
+    #[test]
     fn reading_stops_at_the_first_line_and_refuses_an_endless_one() {
         let read = |input: &[u8]| read_first_line(input, "the password", "test input");
         assert_eq!(read(b"s3cret\nsecond line").unwrap().expose(), "s3cret");

@@ -234,6 +234,17 @@ impl Loop {
                 update(state, Msg::JobFinished(outcome));
             }
         }
+        // A workspace tool at work (a passphrase change, an assignment) is let finish: each is
+        // safe to interrupt, but finishing spares the next open its recovery.
+        if state.admin.is_busy() {
+            let deadline = Instant::now() + CANCEL_WAIT;
+            while let Ok(answer) = self.answers.recv_deadline(deadline) {
+                if let Answer::Admin(answer) = answer {
+                    update(state, Msg::Admin(answer));
+                    break;
+                }
+            }
+        }
         match self.signal {
             Some(name) => Ended::Signal(name),
             None => Ended::Quit,

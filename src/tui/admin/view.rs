@@ -467,3 +467,17 @@ pub fn check_outcome(report: &CheckReport) -> Outcome {
         lines,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn long_lines_wrap_at_spaces_keeping_runs_of_spaces_and_cutting_long_words() {
+        assert_eq!(wrap("  a  b", 20), ["  a  b"]);
+        assert_eq!(wrap("one two three four", 9), ["one two", "three", "four"]);
+        let rows = wrap(&"x".repeat(30), 10);
+        assert_eq!(rows[0], format!("{}…", "x".repeat(9)));
+        assert_eq!(wrap("", 10), [""]);
+    }
+}

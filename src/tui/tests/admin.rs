@@ -591,3 +591,22 @@ fn secrets_are_masked_and_focus_shows_without_colour() {
     assert!(reversed > 10, "the focused field is drawn reversed");
     let _ = KeyCode::Null;
 }
+
+#[test]
+fn leaving_a_form_keeps_its_plain_fields_and_a_stale_answer_is_dropped() {
+    let mut h = demo();
+    open_tool(&mut h, Tool::Retire);
+    h.type_text("000500000010");
+    h.press(Esc);
+    assert_eq!(h.state.admin.phase, Phase::Menu);
+    h.press(Enter);
+    assert_eq!(h.state.admin.phase, Phase::Form);
+    assert_eq!(h.state.admin.form.text(fields::SERIALS), "000500000010");
+    // An answer nobody waits for any more changes nothing.
+    let before = h.state.admin.phase.clone();
+    h.send(crate::tui::msg::Msg::Admin(
+        crate::tui::admin::port::AdminAnswer::Removed(Ok(3)),
+    ));
+    assert_eq!(h.state.admin.phase, before);
+    assert_eq!(h.state.workspace.tokens, 300);
+}
