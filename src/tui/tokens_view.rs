@@ -222,6 +222,10 @@ fn render_empty(frame: &mut Frame, area: Rect, state: &State) {
             theme.key(),
         )),
         Line::from(format!(
+            "   (or, once tokens are imported, from the directory or a list in Tools, {})",
+            global_key_label(Action::GoAdmin)
+        )),
+        Line::from(format!(
             "3. Come back here ({}) to check them, then start a job ({}).",
             global_key_label(Action::GoTokens),
             global_key_label(Action::GoWizard)
