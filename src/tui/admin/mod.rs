@@ -167,7 +167,8 @@ pub fn loaded(state: &mut State, directory: Option<DirectoryInfo>) {
 }
 
 pub fn on_action(state: &mut State, action: Action, page: usize) -> Vec<Effect> {
-    match state.admin.phase.clone() {
+    // No clone of the phase: a review can hold a million serials.
+    match &state.admin.phase {
         Phase::Menu => menu_action(state, action),
         Phase::Form => form_action(state, action),
         Phase::Working(_) => Vec::new(),
