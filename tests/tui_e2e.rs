@@ -543,9 +543,22 @@ fn the_passphrase_changed_in_the_tools_screen_opens_the_workspace_and_the_old_on
     s.wait_for("1 staged job key(s)");
     assert!(!s.contents().contains(new));
     after(&mut s, "back to the tools", ENTER);
-    after(&mut s, "Workspace tools", "q");
+    // In the same session, the staged pilot output still downloads (its key moved too).
+    let zip_path = temp.path().join("pilot-in-session.zip");
+    after(&mut s, "Workspace tools", "2");
+    s.wait_for("Pilot rollout");
+    s.press(ENTER, "Download Output File");
+    s.press(DOWN, "Download Output File");
+    s.press(ENTER, "Save the ZIP");
+    s.send(CTRL_U);
+    s.press(zip_path.to_str().unwrap(), "pilot-in-session.zip");
+    s.press(ENTER, "Output ZIP saved");
+    s.send("\x1b");
+    s.wait_gone("Output ZIP saved");
+    s.send("q");
     let status = s.wait_exit();
     assert!(status.success(), "exit status {status:?}");
+    assert!(zip_path.metadata().unwrap().len() > 0);
 
     assert!(Workspace::open(&workspace, &SecretString::from(new)).is_ok());
     assert!(Workspace::open(&workspace, &SecretString::from(demo::DEMO_PASSPHRASE)).is_err());
