@@ -520,7 +520,11 @@ fn the_passphrase_changed_in_the_tools_screen_opens_the_workspace_and_the_old_on
     after(&mut s, "Workspace tools", ENTER);
     s.wait_for("Current passphrase");
     // The focus shows without colour: the `>` marker on the first field.
-    assert!(s.contents().contains("> Current passphrase"), "{}", s.contents());
+    assert!(
+        s.contents().contains("> Current passphrase"),
+        "{}",
+        s.contents()
+    );
     // A mismatch is refused on the form, naming the field.
     s.send("demo");
     s.send(TAB);

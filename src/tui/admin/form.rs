@@ -37,7 +37,9 @@ impl Field {
     pub fn secret(label: &'static str) -> Self {
         Self {
             label,
-            value: Value::Secret(SecretInput::default()),
+            value: Value::Secret(SecretInput::with_capacity(
+                crate::tui::wizard::LONG_CAPACITY,
+            )),
         }
     }
     pub fn check(label: &'static str) -> Self {

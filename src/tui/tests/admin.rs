@@ -610,3 +610,24 @@ fn leaving_a_form_keeps_its_plain_fields_and_a_stale_answer_is_dropped() {
     assert_eq!(h.state.admin.phase, before);
     assert_eq!(h.state.workspace.tokens, 300);
 }
+
+#[test]
+fn a_long_passphrase_is_taken_whole() {
+    let mut h = demo();
+    open_tool(&mut h, Tool::Check);
+    let long = "word ".repeat(30);
+    h.type_text(&long);
+    assert_eq!(
+        h.state
+            .admin
+            .form
+            .secret(fields::PASSPHRASE)
+            .unwrap()
+            .char_len(),
+        long.chars().count()
+    );
+    // Drawn masked within the screen's width.
+    let screen = h.render(80, 24);
+    assert!(screen.lines().all(|line| line.chars().count() <= 80));
+    assert!(!screen.contains("word"));
+}

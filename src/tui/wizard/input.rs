@@ -62,9 +62,31 @@ const CAPACITY: usize = 64;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SecretInput {
     text: SecretString,
+    /// Characters it takes; 0 means [`CAPACITY`].
+    capacity: usize,
 }
 
+/// Longest workspace passphrase or bind password the full screen takes (a long diceware
+/// passphrase fits; a longer one is read from a file by the CLI).
+pub const LONG_CAPACITY: usize = 256;
+
 impl SecretInput {
+    /// A field taking up to `chars` characters (instead of the password fields' [`CAPACITY`]).
+    pub fn with_capacity(chars: usize) -> Self {
+        Self {
+            text: SecretString::default(),
+            capacity: chars,
+        }
+    }
+
+    fn capacity(&self) -> usize {
+        if self.capacity == 0 {
+            CAPACITY
+        } else {
+            self.capacity
+        }
+    }
+
     pub fn secret(&self) -> &SecretString {
         &self.text
     }
@@ -83,7 +105,7 @@ impl SecretInput {
                 changed
             }
             KeyCode::Char(c) if !control && !key.modifiers.contains(KeyModifiers::ALT) => {
-                if self.text.char_len() >= CAPACITY {
+                if self.text.char_len() >= self.capacity() {
                     return false;
                 }
                 self.replace(|buffer| buffer.push(c))
@@ -99,7 +121,7 @@ impl SecretInput {
     /// `SecretString` is zeroized when it is replaced.
     fn replace(&mut self, change: impl FnOnce(&mut String)) -> bool {
         let before = self.text.char_len();
-        let mut buffer = String::with_capacity(CAPACITY * 4);
+        let mut buffer = String::with_capacity(self.capacity() * 4);
         buffer.push_str(self.text.expose());
         change(&mut buffer);
         let changed = buffer.chars().count() != before || buffer != self.text.expose();
@@ -109,7 +131,7 @@ impl SecretInput {
 
     /// Appends pasted text (up to the field's capacity), as one edit; true when it changed.
     pub fn paste(&mut self, text: &str) -> bool {
-        let room = CAPACITY.saturating_sub(self.char_len());
+        let room = self.capacity().saturating_sub(self.char_len());
         let mut chars = pasted_chars(text).take(room).peekable();
         if chars.peek().is_none() {
             return false;
@@ -117,6 +139,7 @@ impl SecretInput {
         self.replace(|buffer| buffer.extend(chars))
     }
 
+    /// Empties the field (the old text is wiped); the capacity stays.
     pub fn clear(&mut self) {
         self.text = SecretString::default();
     }

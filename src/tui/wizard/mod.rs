@@ -12,7 +12,7 @@ pub mod protection;
 pub mod review;
 pub mod selection;
 
-pub use input::{SecretInput, edit as input_edit, paste as input_paste};
+pub use input::{LONG_CAPACITY, SecretInput, edit as input_edit, paste as input_paste};
 
 use super::backend::{FieldIssue, ReviewSummary, SelectionPreview};
 use super::keymap::KeyContext;
