@@ -179,23 +179,25 @@ pub fn on_action(state: &mut State, action: Action, page: usize) -> Vec<Effect> 
                     state.admin.phase = Phase::Menu;
                     state.admin.scroll = 0;
                 }
-                movement => scroll(&mut state.admin.scroll, movement, page),
+                movement => scroll(state, movement, page),
             }
             Vec::new()
         }
     }
 }
 
-fn scroll(offset: &mut usize, action: Action, page: usize) {
-    *offset = match action {
+fn scroll(state: &mut State, action: Action, page: usize) {
+    let offset = &state.admin.scroll;
+    let moved = match action {
         Action::Up => offset.saturating_sub(1),
         Action::Down => *offset + 1,
         Action::PageUp => offset.saturating_sub(page),
         Action::PageDown => *offset + page,
         Action::Home => 0,
-        Action::End => usize::MAX / 2,
+        Action::End => usize::MAX,
         _ => *offset,
     };
+    state.admin.scroll = moved.min(view::max_scroll(state));
 }
 
 fn menu_action(state: &mut State, action: Action) -> Vec<Effect> {
@@ -455,7 +457,7 @@ fn review_action(state: &mut State, action: Action, page: usize) -> Vec<Effect> 
             }
             _ => {}
         },
-        movement => scroll(&mut admin.scroll, movement, page),
+        movement => scroll(state, movement, page),
     }
     Vec::new()
 }

@@ -67,16 +67,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
 /// Long text wrapped to the width (continuations indented), from row `scroll` (clamped so the
 /// last page stays full), with a marker when more follows.
 fn scrolled(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, scroll: usize) {
-    let width = usize::from(area.width).max(8);
-    let mut rows: Vec<Line> = Vec::new();
-    for line in lines {
-        let style = line.spans.first().map(|s| s.style).unwrap_or_default();
-        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
-        for (at, row) in wrap(&text, width).into_iter().enumerate() {
-            let row = if at == 0 { row } else { format!("    {row}") };
-            rows.push(Line::from(Span::styled(row, style)));
-        }
-    }
+    let rows = wrapped(lines, area.width);
     let height = usize::from(area.height);
     let first = scroll.min(rows.len().saturating_sub(height));
     let more = rows.len() > first + height;
@@ -85,6 +76,37 @@ fn scrolled(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, scroll: us
         *last = Line::from("  ↓ more below (↓/PgDn)");
     }
     frame.render_widget(Paragraph::new(shown), area);
+}
+
+/// The lines as the screen shows them at `width` columns.
+fn wrapped(lines: Vec<Line<'static>>, width: u16) -> Vec<Line<'static>> {
+    let width = usize::from(width).max(8);
+    let mut rows = Vec::new();
+    for line in lines {
+        let style = line.spans.first().map(|s| s.style).unwrap_or_default();
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        for (at, row) in wrap(&text, width).into_iter().enumerate() {
+            let row = if at == 0 { row } else { format!("    {row}") };
+            rows.push(Line::from(Span::styled(row, style)));
+        }
+    }
+    rows
+}
+
+/// The last first row a review or result can scroll to at the terminal's size (the update
+/// keeps the offset within it, so a key up after End moves at once).
+pub fn max_scroll(state: &State) -> usize {
+    let body = crate::tui::view::body_area(state.viewport);
+    let theme = &state.theme;
+    let lines = match &state.admin.phase {
+        Phase::ReviewRemoval(review) => removal_lines(review, theme),
+        Phase::ReviewAssignment(review) => assignment_lines(review, theme),
+        Phase::Done(outcome) => outcome_lines(outcome, theme),
+        _ => return 0,
+    };
+    wrapped(lines, body.width)
+        .len()
+        .saturating_sub(usize::from(text_rows(body)))
 }
 
 /// `text` broken at spaces into rows of at most `width` columns (continuation rows get 4

@@ -631,3 +631,26 @@ fn a_long_passphrase_is_taken_whole() {
     assert!(screen.lines().all(|line| line.chars().count() <= 80));
     assert!(!screen.contains("word"));
 }
+
+#[test]
+fn a_long_review_scrolls_by_pages_and_says_when_more_follows() {
+    let mut h = demo();
+    open_tool(&mut h, Tool::Retire);
+    h.type_text("000500000001-000500000300");
+    h.press(Enter);
+    assert_eq!(review_removal(&h).plan.serials.len(), 300);
+    let top = h.render(80, 24);
+    assert!(top.contains("000500000001") && top.contains("more below"), "{top}");
+    h.press(PageDown);
+    let paged = h.render(80, 24);
+    assert!(!paged.contains("000500000001") && paged.contains("more below"), "{paged}");
+    h.press(End);
+    let bottom = h.render(80, 24);
+    assert!(bottom.contains("000500000300") && !bottom.contains("more below"), "{bottom}");
+    assert!(bottom.contains("The job history keeps its records"), "{bottom}");
+    // Up after End moves at once (the offset stays within the text).
+    h.press(Up);
+    assert!(h.render(80, 24).contains("more below"));
+    h.press(Home);
+    assert_eq!(h.render(80, 24), top);
+}
