@@ -215,7 +215,8 @@ mod tests {
                 }]
             } else {
                 Vec::new()
-            },
+            }
+            .into(),
         }
     }
 
