@@ -42,7 +42,7 @@ pub fn page_rows(state: &State, context: KeyContext) -> usize {
             wizard::review::text_area(content).height
         }
         KeyContext::Info | KeyContext::Help => dialog::text_rows(body, state),
-        KeyContext::AdminReview | KeyContext::AdminDone => super::admin::view::text_rows(body),
+        KeyContext::AdminReview | KeyContext::AdminDone => super::admin::view::page_rows(body),
         _ => 1,
     };
     usize::from(rows).max(1)

@@ -13,9 +13,15 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-/// Lines of a review or result the screen shows at once (the page the keys move by).
+/// Rows a review or result is drawn in (under the title and a blank row).
 pub fn text_rows(body: Rect) -> u16 {
     body.height.saturating_sub(2)
+}
+
+/// Rows PgUp/PgDn move a review or result by: the rows of text a page shows, the last row of
+/// a page that has more below being the `↓ more below` marker, so paging skips no line.
+pub fn page_rows(body: Rect) -> u16 {
+    text_rows(body).saturating_sub(1).max(1)
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
