@@ -117,11 +117,28 @@ impl Form {
         }
     }
 
-    /// Shows `message` about `field` and puts the focus there.
+    /// Clears one secret field (a refused passphrase, and its repetition, are typed again).
+    pub fn clear_secret(&mut self, label: &str) {
+        if let Some(Field {
+            value: Value::Secret(input),
+            ..
+        }) = self.fields.iter_mut().find(|f| f.label == label)
+        {
+            input.clear();
+        }
+    }
+
+    /// Shows `message` about `field` and puts the focus where typing has to start again: the
+    /// first empty secret field up to `field` (a secret handed to the worker is gone, so after a
+    /// wrong bind password or a mismatched repetition the cursor is not left below an empty
+    /// field), else `field` itself.
     pub fn refuse(&mut self, field: Option<&'static str>, message: impl Into<String>) {
         if let Some(at) = field.and_then(|label| self.fields.iter().position(|f| f.label == label))
         {
-            self.focus = at;
+            self.focus = self.fields[..=at]
+                .iter()
+                .position(|f| matches!(&f.value, Value::Secret(input) if input.char_len() == 0))
+                .unwrap_or(at);
         }
         self.error = Some((field, message.into()));
     }

@@ -277,7 +277,7 @@ pub fn on_paste(state: &mut State, text: &str) -> Vec<Effect> {
 }
 
 /// Enter on a form: the checks that need no workspace, then the task (secrets leave the
-/// state here).
+/// state with it; a refusal here keeps those not at fault).
 fn submit(state: &mut State) -> Vec<Effect> {
     let admin = &mut state.admin;
     let form = &mut admin.form;
@@ -293,14 +293,20 @@ fn submit(state: &mut State) -> Vec<Effect> {
             )),
         },
     };
-    form.wipe_secrets();
     match task {
         Ok(task) => {
+            form.wipe_secrets();
             admin.phase = Phase::Working(working_words(&task, admin.directory.as_ref()));
             form.error = None;
             vec![Effect::Admin(task)]
         }
         Err(refusal) => {
+            // Refused before the worker: the secrets stay, except a refused new passphrase
+            // and its repetition (which one was mistyped is not known: both are typed again).
+            if matches!(refusal.field, Some(fields::NEW | fields::REPEAT)) {
+                form.clear_secret(fields::NEW);
+                form.clear_secret(fields::REPEAT);
+            }
             form.refuse(refusal.field, refusal.message);
             Vec::new()
         }
@@ -329,13 +335,11 @@ fn passphrase_task(form: &Form) -> Result<AdminTask, Refusal> {
                 "shorter than {SHORT_PASSPHRASE} characters; it is all that protects the token seeds at rest"
             ),
         )),
-        Err(error) => Err(Refusal::new(
-            Some(match error {
-                NewPassphraseError::Differ => fields::REPEAT,
-                _ => fields::NEW,
-            }),
-            error.to_string(),
+        Err(NewPassphraseError::Differ) => Err(Refusal::new(
+            Some(fields::REPEAT),
+            format!("{}; type both again", NewPassphraseError::Differ),
         )),
+        Err(error) => Err(Refusal::new(Some(fields::NEW), error.to_string())),
     }
 }
 

@@ -178,6 +178,10 @@ fn the_tools_are_reachable_from_the_header_keys_and_listed_in_help() {
     );
 }
 
+fn secret_len(h: &Harness, label: &str) -> usize {
+    h.state.admin.form.secret(label).unwrap().char_len()
+}
+
 #[test]
 fn passphrase_refusals_name_the_field_and_never_reach_the_worker() {
     let mut h = demo();
@@ -185,42 +189,56 @@ fn passphrase_refusals_name_the_field_and_never_reach_the_worker() {
     assert_eq!(h.state.key_context(), KeyContext::AdminForm);
     h.press(Enter);
     assert_eq!(error_field(&h), Some(fields::CURRENT));
+    assert_eq!(focused_label(&h), fields::CURRENT);
 
     h.type_text("demo");
     h.press(Enter);
     assert_eq!(error_field(&h), Some(fields::NEW));
     assert!(error(&h).unwrap().1.contains("must not be empty"));
-    // Secrets leave the form at every Enter: retyped after a refusal.
-    assert_eq!(
-        h.state.admin.form.secret(fields::CURRENT),
-        Some(SecretString::default())
-    );
+    assert_eq!(focused_label(&h), fields::NEW);
+    // Refused on the form, nothing left it: the current passphrase is not typed again.
+    assert_eq!(secret_len(&h, fields::CURRENT), 4);
 
-    let fill = |h: &mut Harness, current: &str, new: &str, repeat: &str| {
-        h.state.admin.form.focus = 0;
-        h.type_text(current);
-        h.press(Tab);
-        h.type_text(new);
-        h.press(Tab);
-        h.type_text(repeat);
-        h.press(Enter);
-    };
-    fill(&mut h, "demo", "short", "short");
+    h.type_text("short");
+    h.press(Tab);
+    h.type_text("short");
+    h.press(Enter);
     assert_eq!(error_field(&h), Some(fields::NEW));
     assert!(
         error(&h).unwrap().1.contains("shorter than 12"),
         "{:?}",
         error(&h)
     );
-    fill(&mut h, "demo", NEW_PASSPHRASE, "correct horse battery");
+    // A refused new passphrase is typed again, twice, from its own field.
+    assert_eq!(focused_label(&h), fields::NEW);
+    assert_eq!(secret_len(&h, fields::NEW), 0);
+    assert_eq!(secret_len(&h, fields::REPEAT), 0);
+    assert_eq!(secret_len(&h, fields::CURRENT), 4);
+
+    h.type_text(NEW_PASSPHRASE);
+    h.press(Tab);
+    h.type_text("correct horse battery");
+    h.press(Enter);
     assert_eq!(error_field(&h), Some(fields::REPEAT));
-    assert_eq!(focused_label(&h), fields::REPEAT);
-    fill(
-        &mut h,
-        "demo long enough!",
-        "demo long enough!",
-        "demo long enough!",
+    assert!(error(&h).unwrap().1.contains("differ; type both again"));
+    // Which of the two was mistyped is not known: both are cleared, the cursor on the first.
+    assert_eq!(focused_label(&h), fields::NEW);
+    assert_eq!(secret_len(&h, fields::NEW), 0);
+    assert_eq!(secret_len(&h, fields::REPEAT), 0);
+
+    // The current passphrase again is no change.
+    h.press(Esc);
+    h.press(Enter);
+    assert_eq!(
+        secret_len(&h, fields::CURRENT),
+        0,
+        "Esc cleared the secrets"
     );
+    for text in ["demo long enough!"; 3] {
+        h.type_text(text);
+        h.press(Tab);
+    }
+    h.press(Enter);
     assert_eq!(error_field(&h), Some(fields::NEW));
     assert!(error(&h).unwrap().1.contains("is the current one"));
     assert!(h.backend.admin_tasks.is_empty());
