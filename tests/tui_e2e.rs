@@ -10,7 +10,9 @@
 //!
 //! 4. Workspace tools (F5): the passphrase changed in the full screen, then the workspace opens
 //!    with the new one only (the library and the wizard itself); tokens assigned from a real
-//!    OpenLDAP server (the slapd the directory tests start), the bind password typed masked.
+//!    OpenLDAP server (the slapd the directory tests start), the bind password typed masked;
+//!    tokens retired after a review and a declined then given confirmation; a check listing
+//!    what it found, scrolled to its end.
 //!
 //! The screen is polled until the expected text shows (generous timeouts); the only fixed
 //! waits measure idle CPU and let the reader thread drain the last output.
@@ -681,4 +683,66 @@ fn users_from_a_real_directory_get_tokens_through_the_tools_screen() {
     assert_eq!(login("1004"), "jgarcia");
     assert_eq!(login("1005"), "-");
     let _ = PASSPHRASE;
+}
+
+#[test]
+fn tokens_retired_and_a_workspace_checked_through_the_tools_screen() {
+    use std::os::unix::fs::PermissionsExt;
+    let temp = tempfile::tempdir().unwrap();
+    let workspace = temp.path().join("ws");
+    let mut s = Session::start(
+        &["--demo", "--workspace", workspace.to_str().unwrap()],
+        temp.path(),
+        true,
+    );
+    after(&mut s, "Step 1 of 8: Job name", F5);
+    after(&mut s, "> Change the passphrase", DOWN);
+    after(&mut s, "> Retire tokens", ENTER);
+    s.wait_for("Only expired");
+    s.press("000500000003-000500000004", "000500000003-000500000004");
+    s.press(ENTER, "2 token(s) will be removed");
+    s.wait_for("Pilot rollout");
+    // The confirmation is a question of its own; "n" leaves the review as it was.
+    s.press(ENTER, "Remove 2 token(s) from the inventory?");
+    s.send("n");
+    s.wait_gone("Remove 2 token(s) from the inventory?");
+    assert!(s.contents().contains("2 token(s) will be removed"));
+    s.press(ENTER, "Remove 2 token(s) from the inventory?");
+    s.press("y", "2 token(s) removed; 298 remain.");
+    after(&mut s, "back to the tools", ENTER);
+
+    // Stray files beside the workspace's own: the check lists them and changes nothing.
+    for at in 1..=20 {
+        let path = workspace.join(format!("notes-{at:02}.txt"));
+        std::fs::write(&path, "by hand\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    after(&mut s, "Workspace tools", "G");
+    after(&mut s, "> Check the workspace", ENTER);
+    s.wait_for("> Passphrase");
+    s.send(demo::DEMO_PASSPHRASE);
+    s.press(
+        ENTER,
+        "0 error(s), 20 warning(s) (298 token(s)); nothing was changed",
+    );
+    s.wait_for("warning: notes-01.txt: not a tokendist file");
+    s.wait_for("more below");
+    s.press("G", "Enter or Esc: back to the tools");
+    s.wait_for("warning: notes-20.txt");
+    s.wait_gone("more below");
+    s.send(ENTER);
+    s.wait_for("Workspace tools");
+    s.send("q");
+    assert!(s.wait_exit().success());
+
+    let ws = Workspace::open(&workspace, &SecretString::from(demo::DEMO_PASSPHRASE)).unwrap();
+    assert_eq!(ws.inventory().len(), 298);
+    assert!(
+        ws.inventory()
+            .iter()
+            .all(|t| !["000500000003", "000500000004"].contains(&t.serial.as_str()))
+    );
+    let history = History::open(&ws).unwrap();
+    assert!(history.records().iter().any(|r| r.name == demo::PILOT_JOB));
+    assert!(workspace.join("notes-20.txt").exists());
 }

@@ -183,8 +183,8 @@ fn render_menu(frame: &mut Frame, area: Rect, state: &State) {
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
 
-/// What each form is about, above its fields.
-fn intro(tool: Tool, state: &State) -> Vec<String> {
+/// What each form is about, above its fields (`width`: the columns there are).
+fn intro(tool: Tool, state: &State, width: usize) -> Vec<String> {
     match tool {
         Tool::Passphrase => vec![
             "Re-seals the inventory and every staged job key under a new passphrase, as one".into(),
@@ -202,7 +202,10 @@ fn intro(tool: Tool, state: &State) -> Vec<String> {
             let filter = directory.map_or("", |d| d.filter.as_str());
             let mut lines = vec![
                 format!("Gives each user the search finds a free token ({url})."),
-                crate::tui::view::fit(&format!("Empty filter: the configured one, {filter}"), 78),
+                crate::tui::view::fit(
+                    &format!("Empty filter: the configured one, {}", shown(filter)),
+                    width,
+                ),
             ];
             lines.push(match directory.and_then(|d| d.password_file.as_ref()) {
                 Some(file) => format!("Bind password: from {file}"),
@@ -227,7 +230,7 @@ fn intro(tool: Tool, state: &State) -> Vec<String> {
 fn render_form(frame: &mut Frame, area: Rect, state: &State) {
     let admin = &state.admin;
     let theme = &state.theme;
-    let intro = intro(admin.tool, state);
+    let intro = intro(admin.tool, state, usize::from(area.width));
     let [intro_area, _, form_area, hint_area] = Layout::vertical([
         Constraint::Length(intro.len() as u16),
         Constraint::Length(1),

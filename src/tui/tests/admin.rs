@@ -20,10 +20,12 @@ pub const SCENARIOS: &[&str] = &[
     "24_passphrase_resealing",
     "25_passphrase_changed",
     "26_retire_review",
+    "26_retire_confirm",
     "27_retire_done",
     "28_assign_directory_form",
     "29_assign_directory_review",
     "30_check_done",
+    "31_check_findings",
 ];
 
 const NEW_PASSPHRASE: &str = "correct horse battery staple";
@@ -83,6 +85,43 @@ fn focused_label(h: &Harness) -> &'static str {
     h.state.admin.form.fields[h.state.admin.form.focus].label
 }
 
+/// What an administrator finds on a console after a while: a job record cut short in the
+/// history (an editor, a full disk), the history readable by others, the staged files of a job
+/// the history does not hold, stray files. (Nothing that names the demo's job id, which is new
+/// each run: the captures stay the same.)
+fn damage(dir: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path, mode| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    let jobs = dir.join(crate::workspace::JOBS_DIR);
+    let history = jobs.join(crate::jobs::history::HISTORY_FILE);
+    let mut text = std::fs::read_to_string(&history).unwrap();
+    text.push_str("{\"id\":\"20261130-150000-");
+    std::fs::write(&history, text).unwrap();
+    mode(&history, 0o644);
+    let orphan = jobs
+        .join(crate::jobs::job_id::STAGED_DIR)
+        .join("20261001-090000-0a9f");
+    std::fs::create_dir(&orphan).unwrap();
+    mode(&orphan, 0o700);
+    let key = orphan.join(crate::jobs::staging::KEY_FILE);
+    std::fs::write(&key, [0u8; 60]).unwrap();
+    mode(&key, 0o600);
+    for (name, file_mode) in [
+        ("notes.txt", 0o644),
+        ("users-old.csv", 0o600),
+        ("inventory.vault.bak", 0o600),
+        ("tokendist.toml~", 0o600),
+        ("export-2026-10.csv", 0o600),
+        ("pilot.zip", 0o600),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, "kept here by hand\n").unwrap();
+        mode(&path, file_mode);
+    }
+}
+
 /// Builds the named screen with keys on `h` (a demo harness for the guide).
 pub fn scenario(name: &str, mut h: Harness) -> Harness {
     match name {
@@ -106,12 +145,14 @@ pub fn scenario(name: &str, mut h: Harness) -> Harness {
             h.type_text(NEW_PASSPHRASE);
             h.press(Enter);
         }
-        "26_retire_review" | "27_retire_done" => {
+        "26_retire_review" | "26_retire_confirm" | "27_retire_done" => {
             open_tool(&mut h, Tool::Retire);
             h.type_text("000500000003-000500000005 000500000299");
             h.press(Enter);
-            if name == "27_retire_done" {
+            if name != "26_retire_review" {
                 h.press(Enter);
+            }
+            if name == "27_retire_done" {
                 h.press(Char('y'));
             }
         }
@@ -126,7 +167,10 @@ pub fn scenario(name: &str, mut h: Harness) -> Harness {
                 h.press(Enter);
             }
         }
-        "30_check_done" => {
+        "30_check_done" | "31_check_findings" => {
+            if name == "31_check_findings" {
+                damage(h.backend.demo_dir());
+            }
             open_tool(&mut h, Tool::Check);
             h.type_text("demo");
             h.press(Enter);
@@ -683,6 +727,70 @@ fn a_long_review_scrolls_by_pages_and_says_when_more_follows() {
     assert!(h.render(80, 24).contains("more below"));
     h.press(Home);
     assert_eq!(h.render(80, 24), top);
+}
+
+#[test]
+fn the_check_lists_every_finding_errors_first_and_scrolls_through_them() {
+    let h = demo();
+    let dir = h.backend.demo_dir().to_owned();
+    let mut h = scenario("31_check_findings", h);
+    let Phase::Done(outcome) = &h.state.admin.phase else {
+        panic!("{:?}", h.state.admin.phase)
+    };
+    assert!(!outcome.ok);
+    assert!(
+        outcome.lines[0].starts_with("1 error(s), 9 warning(s) (300 token(s))"),
+        "{outcome:?}"
+    );
+    let findings = &outcome.lines[1..];
+    assert_eq!(findings.len(), 10, "{findings:?}");
+    assert!(
+        findings[0].starts_with("error: jobs/history.jsonl: line "),
+        "{findings:?}"
+    );
+    assert!(findings[1..].iter().all(|f| f.starts_with("warning: ")));
+    for text in [
+        "users-old.csv: not a tokendist file",
+        "inventory.vault.bak: not a tokendist file",
+        "pilot.zip: not a tokendist file",
+        "notes.txt: mode 0644",
+        "jobs/history.jsonl: mode 0644",
+        "jobs/staged/20261001-090000-0a9f: staged files of a job the history does not hold",
+    ] {
+        assert!(
+            findings.iter().any(|f| f.contains(text)),
+            "{text}: {findings:?}"
+        );
+    }
+    // Nothing was repaired or moved.
+    assert!(dir.join("notes.txt").exists());
+
+    // More than a screen at 80x24: the last line says so, the keys scroll to the end.
+    let top = h.render(80, 24);
+    assert!(
+        top.contains("✗ 1 error(s)") && top.contains("more below"),
+        "{top}"
+    );
+    assert_eq!(h.state.key_context(), KeyContext::AdminDone);
+    h.press(End);
+    let bottom = h.render(80, 24);
+    assert!(!bottom.contains("more below"), "{bottom}");
+    assert!(
+        bottom.contains("Enter or Esc: back to the tools"),
+        "{bottom}"
+    );
+    assert!(!bottom.contains("✗ 1 error(s)"), "{bottom}");
+    h.press(Char('k'));
+    assert!(h.render(80, 24).contains("more below"));
+    h.press(Char('g'));
+    assert_eq!(h.render(80, 24), top);
+    // At 120x40 everything fits: no scrolling needed, none offered.
+    h.resize(120, 40);
+    h.press(PageDown);
+    assert_eq!(h.state.admin.scroll, 0);
+    assert!(!h.render(120, 40).contains("more below"));
+    h.press(Enter);
+    assert_eq!(h.state.admin.phase, Phase::Menu);
 }
 
 /// The serials a screen shows, in order.
