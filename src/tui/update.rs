@@ -113,7 +113,15 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.workspace = info;
             // The browser reloads the changed inventory when it is opened next.
             state.tokens.all = None;
-            Vec::new()
+            // A count or review the wizard holds was made on the old inventory (a token
+            // retired or assigned since from the Tools screen): made again, so what Submit
+            // starts is what the screen last showed.
+            match state.wizard.step {
+                Step::Selection | Step::Review => {
+                    state.wizard.enter(state.wizard.step, &state.profiles)
+                }
+                _ => Vec::new(),
+            }
         }
         Msg::Deleted { job_name, result } => {
             state.overlay = Some(match result {

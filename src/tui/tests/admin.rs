@@ -836,3 +836,48 @@ fn paging_through_a_review_shows_every_line_once_in_order() {
     }
     assert_eq!(h.state.admin.scroll, 0);
 }
+
+fn reviewed_count(h: &Harness) -> usize {
+    match &h.state.wizard.review {
+        Some(Ok(summary)) => summary.selected_count,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_wizard_reviews_again_after_tokens_are_retired_or_assigned_in_the_tools() {
+    let mut h = demo();
+    crate::tui::tests::walk_to(&mut h, crate::tui::wizard::Step::Review);
+    let before = reviewed_count(&h);
+    assert!(before > 2);
+    // Two of the tokens the review counts are retired meanwhile.
+    open_tool(&mut h, Tool::Retire);
+    h.type_text("000500000001-000500000002");
+    h.press(Enter);
+    h.press(Enter);
+    h.press(Char('y'));
+    assert!(matches!(&h.state.admin.phase, Phase::Done(o) if o.ok));
+    h.press(F(2));
+    assert_eq!(h.state.wizard.step, crate::tui::wizard::Step::Review);
+    assert_eq!(reviewed_count(&h), before - 2);
+    let screen = h.render(120, 40);
+    assert!(screen.contains(&format!("{}", before - 2)), "{screen}");
+
+    // On the selection step, the live count follows too.
+    h.press(Esc);
+    assert_eq!(h.state.wizard.step, crate::tui::wizard::Step::Selection);
+    let counted = |h: &Harness| h.state.wizard.preview.ready().map(|p| p.selected_count);
+    assert_eq!(counted(&h), Some(before - 2));
+    let list = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(list.path(), "user_login\nnew.hire\n").unwrap();
+    open_tool(&mut h, Tool::AssignList);
+    h.type_text(list.path().to_str().unwrap());
+    h.press(Tab);
+    h.type_text("128");
+    h.press(Enter);
+    h.press(Enter);
+    h.press(Char('y'));
+    assert!(matches!(&h.state.admin.phase, Phase::Done(o) if o.ok));
+    h.press(F(2));
+    assert_eq!(counted(&h), Some(before - 1));
+}
