@@ -13,11 +13,18 @@
 //!   does; key by key otherwise), until the count is final;
 //! - tokens open: F4 until the Tokens browser lists the inventory;
 //! - scrolling: Down in the Tokens browser until the cursor row moved;
-//! - filtering: a filter typed into the Tokens browser until the list is final.
+//! - filtering: a filter typed into the Tokens browser until the list is final;
+//! - review open: Enter on the selection step (all tokens, half excluded) until the review
+//!   step is on screen (its "preparing" state counts), and review ready until the summary
+//!   shows; review back: Esc until the selection step is back.
 //!
 //! Run: `cargo bench --bench tui_latency` (100k). `TUI_BENCH_SIZES=100000,1000000` adds 1M.
 //! `TUI_BENCH_BASELINE=/path/to/older/tokendist` measures that binary too, interleaved with
 //! this one in the same run (the machine is noisy: compare within one run).
+//!
+//! The workspaces are written through the library (no import), once: they are kept under
+//! Cargo's target temporary directory and reused by later runs (`TUI_BENCH_FRESH=1` writes
+//! them again). A run never changes them: the wizard only reads until a job is submitted.
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use std::io::{Read, Write};
@@ -57,12 +64,10 @@ fn main() {
         load()
     );
     for size in sizes {
-        let dir = tempfile::tempdir().unwrap();
-        let started = Instant::now();
-        let workspace = generate(dir.path(), size);
+        let (dir, workspace, generated) = cached(size);
         println!(
-            "\n{size} tokens (half distributed before), generated in {:.1} s",
-            started.elapsed().as_secs_f64()
+            "\n{size} tokens (half distributed before), {generated}; load: {}",
+            load()
         );
         let mut results: Vec<(String, Results)> = binaries
             .iter()
@@ -71,7 +76,7 @@ fn main() {
         // Interleaved rounds, so both binaries see the same machine.
         for _ in 0..rounds {
             for ((_, binary), (_, results)) in binaries.iter().zip(results.iter_mut()) {
-                run_round(binary, &workspace, dir.path(), size, results);
+                run_round(binary, &workspace, &dir, size, results);
             }
         }
         for (name, results) in &results {
@@ -86,6 +91,31 @@ fn load() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "?".into())
+}
+
+/// Bumped when [`generate`] makes a different workspace, so an older cache is not reused.
+const CACHE_VERSION: u32 = 1;
+
+/// The workspace of `size` tokens under Cargo's target temporary directory, generated on the
+/// first run only: (its directory, the workspace, how it was obtained).
+fn cached(size: usize) -> (PathBuf, PathBuf, String) {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("tui-latency-{size}"));
+    let ready = dir.join("ready");
+    let stamp = format!("version {CACHE_VERSION}\n");
+    let fresh = std::env::var_os("TUI_BENCH_FRESH").is_some();
+    if !fresh && std::fs::read_to_string(&ready).is_ok_and(|s| s == stamp) {
+        return (dir.clone(), dir.join("ws"), "cached workspace".into());
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    let started = Instant::now();
+    let workspace = generate(&dir, size);
+    // Written last: a run cut off while generating leaves no "ready", so the next starts over.
+    std::fs::write(&ready, stamp).unwrap();
+    let how = format!("generated in {:.1} s", started.elapsed().as_secs_f64());
+    (dir, workspace, how)
 }
 
 /// A workspace of `size` tokens: all assigned, every other one distributed before.
@@ -362,6 +392,30 @@ fn run_round(binary: &Path, workspace: &Path, dir: &Path, size: usize, results: 
         });
         results.add("glob", latency);
     }
+
+    // The review of every token (half of them excluded as distributed before), and back.
+    pty.key("\x15", "the cleared glob", |t| {
+        field_shows(t, "User filter", "") && counted(t)
+    });
+    let all_selected = format!("{} tokens match", size / 2);
+    pty.until(Instant::now(), "the count of all tokens", |t| {
+        t.contains(&all_selected)
+    });
+    let sent = Instant::now();
+    pty.send("\r");
+    results.add(
+        "review open",
+        pty.until(sent, "the review step", |t| t.contains("Step 8 of 8")),
+    );
+    let will = format!("{} tokens will be distributed", size / 2);
+    results.add(
+        "review ready",
+        pty.until(sent, "the review", |t| t.contains(&will)),
+    );
+    let latency = pty.key("\x1b", "back to the selection", |t| {
+        t.contains("Step 7 of 8") && counted(t)
+    });
+    results.add("review back", latency);
 
     // The Tokens browser: open, scroll, filter.
     let total = format!("of {size} tokens shown");

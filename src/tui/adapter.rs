@@ -1,6 +1,7 @@
 //! The real [`Backend`]: the open workspace (it holds the lock for the whole session) and the
-//! job engine. Everything here runs on the UI thread except the job itself, whose events are
-//! translated on a small forwarding thread.
+//! job engine. What can take longer than a frame runs on workers: live counts and the Tokens
+//! filter ([`super::counter`]), the review's preparation of the job ([`super::preparer`]) and
+//! the job itself, whose events are translated on a small forwarding thread.
 
 use super::backend::{
     Answer, Backend, CancelHandle, DownloadError, DownloadReport, Exclusion, ExclusionGroup,
@@ -9,6 +10,7 @@ use super::backend::{
 };
 use super::counter::{CountContext, Counter, IndexRows};
 use super::download_path;
+use super::preparer::{Preparer, Snapshot};
 use crate::jobs::index::InventoryIndex;
 use crate::jobs::{self, History, JobError, JobField, JobRecord, JobSpec};
 use crate::secret::SecretString;
@@ -28,6 +30,10 @@ pub struct RealBackend {
     /// Tokens browser; rebuilt when a job changes the inventory.
     index: Arc<InventoryIndex>,
     counter: Counter,
+    preparer: Preparer,
+    /// Counts changes to the inventory and the history (a job started or recorded): a job
+    /// the review prepared before one is prepared again on Submit.
+    epoch: u64,
     /// A demo workspace in a temporary directory lives as long as the session.
     _demo_dir: Option<tempfile::TempDir>,
     /// Opened with `--demo`: the header says so.
@@ -49,12 +55,15 @@ pub fn open(
     let history = History::open(&workspace).map_err(|e| e.to_string())?;
     let index = Arc::new(InventoryIndex::build(workspace.inventory().iter()));
     let counter = Counter::start(Arc::clone(&index))?;
+    let preparer = Preparer::start(counter.outbox())?;
     Ok(RealBackend {
         workspace,
         history,
         ended: Arc::default(),
         index,
         counter,
+        preparer,
+        epoch: 0,
         _demo_dir: demo_dir,
         demo,
     })
@@ -324,16 +333,28 @@ impl Backend for RealBackend {
         self.counter.answers()
     }
 
-    fn review(&self, spec: &JobSpec) -> Result<ReviewSummary, Vec<FieldIssue>> {
-        let prepared = jobs::prepare(&self.workspace, &self.history, spec.clone(), now().date())
-            .map_err(|rejected| rejected.errors.iter().map(issue).collect::<Vec<_>>())?;
-        Ok(review_summary(&prepared.review))
+    fn review(&mut self, spec: &JobSpec, generation: u64) -> Option<Answer> {
+        let snapshot = Snapshot {
+            config: self.workspace.config().clone(),
+            inventory: self.workspace.inventory().clone(),
+            job_names: self.history.names().map(str::to_owned).collect(),
+            today: now().date(),
+            epoch: self.epoch,
+        };
+        self.preparer.review(generation, spec.clone(), snapshot);
+        None
     }
 
     fn start_job(&mut self, spec: JobSpec) -> Result<JobHandle, String> {
         let started = now();
-        let prepared = jobs::prepare(&self.workspace, &self.history, spec, started.date())
-            .map_err(|rejected| rejected.to_string())?;
+        // The job the review prepared, unless something changed since; then (rarely: a day
+        // boundary passed) it is prepared again here.
+        let prepared = match self.preparer.take(&spec, started.date(), self.epoch) {
+            Some(prepared) => prepared,
+            None => jobs::prepare(&self.workspace, &self.history, spec, started.date())
+                .map_err(|rejected| rejected.to_string())?,
+        };
+        self.epoch += 1;
         let handle = jobs::start(&self.workspace, &mut self.history, prepared, started)
             .map_err(|e| e.to_string())?;
         let token = handle.cancel_token();
@@ -384,6 +405,7 @@ impl Backend for RealBackend {
             return reported;
         };
         let recorded = jobs::finish(&mut self.workspace, &mut self.history, outcome, now());
+        self.epoch += 1;
         // Distributions changed "distributed before" for the tokens of the job.
         self.index = Arc::new(InventoryIndex::build(self.workspace.inventory().iter()));
         self.counter.replace_index(Arc::clone(&self.index));

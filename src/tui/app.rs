@@ -259,8 +259,9 @@ impl State {
         match self.screen {
             Screen::Wizard => {
                 self.run.is_none()
-                    && self.wizard.step == super::wizard::Step::Selection
-                    && self.wizard.preview == super::wizard::PreviewState::Counting
+                    && (self.wizard.preparing()
+                        || self.wizard.step == super::wizard::Step::Selection
+                            && self.wizard.preview == super::wizard::PreviewState::Counting)
             }
             Screen::Tokens => self.tokens.counting,
             Screen::Jobs => false,

@@ -202,6 +202,11 @@ pub enum Answer {
     },
     /// The Tokens browser's filter result.
     Filtered { generation: u64, rows: Rows },
+    /// The review summary, or what is still wrong.
+    Reviewed {
+        generation: u64,
+        result: Result<ReviewSummary, Vec<FieldIssue>>,
+    },
 }
 
 /// The review summary shown before Submit (built by the job engine, shared with the CLI).
@@ -373,9 +378,11 @@ pub trait Backend {
     fn answers(&self) -> Receiver<Answer> {
         crossbeam_channel::never()
     }
-    /// The review summary, or what is still wrong.
-    fn review(&self, spec: &JobSpec) -> Result<ReviewSummary, Vec<FieldIssue>>;
-    /// Starts the job in the background.
+    /// Asks for the review summary (or what is still wrong): the job engine prepares the
+    /// whole job, a pass over the inventory. Answered like [`Backend::preview`].
+    fn review(&mut self, spec: &JobSpec, generation: u64) -> Option<Answer>;
+    /// Starts the job in the background (the job its newest review prepared, when `spec` is
+    /// the one reviewed and nothing changed since).
     fn start_job(&mut self, spec: JobSpec) -> Result<JobHandle, String>;
     /// The job reported its end: record it (inventory, history) and say how it ended for
     /// good (a completed run can still fail to be recorded).

@@ -52,21 +52,33 @@ enum Request {
 pub struct Counter {
     requests: Sender<Request>,
     answers: Receiver<Answer>,
+    /// Where the answers go, for other workers answering the same UI.
+    outbox: Sender<Answer>,
 }
 
 impl Counter {
     pub fn start(index: Arc<InventoryIndex>) -> Result<Self, String> {
         let (requests, inbox) = unbounded();
         let (outbox, answers) = unbounded();
+        let worker_outbox = outbox.clone();
         std::thread::Builder::new()
             .name("ui-counter".into())
-            .spawn(move || work(index, &inbox, &outbox))
+            .spawn(move || work(index, &inbox, &worker_outbox))
             .map_err(|e| format!("cannot start the counting thread: {e}"))?;
-        Ok(Self { requests, answers })
+        Ok(Self {
+            requests,
+            answers,
+            outbox,
+        })
     }
 
     pub fn answers(&self) -> Receiver<Answer> {
         self.answers.clone()
+    }
+
+    /// A sender onto the same answers channel.
+    pub fn outbox(&self) -> Sender<Answer> {
+        self.outbox.clone()
     }
 
     pub fn preview(&self, generation: u64, criteria: SelectionCriteria, context: CountContext) {

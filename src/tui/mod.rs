@@ -19,6 +19,7 @@ pub mod jobs_view;
 pub mod keymap;
 pub mod list;
 pub mod msg;
+pub mod preparer;
 pub mod progress;
 pub mod runtime;
 pub mod terminal;

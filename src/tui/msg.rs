@@ -38,7 +38,12 @@ pub enum Msg {
         generation: u64,
         result: Result<SelectionPreview, String>,
     },
-    Reviewed(Result<ReviewSummary, Vec<FieldIssue>>),
+    /// The review for request `generation` (older answers are dropped), or what is still
+    /// wrong.
+    Reviewed {
+        generation: u64,
+        result: Result<ReviewSummary, Vec<FieldIssue>>,
+    },
     /// A fresh wizard may start (after a submit): its default name.
     WizardReady {
         default_name: String,
@@ -94,7 +99,11 @@ pub enum Effect {
         needle: String,
         generation: u64,
     },
-    Review(Box<JobSpec>),
+    /// Prepare the job for the review; the answer carries `generation`.
+    Review {
+        spec: Box<JobSpec>,
+        generation: u64,
+    },
     StartJob(Box<JobSpec>),
     /// Record a job's end (inventory and history).
     RecordJobEnd(JobOutcome),
@@ -121,6 +130,7 @@ impl From<Answer> for Msg {
         match answer {
             Answer::Previewed { generation, result } => Msg::Previewed { generation, result },
             Answer::Filtered { generation, rows } => Msg::TokensFiltered { generation, rows },
+            Answer::Reviewed { generation, result } => Msg::Reviewed { generation, result },
         }
     }
 }

@@ -4,6 +4,8 @@
 mod docs;
 mod jobs_flow;
 pub mod render;
+mod render_edges;
+mod review_flow;
 mod runtime_loop;
 mod speed_flow;
 mod ux;

@@ -84,10 +84,17 @@ fn text_rows(text: &[Line], width: u16) -> usize {
 
 pub fn lines(wizard: &Wizard, theme: &Theme) -> Vec<Line<'static>> {
     let Some(review) = &wizard.review else {
-        return vec![Line::from(Span::styled(
-            "Preparing the review…",
-            theme.dim(),
-        ))];
+        // The job is being prepared on a worker: no figure until it is ready.
+        return vec![
+            Line::from(Span::styled(
+                "Preparing the review… checking every selected token against the rules.",
+                theme.warning(),
+            )),
+            Line::from(Span::styled(
+                "Esc goes back at once; the figures appear here when they are ready.",
+                theme.dim(),
+            )),
+        ];
     };
     let summary = match review {
         Ok(summary) => summary,
@@ -226,6 +233,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             ),
             more,
         ])
+    } else if wizard.review.is_none() {
+        Line::from(Span::styled(
+            "The job can be submitted once the review is ready · Esc back",
+            theme.dim(),
+        ))
     } else {
         Line::from(vec![
             Span::styled(
