@@ -21,6 +21,7 @@
 //! Run: `cargo bench --bench tui_latency` (100k). `TUI_BENCH_SIZES=100000,1000000` adds 1M.
 //! `TUI_BENCH_BASELINE=/path/to/older/tokendist` measures that binary too, interleaved with
 //! this one in the same run (the machine is noisy: compare within one run).
+//! `TUI_BENCH_VERBOSE=1` also prints every sample in the order taken.
 //!
 //! The workspaces are written through the library (no import), once: they are kept under
 //! Cargo's target temporary directory and reused by later runs (`TUI_BENCH_FRESH=1` writes
@@ -189,6 +190,10 @@ impl Results {
                 pick(0.99),
                 sorted[sorted.len() - 1]
             );
+            if std::env::var_os("TUI_BENCH_VERBOSE").is_some() {
+                let each: Vec<String> = values.iter().map(|v| format!("{v:.1}")).collect();
+                println!("      in order: {}", each.join(" "));
+            }
         }
     }
 }

@@ -5,8 +5,8 @@
 
 use super::backend::{
     Answer, Backend, CancelHandle, DownloadError, DownloadReport, Exclusion, ExclusionGroup,
-    FieldIssue, JobEvent, JobHandle, JobOutcome, JobRow, Progress, Redistributed, ReviewSummary,
-    Rows, TokenInventory, WorkspaceInfo,
+    FieldIssue, JobEvent, JobHandle, JobOutcome, JobRow, Progress, REVIEW_LISTED, Redistributed,
+    ReviewSummary, Rows, TokenInventory, WorkspaceInfo,
 };
 use super::counter::{CountContext, Counter, IndexRows};
 use super::download_path;
@@ -219,9 +219,11 @@ pub(crate) fn review_summary(review: &jobs::ReviewSummary) -> ReviewSummary {
             .iter()
             .map(|group| ExclusionGroup {
                 reason: group.reason.to_owned(),
+                count: group.tokens.len(),
                 tokens: group
                     .tokens
                     .iter()
+                    .take(REVIEW_LISTED)
                     .map(|t| Exclusion {
                         serial: t.serial.clone(),
                         login: t.login.clone(),
@@ -235,9 +237,11 @@ pub(crate) fn review_summary(review: &jobs::ReviewSummary) -> ReviewSummary {
                     .collect(),
             })
             .collect(),
+        redistributed_count: review.redistributed.len(),
         redistributed: review
             .redistributed
             .iter()
+            .take(REVIEW_LISTED)
             .map(|t| Redistributed {
                 serial: t.serial.clone(),
                 login: t.login.clone(),

@@ -152,10 +152,18 @@ pub struct Exclusion {
     pub detail: String,
 }
 
+/// Tokens the review carries per exclusion reason, and of the tokens distributed before: the
+/// screen lists no more, and a million-token review would otherwise copy (and later free, on
+/// the UI thread) every one of them. The rest are counted.
+pub const REVIEW_LISTED: usize = 50;
+
 /// Excluded tokens sharing one reason (as the CLI's review groups them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExclusionGroup {
     pub reason: String,
+    /// How many tokens this reason left out.
+    pub count: usize,
+    /// The first of them (at most [`REVIEW_LISTED`]).
     pub tokens: Vec<Exclusion>,
 }
 
@@ -217,7 +225,10 @@ pub struct ReviewSummary {
     pub selected_count: usize,
     /// Matched tokens left out, grouped by reason.
     pub exclusions: Vec<ExclusionGroup>,
-    /// Tokens an earlier job distributed; empty when there is nothing to warn about.
+    /// How many selected tokens an earlier job distributed; 0 when there is nothing to warn
+    /// about.
+    pub redistributed_count: usize,
+    /// The first of them (at most [`REVIEW_LISTED`]).
     pub redistributed: Vec<Redistributed>,
     /// What the administrator must accept before submitting (the redistribution warning
     /// among them), one sentence each.
@@ -226,7 +237,7 @@ pub struct ReviewSummary {
 
 impl ReviewSummary {
     pub fn excluded_count(&self) -> usize {
-        self.exclusions.iter().map(|g| g.tokens.len()).sum()
+        self.exclusions.iter().map(|g| g.count).sum()
     }
 }
 

@@ -460,9 +460,15 @@ impl FakeBackend {
         let mut exclusions: Vec<ExclusionGroup> = Vec::new();
         for (reason, token) in preview.excluded {
             match exclusions.iter_mut().find(|g| g.reason == reason) {
-                Some(group) => group.tokens.push(token),
+                Some(group) => {
+                    group.count += 1;
+                    if group.tokens.len() < REVIEW_LISTED {
+                        group.tokens.push(token);
+                    }
+                }
                 None => exclusions.push(ExclusionGroup {
                     reason,
+                    count: 1,
                     tokens: vec![token],
                 }),
             }
@@ -525,7 +531,8 @@ impl FakeBackend {
             selected_count: preview.selected.len(),
             exclusions,
             warnings,
-            redistributed,
+            redistributed_count: redistributed.len(),
+            redistributed: redistributed.into_iter().take(REVIEW_LISTED).collect(),
         })
     }
 
