@@ -70,6 +70,9 @@ fn main() {
             "\n{size} tokens (half distributed before), {generated}; load: {}",
             load()
         );
+        if std::env::var_os("TUI_BENCH_NO_BREAKDOWN").is_none() {
+            breakdown(&workspace);
+        }
         let mut results: Vec<(String, Results)> = binaries
             .iter()
             .map(|(name, _)| (name.clone(), Results::default()))
@@ -92,6 +95,83 @@ fn load() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "?".into())
+}
+
+/// Where the time of the slow steps goes, measured in this process with the library (no
+/// terminal, no drawing): opening the workspace, building the selection index, the Tokens
+/// filter for each prefix of the typed needle, a glob count, and preparing the review of
+/// every token (what the review worker runs).
+fn breakdown(dir: &Path) {
+    use tokendist::jobs::index::InventoryIndex;
+    use tokendist::jobs::{
+        self, Binding, JobSpec, Protection, SelectionContext, SelectionCriteria,
+    };
+    let ms = |since: Instant| since.elapsed().as_secs_f64() * 1000.0;
+    let started = Instant::now();
+    let workspace = Workspace::open(dir, &SecretString::from(PASSPHRASE)).unwrap();
+    let open = ms(started);
+    let started = Instant::now();
+    let index = InventoryIndex::build(workspace.inventory().iter());
+    let build = ms(started);
+    println!("  in process: open {open:.0} ms (cheap key derivation), index {build:.0} ms");
+    let needle = "user00012";
+    let filters: Vec<String> = (1..=needle.len())
+        .map(|end| {
+            let started = Instant::now();
+            let found = index.filter(&needle[..end]).len();
+            format!("{}→{found} {:.1}", &needle[..end], ms(started))
+        })
+        .collect();
+    println!("  in process: filter ms {}", filters.join(", "));
+    let config = workspace.config().clone();
+    let profile = config.profiles[0].clone();
+    let context = SelectionContext {
+        profile: &profile,
+        protection: Protection::None,
+        password: None,
+        origin: &config.header.origin,
+        today: time::OffsetDateTime::now_utc().date(),
+    };
+    let criteria = SelectionCriteria::default();
+    let started = Instant::now();
+    let reasons = index.reasons(&criteria, &context);
+    let reasons_ms = ms(started);
+    let globs: Vec<String> = ["user00*1", "*00012*", "?ser*1"]
+        .iter()
+        .map(|glob| {
+            let criteria = SelectionCriteria {
+                user_glob: Some((*glob).to_owned()),
+                ..SelectionCriteria::default()
+            };
+            let started = Instant::now();
+            let matched = index.select(&reasons, &criteria).unwrap().matched;
+            format!("{glob}→{matched} {:.1}", ms(started))
+        })
+        .collect();
+    println!(
+        "  in process: reasons per context {reasons_ms:.0} ms; glob count ms {}",
+        globs.join(", ")
+    );
+    let spec = JobSpec {
+        name: "Breakdown".into(),
+        profile: profile.name.clone(),
+        binding: Binding::DeviceClass,
+        nickname: None,
+        protection: Protection::None,
+        password: None,
+        selection: criteria,
+    };
+    let started = Instant::now();
+    let prepared = jobs::prepare_snapshot(
+        &config,
+        workspace.inventory(),
+        std::iter::empty(),
+        spec,
+        context.today,
+    );
+    let prepare = ms(started);
+    let tokens = prepared.map_or(0, |job| job.token_count());
+    println!("  in process: review of every token prepared in {prepare:.0} ms ({tokens} tokens)");
 }
 
 /// Bumped when [`generate`] makes a different workspace, so an older cache is not reused.

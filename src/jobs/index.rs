@@ -348,37 +348,46 @@ impl InventoryIndex {
             }
             return Ok(selection);
         };
+        use rayon::prelude::*;
         let matches = |at: usize| self.login(at).is_some_and(|l| glob.is_match(l));
-        match self.glob_candidates(text, &spans) {
+        // The logins are tested on all cores, then visited in serial order.
+        let found: Vec<usize> = match self.glob_candidates(text, &spans) {
             Some(candidates) => {
                 // Candidates are in serial order; spans are sorted and disjoint.
-                let in_spans = |at: usize| {
+                let keep = |at: &u32| {
+                    let at = *at as usize;
                     let span = spans.partition_point(|(_, end)| *end <= at);
-                    spans.get(span).is_some_and(|(start, _)| *start <= at)
+                    spans.get(span).is_some_and(|(start, _)| *start <= at) && matches(at)
                 };
-                for at in candidates {
-                    let at = at as usize;
-                    if in_spans(at) && matches(at) {
-                        visit(at);
-                    }
+                if candidates.len() >= PARALLEL_FROM {
+                    candidates
+                        .par_iter()
+                        .filter(|at| keep(at))
+                        .map(|at| *at as usize)
+                        .collect()
+                } else {
+                    candidates
+                        .iter()
+                        .filter(|at| keep(at))
+                        .map(|at| *at as usize)
+                        .collect()
                 }
             }
-            None => {
-                use rayon::prelude::*;
-                for (start, end) in spans {
-                    // Every login tested: on all cores, then visited in serial order.
-                    let found: Vec<usize> = if end - start >= PARALLEL_FROM {
+            None => spans
+                .iter()
+                .flat_map(|&(start, end)| -> Vec<usize> {
+                    if end - start >= PARALLEL_FROM {
                         (start..end)
                             .into_par_iter()
                             .filter(|at| matches(*at))
                             .collect()
                     } else {
                         (start..end).filter(|at| matches(*at)).collect()
-                    };
-                    found.into_iter().for_each(&mut visit);
-                }
-            }
-        }
+                    }
+                })
+                .collect(),
+        };
+        found.into_iter().for_each(&mut visit);
         Ok(selection)
     }
 

@@ -8,10 +8,9 @@ use super::backend::{
     FieldIssue, JobEvent, JobHandle, JobOutcome, JobRow, Progress, REVIEW_LISTED, Redistributed,
     ReviewSummary, Rows, TokenInventory, WorkspaceInfo,
 };
-use super::counter::{CountContext, Counter, IndexRows};
+use super::counter::{CountContext, Counter, IndexRows, SharedIndex};
 use super::download_path;
 use super::preparer::{Preparer, Snapshot};
-use crate::jobs::index::InventoryIndex;
 use crate::jobs::{self, History, JobError, JobField, JobRecord, JobSpec};
 use crate::secret::SecretString;
 use crate::workspace::{Profile, Workspace, demo};
@@ -26,9 +25,9 @@ pub struct RealBackend {
     history: History,
     /// The engine's report of the running job's end, kept for [`Backend::finish_job`].
     ended: Arc<Mutex<Option<jobs::JobOutcome>>>,
-    /// The inventory's selection columns (no seeds), shared with the counting worker and the
-    /// Tokens browser; rebuilt when a job changes the inventory.
-    index: Arc<InventoryIndex>,
+    /// The inventory's selection columns (no seeds), built by the counting worker and shared
+    /// with the Tokens browser; built again when a job changes the inventory.
+    index: SharedIndex,
     counter: Counter,
     preparer: Preparer,
     /// Counts changes to the inventory and the history (a job started or recorded): a job
@@ -53,8 +52,7 @@ pub fn open(
         (open_configured(workspace, passphrase_file)?, None)
     };
     let history = History::open(&workspace).map_err(|e| e.to_string())?;
-    let index = Arc::new(InventoryIndex::build(workspace.inventory().iter()));
-    let counter = Counter::start(Arc::clone(&index))?;
+    let (counter, index) = Counter::start(workspace.inventory().clone())?;
     let preparer = Preparer::start(counter.outbox())?;
     Ok(RealBackend {
         workspace,
@@ -265,19 +263,27 @@ impl Backend for RealBackend {
         WorkspaceInfo {
             path: path.display().to_string(),
             demo: self.demo,
-            tokens: self.index.len(),
-            assigned: self.index.assigned(),
+            tokens: self.workspace.inventory().len(),
+            assigned: self
+                .workspace
+                .inventory()
+                .iter()
+                .filter(|t| t.user.is_some())
+                .count(),
         }
     }
 
     fn tokens(&self) -> TokenInventory {
+        // Built by the worker when the workspace opened: only a browser opened within the
+        // first second waits for it.
+        let index = Arc::clone(self.index.wait());
         TokenInventory {
+            assigned: index.assigned(),
             rows: Rows::new(IndexRows {
-                index: Arc::clone(&self.index),
+                index,
                 positions: None,
                 today: now().date(),
             }),
-            assigned: self.index.assigned(),
         }
     }
 
@@ -411,8 +417,7 @@ impl Backend for RealBackend {
         let recorded = jobs::finish(&mut self.workspace, &mut self.history, outcome, now());
         self.epoch += 1;
         // Distributions changed "distributed before" for the tokens of the job.
-        self.index = Arc::new(InventoryIndex::build(self.workspace.inventory().iter()));
-        self.counter.replace_index(Arc::clone(&self.index));
+        self.index = self.counter.reindex(self.workspace.inventory().clone());
         match recorded {
             Ok(record) => match record.status {
                 jobs::JobStatus::Completed => JobOutcome::Completed {

@@ -2,15 +2,23 @@
 //! own thread over a shared [`InventoryIndex`], so no keystroke waits for a scan of the
 //! inventory. The newest request of each kind wins: requests queued behind a slow one are
 //! skipped, and the UI drops any answer whose generation is not its newest.
+//!
+//! The worker also builds the index (about a second at a million tokens): when the workspace
+//! opens, so the first panel does not wait for it, and after a job changed the inventory, so
+//! the screen does not freeze then. Counts asked meanwhile queue behind it ("counting…").
 
 use super::backend::{Answer, RowSource, Rows, SelectionPreview, TokenRow};
 use crate::jobs::index::{ContextReasons, IndexedRow, InventoryIndex, REASON_CODES};
 use crate::jobs::select::label_for_code;
 use crate::jobs::{Protection, SelectionContext, SelectionCriteria};
 use crate::secret::SecretString;
-use crate::workspace::Profile;
+use crate::workspace::{Inventory, Profile};
 use crossbeam_channel::{Receiver, Sender, unbounded};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+/// The index the worker builds, shared with the UI thread: [`OnceLock::wait`] blocks until it
+/// is there (only the Tokens browser opened in the first second after start would wait).
+pub type SharedIndex = Arc<OnceLock<Arc<InventoryIndex>>>;
 
 /// The job context a count depends on, owned so it can travel to the worker.
 pub struct CountContext {
@@ -44,8 +52,12 @@ enum Request {
         needle: String,
         today: time::Date,
     },
-    /// The inventory changed (a job recorded its distributions).
-    Index(Arc<InventoryIndex>),
+    /// Index this inventory (at start, and after a job recorded its distributions) into
+    /// `into`.
+    Index {
+        inventory: Inventory,
+        into: SharedIndex,
+    },
 }
 
 /// The worker's handle: requests in, answers out. Dropping it ends the thread.
@@ -57,19 +69,22 @@ pub struct Counter {
 }
 
 impl Counter {
-    pub fn start(index: Arc<InventoryIndex>) -> Result<Self, String> {
+    /// Starts the worker, which first indexes `inventory` into the returned index.
+    pub fn start(inventory: Inventory) -> Result<(Self, SharedIndex), String> {
         let (requests, inbox) = unbounded();
         let (outbox, answers) = unbounded();
         let worker_outbox = outbox.clone();
         std::thread::Builder::new()
             .name("ui-counter".into())
-            .spawn(move || work(index, &inbox, &worker_outbox))
+            .spawn(move || work(&inbox, &worker_outbox))
             .map_err(|e| format!("cannot start the counting thread: {e}"))?;
-        Ok(Self {
+        let counter = Self {
             requests,
             answers,
             outbox,
-        })
+        };
+        let index = counter.reindex(inventory);
+        Ok((counter, index))
     }
 
     pub fn answers(&self) -> Receiver<Answer> {
@@ -97,12 +112,20 @@ impl Counter {
         });
     }
 
-    pub fn replace_index(&self, index: Arc<InventoryIndex>) {
-        let _ = self.requests.send(Request::Index(index));
+    /// The inventory changed: the worker indexes it (before any request sent after this
+    /// one) into the returned index.
+    pub fn reindex(&self, inventory: Inventory) -> SharedIndex {
+        let into = SharedIndex::default();
+        let _ = self.requests.send(Request::Index {
+            inventory,
+            into: Arc::clone(&into),
+        });
+        into
     }
 }
 
-fn work(mut index: Arc<InventoryIndex>, inbox: &Receiver<Request>, outbox: &Sender<Answer>) {
+fn work(inbox: &Receiver<Request>, outbox: &Sender<Answer>) {
+    let mut index = Arc::new(InventoryIndex::default());
     let mut reasons: Option<ContextReasons> = None;
     while let Ok(first) = inbox.recv() {
         // Only the newest request of each kind is worth answering.
@@ -111,8 +134,9 @@ fn work(mut index: Arc<InventoryIndex>, inbox: &Receiver<Request>, outbox: &Send
             match request {
                 Request::Preview { .. } => preview = Some(request),
                 Request::Filter { .. } => filter = Some(request),
-                Request::Index(new) => {
-                    index = new;
+                Request::Index { inventory, into } => {
+                    index = Arc::new(InventoryIndex::build(inventory.iter()));
+                    let _ = into.set(Arc::clone(&index));
                     reasons = None;
                 }
             }
@@ -223,5 +247,55 @@ fn token_row(row: IndexedRow, today: time::Date) -> TokenRow {
         digits: u32::from(row.digits.get()),
         interval_secs: row.interval.seconds(),
         distributed_count: row.distributed_count,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Seed;
+    use crate::token::{Digits, Interval, KeySize, PinMode, Serial};
+    use crate::workspace::InventoryToken;
+    use std::time::Duration;
+    use time::macros::date;
+
+    fn inventory(size: u64) -> Inventory {
+        let tokens = (0..size)
+            .map(|i| InventoryToken {
+                serial: Serial::from_value(700_000_000 + i).unwrap(),
+                seed: Seed::random(),
+                key_size: KeySize::Bits128,
+                digits: Digits::EIGHT,
+                interval: Interval::Seconds60,
+                pin_mode: PinMode::from_flags(true, true),
+                birth: date!(2025 - 01 - 01),
+                expires: date!(2035 - 12 - 31),
+                user: None,
+                distributions: Vec::new(),
+            })
+            .collect();
+        Inventory::from_tokens(tokens).unwrap()
+    }
+
+    #[test]
+    fn the_worker_builds_the_index_and_answers_from_the_newest_one() {
+        let (counter, first) = Counter::start(inventory(10)).unwrap();
+        assert_eq!(first.wait().len(), 10);
+        // A job changed the inventory: requests after the rebuild see the new index.
+        let second = counter.reindex(inventory(25));
+        counter.filter(1, "7000000".into(), date!(2026 - 11 - 30));
+        let answer = counter
+            .answers()
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap();
+        match answer {
+            Answer::Filtered { generation, rows } => {
+                assert_eq!(generation, 1);
+                assert_eq!(rows.len(), 25);
+            }
+            other => panic!("not a filter answer: {other:?}"),
+        }
+        assert_eq!(second.wait().len(), 25);
+        assert_eq!(first.wait().len(), 10, "the old index stays as it was");
     }
 }
