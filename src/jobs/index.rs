@@ -488,16 +488,17 @@ impl InventoryIndex {
                 let starts = &self.search_starts[first..last];
                 let mut found: Vec<u32> = Vec::new();
                 let mut record = 0;
-                // Matches come in text order: the record cursor only moves forward.
-                for at in finder.find_iter(&self.search[begin..end]) {
-                    let at = begin + at;
+                let mut from = begin;
+                // Matches come in text order: the record cursor only moves forward. After a
+                // match the search goes on from the next record (a digit can occur a dozen
+                // times in one record; one is enough).
+                while let Some(hit) = finder.find(&self.search[from..end]) {
+                    let at = from + hit;
                     while record + 1 < starts.len() && starts[record + 1] as usize <= at {
                         record += 1;
                     }
-                    let position = (first + record) as u32;
-                    if found.last() != Some(&position) {
-                        found.push(position);
-                    }
+                    found.push((first + record) as u32);
+                    from = starts.get(record + 1).map_or(end, |next| *next as usize);
                 }
                 found
             })
