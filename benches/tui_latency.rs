@@ -13,7 +13,9 @@
 //!   does; key by key otherwise), until the count is final;
 //! - tokens open: F4 until the Tokens browser lists the inventory;
 //! - scrolling: Down in the Tokens browser until the cursor row moved;
-//! - filtering: a filter typed into the Tokens browser until the list is final;
+//! - filtering: a filter typed into the Tokens browser until the list is final (and "filter
+//!   echo": until the typed character shows, with "filtering…" or the list; likewise "glob
+//!   echo" for the user glob);
 //! - review open: Enter on the selection step (all tokens, half excluded) until the review
 //!   step is on screen (its "preparing" state counts), and review ready until the summary
 //!   shows; review back: Esc until the selection step is back.
@@ -472,7 +474,13 @@ fn run_round(binary: &Path, workspace: &Path, dir: &Path, size: usize, results: 
     let glob = "user00*1";
     for end in 1..=glob.len() {
         let typed = &glob[..end];
-        let latency = pty.key(&glob[end - 1..end], "the typed glob", |t| {
+        let sent = Instant::now();
+        pty.send(&glob[end - 1..end]);
+        let echo = pty.until(sent, "the typed glob", |t| {
+            field_shows(t, "User filter", typed)
+        });
+        results.add("glob echo", echo);
+        let latency = pty.until(sent, "the glob's count", |t| {
             field_shows(t, "User filter", typed) && counted(t)
         });
         results.add("glob", latency);
@@ -515,7 +523,13 @@ fn run_round(binary: &Path, workspace: &Path, dir: &Path, size: usize, results: 
     let needle = "user00012";
     for end in 1..=needle.len() {
         let typed = &needle[..end];
-        let latency = pty.key(&needle[end - 1..end], "the filtered list", |t| {
+        let sent = Instant::now();
+        pty.send(&needle[end - 1..end]);
+        let echo = pty.until(sent, "the typed filter", |t| {
+            field_shows(t, "Filter (/)", typed)
+        });
+        results.add("filter echo", echo);
+        let latency = pty.until(sent, "the filtered list", |t| {
             field_shows(t, "Filter (/)", typed) && t.contains(&total) && !t.contains("filtering")
         });
         results.add("filtering", latency);

@@ -351,9 +351,9 @@ impl InventoryIndex {
         use rayon::prelude::*;
         let matches = |at: usize| self.login(at).is_some_and(|l| glob.is_match(l));
         // The logins are tested on all cores, then visited in serial order.
-        let found: Vec<usize> = match self.glob_candidates(text, &spans) {
+        let mut found: Vec<usize> = match self.glob_candidates(text, &spans) {
             Some(candidates) => {
-                // Candidates are in serial order; spans are sorted and disjoint.
+                // Spans are sorted and disjoint.
                 let keep = |at: &u32| {
                     let at = *at as usize;
                     let span = spans.partition_point(|(_, end)| *end <= at);
@@ -387,12 +387,15 @@ impl InventoryIndex {
                 })
                 .collect(),
         };
+        // Serial order (already so, except after a login prefix: then only the matches are
+        // sorted, not every candidate).
+        found.sort_unstable();
         found.into_iter().for_each(&mut visit);
         Ok(selection)
     }
 
-    /// The positions (in serial order) that can match the glob `text`, when the index can
-    /// narrow them down cheaper than testing every login in `spans`; `None` otherwise.
+    /// The positions (in no particular order) that can match the glob `text`, when the index
+    /// can narrow them down cheaper than testing every login in `spans`; `None` otherwise.
     fn glob_candidates(&self, text: &str, spans: &[(usize, usize)]) -> Option<Vec<u32>> {
         let in_spans: usize = spans.iter().map(|(a, b)| b - a).sum();
         let prefix = literal_prefix(text);
@@ -404,9 +407,8 @@ impl InventoryIndex {
         if !prefix.is_empty() {
             let (start, end) = self.login_range(prefix, false);
             if end - start < in_spans {
-                let mut positions = self.by_login[start..end].to_vec();
-                positions.sort_unstable();
-                return Some(positions);
+                // In login order: the few that match are put in serial order afterwards.
+                return Some(self.by_login[start..end].to_vec());
             }
         }
         // A part every match contains: the tokens whose text holds it (serial, login or
