@@ -255,7 +255,7 @@ mod tests {
     use super::*;
     use crate::secret::Seed;
     use crate::token::{Digits, Interval, KeySize, PinMode, Serial};
-    use crate::workspace::InventoryToken;
+    use crate::workspace::{Distributions, InventoryToken};
     use std::time::Duration;
     use time::macros::date;
 
@@ -271,7 +271,7 @@ mod tests {
                 birth: date!(2025 - 01 - 01),
                 expires: date!(2035 - 12 - 31),
                 user: None,
-                distributions: Vec::new(),
+                distributions: Distributions::new(),
             })
             .collect();
         Inventory::from_tokens(tokens).unwrap()

@@ -135,7 +135,7 @@ mod tests {
     use crate::jobs::{Binding, Protection, SelectionCriteria};
     use crate::secret::Seed;
     use crate::token::{Digits, Interval, KeySize, PinMode, Serial};
-    use crate::workspace::{AssignedUser, InventoryToken};
+    use crate::workspace::{AssignedUser, Distributions, InventoryToken};
     use std::time::Duration;
     use time::macros::date;
 
@@ -155,7 +155,7 @@ mod tests {
                     first_name: "Given".into(),
                     last_name: "Family".into(),
                 }),
-                distributions: Vec::new(),
+                distributions: Distributions::new(),
             })
             .collect();
         Inventory::from_tokens(tokens).unwrap()
