@@ -22,7 +22,9 @@
 //!
 //! Run: `cargo bench --bench tui_latency` (100k). `TUI_BENCH_SIZES=100000,1000000` adds 1M.
 //! `TUI_BENCH_BASELINE=/path/to/older/tokendist` measures that binary too, interleaved with
-//! this one in the same run (the machine is noisy: compare within one run).
+//! this one in the same run (the machine is noisy: compare within one run);
+//! `TUI_BENCH_BASELINE_ENV=NAME=VALUE,…` sets environment variables for the baseline only
+//! (e.g. this build again as the baseline with `RAYON_NUM_THREADS=2`, to compare a setting).
 //! `TUI_BENCH_VERBOSE=1` also prints every sample in the order taken.
 //!
 //! The workspaces are written through the library (no import), once: they are kept under
@@ -50,12 +52,26 @@ fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    let mut binaries = vec![(
-        "this build".to_owned(),
-        PathBuf::from(env!("CARGO_BIN_EXE_tokendist")),
-    )];
+    let mut binaries = vec![Binary {
+        name: "this build".to_owned(),
+        path: PathBuf::from(env!("CARGO_BIN_EXE_tokendist")),
+        env: Vec::new(),
+    }];
     if let Ok(baseline) = std::env::var("TUI_BENCH_BASELINE") {
-        binaries.insert(0, ("baseline".to_owned(), PathBuf::from(baseline)));
+        let env = std::env::var("TUI_BENCH_BASELINE_ENV")
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+            .collect();
+        binaries.insert(
+            0,
+            Binary {
+                name: "baseline".to_owned(),
+                path: PathBuf::from(baseline),
+                env,
+            },
+        );
     }
     let rounds: usize = std::env::var("TUI_BENCH_ROUNDS")
         .ok()
@@ -77,11 +93,11 @@ fn main() {
         }
         let mut results: Vec<(String, Results)> = binaries
             .iter()
-            .map(|(name, _)| (name.clone(), Results::default()))
+            .map(|binary| (binary.name.clone(), Results::default()))
             .collect();
         // Interleaved rounds, so both binaries see the same machine.
         for _ in 0..rounds {
-            for ((_, binary), (_, results)) in binaries.iter().zip(results.iter_mut()) {
+            for (binary, (_, results)) in binaries.iter().zip(results.iter_mut()) {
                 run_round(binary, &workspace, &dir, size, results);
             }
         }
@@ -91,6 +107,13 @@ fn main() {
         }
         println!("  load after: {}", load());
     }
+}
+
+/// A program measured, with the environment variables it gets on top of the bench's own.
+struct Binary {
+    name: String,
+    path: PathBuf,
+    env: Vec<(String, String)>,
 }
 
 fn load() -> String {
@@ -296,7 +319,7 @@ struct Screen {
 }
 
 impl Pty {
-    fn start(binary: &Path, workspace: &Path, dir: &Path) -> Pty {
+    fn start(binary: &Binary, workspace: &Path, dir: &Path) -> Pty {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -305,7 +328,7 @@ impl Pty {
                 pixel_height: 0,
             })
             .unwrap();
-        let mut command = CommandBuilder::new(binary);
+        let mut command = CommandBuilder::new(&binary.path);
         command.args([
             "--workspace".as_ref(),
             workspace.as_os_str(),
@@ -317,6 +340,9 @@ impl Pty {
         command.env("NO_COLOR", "1");
         command.env_remove("TOKENDIST_HOME");
         command.env_remove("TOKENDIST_PASSPHRASE_FILE");
+        for (name, value) in &binary.env {
+            command.env(name, value);
+        }
         let child = pty.slave.spawn_command(command).unwrap();
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().unwrap();
@@ -416,7 +442,7 @@ fn counted(text: &str) -> bool {
         && !text.to_lowercase().contains("counting…")
 }
 
-fn run_round(binary: &Path, workspace: &Path, dir: &Path, size: usize, results: &mut Results) {
+fn run_round(binary: &Binary, workspace: &Path, dir: &Path, size: usize, results: &mut Results) {
     let started = Instant::now();
     let mut pty = Pty::start(binary, workspace, dir);
     results.add(
