@@ -41,6 +41,39 @@ impl CountContext {
     }
 }
 
+/// Sizes the thread pool the counts and the Tokens filter spread over (rayon's global pool)
+/// to one thread fewer than the machine's cores, so that a search over a million tokens
+/// never takes every core from the thread that draws the screen: the typed key shows within
+/// a frame while its count is still out. Called once, before the first search; rayon's own
+/// `RAYON_NUM_THREADS`, when set, is left to decide.
+pub fn leave_a_core_to_the_screen() {
+    if std::env::var_os("RAYON_NUM_THREADS").is_some() {
+        return;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    // Fails only when the pool already exists (a second wizard in one process): keep it.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(cores.saturating_sub(1).max(1))
+        .thread_name(|n| format!("ui-search-{n}"))
+        .start_handler(|_| behind_the_screen())
+        .build_global();
+}
+
+/// How many nice levels a background thread of the wizard runs below the thread that draws.
+const BACKGROUND_NICENESS: i32 = 5;
+
+/// Lowers the calling thread's scheduling priority (its nice value, up to 19) so that on a
+/// busy machine the thread that draws the screen is scheduled first when a key arrives,
+/// while a count, a filter or a review keeps the other cores busy. Called at the start of
+/// every background thread of the wizard. On Linux the nice value is per thread (this one
+/// only); elsewhere it would lower the whole process, so nothing is done there.
+pub fn behind_the_screen() {
+    #[cfg(target_os = "linux")]
+    if let Ok(nice) = rustix::process::getpriority_process(None) {
+        let _ = rustix::process::setpriority_process(None, (nice + BACKGROUND_NICENESS).min(19));
+    }
+}
+
 enum Request {
     Preview {
         generation: u64,
@@ -76,7 +109,10 @@ impl Counter {
         let worker_outbox = outbox.clone();
         std::thread::Builder::new()
             .name("ui-counter".into())
-            .spawn(move || work(&inbox, &worker_outbox))
+            .spawn(move || {
+                behind_the_screen();
+                work(&inbox, &worker_outbox)
+            })
             .map_err(|e| format!("cannot start the counting thread: {e}"))?;
         let counter = Self {
             requests,
@@ -275,6 +311,21 @@ mod tests {
             })
             .collect();
         Inventory::from_tokens(tokens).unwrap()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_background_thread_runs_nicer_than_the_thread_that_started_it() {
+        let nice = || rustix::process::getpriority_process(None).unwrap();
+        let screen = nice();
+        let background = std::thread::spawn(move || {
+            behind_the_screen();
+            nice()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(background, (screen + BACKGROUND_NICENESS).min(19));
+        assert_eq!(nice(), screen, "the calling thread keeps its priority");
     }
 
     #[test]

@@ -57,7 +57,10 @@ impl Preparer {
         let shared = Arc::clone(&kept);
         std::thread::Builder::new()
             .name("ui-preparer".into())
-            .spawn(move || work(&inbox, &outbox, &shared))
+            .spawn(move || {
+                super::counter::behind_the_screen();
+                work(&inbox, &outbox, &shared)
+            })
             .map_err(|e| format!("cannot start the review thread: {e}"))?;
         Ok(Self { requests, kept })
     }
