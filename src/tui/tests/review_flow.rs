@@ -42,6 +42,20 @@ fn deliver_counts(h: &mut Harness) {
 }
 
 #[test]
+fn a_large_inventory_draws_preparing_at_once_instead_of_waiting_for_the_review() {
+    let mut h = deferred_at_selection();
+    h.state.workspace.tokens = crate::tui::app::QUICK_REVIEW_TOKENS + 1;
+    h.press(KeyCode::Enter);
+    assert!(h.state.wizard.preparing());
+    assert!(
+        !h.state.awaits_answer(),
+        "no wait for a review that cannot come within it"
+    );
+    let screen = h.render(80, 24);
+    assert!(screen.contains("Preparing the review…"), "{screen}");
+}
+
+#[test]
 fn the_review_says_preparing_until_its_answer_and_submit_waits_for_it() {
     let mut h = deferred_at_selection();
     h.press(KeyCode::Enter);
