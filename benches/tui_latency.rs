@@ -13,11 +13,23 @@
 //!   does; key by key otherwise), until the count is final;
 //! - tokens open: F4 until the Tokens browser lists the inventory;
 //! - scrolling: Down in the Tokens browser until the cursor row moved;
-//! - filtering: a filter typed into the Tokens browser until the list is final.
+//! - filtering: a filter typed into the Tokens browser until the list is final (and "filter
+//!   echo": until the typed character shows, with "filtering…" or the list; likewise "glob
+//!   echo" for the user glob);
+//! - review open: Enter on the selection step (all tokens, half excluded) until the review
+//!   step is on screen (its "preparing" state counts), and review ready until the summary
+//!   shows; review back: Esc until the selection step is back.
 //!
 //! Run: `cargo bench --bench tui_latency` (100k). `TUI_BENCH_SIZES=100000,1000000` adds 1M.
 //! `TUI_BENCH_BASELINE=/path/to/older/tokendist` measures that binary too, interleaved with
-//! this one in the same run (the machine is noisy: compare within one run).
+//! this one in the same run (the machine is noisy: compare within one run);
+//! `TUI_BENCH_BASELINE_ENV=NAME=VALUE,…` sets environment variables for the baseline only
+//! (e.g. this build again as the baseline with `RAYON_NUM_THREADS=2`, to compare a setting).
+//! `TUI_BENCH_VERBOSE=1` also prints every sample in the order taken.
+//!
+//! The workspaces are written through the library (no import), once: they are kept under
+//! Cargo's target temporary directory and reused by later runs (`TUI_BENCH_FRESH=1` writes
+//! them again). A run never changes them: the wizard only reads until a job is submitted.
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use std::io::{Read, Write};
@@ -40,12 +52,26 @@ fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    let mut binaries = vec![(
-        "this build".to_owned(),
-        PathBuf::from(env!("CARGO_BIN_EXE_tokendist")),
-    )];
+    let mut binaries = vec![Binary {
+        name: "this build".to_owned(),
+        path: PathBuf::from(env!("CARGO_BIN_EXE_tokendist")),
+        env: Vec::new(),
+    }];
     if let Ok(baseline) = std::env::var("TUI_BENCH_BASELINE") {
-        binaries.insert(0, ("baseline".to_owned(), PathBuf::from(baseline)));
+        let env = std::env::var("TUI_BENCH_BASELINE_ENV")
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+            .collect();
+        binaries.insert(
+            0,
+            Binary {
+                name: "baseline".to_owned(),
+                path: PathBuf::from(baseline),
+                env,
+            },
+        );
     }
     let rounds: usize = std::env::var("TUI_BENCH_ROUNDS")
         .ok()
@@ -57,21 +83,22 @@ fn main() {
         load()
     );
     for size in sizes {
-        let dir = tempfile::tempdir().unwrap();
-        let started = Instant::now();
-        let workspace = generate(dir.path(), size);
+        let (dir, workspace, generated) = cached(size);
         println!(
-            "\n{size} tokens (half distributed before), generated in {:.1} s",
-            started.elapsed().as_secs_f64()
+            "\n{size} tokens (half distributed before), {generated}; load: {}",
+            load()
         );
+        if std::env::var_os("TUI_BENCH_NO_BREAKDOWN").is_none() {
+            breakdown(&workspace);
+        }
         let mut results: Vec<(String, Results)> = binaries
             .iter()
-            .map(|(name, _)| (name.clone(), Results::default()))
+            .map(|binary| (binary.name.clone(), Results::default()))
             .collect();
         // Interleaved rounds, so both binaries see the same machine.
         for _ in 0..rounds {
-            for ((_, binary), (_, results)) in binaries.iter().zip(results.iter_mut()) {
-                run_round(binary, &workspace, dir.path(), size, results);
+            for (binary, (_, results)) in binaries.iter().zip(results.iter_mut()) {
+                run_round(binary, &workspace, &dir, size, results);
             }
         }
         for (name, results) in &results {
@@ -82,10 +109,119 @@ fn main() {
     }
 }
 
+/// A program measured, with the environment variables it gets on top of the bench's own.
+struct Binary {
+    name: String,
+    path: PathBuf,
+    env: Vec<(String, String)>,
+}
+
 fn load() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "?".into())
+}
+
+/// Where the time of the slow steps goes, measured in this process with the library (no
+/// terminal, no drawing): opening the workspace, building the selection index, the Tokens
+/// filter for each prefix of the typed needle, a glob count, and preparing the review of
+/// every token (what the review worker runs).
+fn breakdown(dir: &Path) {
+    use tokendist::jobs::index::InventoryIndex;
+    use tokendist::jobs::{
+        self, Binding, JobSpec, Protection, SelectionContext, SelectionCriteria,
+    };
+    let ms = |since: Instant| since.elapsed().as_secs_f64() * 1000.0;
+    let started = Instant::now();
+    let workspace = Workspace::open(dir, &SecretString::from(PASSPHRASE)).unwrap();
+    let open = ms(started);
+    let started = Instant::now();
+    let index = InventoryIndex::build(workspace.inventory().iter());
+    let build = ms(started);
+    println!("  in process: open {open:.0} ms (cheap key derivation), index {build:.0} ms");
+    let needle = "user00012";
+    let filters: Vec<String> = (1..=needle.len())
+        .map(|end| {
+            let started = Instant::now();
+            let found = index.filter(&needle[..end]).len();
+            format!("{}→{found} {:.1}", &needle[..end], ms(started))
+        })
+        .collect();
+    println!("  in process: filter ms {}", filters.join(", "));
+    let config = workspace.config().clone();
+    let profile = config.profiles[0].clone();
+    let context = SelectionContext {
+        profile: &profile,
+        protection: Protection::None,
+        password: None,
+        origin: &config.header.origin,
+        today: time::OffsetDateTime::now_utc().date(),
+    };
+    let criteria = SelectionCriteria::default();
+    let started = Instant::now();
+    let reasons = index.reasons(&criteria, &context);
+    let reasons_ms = ms(started);
+    let globs: Vec<String> = ["user00*1", "*00012*", "?ser*1"]
+        .iter()
+        .map(|glob| {
+            let criteria = SelectionCriteria {
+                user_glob: Some((*glob).to_owned()),
+                ..SelectionCriteria::default()
+            };
+            let started = Instant::now();
+            let matched = index.select(&reasons, &criteria).unwrap().matched;
+            format!("{glob}→{matched} {:.1}", ms(started))
+        })
+        .collect();
+    println!(
+        "  in process: reasons per context {reasons_ms:.0} ms; glob count ms {}",
+        globs.join(", ")
+    );
+    let spec = JobSpec {
+        name: "Breakdown".into(),
+        profile: profile.name.clone(),
+        binding: Binding::DeviceClass,
+        nickname: None,
+        protection: Protection::None,
+        password: None,
+        selection: criteria,
+    };
+    let started = Instant::now();
+    let prepared = jobs::prepare_snapshot(
+        &config,
+        workspace.inventory(),
+        std::iter::empty(),
+        spec,
+        context.today,
+    );
+    let prepare = ms(started);
+    let tokens = prepared.map_or(0, |job| job.token_count());
+    println!("  in process: review of every token prepared in {prepare:.0} ms ({tokens} tokens)");
+}
+
+/// Bumped when [`generate`] makes a different workspace, so an older cache is not reused.
+const CACHE_VERSION: u32 = 1;
+
+/// The workspace of `size` tokens under Cargo's target temporary directory, generated on the
+/// first run only: (its directory, the workspace, how it was obtained).
+fn cached(size: usize) -> (PathBuf, PathBuf, String) {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("tui-latency-{size}"));
+    let ready = dir.join("ready");
+    let stamp = format!("version {CACHE_VERSION}\n");
+    let fresh = std::env::var_os("TUI_BENCH_FRESH").is_some();
+    if !fresh && std::fs::read_to_string(&ready).is_ok_and(|s| s == stamp) {
+        return (dir.clone(), dir.join("ws"), "cached workspace".into());
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    let started = Instant::now();
+    let workspace = generate(&dir, size);
+    // Written last: a run cut off while generating leaves no "ready", so the next starts over.
+    std::fs::write(&ready, stamp).unwrap();
+    let how = format!("generated in {:.1} s", started.elapsed().as_secs_f64());
+    (dir, workspace, how)
 }
 
 /// A workspace of `size` tokens: all assigned, every other one distributed before.
@@ -160,6 +296,10 @@ impl Results {
                 pick(0.99),
                 sorted[sorted.len() - 1]
             );
+            if std::env::var_os("TUI_BENCH_VERBOSE").is_some() {
+                let each: Vec<String> = values.iter().map(|v| format!("{v:.1}")).collect();
+                println!("      in order: {}", each.join(" "));
+            }
         }
     }
 }
@@ -179,7 +319,7 @@ struct Screen {
 }
 
 impl Pty {
-    fn start(binary: &Path, workspace: &Path, dir: &Path) -> Pty {
+    fn start(binary: &Binary, workspace: &Path, dir: &Path) -> Pty {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -188,7 +328,7 @@ impl Pty {
                 pixel_height: 0,
             })
             .unwrap();
-        let mut command = CommandBuilder::new(binary);
+        let mut command = CommandBuilder::new(&binary.path);
         command.args([
             "--workspace".as_ref(),
             workspace.as_os_str(),
@@ -200,6 +340,9 @@ impl Pty {
         command.env("NO_COLOR", "1");
         command.env_remove("TOKENDIST_HOME");
         command.env_remove("TOKENDIST_PASSPHRASE_FILE");
+        for (name, value) in &binary.env {
+            command.env(name, value);
+        }
         let child = pty.slave.spawn_command(command).unwrap();
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().unwrap();
@@ -299,7 +442,7 @@ fn counted(text: &str) -> bool {
         && !text.to_lowercase().contains("counting…")
 }
 
-fn run_round(binary: &Path, workspace: &Path, dir: &Path, size: usize, results: &mut Results) {
+fn run_round(binary: &Binary, workspace: &Path, dir: &Path, size: usize, results: &mut Results) {
     let started = Instant::now();
     let mut pty = Pty::start(binary, workspace, dir);
     results.add(
@@ -358,11 +501,41 @@ fn run_round(binary: &Path, workspace: &Path, dir: &Path, size: usize, results: 
     let glob = "user00*1";
     for end in 1..=glob.len() {
         let typed = &glob[..end];
-        let latency = pty.key(&glob[end - 1..end], "the typed glob", |t| {
+        let sent = Instant::now();
+        pty.send(&glob[end - 1..end]);
+        let echo = pty.until(sent, "the typed glob", |t| {
+            field_shows(t, "User filter", typed)
+        });
+        results.add("glob echo", echo);
+        let latency = pty.until(sent, "the glob's count", |t| {
             field_shows(t, "User filter", typed) && counted(t)
         });
         results.add("glob", latency);
     }
+
+    // The review of every token (half of them excluded as distributed before), and back.
+    pty.key("\x15", "the cleared glob", |t| {
+        field_shows(t, "User filter", "") && counted(t)
+    });
+    let all_selected = format!("{} tokens match", size / 2);
+    pty.until(Instant::now(), "the count of all tokens", |t| {
+        t.contains(&all_selected)
+    });
+    let sent = Instant::now();
+    pty.send("\r");
+    results.add(
+        "review open",
+        pty.until(sent, "the review step", |t| t.contains("Step 8 of 8")),
+    );
+    let will = format!("{} tokens will be distributed", size / 2);
+    results.add(
+        "review ready",
+        pty.until(sent, "the review", |t| t.contains(&will)),
+    );
+    let latency = pty.key("\x1b", "back to the selection", |t| {
+        t.contains("Step 7 of 8") && counted(t)
+    });
+    results.add("review back", latency);
 
     // The Tokens browser: open, scroll, filter.
     let total = format!("of {size} tokens shown");
@@ -377,7 +550,13 @@ fn run_round(binary: &Path, workspace: &Path, dir: &Path, size: usize, results: 
     let needle = "user00012";
     for end in 1..=needle.len() {
         let typed = &needle[..end];
-        let latency = pty.key(&needle[end - 1..end], "the filtered list", |t| {
+        let sent = Instant::now();
+        pty.send(&needle[end - 1..end]);
+        let echo = pty.until(sent, "the typed filter", |t| {
+            field_shows(t, "Filter (/)", typed)
+        });
+        results.add("filter echo", echo);
+        let latency = pty.until(sent, "the filtered list", |t| {
             field_shows(t, "Filter (/)", typed) && t.contains(&total) && !t.contains("filtering")
         });
         results.add("filtering", latency);

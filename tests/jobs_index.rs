@@ -87,6 +87,47 @@ fn the_index_selects_exactly_like_select() {
             user_glob: Some("nobody".into()),
             ..SelectionCriteria::default()
         },
+        // Globs the index answers without testing every login: one login (binary search),
+        // a literal part found by substring search (inside, at the end, in any case, before
+        // a class or alternatives, around an escape), and the ones it cannot narrow.
+        SelectionCriteria {
+            user_glob: Some("tokendist".into()),
+            ..SelectionCriteria::default()
+        },
+        SelectionCriteria {
+            user_glob: Some("al1".into()),
+            serial_ranges: ranges(&["1000-1100", "1150-1200"]),
+            ..SelectionCriteria::default()
+        },
+        SelectionCriteria {
+            user_glob: Some("*ice1*".into()),
+            serial_ranges: ranges(&["1000-1100", "1150-1500"]),
+            ..SelectionCriteria::default()
+        },
+        SelectionCriteria {
+            user_glob: Some("*E1?".into()),
+            ..SelectionCriteria::default()
+        },
+        SelectionCriteria {
+            user_glob: Some("*ser0[0-4]*".into()),
+            ..SelectionCriteria::default()
+        },
+        SelectionCriteria {
+            user_glob: Some("*xx{x,y}*".into()),
+            ..SelectionCriteria::default()
+        },
+        SelectionCriteria {
+            user_glob: Some("*se\\r1*".into()),
+            ..SelectionCriteria::default()
+        },
+        SelectionCriteria {
+            user_glob: Some("*caf\u{e9}1*".into()),
+            ..SelectionCriteria::default()
+        },
+        SelectionCriteria {
+            user_glob: Some("?".into()),
+            ..SelectionCriteria::default()
+        },
     ];
     for profile in &all_profiles {
         for protection in Protection::ALL {
@@ -211,4 +252,60 @@ fn the_filter_matches_a_token_by_token_scan_and_never_spans_two_fields() {
         index.filter(&last_digit_then_login),
         naive(&last_digit_then_login)
     );
+}
+
+/// A large index (searched in slices on several threads) finds what a token-by-token scan
+/// finds, for the Tokens filter and for globs of every kind.
+#[test]
+fn a_large_index_searches_in_slices_and_finds_what_a_scan_finds() {
+    let tokens: Vec<InventoryToken> = (0..20_000u64)
+        .map(|i| {
+            let login = format!("u{:05}x{}", i * 7919 % 20_000, i % 3);
+            token(1_000_000 + i, (i % 11 != 0).then_some(login.as_str()))
+        })
+        .collect();
+    let index = InventoryIndex::build(&tokens);
+    for needle in ["u1", "x2", "u19", "0", "u00007x", "nothing"] {
+        let naive: Vec<u32> = tokens
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| {
+                format!("{:012}", t.serial.value()).contains(needle)
+                    || t.user.as_ref().is_some_and(|u| {
+                        u.login.contains(needle)
+                            || format!("{} {}", u.first_name, u.last_name)
+                                .trim()
+                                .to_lowercase()
+                                .contains(needle)
+                    })
+            })
+            .map(|(at, _)| at as u32)
+            .collect();
+        assert_eq!(index.filter(needle), naive, "{needle:?}");
+    }
+    let profile = &profiles()[0];
+    let context = SelectionContext {
+        profile,
+        protection: Protection::None,
+        password: None,
+        origin: "tokendist",
+        today: today(),
+    };
+    for glob in ["u1*", "*x2", "*19*x1", "u0000[0-3]x?", "?1*", "u12345x0"] {
+        let criteria = SelectionCriteria {
+            user_glob: Some(glob.into()),
+            ..SelectionCriteria::default()
+        };
+        let expected = select(&tokens, &criteria, &context).unwrap();
+        let reasons = index.reasons(&criteria, &context);
+        let got = index.select(&reasons, &criteria).unwrap();
+        assert_eq!(got.matched, expected.matched, "{glob}");
+        let selected: Vec<u64> = got
+            .selected
+            .iter()
+            .map(|at| index.row(*at as usize).serial.value())
+            .collect();
+        let expected: Vec<u64> = expected.selected.iter().map(|t| t.serial.value()).collect();
+        assert_eq!(selected, expected, "{glob}");
+    }
 }

@@ -2,8 +2,11 @@
 //! answered without touching seeds and without scanning more than the criteria can match.
 //!
 //! - serials in order: a serial range is two binary searches;
-//! - users by login: a glob with a literal prefix (`ab*`) looks at the logins with that prefix
-//!   only;
+//! - users by login: a glob without wildcards is one binary search; a glob with a literal
+//!   prefix (`ab*`) looks at the logins with that prefix only; any other glob with a literal
+//!   part (`*smith*`) first finds the tokens whose text contains it (one substring search)
+//!   and tests only those; a glob with no literal at all is tested on every login, on all
+//!   cores;
 //! - per token, why it is excluded is computed once per job context ([`ContextReasons`]: the
 //!   profile, protection, password, `Origin`, today and the redistribute / expired switches),
 //!   by the same [`exclusion_reason`] that `jobs submit` uses, so both front ends agree;
@@ -295,17 +298,6 @@ impl InventoryIndex {
         merged
     }
 
-    /// Positions of assigned tokens whose login starts with `prefix`, in serial order.
-    fn with_login_prefix(&self, prefix: &str) -> Vec<u32> {
-        let login = |at: &u32| self.login(*at as usize).unwrap_or("");
-        let start = self.by_login.partition_point(|at| login(at) < prefix);
-        let end =
-            start + self.by_login[start..].partition_point(|at| login(at).starts_with(prefix));
-        let mut positions = self.by_login[start..end].to_vec();
-        positions.sort_unstable();
-        positions
-    }
-
     /// Why each token is excluded under `context` (the slow part: once per context).
     pub fn reasons(
         &self,
@@ -350,40 +342,93 @@ impl InventoryIndex {
             }
         };
         let spans = self.spans(&criteria.serial_ranges);
-        match (&glob, criteria.user_glob.as_deref().map(literal_prefix)) {
-            (None, _) => {
-                for (start, end) in spans {
-                    (start..end).for_each(&mut visit);
-                }
+        let (Some(glob), Some(text)) = (&glob, criteria.user_glob.as_deref()) else {
+            for (start, end) in spans {
+                (start..end).for_each(&mut visit);
             }
-            (Some(glob), Some(prefix)) => {
-                let in_spans: usize = spans.iter().map(|(a, b)| b - a).sum();
-                let prefixed = if prefix.is_empty() {
-                    None
-                } else {
-                    Some(self.with_login_prefix(prefix))
+            return Ok(selection);
+        };
+        use rayon::prelude::*;
+        let matches = |at: usize| self.login(at).is_some_and(|l| glob.is_match(l));
+        // The logins are tested on all cores, then visited in serial order.
+        let mut found: Vec<usize> = match self.glob_candidates(text, &spans) {
+            Some(candidates) => {
+                // Spans are sorted and disjoint.
+                let keep = |at: &u32| {
+                    let at = *at as usize;
+                    let span = spans.partition_point(|(_, end)| *end <= at);
+                    spans.get(span).is_some_and(|(start, _)| *start <= at) && matches(at)
                 };
-                let matches = |at: usize| self.login(at).is_some_and(|l| glob.is_match(l));
-                match prefixed {
-                    Some(positions) if positions.len() < in_spans => {
-                        for at in positions {
-                            let at = at as usize;
-                            let in_range = spans.iter().any(|(a, b)| (*a..*b).contains(&at));
-                            if in_range && matches(at) {
-                                visit(at);
-                            }
-                        }
-                    }
-                    _ => {
-                        for (start, end) in spans {
-                            (start..end).filter(|at| matches(*at)).for_each(&mut visit);
-                        }
-                    }
+                if candidates.len() >= PARALLEL_FROM {
+                    candidates
+                        .par_iter()
+                        .filter(|at| keep(at))
+                        .map(|at| *at as usize)
+                        .collect()
+                } else {
+                    candidates
+                        .iter()
+                        .filter(|at| keep(at))
+                        .map(|at| *at as usize)
+                        .collect()
                 }
             }
-            (Some(_), None) => unreachable!("a glob has a prefix"),
-        }
+            None => spans
+                .iter()
+                .flat_map(|&(start, end)| -> Vec<usize> {
+                    if end - start >= PARALLEL_FROM {
+                        (start..end)
+                            .into_par_iter()
+                            .filter(|at| matches(*at))
+                            .collect()
+                    } else {
+                        (start..end).filter(|at| matches(*at)).collect()
+                    }
+                })
+                .collect(),
+        };
+        // Serial order (already so, except after a login prefix: then only the matches are
+        // sorted, not every candidate).
+        found.sort_unstable();
+        found.into_iter().for_each(&mut visit);
         Ok(selection)
+    }
+
+    /// The positions (in no particular order) that can match the glob `text`, when the index
+    /// can narrow them down cheaper than testing every login in `spans`; `None` otherwise.
+    fn glob_candidates(&self, text: &str, spans: &[(usize, usize)]) -> Option<Vec<u32>> {
+        let in_spans: usize = spans.iter().map(|(a, b)| b - a).sum();
+        let prefix = literal_prefix(text);
+        if prefix.len() == text.len() {
+            // No wildcard: the glob is one login.
+            let (start, end) = self.login_range(text, true);
+            return Some(self.by_login[start..end].to_vec());
+        }
+        if !prefix.is_empty() {
+            let (start, end) = self.login_range(prefix, false);
+            if end - start < in_spans {
+                // In login order: the few that match are put in serial order afterwards.
+                return Some(self.by_login[start..end].to_vec());
+            }
+        }
+        // A part every match contains: the tokens whose text holds it (serial, login or
+        // name: a superset, each then tested). Only ASCII, whose lowercase is the same bytes
+        // wherever it stands in a lowercased login.
+        let literal = longest_literal(text).filter(|l| l.is_ascii() && l.len() >= 2)?;
+        Some(self.records_containing(literal.to_ascii_lowercase().as_bytes()))
+    }
+
+    /// `[start, end)` in `by_login` of the logins equal to `text` (`whole`) or starting with it.
+    fn login_range(&self, text: &str, whole: bool) -> (usize, usize) {
+        let login = |at: &u32| self.login(*at as usize).unwrap_or("");
+        let start = self.by_login.partition_point(|at| login(at) < text);
+        let rest = &self.by_login[start..];
+        let end = if whole {
+            rest.partition_point(|at| login(at) == text)
+        } else {
+            rest.partition_point(|at| login(at).starts_with(text))
+        };
+        (start, start + end)
     }
 
     fn push_search_record(&mut self, token: &InventoryToken) {
@@ -416,20 +461,65 @@ impl InventoryIndex {
         if needle.is_empty() {
             return (0..self.len() as u32).collect();
         }
-        let starts = &self.search_starts;
-        let mut found: Vec<u32> = Vec::new();
-        let mut record = 0;
-        // Matches come in text order: the record cursor only moves forward.
-        for at in memchr::memmem::find_iter(&self.search, needle.as_bytes()) {
-            while record + 1 < starts.len() && starts[record + 1] as usize <= at {
-                record += 1;
-            }
-            if found.last() != Some(&(record as u32)) {
-                found.push(record as u32);
-            }
-        }
-        found
+        self.records_containing(needle.as_bytes())
     }
+
+    /// Positions whose search record contains `needle` (lowercase, no control character), in
+    /// serial order. The text is cut into slices at record boundaries, searched on all cores.
+    fn records_containing(&self, needle: &[u8]) -> Vec<u32> {
+        use rayon::prelude::*;
+        let finder = memchr::memmem::Finder::new(needle);
+        let records = self.len();
+        let slices = if records >= PARALLEL_FROM {
+            (rayon::current_num_threads() * 4)
+                .min(records / 1024)
+                .max(1)
+        } else {
+            1
+        };
+        let first_record = |slice: usize| slice * records / slices;
+        let found: Vec<Vec<u32>> = (0..slices)
+            .into_par_iter()
+            .map(|slice| {
+                let (first, last) = (first_record(slice), first_record(slice + 1));
+                let begin = self.search_starts.get(first).map_or(0, |s| *s as usize);
+                let end = self
+                    .search_starts
+                    .get(last)
+                    .map_or(self.search.len(), |s| *s as usize);
+                let starts = &self.search_starts[first..last];
+                let mut found: Vec<u32> = Vec::new();
+                let mut record = 0;
+                let mut from = begin;
+                // Matches come in text order: the record cursor only moves forward. After a
+                // match the search goes on from the next record (a digit can occur a dozen
+                // times in one record; one is enough).
+                while let Some(hit) = finder.find(&self.search[from..end]) {
+                    let at = from + hit;
+                    while record + 1 < starts.len() && starts[record + 1] as usize <= at {
+                        record += 1;
+                    }
+                    found.push((first + record) as u32);
+                    from = starts.get(record + 1).map_or(end, |next| *next as usize);
+                }
+                found
+            })
+            .collect();
+        found.concat()
+    }
+}
+
+/// Below this many tokens a search runs on one thread (spreading it costs more than it saves).
+const PARALLEL_FROM: usize = 8 * 1024;
+
+/// The longest run of plain characters in the glob `text` that every match contains: runs
+/// are cut at wildcards and escapes, and only the part before any `[` class or `{`
+/// alternatives is read (what is inside those is not required).
+fn longest_literal(text: &str) -> Option<&str> {
+    let head = &text[..text.find(['[', '{']).unwrap_or(text.len())];
+    head.split(['*', '?', '\\'])
+        .max_by_key(|run| run.len())
+        .filter(|run| !run.is_empty())
 }
 
 /// The glob's text before its first special character: every match starts with it.

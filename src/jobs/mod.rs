@@ -40,7 +40,7 @@ pub use history::{
     EXCLUSION_SAMPLE, ExcludedRecord, ExclusionSummary, History, JobRecord, JobStatus,
     PendingDownload, ReasonCount, minute_text,
 };
-pub use prepare::{PreparedJob, Rejected, prepare, prepare_from, preview};
+pub use prepare::{PreparedJob, Rejected, prepare, prepare_from, prepare_snapshot, preview};
 pub use recovery::{RecoveryReport, recover};
 pub use review::ReviewSummary;
 pub use select::{

@@ -84,11 +84,30 @@ pub fn prepare(
     spec: JobSpec,
     today: time::Date,
 ) -> Result<PreparedJob, Rejected> {
-    prepare_in(
+    prepare_snapshot(
         workspace.config(),
-        workspace.inventory().iter(),
-        Some(workspace.inventory()),
-        history,
+        workspace.inventory(),
+        history.names(),
+        spec,
+        today,
+    )
+}
+
+/// [`prepare`] on a snapshot of the inventory (an `Arc`, free to clone) and the names of the
+/// jobs in the history: what a worker thread needs, so the wizard can prepare a job of a
+/// million tokens without holding the workspace or the UI thread.
+pub fn prepare_snapshot<'n>(
+    config: &Config,
+    inventory: &Inventory,
+    job_names: impl IntoIterator<Item = &'n str>,
+    spec: JobSpec,
+    today: time::Date,
+) -> Result<PreparedJob, Rejected> {
+    prepare_in(
+        config,
+        inventory.iter(),
+        Some(inventory),
+        job_names,
         spec,
         today,
     )
@@ -102,16 +121,16 @@ pub fn prepare_from<'a>(
     spec: JobSpec,
     today: time::Date,
 ) -> Result<PreparedJob, Rejected> {
-    prepare_in(config, inventory, None, history, spec, today)
+    prepare_in(config, inventory, None, history.names(), spec, today)
 }
 
 /// `tokens` are the inventory's tokens when `snapshot` is given (the job then keeps their
 /// positions in it); otherwise the selected tokens are copied.
-fn prepare_in<'a>(
+fn prepare_in<'a, 'n>(
     config: &Config,
     tokens: impl IntoIterator<Item = &'a InventoryToken>,
     snapshot: Option<&Inventory>,
-    history: &History,
+    job_names: impl IntoIterator<Item = &'n str>,
     mut spec: JobSpec,
     today: time::Date,
 ) -> Result<PreparedJob, Rejected> {
@@ -120,7 +139,7 @@ fn prepare_in<'a>(
         errors,
         review: None,
     };
-    let profile = validate_spec(&spec, &config.profiles, history.names())
+    let profile = validate_spec(&spec, &config.profiles, job_names)
         .map_err(reject)?
         .clone();
     if spec.protection == Protection::Password {

@@ -1,6 +1,7 @@
 //! The real [`Backend`]: the open workspace (it holds the lock for the whole session) and the
-//! job engine. Everything here runs on the UI thread except the job itself, whose events are
-//! translated on a small forwarding thread.
+//! job engine. What can take longer than a frame runs on workers: live counts and the Tokens
+//! filter ([`super::counter`]), the review's preparation of the job ([`super::preparer`]) and
+//! the job itself, whose events are translated on a small forwarding thread.
 
 use super::admin::{
     self,
@@ -8,12 +9,12 @@ use super::admin::{
 };
 use super::backend::{
     Answer, Backend, CancelHandle, DownloadError, DownloadReport, Exclusion, ExclusionGroup,
-    FieldIssue, JobEvent, JobHandle, JobOutcome, JobRow, Progress, Redistributed, ReviewSummary,
-    Rows, TokenInventory, WorkspaceInfo,
+    FieldIssue, JobEvent, JobHandle, JobOutcome, JobRow, Progress, REVIEW_LISTED, Redistributed,
+    ReviewSummary, Rows, TokenInventory, WorkspaceInfo,
 };
-use super::counter::{CountContext, Counter, IndexRows};
+use super::counter::{CountContext, Counter, IndexRows, SharedIndex};
 use super::download_path;
-use crate::jobs::index::InventoryIndex;
+use super::preparer::{Preparer, Snapshot};
 use crate::jobs::{self, History, JobError, JobField, JobRecord, JobSpec};
 use crate::secret::SecretString;
 use crate::workspace::{Profile, Workspace, demo};
@@ -27,15 +28,17 @@ pub struct RealBackend {
     /// Shared with a workspace tool's worker, which holds it while it works (the UI takes no
     /// keys meanwhile, so the UI thread never waits on it).
     workspace: Arc<Mutex<Workspace>>,
-    /// The index a tool's worker built after changing the inventory, to take up.
-    fresh_index: Arc<Mutex<Option<Arc<InventoryIndex>>>>,
     history: History,
     /// The engine's report of the running job's end, kept for [`Backend::finish_job`].
     ended: Arc<Mutex<Option<jobs::JobOutcome>>>,
-    /// The inventory's selection columns (no seeds), shared with the counting worker and the
-    /// Tokens browser; rebuilt when a job changes the inventory.
-    index: Arc<InventoryIndex>,
+    /// The inventory's selection columns (no seeds), built by the counting worker and shared
+    /// with the Tokens browser; built again when a job changes the inventory.
+    index: SharedIndex,
     counter: Counter,
+    preparer: Preparer,
+    /// Counts changes to the inventory and the history (a job started or recorded): a job
+    /// the review prepared before one is prepared again on Submit.
+    epoch: u64,
     /// A demo workspace in a temporary directory lives as long as the session.
     _demo_dir: Option<tempfile::TempDir>,
     /// Opened with `--demo`: the header says so.
@@ -55,15 +58,16 @@ pub fn open(
         (open_configured(workspace, passphrase_file)?, None)
     };
     let history = History::open(&workspace).map_err(|e| e.to_string())?;
-    let index = Arc::new(InventoryIndex::build(workspace.inventory().iter()));
-    let counter = Counter::start(Arc::clone(&index))?;
+    let (counter, index) = Counter::start(workspace.inventory().clone())?;
+    let preparer = Preparer::start(counter.outbox())?;
     Ok(RealBackend {
         workspace: Arc::new(Mutex::new(workspace)),
-        fresh_index: Arc::default(),
         history,
         ended: Arc::default(),
         index,
         counter,
+        preparer,
+        epoch: 0,
         _demo_dir: demo_dir,
         demo,
     })
@@ -225,9 +229,11 @@ pub(crate) fn review_summary(review: &jobs::ReviewSummary) -> ReviewSummary {
             .iter()
             .map(|group| ExclusionGroup {
                 reason: group.reason.to_owned(),
+                count: group.tokens.len(),
                 tokens: group
                     .tokens
                     .iter()
+                    .take(REVIEW_LISTED)
                     .map(|t| Exclusion {
                         serial: t.serial.clone(),
                         login: t.login.clone(),
@@ -241,9 +247,11 @@ pub(crate) fn review_summary(review: &jobs::ReviewSummary) -> ReviewSummary {
                     .collect(),
             })
             .collect(),
+        redistributed_count: review.redistributed.len(),
         redistributed: review
             .redistributed
             .iter()
+            .take(REVIEW_LISTED)
             .map(|t| Redistributed {
                 serial: t.serial.clone(),
                 login: t.login.clone(),
@@ -268,19 +276,26 @@ impl Backend for RealBackend {
         WorkspaceInfo {
             path: path.display().to_string(),
             demo: self.demo,
-            tokens: self.index.len(),
-            assigned: self.index.assigned(),
+            tokens: workspace.inventory().len(),
+            assigned: workspace
+                .inventory()
+                .iter()
+                .filter(|t| t.user.is_some())
+                .count(),
         }
     }
 
     fn tokens(&self) -> TokenInventory {
+        // Built by the worker when the workspace opened: only a browser opened within the
+        // first second waits for it.
+        let index = Arc::clone(self.index.wait());
         TokenInventory {
+            assigned: index.assigned(),
             rows: Rows::new(IndexRows {
-                index: Arc::clone(&self.index),
+                index,
                 positions: None,
                 today: now().date(),
             }),
-            assigned: self.index.assigned(),
         }
     }
 
@@ -342,22 +357,31 @@ impl Backend for RealBackend {
         self.counter.answers()
     }
 
-    fn review(&self, spec: &JobSpec) -> Result<ReviewSummary, Vec<FieldIssue>> {
-        let prepared = jobs::prepare(
-            &lock(&self.workspace),
-            &self.history,
-            spec.clone(),
-            now().date(),
-        )
-        .map_err(|rejected| rejected.errors.iter().map(issue).collect::<Vec<_>>())?;
-        Ok(review_summary(&prepared.review))
+    fn review(&mut self, spec: &JobSpec, generation: u64) -> Option<Answer> {
+        let workspace = lock(&self.workspace);
+        let snapshot = Snapshot {
+            config: workspace.config().clone(),
+            inventory: workspace.inventory().clone(),
+            job_names: self.history.names().map(str::to_owned).collect(),
+            today: now().date(),
+            epoch: self.epoch,
+        };
+        drop(workspace);
+        self.preparer.review(generation, spec.clone(), snapshot);
+        None
     }
 
     fn start_job(&mut self, spec: JobSpec) -> Result<JobHandle, String> {
         let started = now();
         let workspace = lock(&self.workspace);
-        let prepared = jobs::prepare(&workspace, &self.history, spec, started.date())
-            .map_err(|rejected| rejected.to_string())?;
+        // The job the review prepared, unless something changed since; then (rarely: a day
+        // boundary passed) it is prepared again here.
+        let prepared = match self.preparer.take(&spec, started.date(), self.epoch) {
+            Some(prepared) => prepared,
+            None => jobs::prepare(&workspace, &self.history, spec, started.date())
+                .map_err(|rejected| rejected.to_string())?,
+        };
+        self.epoch += 1;
         let handle = jobs::start(&*workspace, &mut self.history, prepared, started)
             .map_err(|e| e.to_string())?;
         drop(workspace);
@@ -410,10 +434,10 @@ impl Backend for RealBackend {
         };
         let mut workspace = lock(&self.workspace);
         let recorded = jobs::finish(&mut *workspace, &mut self.history, outcome, now());
+        self.epoch += 1;
         // Distributions changed "distributed before" for the tokens of the job.
-        self.index = Arc::new(InventoryIndex::build(workspace.inventory().iter()));
+        self.index = self.counter.reindex(workspace.inventory().clone());
         drop(workspace);
-        self.counter.replace_index(Arc::clone(&self.index));
         match recorded {
             Ok(record) => match record.status {
                 jobs::JobStatus::Completed => JobOutcome::Completed {
@@ -492,17 +516,12 @@ impl Backend for RealBackend {
     fn start_admin(&mut self, task: AdminTask) -> Option<Answer> {
         let kind = task.kind();
         let workspace = Arc::clone(&self.workspace);
-        let fresh_index = Arc::clone(&self.fresh_index);
-        let sender = self.counter.sender();
+        let sender = self.counter.outbox();
         let spawned = std::thread::Builder::new()
             .name("ui-workspace-tool".into())
             .spawn(move || {
                 let mut workspace = lock(&workspace);
                 let answer = admin::tasks::perform(&mut workspace, task, now().date());
-                if answer.changed_inventory() {
-                    let index = Arc::new(InventoryIndex::build(workspace.inventory().iter()));
-                    *fresh_index.lock().unwrap_or_else(|p| p.into_inner()) = Some(index);
-                }
                 drop(workspace);
                 let _ = sender.send(Answer::Admin(answer));
             });
@@ -516,15 +535,11 @@ impl Backend for RealBackend {
     }
 
     fn inventory_changed(&mut self) -> WorkspaceInfo {
-        let fresh = self
-            .fresh_index
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(index) = fresh {
-            self.index = index;
-            self.counter.replace_index(Arc::clone(&self.index));
-        }
+        // A tool retired or assigned tokens: the counting worker indexes the new inventory
+        // (the browser and counts wait for it), and a review prepared before is stale.
+        let inventory = lock(&self.workspace).inventory().clone();
+        self.index = self.counter.reindex(inventory);
+        self.epoch += 1;
         self.workspace_info()
     }
 }

@@ -234,6 +234,10 @@ pub struct State {
     pub workspace: WorkspaceInfo,
 }
 
+/// Up to this many tokens a review is usually prepared within the runtime's wait for an
+/// answer (4 ms): measured 23–35 ms for 100,000 tokens and 0.25 s for a million on 2 cores.
+pub const QUICK_REVIEW_TOKENS: usize = 10_000;
+
 impl State {
     pub fn new(profiles: Vec<Profile>, default_name: String, theme: Theme) -> Self {
         let wizard = Wizard::new(default_name, &profiles);
@@ -261,14 +265,17 @@ impl State {
         }
     }
 
-    /// True while a count or filter the screen shows is being computed: the runtime gives
-    /// its answer a moment before drawing "counting…".
+    /// True while a count, filter or review the screen shows is being computed and may come
+    /// within a moment: the runtime gives its answer that moment before drawing "counting…".
+    /// A review of more than [`QUICK_REVIEW_TOKENS`] never comes that quickly, so
+    /// "Preparing the review…" is drawn at once, before the preparer takes the CPU.
     pub fn awaits_answer(&self) -> bool {
         match self.screen {
             Screen::Wizard => {
                 self.run.is_none()
-                    && self.wizard.step == super::wizard::Step::Selection
-                    && self.wizard.preview == super::wizard::PreviewState::Counting
+                    && (self.wizard.preparing() && self.workspace.tokens <= QUICK_REVIEW_TOKENS
+                        || self.wizard.step == super::wizard::Step::Selection
+                            && self.wizard.preview == super::wizard::PreviewState::Counting)
             }
             Screen::Tokens => self.tokens.counting,
             Screen::Jobs | Screen::Admin => false,

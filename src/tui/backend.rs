@@ -152,10 +152,18 @@ pub struct Exclusion {
     pub detail: String,
 }
 
+/// Tokens the review carries per exclusion reason, and of the tokens distributed before: the
+/// screen lists no more, and a million-token review would otherwise copy (and later free, on
+/// the UI thread) every one of them. The rest are counted.
+pub const REVIEW_LISTED: usize = 50;
+
 /// Excluded tokens sharing one reason (as the CLI's review groups them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExclusionGroup {
     pub reason: String,
+    /// How many tokens this reason left out.
+    pub count: usize,
+    /// The first of them (at most [`REVIEW_LISTED`]).
     pub tokens: Vec<Exclusion>,
 }
 
@@ -204,6 +212,11 @@ pub enum Answer {
     Filtered { generation: u64, rows: Rows },
     /// A workspace tool's task ended.
     Admin(super::admin::port::AdminAnswer),
+    /// The review summary, or what is still wrong.
+    Reviewed {
+        generation: u64,
+        result: Result<ReviewSummary, Vec<FieldIssue>>,
+    },
 }
 
 /// The review summary shown before Submit (built by the job engine, shared with the CLI).
@@ -214,7 +227,10 @@ pub struct ReviewSummary {
     pub selected_count: usize,
     /// Matched tokens left out, grouped by reason.
     pub exclusions: Vec<ExclusionGroup>,
-    /// Tokens an earlier job distributed; empty when there is nothing to warn about.
+    /// How many selected tokens an earlier job distributed; 0 when there is nothing to warn
+    /// about.
+    pub redistributed_count: usize,
+    /// The first of them (at most [`REVIEW_LISTED`]).
     pub redistributed: Vec<Redistributed>,
     /// What the administrator must accept before submitting (the redistribution warning
     /// among them), one sentence each.
@@ -223,7 +239,7 @@ pub struct ReviewSummary {
 
 impl ReviewSummary {
     pub fn excluded_count(&self) -> usize {
-        self.exclusions.iter().map(|g| g.tokens.len()).sum()
+        self.exclusions.iter().map(|g| g.count).sum()
     }
 }
 
@@ -375,9 +391,11 @@ pub trait Backend {
     fn answers(&self) -> Receiver<Answer> {
         crossbeam_channel::never()
     }
-    /// The review summary, or what is still wrong.
-    fn review(&self, spec: &JobSpec) -> Result<ReviewSummary, Vec<FieldIssue>>;
-    /// Starts the job in the background.
+    /// Asks for the review summary (or what is still wrong): the job engine prepares the
+    /// whole job, a pass over the inventory. Answered like [`Backend::preview`].
+    fn review(&mut self, spec: &JobSpec, generation: u64) -> Option<Answer>;
+    /// Starts the job in the background (the job its newest review prepared, when `spec` is
+    /// the one reviewed and nothing changed since).
     fn start_job(&mut self, spec: JobSpec) -> Result<JobHandle, String>;
     /// The job reported its end: record it (inventory, history) and say how it ended for
     /// good (a completed run can still fail to be recorded).

@@ -2,15 +2,23 @@
 //! own thread over a shared [`InventoryIndex`], so no keystroke waits for a scan of the
 //! inventory. The newest request of each kind wins: requests queued behind a slow one are
 //! skipped, and the UI drops any answer whose generation is not its newest.
+//!
+//! The worker also builds the index (about a second at a million tokens): when the workspace
+//! opens, so the first panel does not wait for it, and after a job changed the inventory, so
+//! the screen does not freeze then. Counts asked meanwhile queue behind it ("counting…").
 
 use super::backend::{Answer, RowSource, Rows, SelectionPreview, TokenRow};
 use crate::jobs::index::{ContextReasons, IndexedRow, InventoryIndex, REASON_CODES};
 use crate::jobs::select::label_for_code;
 use crate::jobs::{Protection, SelectionContext, SelectionCriteria};
 use crate::secret::SecretString;
-use crate::workspace::Profile;
+use crate::workspace::{Inventory, Profile};
 use crossbeam_channel::{Receiver, Sender, unbounded};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+/// The index the worker builds, shared with the UI thread: [`OnceLock::wait`] blocks until it
+/// is there (only the Tokens browser opened in the first second after start would wait).
+pub type SharedIndex = Arc<OnceLock<Arc<InventoryIndex>>>;
 
 /// The job context a count depends on, owned so it can travel to the worker.
 pub struct CountContext {
@@ -33,6 +41,39 @@ impl CountContext {
     }
 }
 
+/// Sizes the thread pool the counts and the Tokens filter spread over (rayon's global pool)
+/// to one thread fewer than the machine's cores, so that a search over a million tokens
+/// never takes every core from the thread that draws the screen: the typed key shows within
+/// a frame while its count is still out. Called once, before the first search; rayon's own
+/// `RAYON_NUM_THREADS`, when set, is left to decide.
+pub fn leave_a_core_to_the_screen() {
+    if std::env::var_os("RAYON_NUM_THREADS").is_some() {
+        return;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    // Fails only when the pool already exists (a second wizard in one process): keep it.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(cores.saturating_sub(1).max(1))
+        .thread_name(|n| format!("ui-search-{n}"))
+        .start_handler(|_| behind_the_screen())
+        .build_global();
+}
+
+/// How many nice levels a background thread of the wizard runs below the thread that draws.
+const BACKGROUND_NICENESS: i32 = 5;
+
+/// Lowers the calling thread's scheduling priority (its nice value, up to 19) so that on a
+/// busy machine the thread that draws the screen is scheduled first when a key arrives,
+/// while a count, a filter or a review keeps the other cores busy. Called at the start of
+/// every background thread of the wizard. On Linux the nice value is per thread (this one
+/// only); elsewhere it would lower the whole process, so nothing is done there.
+pub fn behind_the_screen() {
+    #[cfg(target_os = "linux")]
+    if let Ok(nice) = rustix::process::getpriority_process(None) {
+        let _ = rustix::process::setpriority_process(None, (nice + BACKGROUND_NICENESS).min(19));
+    }
+}
+
 enum Request {
     Preview {
         generation: u64,
@@ -44,41 +85,51 @@ enum Request {
         needle: String,
         today: time::Date,
     },
-    /// The inventory changed (a job recorded its distributions).
-    Index(Arc<InventoryIndex>),
+    /// Index this inventory (at start, and after a job recorded its distributions) into
+    /// `into`.
+    Index {
+        inventory: Inventory,
+        into: SharedIndex,
+    },
 }
 
 /// The worker's handle: requests in, answers out. Dropping it ends the thread.
 pub struct Counter {
     requests: Sender<Request>,
     answers: Receiver<Answer>,
-    /// Other workers (the workspace tools) answer on the same channel.
+    /// Where the answers go, for other workers answering the same UI.
     outbox: Sender<Answer>,
 }
 
 impl Counter {
-    pub fn start(index: Arc<InventoryIndex>) -> Result<Self, String> {
+    /// Starts the worker, which first indexes `inventory` into the returned index.
+    pub fn start(inventory: Inventory) -> Result<(Self, SharedIndex), String> {
         let (requests, inbox) = unbounded();
         let (outbox, answers) = unbounded();
         let worker_outbox = outbox.clone();
         std::thread::Builder::new()
             .name("ui-counter".into())
-            .spawn(move || work(index, &inbox, &worker_outbox))
+            .spawn(move || {
+                behind_the_screen();
+                work(&inbox, &worker_outbox)
+            })
             .map_err(|e| format!("cannot start the counting thread: {e}"))?;
-        Ok(Self {
+        let counter = Self {
             requests,
             answers,
             outbox,
-        })
-    }
-
-    /// Where another worker sends its answer, so the UI waits on one channel.
-    pub fn sender(&self) -> Sender<Answer> {
-        self.outbox.clone()
+        };
+        let index = counter.reindex(inventory);
+        Ok((counter, index))
     }
 
     pub fn answers(&self) -> Receiver<Answer> {
         self.answers.clone()
+    }
+
+    /// A sender onto the same answers channel.
+    pub fn outbox(&self) -> Sender<Answer> {
+        self.outbox.clone()
     }
 
     pub fn preview(&self, generation: u64, criteria: SelectionCriteria, context: CountContext) {
@@ -97,12 +148,20 @@ impl Counter {
         });
     }
 
-    pub fn replace_index(&self, index: Arc<InventoryIndex>) {
-        let _ = self.requests.send(Request::Index(index));
+    /// The inventory changed: the worker indexes it (before any request sent after this
+    /// one) into the returned index.
+    pub fn reindex(&self, inventory: Inventory) -> SharedIndex {
+        let into = SharedIndex::default();
+        let _ = self.requests.send(Request::Index {
+            inventory,
+            into: Arc::clone(&into),
+        });
+        into
     }
 }
 
-fn work(mut index: Arc<InventoryIndex>, inbox: &Receiver<Request>, outbox: &Sender<Answer>) {
+fn work(inbox: &Receiver<Request>, outbox: &Sender<Answer>) {
+    let mut index = Arc::new(InventoryIndex::default());
     let mut reasons: Option<ContextReasons> = None;
     while let Ok(first) = inbox.recv() {
         // Only the newest request of each kind is worth answering.
@@ -111,8 +170,9 @@ fn work(mut index: Arc<InventoryIndex>, inbox: &Receiver<Request>, outbox: &Send
             match request {
                 Request::Preview { .. } => preview = Some(request),
                 Request::Filter { .. } => filter = Some(request),
-                Request::Index(new) => {
-                    index = new;
+                Request::Index { inventory, into } => {
+                    index = Arc::new(InventoryIndex::build(inventory.iter()));
+                    let _ = into.set(Arc::clone(&index));
                     reasons = None;
                 }
             }
@@ -223,5 +283,70 @@ fn token_row(row: IndexedRow, today: time::Date) -> TokenRow {
         digits: u32::from(row.digits.get()),
         interval_secs: row.interval.seconds(),
         distributed_count: row.distributed_count,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Seed;
+    use crate::token::{Digits, Interval, KeySize, PinMode, Serial};
+    use crate::workspace::{Distributions, InventoryToken};
+    use std::time::Duration;
+    use time::macros::date;
+
+    fn inventory(size: u64) -> Inventory {
+        let tokens = (0..size)
+            .map(|i| InventoryToken {
+                serial: Serial::from_value(700_000_000 + i).unwrap(),
+                seed: Seed::random(),
+                key_size: KeySize::Bits128,
+                digits: Digits::EIGHT,
+                interval: Interval::Seconds60,
+                pin_mode: PinMode::from_flags(true, true),
+                birth: date!(2025 - 01 - 01),
+                expires: date!(2035 - 12 - 31),
+                user: None,
+                distributions: Distributions::new(),
+            })
+            .collect();
+        Inventory::from_tokens(tokens).unwrap()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_background_thread_runs_nicer_than_the_thread_that_started_it() {
+        let nice = || rustix::process::getpriority_process(None).unwrap();
+        let screen = nice();
+        let background = std::thread::spawn(move || {
+            behind_the_screen();
+            nice()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(background, (screen + BACKGROUND_NICENESS).min(19));
+        assert_eq!(nice(), screen, "the calling thread keeps its priority");
+    }
+
+    #[test]
+    fn the_worker_builds_the_index_and_answers_from_the_newest_one() {
+        let (counter, first) = Counter::start(inventory(10)).unwrap();
+        assert_eq!(first.wait().len(), 10);
+        // A job changed the inventory: requests after the rebuild see the new index.
+        let second = counter.reindex(inventory(25));
+        counter.filter(1, "7000000".into(), date!(2026 - 11 - 30));
+        let answer = counter
+            .answers()
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap();
+        match answer {
+            Answer::Filtered { generation, rows } => {
+                assert_eq!(generation, 1);
+                assert_eq!(rows.len(), 25);
+            }
+            other => panic!("not a filter answer: {other:?}"),
+        }
+        assert_eq!(second.wait().len(), 25);
+        assert_eq!(first.wait().len(), 10, "the old index stays as it was");
     }
 }

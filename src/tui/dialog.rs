@@ -301,8 +301,22 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     }
 }
 
+/// Clears where a dialog goes and one column either side of it (within `screen`): a table
+/// under the dialog would otherwise show a cut cell or its cursor marker right against the
+/// border, stray characters that read as part of the dialog.
+pub fn clear_under(frame: &mut Frame, dialog: Rect, screen: Rect) {
+    let left = dialog.x.saturating_sub(1).max(screen.x);
+    let right = dialog.right().saturating_add(1).min(screen.right());
+    let margin = Rect {
+        x: left,
+        width: right.saturating_sub(left),
+        ..dialog
+    };
+    frame.render_widget(Clear, margin.intersection(screen));
+}
+
 fn frame_box(frame: &mut Frame, area: Rect, title: &str, theme: &Theme) -> Rect {
-    frame.render_widget(Clear, area);
+    clear_under(frame, area, frame.area());
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.focus_border())

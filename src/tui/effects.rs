@@ -37,7 +37,10 @@ pub fn perform(backend: &mut dyn Backend, effect: Effect) -> Performed {
                 None => return Performed::Msgs(Vec::new()),
             }
         }
-        Effect::Review(spec) => Msg::Reviewed(backend.review(&spec)),
+        Effect::Review { spec, generation } => match backend.review(&spec, generation) {
+            Some(answer) => answer.into(),
+            None => return Performed::Msgs(Vec::new()),
+        },
         Effect::StartJob(spec) => match backend.start_job(*spec) {
             Ok(handle) => return Performed::Started(handle),
             Err(error) => Msg::JobStartFailed(error),

@@ -6,7 +6,7 @@ use super::keymap::KeyContext;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 /// The context the help describes: the dialog it was opened over, or the screen.
 pub fn described_context(state: &State, under: Option<&Overlay>) -> KeyContext {
@@ -51,7 +51,7 @@ pub fn render(
     let box_area = help_box(area, rows as u16);
     let height = usize::from(box_area.height.saturating_sub(2));
     let scroll = scroll.min(rows.saturating_sub(height));
-    frame.render_widget(Clear, box_area);
+    super::dialog::clear_under(frame, box_area, frame.area());
     let title = if rows > height {
         format!(
             " Keys {}-{} of {rows} (Esc closes) ",

@@ -20,6 +20,7 @@ pub mod jobs_view;
 pub mod keymap;
 pub mod list;
 pub mod msg;
+pub mod preparer;
 pub mod progress;
 pub mod runtime;
 pub mod terminal;
@@ -48,6 +49,7 @@ pub fn run(
             "the wizard needs a terminal on standard input and output; scripts use `tokendist jobs submit` and the other commands".into(),
         );
     }
+    counter::leave_a_core_to_the_screen();
     let mut backend = adapter::open(workspace, passphrase_file, demo)?;
     match runtime::run(&mut backend, theme::Theme::from_env())? {
         runtime::Ended::Quit => Ok(()),

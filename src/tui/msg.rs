@@ -39,7 +39,12 @@ pub enum Msg {
         generation: u64,
         result: Result<SelectionPreview, String>,
     },
-    Reviewed(Result<ReviewSummary, Vec<FieldIssue>>),
+    /// The review for request `generation` (older answers are dropped), or what is still
+    /// wrong.
+    Reviewed {
+        generation: u64,
+        result: Result<ReviewSummary, Vec<FieldIssue>>,
+    },
     /// A fresh wizard may start (after a submit): its default name.
     WizardReady {
         default_name: String,
@@ -101,7 +106,11 @@ pub enum Effect {
         needle: String,
         generation: u64,
     },
-    Review(Box<JobSpec>),
+    /// Prepare the job for the review; the answer carries `generation`.
+    Review {
+        spec: Box<JobSpec>,
+        generation: u64,
+    },
     StartJob(Box<JobSpec>),
     /// Record a job's end (inventory and history).
     RecordJobEnd(JobOutcome),
@@ -135,6 +144,7 @@ impl From<Answer> for Msg {
             Answer::Previewed { generation, result } => Msg::Previewed { generation, result },
             Answer::Filtered { generation, rows } => Msg::TokensFiltered { generation, rows },
             Answer::Admin(answer) => Msg::Admin(answer),
+            Answer::Reviewed { generation, result } => Msg::Reviewed { generation, result },
         }
     }
 }

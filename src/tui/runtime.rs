@@ -23,10 +23,13 @@ const TICK: Duration = Duration::from_millis(500);
 const CANCEL_WAIT: Duration = Duration::from_secs(30);
 /// Messages handled before a redraw at most, so a flood of progress cannot starve the screen.
 const BATCH: usize = 256;
-/// While a count or filter is out, wait this long for its answer before drawing "counting…":
-/// a quick answer then costs one frame instead of two, and a slow one still shows the
-/// keystroke within a frame.
-const ANSWER_GRACE: Duration = Duration::from_millis(8);
+/// While a count or filter is out, wait this long (from the first message of a batch) for its
+/// answer before drawing "counting…": a quick answer (a serial range, a narrow filter) then
+/// costs one frame instead of two, and a slow one still shows the keystroke within a frame.
+/// A quarter of a 16 ms frame: the rest is left to drawing and to a loaded machine's
+/// scheduling (at 8 ms, restarted by every message, the echo of a key missed the frame under
+/// load while a search held the cores).
+const ANSWER_GRACE: Duration = Duration::from_millis(4);
 
 /// How the session ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +99,10 @@ impl Loop {
                 Some(msg) => msg,
                 None => self.wait()?,
             };
+            // The answer is waited for until this instant at most, however many messages
+            // (stale answers, more keys) come meanwhile: the first message's frame is never
+            // held back longer than the grace.
+            let answer_deadline = Instant::now() + ANSWER_GRACE;
             let mut next = Some(first);
             let mut handled = 0;
             while let Some(msg) = next {
@@ -124,7 +131,10 @@ impl Loop {
                     None
                 };
                 if next.is_none() && handled < BATCH && state.awaits_answer() {
-                    next = self.answer_within(ANSWER_GRACE);
+                    let left = answer_deadline.saturating_duration_since(Instant::now());
+                    if !left.is_zero() {
+                        next = self.answer_within(left);
+                    }
                 }
             }
             if let Err(error) = terminal.draw(|frame| view(frame, state)) {

@@ -23,6 +23,22 @@ pub fn table_rows(body: Rect) -> u16 {
     body.height.saturating_sub(3)
 }
 
+/// Widths of the columns but the name: serial, user, expires, bits, digits, interval,
+/// distributions.
+const FIXED_WIDTHS: [u16; 7] = [12, 14, 18, 4, 3, 4, 5];
+/// The cursor's marker ("> ") and the space between the eight columns.
+const MARKER_AND_GAPS: u16 = 2 + 7;
+
+/// Every column's width in a table `width` columns wide: the name takes what is left (11 at
+/// 80 columns). Cells are cut to these widths with `…`, so a cut name never passes for a
+/// whole one.
+pub fn column_widths(width: u16) -> [u16; 8] {
+    let fixed: u16 = FIXED_WIDTHS.iter().sum();
+    let name = width.saturating_sub(fixed + MARKER_AND_GAPS).max(4);
+    let [serial, user, expires, bits, digits, interval, dist] = FIXED_WIDTHS;
+    [serial, user, name, expires, bits, digits, interval, dist]
+}
+
 pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
     let page = usize::from(table_rows(super::view::body_area(state.viewport)));
     let tokens = &mut state.tokens;
@@ -136,10 +152,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         (first, tokens.shown.window(first, end))
     };
     let expired_marker = |expired: bool| if expired { " expired" } else { "" };
+    let widths = column_widths(table_area.width);
     let rows: Vec<Row> = window
         .iter()
         .map(|t| {
-            Row::new(vec![
+            let cells = [
                 t.serial.to_string(),
                 t.login.clone().unwrap_or_else(|| "(unassigned)".into()),
                 t.full_name.clone(),
@@ -148,35 +165,29 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                 t.digits.to_string(),
                 format!("{}s", t.interval_secs),
                 t.distributed_count.to_string(),
-            ])
+            ];
+            Row::new(
+                cells
+                    .iter()
+                    .zip(widths)
+                    .map(|(cell, width)| super::view::fit(cell, usize::from(width))),
+            )
         })
         .collect();
     let empty = rows.is_empty();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(12),
-            Constraint::Length(14),
-            Constraint::Min(8),
-            Constraint::Length(18),
-            Constraint::Length(4),
-            Constraint::Length(3),
-            Constraint::Length(4),
-            Constraint::Length(5),
-        ],
-    )
-    .header(
-        Row::new(vec![
-            "Serial", "User", "Name", "Expires", "Bits", "Dig", "Int", "Dist.",
-        ])
-        .style(theme.header()),
-    )
-    .highlight_symbol(if tokens.filtering { "  " } else { "> " })
-    .row_highlight_style(if tokens.filtering {
-        theme.text()
-    } else {
-        theme.focus()
-    });
+    let table = Table::new(rows, widths.map(Constraint::Length))
+        .header(
+            Row::new(vec![
+                "Serial", "User", "Name", "Expires", "Bits", "Dig", "Int", "Dist.",
+            ])
+            .style(theme.header()),
+        )
+        .highlight_symbol(if tokens.filtering { "  " } else { "> " })
+        .row_highlight_style(if tokens.filtering {
+            theme.text()
+        } else {
+            theme.focus()
+        });
     let mut table_state =
         TableState::default().with_selected((!empty).then(|| tokens.cursor - first));
     frame.render_stateful_widget(table, table_area, &mut table_state);

@@ -36,8 +36,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             tokens_view::filtered(state, generation, rows);
             Vec::new()
         }
-        Msg::Reviewed(review) => {
-            state.wizard.review = Some(review);
+        Msg::Reviewed { generation, result } => {
+            state.wizard.reviewed(generation, result);
             Vec::new()
         }
         Msg::WizardReady { default_name } => {

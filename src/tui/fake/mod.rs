@@ -3,7 +3,7 @@
 
 mod harness;
 
-pub use harness::Harness;
+pub use harness::{Harness, buffer_text};
 
 use crate::jobs::History;
 use crate::jobs::index::InventoryIndex;
@@ -454,6 +454,175 @@ impl FakeBackend {
     }
 }
 
+impl FakeBackend {
+    fn review_now(&self, spec: &JobSpec) -> Result<ReviewSummary, Vec<FieldIssue>> {
+        if let Some(demo) = &self.demo {
+            return demo_prepare(demo, spec)
+                .map(|review| crate::tui::adapter::review_summary(&review));
+        }
+        let issues = self.all_issues(spec, false);
+        if !issues.is_empty() {
+            return Err(issues);
+        }
+        let preview = self.selection(spec);
+        let redistributed: Vec<Redistributed> = preview
+            .selected
+            .iter()
+            .filter(|t| t.distributed_count > 0)
+            .map(|t| Redistributed {
+                serial: t.serial.clone(),
+                login: t.login.clone().unwrap_or_default(),
+                times: t.distributed_count,
+                last_job: "Pilot batch".into(),
+                last_at: "2026-10-20".into(),
+            })
+            .collect();
+        let mut exclusions: Vec<ExclusionGroup> = Vec::new();
+        for (reason, token) in preview.excluded {
+            match exclusions.iter_mut().find(|g| g.reason == reason) {
+                Some(group) => {
+                    group.count += 1;
+                    if group.tokens.len() < REVIEW_LISTED {
+                        group.tokens.push(token);
+                    }
+                }
+                None => exclusions.push(ExclusionGroup {
+                    reason,
+                    count: 1,
+                    tokens: vec![token],
+                }),
+            }
+        }
+        let mut warnings: Vec<String> = (!redistributed.is_empty())
+            .then(|| {
+                format!(
+                    "{} tokens were distributed before: their current users may no longer be able to authenticate until they import the new file.",
+                    redistributed.len()
+                )
+            })
+            .into_iter()
+            .collect();
+        if spec.protection == Protection::None {
+            warnings.push(
+                "the files have no password: anyone who obtains a file can import its token".into(),
+            );
+        }
+        let binding = match &spec.binding {
+            Binding::DeviceClass => "device class of the profile".to_owned(),
+            Binding::Device(id) => format!("device {id}"),
+        };
+        let ranges = if spec.selection.serial_ranges.is_empty() {
+            "all serials".to_owned()
+        } else {
+            spec.selection
+                .serial_ranges
+                .iter()
+                .map(|r| format!("{}-{}", r.from, r.to))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        Ok(ReviewSummary {
+            choices: vec![
+                ("Job name".into(), spec.name.clone()),
+                ("Profile".into(), spec.profile.clone()),
+                ("DeviceSerialNumber".into(), binding),
+                (
+                    "Nickname".into(),
+                    spec.nickname.clone().unwrap_or_else(|| "(none)".into()),
+                ),
+                ("Protection".into(), spec.protection.describe().into()),
+                (
+                    "Password".into(),
+                    if spec.protection.needs_password() {
+                        "set (not shown)".into()
+                    } else {
+                        "not needed".into()
+                    },
+                ),
+                ("Serials".into(), ranges),
+                (
+                    "Users".into(),
+                    spec.selection
+                        .user_glob
+                        .clone()
+                        .unwrap_or_else(|| "all".into()),
+                ),
+            ],
+            selected_count: preview.selected.len(),
+            exclusions,
+            warnings,
+            redistributed_count: redistributed.len(),
+            redistributed: redistributed.into_iter().take(REVIEW_LISTED).collect(),
+        })
+    }
+
+    fn start_now(&mut self, spec: JobSpec) -> Result<JobHandle, String> {
+        let (total, excluded): (u64, Vec<(String, usize)>) = match &self.demo {
+            Some(demo) => {
+                let review = demo_prepare(demo, &spec).map_err(|_| "rejected".to_owned())?;
+                (
+                    review.token_count as u64,
+                    review
+                        .exclusions
+                        .iter()
+                        .map(|g| (g.reason.to_owned(), g.tokens.len()))
+                        .collect(),
+                )
+            }
+            None => {
+                let selection = self.selection(&spec);
+                let mut excluded: Vec<(String, usize)> = Vec::new();
+                for (reason, _) in &selection.excluded {
+                    match excluded.iter_mut().find(|(r, _)| r == reason) {
+                        Some((_, n)) => *n += 1,
+                        None => excluded.push((reason.clone(), 1)),
+                    }
+                }
+                (selection.selected.len() as u64, excluded)
+            }
+        };
+        let id = format!("j-{:04}", self.jobs.len() + 1);
+        let mut row = job_row(&id, &spec.name, JobStatus::Running, total as usize);
+        row.profile = spec.profile.clone();
+        row.protection = spec.protection.describe().into();
+        row.nickname = spec.nickname.clone();
+        row.serials = if spec.selection.serial_ranges.is_empty() {
+            "all".into()
+        } else {
+            spec.selection
+                .serial_ranges
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        row.users = spec.selection.user_glob.clone();
+        row.excluded = excluded;
+        row.done_count = 0;
+        if let Some(now) = self.demo_now() {
+            row.created_at = crate::jobs::minute_text(now);
+            row.started_at = Some(row.created_at.clone());
+        }
+        self.jobs.insert(0, row);
+        self.started.push(spec.clone());
+        let (sender, events) = unbounded();
+        self.job_events = Some(sender.clone());
+        Ok(JobHandle {
+            id,
+            name: spec.name,
+            total,
+            events,
+            // Like the engine: a cancelled job reports its end.
+            cancel: {
+                let sender = sender.clone();
+                CancelHandle::with_hook(move || {
+                    let _ = sender.send(JobEvent::Finished(JobOutcome::Cancelled));
+                })
+            },
+        })
+    }
+}
+
 impl Backend for FakeBackend {
     fn profiles(&self) -> Vec<Profile> {
         self.profiles.clone()
@@ -558,164 +727,13 @@ impl Backend for FakeBackend {
         })
     }
 
-    fn review(&self, spec: &JobSpec) -> Result<ReviewSummary, Vec<FieldIssue>> {
-        if let Some(demo) = &self.demo {
-            return demo_prepare(demo, spec)
-                .map(|review| crate::tui::adapter::review_summary(&review));
-        }
-        let issues = self.all_issues(spec, false);
-        if !issues.is_empty() {
-            return Err(issues);
-        }
-        let preview = self.selection(spec);
-        let redistributed: Vec<Redistributed> = preview
-            .selected
-            .iter()
-            .filter(|t| t.distributed_count > 0)
-            .map(|t| Redistributed {
-                serial: t.serial.clone(),
-                login: t.login.clone().unwrap_or_default(),
-                times: t.distributed_count,
-                last_job: "Pilot batch".into(),
-                last_at: "2026-10-20".into(),
-            })
-            .collect();
-        let mut exclusions: Vec<ExclusionGroup> = Vec::new();
-        for (reason, token) in preview.excluded {
-            match exclusions.iter_mut().find(|g| g.reason == reason) {
-                Some(group) => group.tokens.push(token),
-                None => exclusions.push(ExclusionGroup {
-                    reason,
-                    tokens: vec![token],
-                }),
-            }
-        }
-        let mut warnings: Vec<String> = (!redistributed.is_empty())
-            .then(|| {
-                format!(
-                    "{} tokens were distributed before: their current users may no longer be able to authenticate until they import the new file.",
-                    redistributed.len()
-                )
-            })
-            .into_iter()
-            .collect();
-        if spec.protection == Protection::None {
-            warnings.push(
-                "the files have no password: anyone who obtains a file can import its token".into(),
-            );
-        }
-        let binding = match &spec.binding {
-            Binding::DeviceClass => "device class of the profile".to_owned(),
-            Binding::Device(id) => format!("device {id}"),
-        };
-        let ranges = if spec.selection.serial_ranges.is_empty() {
-            "all serials".to_owned()
-        } else {
-            spec.selection
-                .serial_ranges
-                .iter()
-                .map(|r| format!("{}-{}", r.from, r.to))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        Ok(ReviewSummary {
-            choices: vec![
-                ("Job name".into(), spec.name.clone()),
-                ("Profile".into(), spec.profile.clone()),
-                ("DeviceSerialNumber".into(), binding),
-                (
-                    "Nickname".into(),
-                    spec.nickname.clone().unwrap_or_else(|| "(none)".into()),
-                ),
-                ("Protection".into(), spec.protection.describe().into()),
-                (
-                    "Password".into(),
-                    if spec.protection.needs_password() {
-                        "set (not shown)".into()
-                    } else {
-                        "not needed".into()
-                    },
-                ),
-                ("Serials".into(), ranges),
-                (
-                    "Users".into(),
-                    spec.selection
-                        .user_glob
-                        .clone()
-                        .unwrap_or_else(|| "all".into()),
-                ),
-            ],
-            selected_count: preview.selected.len(),
-            exclusions,
-            warnings,
-            redistributed,
-        })
+    fn review(&mut self, spec: &JobSpec, generation: u64) -> Option<Answer> {
+        let result = self.review_now(spec);
+        self.answer(Answer::Reviewed { generation, result })
     }
 
     fn start_job(&mut self, spec: JobSpec) -> Result<JobHandle, String> {
-        let (total, excluded): (u64, Vec<(String, usize)>) = match &self.demo {
-            Some(demo) => {
-                let review = demo_prepare(demo, &spec).map_err(|_| "rejected".to_owned())?;
-                (
-                    review.token_count as u64,
-                    review
-                        .exclusions
-                        .iter()
-                        .map(|g| (g.reason.to_owned(), g.tokens.len()))
-                        .collect(),
-                )
-            }
-            None => {
-                let selection = self.selection(&spec);
-                let mut excluded: Vec<(String, usize)> = Vec::new();
-                for (reason, _) in &selection.excluded {
-                    match excluded.iter_mut().find(|(r, _)| r == reason) {
-                        Some((_, n)) => *n += 1,
-                        None => excluded.push((reason.clone(), 1)),
-                    }
-                }
-                (selection.selected.len() as u64, excluded)
-            }
-        };
-        let id = format!("j-{:04}", self.jobs.len() + 1);
-        let mut row = job_row(&id, &spec.name, JobStatus::Running, total as usize);
-        row.profile = spec.profile.clone();
-        row.protection = spec.protection.describe().into();
-        row.nickname = spec.nickname.clone();
-        row.serials = if spec.selection.serial_ranges.is_empty() {
-            "all".into()
-        } else {
-            spec.selection
-                .serial_ranges
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        row.users = spec.selection.user_glob.clone();
-        row.excluded = excluded;
-        row.done_count = 0;
-        if let Some(now) = self.demo_now() {
-            row.created_at = crate::jobs::minute_text(now);
-            row.started_at = Some(row.created_at.clone());
-        }
-        self.jobs.insert(0, row);
-        self.started.push(spec.clone());
-        let (sender, events) = unbounded();
-        self.job_events = Some(sender.clone());
-        Ok(JobHandle {
-            id,
-            name: spec.name,
-            total,
-            events,
-            // Like the engine: a cancelled job reports its end.
-            cancel: {
-                let sender = sender.clone();
-                CancelHandle::with_hook(move || {
-                    let _ = sender.send(JobEvent::Finished(JobOutcome::Cancelled));
-                })
-            },
-        })
+        self.start_now(spec)
     }
 
     fn finish_job(&mut self, reported: JobOutcome) -> JobOutcome {

@@ -5,6 +5,8 @@ mod admin;
 mod docs;
 mod jobs_flow;
 pub mod render;
+mod render_edges;
+mod review_flow;
 mod runtime_loop;
 mod speed_flow;
 mod ux;

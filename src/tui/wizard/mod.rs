@@ -126,7 +126,10 @@ pub struct Wizard {
     pub preview_generation: u64,
     /// Enter was pressed while counting: move on once the count says a token is left.
     pub advance_when_counted: bool,
+    /// The review; `None` while the job is being prepared ("preparing…").
     pub review: Option<Result<ReviewSummary, Vec<FieldIssue>>>,
+    /// The newest review request; answers to older ones are dropped.
+    pub review_generation: u64,
     pub review_scroll: u16,
     /// The review lists the serials under each exclusion reason (Space).
     pub review_expanded: bool,
@@ -170,6 +173,7 @@ impl Wizard {
             preview_generation: 0,
             advance_when_counted: false,
             review: None,
+            review_generation: 0,
             review_scroll: 0,
             review_expanded: false,
             issues: Vec::new(),
@@ -401,10 +405,15 @@ impl Wizard {
     /// Moves to `step` and asks for what that panel shows.
     pub fn enter(&mut self, step: Step, profiles: &[Profile]) -> Vec<Effect> {
         self.step = step;
+        // Whatever step this is, a review still being prepared is no longer wanted.
+        self.review_generation += 1;
+        self.review = None;
         if step == Step::Review {
-            self.review = None;
             self.review_scroll = 0;
-            return vec![Effect::Review(Box::new(self.spec(profiles)))];
+            return vec![Effect::Review {
+                spec: Box::new(self.spec(profiles)),
+                generation: self.review_generation,
+            }];
         }
         self.recheck(profiles)
     }
@@ -473,6 +482,19 @@ impl Wizard {
             return self.enter(next, profiles);
         }
         Vec::new()
+    }
+
+    /// The review for request `generation` arrived: shown if it answers the newest request
+    /// and the review is still on screen, dropped otherwise (never a stale summary).
+    pub fn reviewed(&mut self, generation: u64, result: Result<ReviewSummary, Vec<FieldIssue>>) {
+        if generation == self.review_generation && self.step == Step::Review {
+            self.review = Some(result);
+        }
+    }
+
+    /// True while the review step waits for the job to be prepared.
+    pub fn preparing(&self) -> bool {
+        self.step == Step::Review && self.review.is_none()
     }
 
     /// Back: to the previous step, keeping everything typed.

@@ -13,8 +13,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 /// Serials listed per exclusion group (once expanded) before "… and N more"; the redistributed
-/// tokens likewise.
-const LISTED: usize = 50;
+/// tokens likewise. The summary carries no more than these.
+const LISTED: usize = crate::tui::backend::REVIEW_LISTED;
 
 /// Space: show or hide the serials under each exclusion reason.
 pub fn on_action(wizard: &mut Wizard, action: Action) -> Vec<Effect> {
@@ -84,10 +84,17 @@ fn text_rows(text: &[Line], width: u16) -> usize {
 
 pub fn lines(wizard: &Wizard, theme: &Theme) -> Vec<Line<'static>> {
     let Some(review) = &wizard.review else {
-        return vec![Line::from(Span::styled(
-            "Preparing the review…",
-            theme.dim(),
-        ))];
+        // The job is being prepared on a worker: no figure until it is ready.
+        return vec![
+            Line::from(Span::styled(
+                "Preparing the review… checking every selected token against the rules.",
+                theme.warning(),
+            )),
+            Line::from(Span::styled(
+                "Esc goes back at once; the figures appear here when they are ready.",
+                theme.dim(),
+            )),
+        ];
     };
     let summary = match review {
         Ok(summary) => summary,
@@ -125,12 +132,12 @@ pub fn lines(wizard: &Wizard, theme: &Theme) -> Vec<Line<'static>> {
             theme.warning(),
         )));
     }
-    if !summary.redistributed.is_empty() {
+    if summary.redistributed_count > 0 {
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled(
             format!(
                 "Distributed before ({}): these users lose their current token until they import the new file:",
-                summary.redistributed.len()
+                summary.redistributed_count
             ),
             theme.warning(),
         )));
@@ -140,10 +147,10 @@ pub fn lines(wizard: &Wizard, theme: &Theme) -> Vec<Line<'static>> {
                 token.serial, token.login, token.times, token.last_job, token.last_at
             )));
         }
-        if summary.redistributed.len() > LISTED {
+        if summary.redistributed_count > summary.redistributed.len() {
             lines.push(Line::from(format!(
                 "  … and {} more (tokendist jobs submit --dry-run lists them all)",
-                summary.redistributed.len() - LISTED
+                summary.redistributed_count - summary.redistributed.len()
             )));
         }
     }
@@ -164,8 +171,7 @@ pub fn lines(wizard: &Wizard, theme: &Theme) -> Vec<Line<'static>> {
         for group in &summary.exclusions {
             lines.push(Line::from(format!(
                 "  {:>6}  {}",
-                group.tokens.len(),
-                group.reason
+                group.count, group.reason
             )));
             if !wizard.review_expanded {
                 continue;
@@ -181,9 +187,9 @@ pub fn lines(wizard: &Wizard, theme: &Theme) -> Vec<Line<'static>> {
                     theme.dim(),
                 )));
             }
-            if group.tokens.len() > LISTED {
+            if group.count > group.tokens.len() {
                 lines.push(Line::from(Span::styled(
-                    format!("          … and {} more", group.tokens.len() - LISTED),
+                    format!("          … and {} more", group.count - group.tokens.len()),
                     theme.dim(),
                 )));
             }
@@ -226,6 +232,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             ),
             more,
         ])
+    } else if wizard.review.is_none() {
+        Line::from(Span::styled(
+            "The job can be submitted once the review is ready · Esc back",
+            theme.dim(),
+        ))
     } else {
         Line::from(vec![
             Span::styled(
