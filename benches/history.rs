@@ -312,7 +312,7 @@ fn make_tokens(count: u64) -> Vec<InventoryToken> {
                 first_name: format!("Given{i}"),
                 last_name: format!("Family{i}"),
             }),
-            distributions: Vec::new(),
+            distributions: Default::default(),
         })
         .collect()
 }

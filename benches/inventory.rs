@@ -77,7 +77,8 @@ fn token(index: u64) -> InventoryToken {
             }]
         } else {
             Vec::new()
-        },
+        }
+        .into(),
     }
 }
 

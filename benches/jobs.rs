@@ -26,6 +26,8 @@ const SIZES: [usize; 2] = [10_000, 100_000];
 const MILLION_ENV: &str = "TOKENDIST_BENCH_1M";
 const STOKEN_RUNS: usize = 200;
 const CHILD_ENV: &str = "TOKENDIST_BENCH_JOB_SIZE";
+/// `stoken` prompts forever when it dislikes its input: each run gets closed stdin and this long.
+const STOKEN_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn main() {
     if let Ok(size) = std::env::var(CHILD_ENV) {
@@ -166,7 +168,7 @@ fn make_tokens(count: usize) -> Vec<InventoryToken> {
                 first_name: format!("Given{i}"),
                 last_name: format!("Family{i}"),
             }),
-            distributions: Vec::new(),
+            distributions: Default::default(),
         })
         .collect()
 }
@@ -187,20 +189,15 @@ fn stoken_loop() -> Option<Duration> {
     for i in 0..STOKEN_RUNS {
         let template = dir.path().join("template.sdtid");
         write_template(&template, i);
-        let output = Command::new("stoken")
+        let mut command = Command::new("stoken");
+        command
             .arg("issue")
             .arg(format!("--template={}", template.display()))
             .arg(format!("--new-password=user{i:06}"))
-            .env("HOME", dir.path())
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
-            .expect("run stoken");
-        assert!(
-            output.status.success() && !output.stdout.is_empty(),
-            "stoken issue failed"
-        );
-        std::fs::write(dir.path().join(format!("{i}.sdtid")), &output.stdout).unwrap();
+            .env("HOME", dir.path());
+        let output = run_with_timeout(command, STOKEN_TIMEOUT);
+        assert!(!output.is_empty(), "stoken issue failed");
+        std::fs::write(dir.path().join(format!("{i}.sdtid")), &output).unwrap();
     }
     let per_file = clock.elapsed() / STOKEN_RUNS as u32;
     println!(
@@ -210,6 +207,36 @@ fn stoken_loop() -> Option<Duration> {
         1.0 / per_file.as_secs_f64()
     );
     Some(per_file)
+}
+
+/// Runs `command` with closed stdin, killing it after `limit`; its stdout, or a panic when it
+/// fails or hangs.
+fn run_with_timeout(mut command: Command, limit: Duration) -> Vec<u8> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run stoken");
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut bytes).map(|_| bytes)
+    });
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for stoken") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("stoken did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    };
+    assert!(status.success(), "stoken issue failed: {status}");
+    reader.join().unwrap().expect("read stoken's output")
 }
 
 fn write_template(path: &Path, i: usize) {

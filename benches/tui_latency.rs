@@ -118,7 +118,8 @@ fn generate(dir: &Path, size: usize) -> PathBuf {
                 }]
             } else {
                 Vec::new()
-            },
+            }
+            .into(),
         })
         .collect();
     workspace

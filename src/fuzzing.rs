@@ -89,7 +89,7 @@ fn csv_inventory() -> &'static Inventory {
                 first_name: first.into(),
                 last_name: last.into(),
             }),
-            distributions: Vec::new(),
+            distributions: Default::default(),
         };
         Inventory::from_tokens(vec![
             token("000000000001", None),

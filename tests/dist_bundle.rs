@@ -3,7 +3,7 @@
 //! version, the demo workspace, a job over it and the download of its ZIP.
 //!
 //! Ignored in a plain `cargo test`: they need the slow release build first. `.ci/run` runs
-//! `scripts/dist` and then `cargo test --test integration -- --ignored dist_bundle::`.
+//! `scripts/dist` and then `cargo test --test integration -- --ignored --skip skip_probe`.
 //! `TOKENDIST_BUNDLE=DIR` points them at a bundle elsewhere.
 
 use crate::jobs_common::unzip;

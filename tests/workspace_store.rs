@@ -30,7 +30,7 @@ fn token(serial: u64, seed: [u8; 16]) -> InventoryToken {
             first_name: "Ada".into(),
             last_name: "Lovelace".into(),
         }),
-        distributions: Vec::new(),
+        distributions: Default::default(),
     }
 }
 

@@ -64,11 +64,16 @@ impl JobStore for Workspace {
         serials: &[Serial],
         distribution: &Distribution,
     ) -> Result<(), String> {
+        // One record shared by every token of the job (a million copies of the job's id and
+        // name were most of what a large job's completion added to memory).
+        let shared = std::sync::Arc::new(distribution.clone());
         self.update_inventory(|inventory| {
             for serial in serials {
                 // A token removed from the inventory meanwhile has nothing to record.
                 if let Some(token) = inventory.get_mut(serial) {
-                    token.distributions.push(distribution.clone());
+                    token
+                        .distributions
+                        .push_shared(std::sync::Arc::clone(&shared));
                 }
             }
             Ok(())

@@ -144,6 +144,60 @@ pub(crate) fn private_temporary_in(
 }
 
 fn write_via_temporary(point: &str, path: &Path, bytes: &[u8], publish: Publish) -> io::Result<()> {
+    write_streamed_via_temporary(point, path, publish, |temp| {
+        let half = bytes.len() / 2;
+        temp.write_all(&bytes[..half])?;
+        injected(FailPoint::MidWrite)?;
+        temp.write_all(&bytes[half..])
+    })
+}
+
+/// [`write_atomic_as`] for content produced piece by piece (a large sealed file written as it
+/// is encrypted, never held whole in memory): `write` fills the temporary file, which is then
+/// flushed, renamed over `path` and the directory synced, with the same crash points. A
+/// [`FailPoint::MidWrite`] injected for tests fires after the first piece.
+pub fn write_atomic_streamed_as(
+    point: &str,
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    write_streamed_via_temporary(point, path, Publish::Replace, |temp| {
+        let mut out = MidWriteFailure {
+            inner: io::BufWriter::with_capacity(256 * 1024, temp),
+            written: false,
+        };
+        write(&mut out)?;
+        out.inner.flush()
+    })
+}
+
+/// Lets a test's injected mid-write failure interrupt a streamed write after its first piece.
+struct MidWriteFailure<W: Write> {
+    inner: W,
+    written: bool,
+}
+
+impl<W: Write> Write for MidWriteFailure<W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        if self.written {
+            injected(FailPoint::MidWrite)?;
+        }
+        let count = self.inner.write(bytes)?;
+        self.written |= count > 0;
+        Ok(count)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn write_streamed_via_temporary(
+    point: &str,
+    path: &Path,
+    publish: Publish,
+    write: impl FnOnce(&mut fs::File) -> io::Result<()>,
+) -> io::Result<()> {
     use crate::crashpoint::reached_step;
     let dir = parent_dir(path);
     let name = path.file_name().ok_or_else(|| {
@@ -153,10 +207,7 @@ fn write_via_temporary(point: &str, path: &Path, bytes: &[u8], publish: Publish)
         )
     })?;
     let mut temp = private_temporary_in(dir, name)?;
-    let half = bytes.len() / 2;
-    temp.write_all(&bytes[..half])?;
-    injected(FailPoint::MidWrite)?;
-    temp.write_all(&bytes[half..])?;
+    write(temp.as_file_mut())?;
     temp.as_file().sync_all()?;
     reached_step(point, "temp-synced");
     injected(FailPoint::BeforeRename)?;

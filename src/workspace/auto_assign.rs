@@ -307,7 +307,7 @@ mod tests {
                 first_name: String::new(),
                 last_name: String::new(),
             }),
-            distributions: Vec::new(),
+            distributions: Default::default(),
         }
     }
 

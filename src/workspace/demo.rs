@@ -145,7 +145,7 @@ pub fn demo_tokens(today: Date) -> Vec<InventoryToken> {
                 birth: today - Duration::days(30),
                 expires: today + Duration::days(3 * 365),
                 user: demo_user(index),
-                distributions: Vec::new(),
+                distributions: Default::default(),
             };
             match index % 50 {
                 // 6-digit, 30-second tokens for the "Android 6-digit 30s" profile.

@@ -97,7 +97,7 @@ fn inventory_token(token: SdtidToken) -> InventoryToken {
         birth: token.attributes.birth,
         expires: token.attributes.death,
         user,
-        distributions: Vec::new(),
+        distributions: Default::default(),
     }
 }
 
@@ -246,7 +246,7 @@ mod tests {
                 first_name: String::new(),
                 last_name: String::new(),
             }),
-            distributions: Vec::new(),
+            distributions: Default::default(),
         }
     }
 

@@ -168,7 +168,7 @@ mod tests {
             birth: date!(2026 - 01 - 01),
             expires: date!(2030 - 01 - 01),
             user: None,
-            distributions: Vec::new(),
+            distributions: Default::default(),
         }
     }
 

@@ -29,23 +29,204 @@ fn context(prefix: &[u8]) -> Vec<u8> {
     [CONTEXT, prefix].concat()
 }
 
-/// The complete file content for `inventory` sealed under `key`.
+/// Plaintext bytes per sealed chunk of the body: saving holds one chunk of plaintext, never
+/// the whole encoded inventory (about 80 MB for a million tokens).
+const CHUNK_BYTES: usize = 1 << 20;
+/// The body's first byte for a chunked body (a single sealed blob starts with 1).
+const CHUNKED: u8 = 2;
+/// Version, chunk size (u32 LE) and the nonce prefix (8 random bytes) before the chunks.
+const CHUNKED_PREFIX_LEN: usize = 1 + 4 + 8;
+/// Larger chunk sizes are refused when reading (damage, not a file we wrote).
+const MAX_CHUNK_BYTES: usize = 64 << 20;
+
+/// The complete file content for `inventory` sealed under `key` (for callers that need the
+/// bytes; saving streams them with [`write_to`]).
 pub fn encode(header: &VaultHeader, key: &VaultKey, inventory: &Inventory) -> Zeroizing<Vec<u8>> {
+    let mut file = Zeroizing::new(Vec::new());
+    write_to(header, key, inventory, &mut *file).expect("writing to memory cannot fail");
+    file
+}
+
+/// Writes the sealed file for `inventory` to `out` as it is encrypted, one chunk at a time.
+///
+/// The body is `2 | chunk size | nonce prefix | chunks`, each chunk AES-256-GCM sealed with
+/// the nonce `prefix ‖ index (u32 BE, top bit set on the last chunk)` and the file's header,
+/// length and body prefix as associated data: chunks cannot be reordered, dropped, cut off or
+/// moved to another file without the reader noticing.
+pub fn write_to(
+    header: &VaultHeader,
+    key: &VaultKey,
+    inventory: &Inventory,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    write_chunked(header, key, inventory, out, CHUNK_BYTES)
+}
+
+fn write_chunked(
+    header: &VaultHeader,
+    key: &VaultKey,
+    inventory: &Inventory,
+    out: &mut dyn std::io::Write,
+    chunk_bytes: usize,
+) -> std::io::Result<()> {
     let plain_len = store::encoded_len(inventory);
-    let body_len = (plain_len + vault::SEAL_OVERHEAD) as u64;
+    let chunks = plain_len.div_ceil(chunk_bytes).max(1);
+    let body_len = (CHUNKED_PREFIX_LEN + plain_len + chunks * vault::TAG_LEN) as u64;
     let mut prefix = Vec::with_capacity(PREFIX_LEN);
     prefix.extend_from_slice(&header.to_bytes());
     prefix.extend_from_slice(&body_len.to_le_bytes());
-    // One exact-size buffer: prefix, room for version and nonce, plaintext, then the tag.
-    let mut file = Zeroizing::new(Vec::with_capacity(
-        PREFIX_LEN + plain_len + vault::SEAL_OVERHEAD,
-    ));
-    file.extend_from_slice(&prefix);
-    file.extend_from_slice(&[0u8; vault::BLOB_PREFIX_LEN]);
-    store::encode_into(inventory, &mut file);
-    key.seal_in_place(&mut file, PREFIX_LEN, &context(&prefix));
-    debug_assert_eq!(file.len() as u64, PREFIX_LEN as u64 + body_len);
-    file
+    let mut nonce_prefix = [0u8; 8];
+    getrandom::fill(&mut nonce_prefix).expect("the operating system CSPRNG is unavailable");
+    let mut body_prefix = [0u8; CHUNKED_PREFIX_LEN];
+    body_prefix[0] = CHUNKED;
+    let chunk_size = u32::try_from(chunk_bytes).expect("chunks are far below 4 GiB");
+    body_prefix[1..5].copy_from_slice(&chunk_size.to_le_bytes());
+    body_prefix[5..].copy_from_slice(&nonce_prefix);
+    out.write_all(&prefix)?;
+    out.write_all(&body_prefix)?;
+    let mut sealer = ChunkSealer {
+        key,
+        context: chunk_context(&prefix, &body_prefix),
+        nonce_prefix,
+        chunk_bytes,
+        chunks,
+        sealed: 0,
+        plain: 0,
+        buffer: Zeroizing::new(Vec::with_capacity(chunk_bytes + 4096)),
+    };
+    store::encode_start(inventory, &mut sealer.buffer);
+    for token in inventory.iter() {
+        store::encode_token(token, &mut sealer.buffer);
+        sealer.seal_full_chunks(out)?;
+    }
+    sealer.seal_last(out)?;
+    if sealer.plain != plain_len {
+        return Err(std::io::Error::other(
+            "internal error: the inventory's encoding changed size while it was saved",
+        ));
+    }
+    Ok(())
+}
+
+fn chunk_context(prefix: &[u8], body_prefix: &[u8]) -> Vec<u8> {
+    [CONTEXT, prefix, body_prefix].concat()
+}
+
+fn chunk_nonce(prefix: &[u8; 8], index: usize, last: bool) -> [u8; vault::NONCE_LEN] {
+    let index = u32::try_from(index)
+        .ok()
+        .filter(|index| *index < 1 << 31)
+        .expect("fewer than 2^31 chunks");
+    let mut nonce = [0u8; vault::NONCE_LEN];
+    nonce[..8].copy_from_slice(prefix);
+    nonce[8..].copy_from_slice(&(index | (u32::from(last) << 31)).to_be_bytes());
+    nonce
+}
+
+/// Encrypts the encoded inventory chunk by chunk as it is produced.
+struct ChunkSealer<'a> {
+    key: &'a VaultKey,
+    context: Vec<u8>,
+    nonce_prefix: [u8; 8],
+    chunk_bytes: usize,
+    chunks: usize,
+    sealed: usize,
+    plain: usize,
+    /// Plaintext not yet sealed (wiped when dropped).
+    buffer: Zeroizing<Vec<u8>>,
+}
+
+impl ChunkSealer<'_> {
+    /// Seals and writes every complete chunk but the last (which may be complete too).
+    fn seal_full_chunks(&mut self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let size = self.chunk_bytes;
+        while self.buffer.len() >= size && self.sealed + 1 < self.chunks {
+            self.seal(size, false, out)?;
+            let rest = self.buffer.len() - size;
+            self.buffer.copy_within(size.., 0);
+            self.buffer.truncate(rest);
+        }
+        Ok(())
+    }
+
+    fn seal_last(&mut self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        if self.sealed + 1 != self.chunks || self.buffer.len() > self.chunk_bytes {
+            return Err(std::io::Error::other(
+                "internal error: the inventory's encoding changed size while it was saved",
+            ));
+        }
+        let len = self.buffer.len();
+        self.seal(len, true, out)?;
+        self.buffer.clear();
+        Ok(())
+    }
+
+    fn seal(
+        &mut self,
+        len: usize,
+        last: bool,
+        out: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        let nonce = chunk_nonce(&self.nonce_prefix, self.sealed, last);
+        let chunk = &mut self.buffer[..len];
+        let tag = self.key.seal_chunk(&nonce, &self.context, chunk);
+        out.write_all(chunk)?;
+        out.write_all(&tag)?;
+        self.sealed += 1;
+        self.plain += len;
+        Ok(())
+    }
+}
+
+/// Decrypts a chunked body where it lies, moving each chunk's plaintext down so the whole
+/// plaintext ends up contiguous; returns where it is in `body`.
+fn open_chunks_in_place(
+    body: &mut [u8],
+    key: &VaultKey,
+    prefix: &[u8],
+) -> Result<std::ops::Range<usize>, ReadError> {
+    let truncated = || ReadError::Damaged(VaultError::Truncated.to_string());
+    if body.len() < CHUNKED_PREFIX_LEN + vault::TAG_LEN {
+        return Err(truncated());
+    }
+    let chunk_bytes = u32::from_le_bytes(body[1..5].try_into().expect("4 bytes")) as usize;
+    if chunk_bytes == 0 || chunk_bytes > MAX_CHUNK_BYTES {
+        return Err(ReadError::Damaged(format!(
+            "the inventory's chunk size ({chunk_bytes} bytes) is not one tokendist writes"
+        )));
+    }
+    let nonce_prefix: [u8; 8] = body[5..CHUNKED_PREFIX_LEN].try_into().expect("8 bytes");
+    let context = chunk_context(prefix, &body[..CHUNKED_PREFIX_LEN]);
+    let (mut read, mut write, mut index) = (CHUNKED_PREFIX_LEN, CHUNKED_PREFIX_LEN, 0usize);
+    loop {
+        let sealed_len = (chunk_bytes + vault::TAG_LEN).min(body.len() - read);
+        if sealed_len < vault::TAG_LEN {
+            return Err(truncated());
+        }
+        if index >= 1 << 31 {
+            return Err(ReadError::Damaged(
+                "the inventory has too many chunks".into(),
+            ));
+        }
+        let last = read + sealed_len == body.len();
+        let plain_len = sealed_len - vault::TAG_LEN;
+        let (chunk, tag) = body[read..read + sealed_len].split_at_mut(plain_len);
+        let tag: [u8; vault::TAG_LEN] = (&*tag).try_into().expect("a whole tag");
+        key.open_chunk(
+            &chunk_nonce(&nonce_prefix, index, last),
+            &context,
+            chunk,
+            &tag,
+        )
+        .map_err(describe)?;
+        body.copy_within(read..read + plain_len, write);
+        write += plain_len;
+        read += sealed_len;
+        index += 1;
+        if last {
+            return Ok(CHUNKED_PREFIX_LEN..write);
+        }
+    }
 }
 
 /// Splits a file into its authenticated prefix (header and length) and the sealed body,
@@ -79,9 +260,14 @@ pub fn frame(file: &[u8]) -> Result<(VaultHeader, &[u8], &[u8]), ReadError> {
 /// bytes once, not twice.
 pub fn decode_in_place(file: &mut [u8], key: &VaultKey) -> Result<Inventory, ReadError> {
     let prefix_len = frame(file)?.1.len();
-    let context = context(&file[..prefix_len]);
-    let body = &mut file[prefix_len..];
-    let plain = key.unseal_in_place(body, &context).map_err(describe)?;
+    let (prefix, body) = file.split_at_mut(prefix_len);
+    let plain = if body.first() == Some(&CHUNKED) {
+        open_chunks_in_place(body, key, prefix)?
+    } else {
+        // A single sealed blob, as tokendist wrote the inventory before chunking.
+        key.unseal_in_place(body, &context(prefix))
+            .map_err(describe)?
+    };
     store::decode(&body[plain])
         .map_err(|e| ReadError::Damaged(format!("the decrypted inventory is invalid: {e}")))
 }
@@ -161,6 +347,97 @@ mod tests {
             Err(ReadError::Damaged(_))
         ));
         assert!(matches!(open(b"", &passphrase), Err(ReadError::Damaged(_))));
+    }
+
+    fn tokens(count: u64) -> Inventory {
+        let mut inventory = Inventory::default();
+        inventory.insert_new(
+            (0..count)
+                .map(|i| super::store::tests::sample(1000 + i, i % 3 != 0))
+                .collect(),
+        );
+        inventory
+    }
+
+    /// The file with the body split into `chunk_bytes` chunks.
+    fn chunked(inventory: &Inventory, chunk_bytes: usize) -> (Vec<u8>, SecretString, VaultKey) {
+        let passphrase = SecretString::from("pass");
+        let (key, header) = VaultKey::create(&passphrase, KdfParams::INSECURE_FOR_TESTS);
+        let mut file = Vec::new();
+        write_chunked(&header, &key, inventory, &mut file, chunk_bytes).unwrap();
+        (file, passphrase, key)
+    }
+
+    #[test]
+    fn a_chunked_body_round_trips_at_every_chunk_boundary() {
+        let inventory = tokens(7);
+        let plain_len = store::encoded_len(&inventory);
+        // Chunks smaller than a record, an exact divisor of the plaintext, one chunk exactly
+        // as long as the plaintext, and one larger.
+        let divisor = (2..plain_len)
+            .find(|d| plain_len.is_multiple_of(*d))
+            .unwrap();
+        for chunk_bytes in [
+            1,
+            16,
+            61,
+            divisor,
+            plain_len / divisor,
+            plain_len,
+            plain_len + 5,
+        ] {
+            let (file, passphrase, _) = chunked(&inventory, chunk_bytes);
+            let chunks = plain_len.div_ceil(chunk_bytes);
+            assert_eq!(
+                file.len(),
+                PREFIX_LEN + CHUNKED_PREFIX_LEN + plain_len + chunks * vault::TAG_LEN,
+                "{chunk_bytes}"
+            );
+            let (_, _, back) = open(&file, &passphrase).unwrap();
+            assert_eq!(back, inventory, "{chunk_bytes}");
+        }
+    }
+
+    #[test]
+    fn chunks_swapped_dropped_or_cut_off_are_refused() {
+        let inventory = tokens(5);
+        let chunk_bytes = 40;
+        let (file, passphrase, _) = chunked(&inventory, chunk_bytes);
+        let sealed = chunk_bytes + vault::TAG_LEN;
+        let first = PREFIX_LEN + CHUNKED_PREFIX_LEN;
+        let damaged = |bytes: &[u8]| match open(bytes, &passphrase) {
+            Err(ReadError::Damaged(_)) => {}
+            other => panic!("{:?}", other.map(|_| ())),
+        };
+        // Two chunks swapped.
+        let mut swapped = file.clone();
+        let (a, b) = (first..first + sealed, first + sealed..first + 2 * sealed);
+        let chunk_a = file[a.clone()].to_vec();
+        swapped.copy_within(b.clone(), a.start);
+        swapped[b].copy_from_slice(&chunk_a);
+        damaged(&swapped);
+        // A whole chunk dropped, and the authenticated length edited to match.
+        let set_length = |bytes: &mut Vec<u8>| {
+            let body = (bytes.len() - PREFIX_LEN) as u64;
+            bytes[vault::HEADER_LEN..PREFIX_LEN].copy_from_slice(&body.to_le_bytes());
+        };
+        let mut dropped = file.clone();
+        dropped.drain(first + sealed..first + 2 * sealed);
+        set_length(&mut dropped);
+        damaged(&dropped);
+        // Cut off after a whole chunk (so the last one read is not marked last).
+        let mut cut = file[..first + 2 * sealed].to_vec();
+        set_length(&mut cut);
+        damaged(&cut);
+        // A different chunk size claimed.
+        let mut resized = file.clone();
+        resized[PREFIX_LEN + 1] ^= 0x01;
+        damaged(&resized);
+        // One bit of ciphertext.
+        let mut flipped = file.clone();
+        flipped[first + sealed + 3] ^= 0x01;
+        damaged(&flipped);
+        assert!(open(&file, &passphrase).is_ok());
     }
 
     /// The inventory as tokendist wrote it before the header had a checksum.

@@ -39,11 +39,13 @@ pub mod user_list;
 
 pub use atomic::{
     FailPoint, create_private_dir, inject_failure, is_temporary_of, remove_temporaries,
-    write_atomic, write_atomic_as, write_new_atomic,
+    write_atomic, write_atomic_as, write_atomic_streamed_as, write_new_atomic,
 };
 pub use config::{Config, ConfigError, DEFAULT_CONFIG};
 pub use inventory::Inventory;
-pub use model::{AssignedUser, Delivery, Distribution, InventoryToken, PinType, Profile};
+pub use model::{
+    AssignedUser, Delivery, Distribution, Distributions, InventoryToken, PinType, Profile,
+};
 pub use paths::{CONFIG_FILE, HOME_ENV, INVENTORY_FILE, JOBS_DIR};
 pub use publish::{write_outside, write_outside_with};
 pub use unlocked::{JobsFolder, UnlockedVault};
@@ -361,9 +363,12 @@ impl Workspace {
 
     fn save(&self, inventory: &Inventory) -> Result<(), WorkspaceError> {
         let path = self.root.join(INVENTORY_FILE);
-        let file = inventory_file::encode(&self.header, &self.key, inventory);
-        write_atomic_as("inventory", &path, &file)
-            .map_err(WorkspaceError::io("save the inventory to", &path))
+        // Encrypted and written a chunk at a time: the save holds one chunk of plaintext, not
+        // the whole encoded inventory.
+        write_atomic_streamed_as("inventory", &path, |out| {
+            inventory_file::write_to(&self.header, &self.key, inventory, out)
+        })
+        .map_err(WorkspaceError::io("save the inventory to", &path))
     }
 
     /// Directory for job history and staged outputs (created 0700).

@@ -3,6 +3,7 @@
 use crate::secret::Seed;
 use crate::token::{Digits, Interval, KeySize, PinMode, Serial};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// How a software token profile delivers tokens. Only `File` (SDTID files) can be distributed
 /// by tokendist; the others are listed so the administrator sees why they cannot be chosen.
@@ -122,12 +123,111 @@ pub struct InventoryToken {
     pub expires: time::Date,
     pub user: Option<AssignedUser>,
     /// Oldest first.
-    pub distributions: Vec<Distribution>,
+    pub distributions: Distributions,
 }
 
 impl InventoryToken {
     /// Expired on `today` (UTC) when `today` is after the last valid day.
     pub fn is_expired(&self, today: time::Date) -> bool {
         today > self.expires
+    }
+}
+
+/// A token's distributions, oldest first. A job distributes up to a million tokens at once,
+/// so every token it distributed shares one record ([`Distributions::push_shared`]) instead of
+/// holding its own copy of the job's id and name: the common case, one distribution, costs no
+/// allocation per token.
+#[derive(Debug, Clone, Default)]
+pub struct Distributions(Shared);
+
+#[derive(Debug, Clone, Default)]
+enum Shared {
+    #[default]
+    None,
+    One(Arc<Distribution>),
+    Many(Box<[Arc<Distribution>]>),
+}
+
+impl Distributions {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a distribution (as the newest).
+    pub fn push(&mut self, distribution: Distribution) {
+        self.push_shared(Arc::new(distribution));
+    }
+
+    /// Appends a distribution record shared with other tokens (as the newest).
+    pub fn push_shared(&mut self, distribution: Arc<Distribution>) {
+        self.0 = match std::mem::take(&mut self.0) {
+            Shared::None => Shared::One(distribution),
+            Shared::One(first) => Shared::Many(Box::new([first, distribution])),
+            Shared::Many(all) => {
+                let mut all = all.into_vec();
+                all.push(distribution);
+                Shared::Many(all.into_boxed_slice())
+            }
+        };
+    }
+
+    fn as_slice(&self) -> &[Arc<Distribution>] {
+        match &self.0 {
+            Shared::None => &[],
+            Shared::One(one) => std::slice::from_ref(one),
+            Shared::Many(all) => all,
+        }
+    }
+
+    /// Oldest first.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Distribution> + ExactSizeIterator {
+        self.as_slice().iter().map(|shared| &**shared)
+    }
+
+    pub fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        matches!(self.0, Shared::None)
+    }
+
+    /// The newest.
+    pub fn last(&self) -> Option<&Distribution> {
+        self.as_slice().last().map(|shared| &**shared)
+    }
+
+    pub fn clear(&mut self) {
+        self.0 = Shared::None;
+    }
+}
+
+impl PartialEq for Distributions {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Distributions {}
+
+impl From<Vec<Distribution>> for Distributions {
+    fn from(all: Vec<Distribution>) -> Self {
+        let mut distributions = Self::new();
+        for distribution in all {
+            distributions.push(distribution);
+        }
+        distributions
+    }
+}
+
+impl<'a> IntoIterator for &'a Distributions {
+    type Item = &'a Distribution;
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, Arc<Distribution>>,
+        fn(&'a Arc<Distribution>) -> &'a Distribution,
+    >;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.as_slice().iter().map(|shared| &**shared)
     }
 }

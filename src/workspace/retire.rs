@@ -160,7 +160,8 @@ mod tests {
                 }]
             } else {
                 Vec::new()
-            },
+            }
+            .into(),
         }
     }
 

@@ -6,9 +6,10 @@
 //! reallocation leaves a stray copy of the seeds behind; callers wipe it after sealing.
 
 use super::inventory::Inventory;
-use super::model::{AssignedUser, Distribution, InventoryToken};
+use super::model::{AssignedUser, Distribution, Distributions, InventoryToken};
 use crate::secret::Seed;
 use crate::token::{Digits, Interval, KeySize, PinMode, Serial};
+use std::sync::Arc;
 
 const MAGIC: &[u8; 6] = b"TDINV\0";
 const VERSION: u8 = 1;
@@ -49,11 +50,26 @@ pub fn encoded_len(inventory: &Inventory) -> usize {
 }
 
 /// Appends the encoding of `inventory` to `out` (which should have the capacity reserved).
+/// Saving streams it instead ([`encode_start`], [`encode_token`]); tests build whole files.
+#[cfg(test)]
 pub fn encode_into(inventory: &Inventory, out: &mut Vec<u8>) {
+    encode_start(inventory, out);
+    for token in inventory.iter() {
+        encode_token(token, out);
+    }
+}
+
+/// The encoding's start (magic, version, token count): [`encode_into`] piece by piece is
+/// this, then [`encode_token`] for each token in [`Inventory::iter`]'s order.
+pub fn encode_start(inventory: &Inventory, out: &mut Vec<u8>) {
     out.extend_from_slice(MAGIC);
     out.push(VERSION);
     out.extend_from_slice(&(inventory.len() as u64).to_le_bytes());
-    for token in inventory.iter() {
+}
+
+/// One token's record.
+pub fn encode_token(token: &InventoryToken, out: &mut Vec<u8>) {
+    {
         out.extend_from_slice(&token.serial.value().to_le_bytes());
         out.extend_from_slice(token.seed.expose());
         out.push(match token.key_size {
@@ -138,9 +154,51 @@ impl<'a> Reader<'a> {
         String::from_utf8(bytes.to_vec()).map_err(|_| self.fail("a text field is not UTF-8"))
     }
 
+    /// A text field borrowed from the plaintext.
+    fn str(&mut self) -> Result<&'a str, DecodeError> {
+        let len = self.u32()? as usize;
+        let bytes = self.take(len)?;
+        std::str::from_utf8(bytes).map_err(|_| self.fail("a text field is not UTF-8"))
+    }
+
     fn date(&mut self) -> Result<time::Date, DecodeError> {
         let day = i32::from_le_bytes(self.array()?);
         time::Date::from_julian_day(day).map_err(|_| self.fail("a date is out of range"))
+    }
+}
+
+/// The distinct distributions met while decoding, by job id: a job's tokens share its record
+/// again, as they did before the save.
+#[derive(Default)]
+struct JobRecords {
+    by_job: std::collections::HashMap<String, Vec<Arc<Distribution>>>,
+}
+
+impl JobRecords {
+    fn shared(
+        &mut self,
+        job_id: &str,
+        job_name: &str,
+        at: time::OffsetDateTime,
+    ) -> Arc<Distribution> {
+        let same = |seen: &&Arc<Distribution>| seen.job_name == job_name && seen.at == at;
+        if let Some(found) = self
+            .by_job
+            .get(job_id)
+            .and_then(|seen| seen.iter().find(same))
+        {
+            return Arc::clone(found);
+        }
+        let record = Arc::new(Distribution {
+            job_id: job_id.to_owned(),
+            job_name: job_name.to_owned(),
+            at,
+        });
+        self.by_job
+            .entry(job_id.to_owned())
+            .or_default()
+            .push(Arc::clone(&record));
+        record
     }
 }
 
@@ -164,9 +222,10 @@ pub fn decode(bytes: &[u8]) -> Result<Inventory, DecodeError> {
     let count = usize::try_from(count).map_err(|_| reader.fail("token count out of range"))?;
     // Do not trust the count for the allocation beyond what the bytes can hold.
     let mut tokens = Vec::with_capacity(count.min(bytes.len() / FIXED_RECORD));
+    let mut jobs = JobRecords::default();
     for record in 0..count {
         reader.record = record + 1;
-        tokens.push(decode_token(&mut reader)?);
+        tokens.push(decode_token(&mut reader, &mut jobs)?);
     }
     if reader.at != bytes.len() {
         return Err(reader.fail("trailing bytes after the last token"));
@@ -178,7 +237,10 @@ pub fn decode(bytes: &[u8]) -> Result<Inventory, DecodeError> {
     })
 }
 
-fn decode_token(reader: &mut Reader<'_>) -> Result<InventoryToken, DecodeError> {
+fn decode_token(
+    reader: &mut Reader<'_>,
+    jobs: &mut JobRecords,
+) -> Result<InventoryToken, DecodeError> {
     let serial = Serial::from_value(reader.u64()?).map_err(|e| reader.fail(e.to_string()))?;
     let seed = Seed::new(reader.array()?);
     let key_size = match reader.u8()? {
@@ -201,21 +263,17 @@ fn decode_token(reader: &mut Reader<'_>) -> Result<InventoryToken, DecodeError> 
         other => return Err(reader.fail(format!("unknown user flag {other}"))),
     };
     let count = reader.u32()? as usize;
-    let mut distributions = Vec::with_capacity(count.min(64));
+    let mut distributions = Distributions::new();
     for _ in 0..count {
-        let job_id = reader.string()?;
-        let job_name = reader.string()?;
+        let job_id = reader.str()?;
+        let job_name = reader.str()?;
         let seconds = i64::from_le_bytes(reader.array()?);
         let nanos = reader.u32()?;
         let at = time::OffsetDateTime::from_unix_timestamp(seconds)
             .ok()
             .and_then(|at| at.replace_nanosecond(nanos).ok())
             .ok_or_else(|| reader.fail("a distribution time is out of range"))?;
-        distributions.push(Distribution {
-            job_id,
-            job_name,
-            at,
-        });
+        distributions.push_shared(jobs.shared(job_id, job_name, at));
     }
     Ok(InventoryToken {
         serial,
@@ -232,7 +290,7 @@ fn decode_token(reader: &mut Reader<'_>) -> Result<InventoryToken, DecodeError> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use time::macros::{date, datetime};
 
@@ -261,8 +319,9 @@ mod tests {
                     job_name: "Rollout".into(),
                     at: datetime!(2026-03-04 05:06:07.123456789 UTC),
                 }]
+                .into()
             } else {
-                Vec::new()
+                Distributions::new()
             },
         }
     }

@@ -29,8 +29,8 @@ pub const HEADER_LEN: usize = HEADER_V1_LEN + SUM_LEN;
 const SUM_CONTEXT: &[u8] = b"tokendist vault header v2\0";
 
 const BLOB_VERSION: u8 = 1;
-const NONCE_LEN: usize = 12;
-const TAG_LEN: usize = 16;
+pub(crate) const NONCE_LEN: usize = 12;
+pub(crate) const TAG_LEN: usize = 16;
 /// Bytes before the ciphertext in a sealed blob (version and nonce).
 pub const BLOB_PREFIX_LEN: usize = 1 + NONCE_LEN;
 /// Bytes a sealed blob adds to its plaintext.
@@ -317,6 +317,34 @@ impl VaultKey {
             )
             .expect("AES-GCM encryption of less than 64 GiB cannot fail");
         buffer.extend_from_slice(&tag);
+    }
+
+    /// Seals one piece of a chunked stream in place under an explicit nonce (the caller makes
+    /// every nonce unique for this key) and returns its tag. `context` is bound like
+    /// [`VaultKey::seal`]'s.
+    pub(crate) fn seal_chunk(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        context: &[u8],
+        chunk: &mut [u8],
+    ) -> [u8; TAG_LEN] {
+        self.cipher()
+            .encrypt_in_place_detached(Nonce::from_slice(nonce), &aad(context), chunk)
+            .expect("AES-GCM encryption of less than 64 GiB cannot fail")
+            .into()
+    }
+
+    /// Reverses [`VaultKey::seal_chunk`] in place.
+    pub(crate) fn open_chunk(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        context: &[u8],
+        chunk: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<(), VaultError> {
+        self.cipher()
+            .decrypt_in_place_detached(Nonce::from_slice(nonce), &aad(context), chunk, tag.into())
+            .map_err(|_| VaultError::Tampered)
     }
 
     /// Encrypts and authenticates `plaintext`; `context` (e.g. a file's role) is bound as

@@ -88,7 +88,7 @@ pub fn token(value: u64, login: Option<&str>) -> InventoryToken {
             first_name: format!("First {login}"),
             last_name: format!("Last {login}"),
         }),
-        distributions: Vec::new(),
+        distributions: Default::default(),
     }
 }
 

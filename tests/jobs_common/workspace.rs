@@ -29,7 +29,7 @@ pub fn inventory_tokens(first: u64, count: u64) -> Vec<InventoryToken> {
                 first_name: format!("Given{i}"),
                 last_name: format!("Family{i}"),
             }),
-            distributions: Vec::new(),
+            distributions: Default::default(),
         })
         .collect()
 }
