@@ -416,6 +416,27 @@ fn a_damaged_inventory_header_is_reported_as_damage_not_as_a_wrong_passphrase() 
     assert_eq!(env.run(&["tokens", "list"]).code, Some(0));
 }
 
+/// Found by fuzzing `inventory_header`: a body length near `u64::MAX` overflowed the "truncated
+/// (N of M bytes)" arithmetic (a panic in a checked build, a wrong size otherwise).
+#[test]
+fn an_inventory_length_field_beyond_any_file_is_reported_as_damage_not_a_panic() {
+    let env = env(1);
+    let path = env.root.join("inventory.vault");
+    let original = std::fs::read(&path).unwrap();
+    let mut damaged = original.clone();
+    // The body length (u64 LE) follows the 78-byte format 2 header.
+    let length_at = 78;
+    damaged[length_at..length_at + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+    std::fs::write(&path, &damaged).unwrap();
+    let run = env.run(&["tokens", "list"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(run.stderr.contains("length field"), "{}", run.stderr);
+    assert!(run.stderr.contains("damaged"), "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    std::fs::write(&path, &original).unwrap();
+    assert_eq!(env.run(&["tokens", "list"]).code, Some(0));
+}
+
 // Defect 9: control characters from files.
 
 #[test]

@@ -240,11 +240,13 @@ pub fn frame(file: &[u8]) -> Result<(VaultHeader, &[u8], &[u8]), ReadError> {
     let prefix_len = file.len() - rest.len() + 8;
     let (length, body) = rest.split_at(8);
     let expected = u64::from_le_bytes(length.try_into().expect("8 bytes"));
+    let Some(expected_file_len) = (prefix_len as u64).checked_add(expected) else {
+        return Err(describe(VaultError::LengthDamaged { declared: expected }));
+    };
     if (body.len() as u64) < expected {
         return Err(ReadError::Damaged(format!(
-            "the file is truncated ({} of {} bytes)",
+            "the file is truncated ({} of {expected_file_len} bytes)",
             file.len(),
-            prefix_len as u64 + expected
         )));
     }
     if body.len() as u64 > expected {
@@ -347,6 +349,31 @@ mod tests {
             Err(ReadError::Damaged(_))
         ));
         assert!(matches!(open(b"", &passphrase), Err(ReadError::Damaged(_))));
+    }
+
+    /// Found by fuzzing: a length near `u64::MAX` overflowed computing the size a truncated
+    /// file should have had.
+    #[test]
+    fn a_length_beyond_any_file_is_a_damaged_field_not_truncation() {
+        let (file, _) = sample_file();
+        let mut damaged = file.to_vec();
+        for declared in [u64::MAX, u64::MAX - PREFIX_LEN as u64 + 1] {
+            damaged[vault::HEADER_LEN..PREFIX_LEN].copy_from_slice(&declared.to_le_bytes());
+            assert_eq!(
+                frame(&damaged).unwrap_err(),
+                ReadError::Damaged(format!(
+                    "the body length field is damaged (it declares {declared} bytes)"
+                ))
+            );
+        }
+        let largest = u64::MAX - PREFIX_LEN as u64;
+        damaged[vault::HEADER_LEN..PREFIX_LEN].copy_from_slice(&largest.to_le_bytes());
+        match frame(&damaged).unwrap_err() {
+            ReadError::Damaged(why) => {
+                assert!(why.contains(&format!("of {} bytes", u64::MAX)), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     fn tokens(count: u64) -> Inventory {

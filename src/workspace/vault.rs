@@ -106,6 +106,10 @@ pub enum VaultError {
     WrongPassphrase,
     #[error("authentication failed: the data was modified or truncated")]
     Tampered,
+    /// The body length after the header is larger than any file can be: not truncation (a
+    /// size to report) but a damaged field.
+    #[error("the body length field is damaged (it declares {declared} bytes)")]
+    LengthDamaged { declared: u64 },
 }
 
 /// The parsed vault header: how to derive the key, and the value that confirms it.
