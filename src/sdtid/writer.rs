@@ -10,7 +10,9 @@ use super::xml::escape_into;
 use super::{BatchHeader, SdtidError, SdtidToken, trailer};
 use crate::secret::SecretString;
 use crate::token::{Digits, KeySize};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
 /// Longest `Name` we write: the password hash uses its first 16 bytes, and whether the vendor's
 /// tools treat longer names the same way is unknown (spec §3.3).
@@ -152,6 +154,10 @@ fn most_common(values: &[[String; 8]]) -> [String; 8] {
     })
 }
 
+/// The `BatchCertificate` text, the same in every file (encoded once per process).
+static CERTIFICATE_TEXT: LazyLock<String> =
+    LazyLock::new(|| encode_base64(trailer::CERTIFICATE_PLACEHOLDER.as_bytes()));
+
 /// A text value as written: the single space for "no value".
 fn written(value: &str) -> &str {
     if value.is_empty() { " " } else { value }
@@ -175,6 +181,14 @@ impl WriteScratch {
     /// The last document written with [`write_with`].
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// Moves the last document into `out` (its old contents dropped) without copying: the two
+    /// buffers trade places, so both keep their capacity for the next file.
+    pub fn take_text_into(&mut self, out: &mut Vec<u8>) {
+        let mut previous = std::mem::replace(out, std::mem::take(&mut self.text).into_bytes());
+        previous.clear();
+        self.text = String::from_utf8(previous).expect("an empty buffer is UTF-8");
     }
 }
 
@@ -304,13 +318,15 @@ pub fn write_with_key(
     for (index, token) in tokens.iter().enumerate() {
         check_token(index, token)?;
     }
-    let mut seen = HashSet::with_capacity(tokens.len());
-    for token in tokens {
-        if !seen.insert(token.serial.as_str()) {
-            return Err(invalid(
-                "SN",
-                format!("serial {} appears twice in the batch", token.serial),
-            ));
+    if tokens.len() > 1 {
+        let mut seen = HashSet::with_capacity(tokens.len());
+        for token in tokens {
+            if !seen.insert(token.serial.as_str()) {
+                return Err(invalid(
+                    "SN",
+                    format!("serial {} appears twice in the batch", token.serial),
+                ));
+            }
         }
     }
 
@@ -319,18 +335,22 @@ pub fn write_with_key(
     let keys = BatchKeys::new(key.key0(), header.name.as_bytes(), &secret);
 
     let values: Vec<[String; 8]> = tokens.iter().map(varying_values).collect();
-    // One token: its own values are the defaults (no counting needed).
+    // One token (every file of a job): its own values are the defaults, borrowed as they are.
+    let counted;
     let defaults = match values.as_slice() {
-        [only] => only.clone(),
-        _ => most_common(&values),
+        [only] => only,
+        _ => {
+            counted = most_common(&values);
+            &counted
+        }
     };
-    let (first, last, count) = if tokens.len() == 1 {
-        ("N/A".to_owned(), "N/A".to_owned(), "0".to_owned())
+    let (first, last, count): (Cow<'_, str>, Cow<'_, str>, Cow<'_, str>) = if tokens.len() == 1 {
+        ("N/A".into(), "N/A".into(), "0".into())
     } else {
         (
-            tokens[0].serial.to_string(),
-            tokens[tokens.len() - 1].serial.to_string(),
-            tokens.len().to_string(),
+            tokens[0].serial.as_str().into(),
+            tokens[tokens.len() - 1].serial.as_str().into(),
+            tokens.len().to_string().into(),
         )
     };
 
@@ -422,11 +442,7 @@ pub fn write_with_key(
     let signature = encode_base64(&trailer::signature(out.signing));
     out.open(1, "TKNTrailer");
     out.unhashed_leaf(tr, "BatchSignature", &signature);
-    out.unhashed_leaf(
-        tr,
-        "BatchCertificate",
-        &encode_base64(trailer::CERTIFICATE_PLACEHOLDER.as_bytes()),
-    );
+    out.unhashed_leaf(tr, "BatchCertificate", &CERTIFICATE_TEXT);
     out.close(1, "TKNTrailer");
     out.close(0, "TKNBatch");
     Ok(())

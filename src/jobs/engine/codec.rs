@@ -108,8 +108,7 @@ impl FileCodec for SdtidCodec {
         let text = scratch.write.text().as_bytes();
         sdtid::check_written_with_key(&mut scratch.check, text, header, token, &key)
             .map_err(|error| format!("the written file does not decode back: {error}"))?;
-        scratch.file.clear();
-        scratch.file.extend_from_slice(text);
+        scratch.write.take_text_into(&mut scratch.file);
         Ok(())
     }
 }
