@@ -263,7 +263,7 @@ fn scan(
     let mut root_closed = false;
     loop {
         // Text before the next tag: only whitespace is allowed outside a leaf.
-        let Some(offset) = memchr::memchr(b'<', &bytes[at..]) else {
+        let Some(offset) = text[at..].find('<') else {
             if text[at..].bytes().all(|b| b.is_ascii_whitespace()) {
                 break;
             }
@@ -289,7 +289,8 @@ fn scan(
             return Err(CheckError::Malformed("a second root element"));
         }
         // An element: a leaf when its text runs up to its own end tag.
-        let text_end = memchr::memchr(b'<', &bytes[at..])
+        let text_end = text[at..]
+            .find('<')
             .map(|offset| at + offset)
             .ok_or(CheckError::Malformed("an element does not end"))?;
         let (next_name, next_closing, after) = tag(text, text_end)?;
@@ -327,12 +328,12 @@ fn scan(
             return Err(CheckError::Malformed("a value outside a section"));
         }
         let raw = &text[at..text_end];
-        let span = if memchr::memchr(b'&', raw.as_bytes()).is_some() {
+        let span = if raw.contains('&') {
             let start = decoded.len();
             decode_entities(raw, decoded)?;
             Span::Decoded(start as u32, decoded.len() as u32)
         } else {
-            if memchr::memchr(b'\r', raw.as_bytes()).is_some() {
+            if raw.contains('\r') {
                 return Err(CheckError::Malformed("a raw carriage return in a value"));
             }
             Span::Document(at as u32, text_end as u32)
@@ -381,7 +382,8 @@ fn tag(text: &str, at: usize) -> Result<(&str, bool, usize), CheckError> {
     let rest = &text[at + 1..];
     let closing = rest.starts_with('/');
     let start = at + 1 + usize::from(closing);
-    let end = memchr::memchr(b'>', &text.as_bytes()[start..])
+    let end = text[start..]
+        .find('>')
         .map(|offset| start + offset)
         .ok_or(CheckError::Malformed("a tag does not end"))?;
     let name = &text[start..end];
