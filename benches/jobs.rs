@@ -132,10 +132,11 @@ fn run_one(size: usize) {
         (total - finished).as_secs_f64()
     );
     println!(
-        "  CPU: {:.1} s over {:.1} s wall = {:.2} cores busy on average",
+        "  CPU: {:.1} s over {:.1} s wall = {:.2} cores busy on average ({:.1} µs per file)",
         cpu,
         total.as_secs_f64(),
-        cpu / total.as_secs_f64()
+        cpu / total.as_secs_f64(),
+        cpu * 1e6 / size as f64
     );
     println!(
         "  memory: RSS {:.1} MiB before the job (workspace with the inventory); peak {:.1} MiB until the ZIP is staged ({:.0} bytes/token above it), {:.1} MiB to the end ({:.0} bytes/token, including the inventory's new distribution records and its save)",

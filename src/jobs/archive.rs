@@ -27,7 +27,16 @@ pub const MANIFEST_HEADER: [&str; 8] = [
 
 /// The ZIP entry name of a token's file.
 pub fn entry_name(serial: &Serial) -> String {
-    format!("{serial}.sdtid")
+    let mut name = String::new();
+    entry_name_into(serial, &mut name);
+    name
+}
+
+/// [`entry_name`] into a reused string (its old contents replaced).
+pub fn entry_name_into(serial: &Serial, out: &mut String) {
+    out.clear();
+    out.push_str(serial.as_str());
+    out.push_str(".sdtid");
 }
 
 /// One manifest row: who the file is for and how to check it; never a seed or password.
@@ -42,6 +51,19 @@ pub struct ManifestRow {
     pub device_serial_number: String,
     pub file_name: String,
     pub sha256: String,
+}
+
+/// A [`ManifestRow`] borrowed from where its cells already are.
+#[derive(Debug, Clone, Copy)]
+pub struct ManifestCells<'a> {
+    pub serial: &'a str,
+    pub user_login: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub binding: &'static str,
+    pub device_serial_number: &'a str,
+    pub file_name: &'a str,
+    pub sha256: &'a str,
 }
 
 /// A token's verified file and its manifest row, ready to append. The file is wiped from
@@ -154,16 +176,31 @@ impl<W: Write> ManifestWriter<W> {
     /// Appends a row; the cells that come from people (user and device) are neutralised for
     /// spreadsheets ([`spreadsheet_safe`]).
     pub fn push(&mut self, row: &ManifestRow) {
+        self.push_cells(&ManifestCells {
+            serial: &row.serial,
+            user_login: &row.user_login,
+            first_name: &row.first_name,
+            last_name: &row.last_name,
+            binding: row.binding,
+            device_serial_number: &row.device_serial_number,
+            file_name: &row.file_name,
+            sha256: &row.sha256,
+        });
+    }
+
+    /// [`ManifestWriter::push`] from borrowed cells (a job's workers: no row to build per
+    /// file).
+    pub fn push_cells(&mut self, row: &ManifestCells<'_>) {
         self.csv
             .write_record([
-                row.serial.as_str(),
-                &spreadsheet_safe(&row.user_login),
-                &spreadsheet_safe(&row.first_name),
-                &spreadsheet_safe(&row.last_name),
+                row.serial,
+                &spreadsheet_safe(row.user_login),
+                &spreadsheet_safe(row.first_name),
+                &spreadsheet_safe(row.last_name),
                 row.binding,
-                &spreadsheet_safe(&row.device_serial_number),
-                row.file_name.as_str(),
-                row.sha256.as_str(),
+                &spreadsheet_safe(row.device_serial_number),
+                row.file_name,
+                row.sha256,
             ])
             .expect("writing to memory cannot fail");
     }

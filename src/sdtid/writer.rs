@@ -3,14 +3,16 @@
 //! The MAC and signing buffers are built from exactly the leaves that are written, in the order
 //! they are written, with the same code the reader verifies with.
 
-use super::crypto::{self, BatchKeys, IV_BATCH_MAC, IV_TOKEN_MAC};
+use super::crypto::{self, BatchKeys, IV_BATCH_MAC, IV_TOKEN_MAC, PasswordKey};
 use super::mac::{SectionBuffer, append_signing_line};
 use super::values::{encode_base64, format_date, invalid};
 use super::xml::escape_into;
 use super::{BatchHeader, SdtidError, SdtidToken, trailer};
 use crate::secret::SecretString;
 use crate::token::{Digits, KeySize};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
 /// Longest `Name` we write: the password hash uses its first 16 bytes, and whether the vendor's
 /// tools treat longer names the same way is unknown (spec §3.3).
@@ -152,6 +154,10 @@ fn most_common(values: &[[String; 8]]) -> [String; 8] {
     })
 }
 
+/// The `BatchCertificate` text, the same in every file (encoded once per process).
+static CERTIFICATE_TEXT: LazyLock<String> =
+    LazyLock::new(|| encode_base64(trailer::CERTIFICATE_PLACEHOLDER.as_bytes()));
+
 /// A text value as written: the single space for "no value".
 fn written(value: &str) -> &str {
     if value.is_empty() { " " } else { value }
@@ -175,6 +181,14 @@ impl WriteScratch {
     /// The last document written with [`write_with`].
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// Moves the last document into `out` (its old contents dropped) without copying: the two
+    /// buffers trade places, so both keep their capacity for the next file.
+    pub fn take_text_into(&mut self, out: &mut Vec<u8>) {
+        let mut previous = std::mem::replace(out, std::mem::take(&mut self.text).into_bytes());
+        previous.clear();
+        self.text = String::from_utf8(previous).expect("an empty buffer is UTF-8");
     }
 }
 
@@ -263,6 +277,20 @@ pub fn write_with(
     tokens: &[SdtidToken],
     password: Option<&SecretString>,
 ) -> Result<(), SdtidError> {
+    let key = PasswordKey::derive(header, password);
+    write_with_key(scratch, header, tokens, password, &key)
+}
+
+/// [`write_with`] with `key0` already derived: `key` must be
+/// `PasswordKey::derive(header, password)` (the job engine derives it once per file for both
+/// the writer and the check).
+pub fn write_with_key(
+    scratch: &mut WriteScratch,
+    header: &BatchHeader,
+    tokens: &[SdtidToken],
+    password: Option<&SecretString>,
+    key: &PasswordKey,
+) -> Result<(), SdtidError> {
     check_key_text("Origin", &header.origin, MAX_KEY_TEXT_BYTES)?;
     check_key_text("Dest", &header.dest, MAX_KEY_TEXT_BYTES)?;
     check_key_text("Name", &header.name, MAX_NAME_BYTES)?;
@@ -290,39 +318,39 @@ pub fn write_with(
     for (index, token) in tokens.iter().enumerate() {
         check_token(index, token)?;
     }
-    let mut seen = HashSet::with_capacity(tokens.len());
-    for token in tokens {
-        if !seen.insert(token.serial.as_str()) {
-            return Err(invalid(
-                "SN",
-                format!("serial {} appears twice in the batch", token.serial),
-            ));
+    if tokens.len() > 1 {
+        let mut seen = HashSet::with_capacity(tokens.len());
+        for token in tokens {
+            if !seen.insert(token.serial.as_str()) {
+                return Err(invalid(
+                    "SN",
+                    format!("serial {} appears twice in the batch", token.serial),
+                ));
+            }
         }
     }
 
     let mut secret = [0u8; 16];
     getrandom::fill(&mut secret).map_err(|e| SdtidError::RandomUnavailable(e.to_string()))?;
-    let key_password = password.map_or(header.origin.as_str(), |p| p.expose());
-    let key0 = crypto::hash_password(
-        key_password.as_bytes(),
-        header.dest.as_bytes(),
-        header.name.as_bytes(),
-    );
-    let keys = BatchKeys::new(&key0, header.name.as_bytes(), &secret);
+    let keys = BatchKeys::new(key.key0(), header.name.as_bytes(), &secret);
 
     let values: Vec<[String; 8]> = tokens.iter().map(varying_values).collect();
-    // One token: its own values are the defaults (no counting needed).
+    // One token (every file of a job): its own values are the defaults, borrowed as they are.
+    let counted;
     let defaults = match values.as_slice() {
-        [only] => only.clone(),
-        _ => most_common(&values),
+        [only] => only,
+        _ => {
+            counted = most_common(&values);
+            &counted
+        }
     };
-    let (first, last, count) = if tokens.len() == 1 {
-        ("N/A".to_owned(), "N/A".to_owned(), "0".to_owned())
+    let (first, last, count): (Cow<'_, str>, Cow<'_, str>, Cow<'_, str>) = if tokens.len() == 1 {
+        ("N/A".into(), "N/A".into(), "0".into())
     } else {
         (
-            tokens[0].serial.to_string(),
-            tokens[tokens.len() - 1].serial.to_string(),
-            tokens.len().to_string(),
+            tokens[0].serial.as_str().into(),
+            tokens[tokens.len() - 1].serial.as_str().into(),
+            tokens.len().to_string().into(),
         )
     };
 
@@ -414,11 +442,7 @@ pub fn write_with(
     let signature = encode_base64(&trailer::signature(out.signing));
     out.open(1, "TKNTrailer");
     out.unhashed_leaf(tr, "BatchSignature", &signature);
-    out.unhashed_leaf(
-        tr,
-        "BatchCertificate",
-        &encode_base64(trailer::CERTIFICATE_PLACEHOLDER.as_bytes()),
-    );
+    out.unhashed_leaf(tr, "BatchCertificate", &CERTIFICATE_TEXT);
     out.close(1, "TKNTrailer");
     out.close(0, "TKNBatch");
     Ok(())

@@ -5,7 +5,8 @@
 
 use crate::jobs::spec::Protection;
 use crate::sdtid::{
-    self, BatchHeader, CheckScratch, SdtidToken, TokenAttributes, UserInfo, WriteScratch,
+    self, BatchHeader, CheckScratch, PasswordKey, SdtidToken, TokenAttributes, UserInfo,
+    WriteScratch,
 };
 use crate::secret::SecretString;
 use crate::workspace::{InventoryToken, Profile};
@@ -82,9 +83,11 @@ impl FileCodec for SdtidCodec {
         Ok(text.into_bytes())
     }
 
-    /// `sdtid::write_with`, then the independent one-pass check [`sdtid::check_written`]
-    /// (both MACs with keys derived again from the password, the seed decrypted, every field
-    /// compared), without building a tree or allocating per file.
+    /// `sdtid::write_with_key`, then the independent one-pass check
+    /// [`sdtid::check_written_with_key`] (the header read back and compared, `key1`, both
+    /// MACs and the seed key derived again from the bytes, the seed decrypted, every field
+    /// compared), without building a tree or allocating per file. The password hash (`key0`,
+    /// a function of the password, `Dest` and `Name` alone) is computed once for both.
     fn write_verified_into(
         &self,
         scratch: &mut CodecScratch,
@@ -92,18 +95,20 @@ impl FileCodec for SdtidCodec {
         token: &SdtidToken,
         password: Option<&SecretString>,
     ) -> Result<(), String> {
-        sdtid::write_with(
+        // key0 once for both: the check reads everything else back from the bytes.
+        let key = PasswordKey::derive(header, password);
+        sdtid::write_with_key(
             &mut scratch.write,
             header,
             std::slice::from_ref(token),
             password,
+            &key,
         )
         .map_err(|error| format!("cannot write the file: {error}"))?;
         let text = scratch.write.text().as_bytes();
-        sdtid::check_written(&mut scratch.check, text, header, token, password)
+        sdtid::check_written_with_key(&mut scratch.check, text, header, token, &key)
             .map_err(|error| format!("the written file does not decode back: {error}"))?;
-        scratch.file.clear();
-        scratch.file.extend_from_slice(text);
+        scratch.write.take_text_into(&mut scratch.file);
         Ok(())
     }
 }

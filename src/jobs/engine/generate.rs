@@ -15,9 +15,9 @@ use super::codec::{CodecScratch, FileCodec, FileTemplate};
 use super::container::{DosTime, EntryEncoder, Layout, StreamedEntry, end_records};
 use super::progress::{PROGRESS_INTERVAL, Progress};
 use super::{CancelToken, JobEvent};
-use crate::jobs::archive::{self, MANIFEST_NAME, ManifestRow, ManifestWriter};
+use crate::jobs::archive::{self, MANIFEST_NAME, ManifestCells, ManifestWriter};
 use crate::jobs::spec::Binding;
-use crate::jobs::staging::{self, JobKey, SealedReader, SealedWriter, StagedDigest};
+use crate::jobs::staging::{JobKey, SealedReader, SealedWriter, StagedDigest};
 use crate::sdtid::{BatchHeader, SdtidToken};
 use crate::secret::SecretString;
 use crate::workspace::{Inventory, InventoryToken};
@@ -92,6 +92,8 @@ struct Worker {
     codec: CodecScratch,
     encoder: EntryEncoder,
     token: Option<SdtidToken>,
+    /// The entry name of the current file.
+    name: String,
 }
 
 impl Generation {
@@ -125,6 +127,7 @@ impl Generation {
                         codec: CodecScratch::default(),
                         encoder: EntryEncoder::new(stamp),
                         token: None,
+                        name: String::new(),
                     };
                     loop {
                         if cancel.is_cancelled() || stop.load(Ordering::Relaxed) {
@@ -174,8 +177,14 @@ impl Generation {
             let token = self
                 .token(position)
                 .ok_or_else(|| "internal error: a selected token is gone".to_owned())?;
-            let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                self.build_one(worker, token, &mut batch.local, &mut batch.central)
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.build_one(
+                    worker,
+                    token,
+                    &mut batch.local,
+                    &mut batch.central,
+                    &mut manifest,
+                )
             }))
             .unwrap_or_else(|_| {
                 Err(format!(
@@ -183,7 +192,6 @@ impl Generation {
                     token.serial
                 ))
             })?;
-            manifest.push(&built);
             batch.files += 1;
         }
         manifest
@@ -192,14 +200,15 @@ impl Generation {
     }
 
     /// One token's file, verified, appended deflated to `local` (its central record to
-    /// `central`); returns its manifest row.
+    /// `central`, its row to `manifest`).
     fn build_one(
         &self,
         worker: &mut Worker,
         token: &InventoryToken,
         local: &mut Vec<u8>,
         central: &mut Vec<u8>,
-    ) -> Result<ManifestRow, String> {
+        manifest: &mut ManifestWriter<&mut Vec<u8>>,
+    ) -> Result<(), String> {
         let file_token = match &mut worker.token {
             Some(reused) => {
                 self.template.fill(token, reused);
@@ -219,27 +228,29 @@ impl Generation {
             )
             .map_err(|error| format!("token {}: {error}", token.serial))?;
         let file = worker.codec.file.as_slice();
-        let name = archive::entry_name(&token.serial);
+        archive::entry_name_into(&token.serial, &mut worker.name);
         worker
             .encoder
-            .append(&name, file, local, central)
+            .append(&worker.name, file, local, central)
             .map_err(|error| {
                 format!("token {}: cannot compress its file: {error}", token.serial)
             })?;
+        let mut sha256 = [0u8; 64];
         let user = token.user.as_ref();
-        Ok(ManifestRow {
-            serial: token.serial.to_string(),
-            user_login: file_token.user.login.clone(),
-            first_name: user.map(|user| user.first_name.clone()).unwrap_or_default(),
-            last_name: user.map(|user| user.last_name.clone()).unwrap_or_default(),
+        manifest.push_cells(&ManifestCells {
+            serial: token.serial.as_str(),
+            user_login: &file_token.user.login,
+            first_name: user.map_or("", |user| user.first_name.as_str()),
+            last_name: user.map_or("", |user| user.last_name.as_str()),
             binding: match self.binding {
                 Binding::DeviceClass => "device-class",
                 Binding::Device(_) => "device",
             },
-            device_serial_number: self.template.device_serial_number.clone(),
-            file_name: name,
-            sha256: staging::hex(&Sha256::digest(file)),
-        })
+            device_serial_number: &self.template.device_serial_number,
+            file_name: &worker.name,
+            sha256: hex_into(&Sha256::digest(file), &mut sha256),
+        });
+        Ok(())
     }
 
     /// Receives batches, appends them in order, reports progress, and writes the end of the
@@ -405,6 +416,16 @@ impl Generation {
         output.write_all(&end_records(layout, central_start))?;
         Ok(())
     }
+}
+
+/// Lowercase hex of a SHA-256 digest, in `out` (no allocation per file).
+fn hex_into<'a>(digest: &[u8], out: &'a mut [u8; 64]) -> &'a str {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (pair, byte) in out.chunks_exact_mut(2).zip(digest) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0xf)];
+    }
+    std::str::from_utf8(out).expect("hex digits are ASCII")
 }
 
 /// Spill files beside the output while a job runs (sealed like it, removed at the end).
