@@ -15,7 +15,7 @@
 //! comments, CDATA, a second token) as malformed: for our own output that is a failure worth
 //! stopping a job for, never a reason to accept a file.
 
-use super::crypto::{self, BatchKeys, IV_BATCH_MAC, IV_TOKEN_MAC, PasswordKey};
+use super::crypto::{self, BatchKeys, IV_BATCH_MAC, IV_TOKEN_MAC};
 use super::mac::SectionBuffer;
 use super::values::{self, trim_key_material};
 use super::{BatchHeader, SdtidError, SdtidToken, TokenAttributes};
@@ -197,22 +197,6 @@ pub fn check_written(
     expected: &SdtidToken,
     password: Option<&SecretString>,
 ) -> Result<(), CheckError> {
-    let key = PasswordKey::derive(header, password);
-    check_written_with_key(scratch, document, header, expected, &key)
-}
-
-/// [`check_written`] with `key0` already derived (`PasswordKey::derive(header, password)`),
-/// so that a job runs the 1000-round password hash once per file rather than twice. Only
-/// `key0` is shared: the header fields that feed it are read back and compared with
-/// `header`, and `key1`, the MAC keys and the seed key are derived again from the `Secret`
-/// and serial the file holds.
-pub fn check_written_with_key(
-    scratch: &mut CheckScratch,
-    document: &[u8],
-    header: &BatchHeader,
-    expected: &SdtidToken,
-    key: &PasswordKey,
-) -> Result<(), CheckError> {
     let text = std::str::from_utf8(document).map_err(|_| CheckError::Malformed("not UTF-8"))?;
     let CheckScratch {
         decoded,
@@ -226,7 +210,14 @@ pub fn check_written_with_key(
         decoded: decoded.as_str(),
         spans: spans.as_slice(),
     };
-    verify(&fields, header_buffer, token_buffer, header, expected, key)
+    verify(
+        &fields,
+        header_buffer,
+        token_buffer,
+        header,
+        expected,
+        password,
+    )
 }
 
 const DECLARATION_END: &str = "?>";
@@ -471,7 +462,7 @@ fn verify(
     token_buffer: &SectionBuffer,
     header: &BatchHeader,
     expected: &SdtidToken,
-    key: &PasswordKey,
+    password: Option<&SecretString>,
 ) -> Result<(), CheckError> {
     let origin = trim_key_material(fields.required(ORIGIN)?);
     let dest = trim_key_material(fields.required(DEST)?);
@@ -485,9 +476,13 @@ fn verify(
     let encrypted_seed = values::parse_seed_field(fields.required(SEED)?)?;
     let token_mac = values::parse_base64_16("TokenMAC", fields.required(TOKEN_MAC)?)?;
 
-    // key0 is a function of the password (else Origin), Dest and Name only, and the file's
-    // Origin, Dest and Name were just found equal to the header's.
-    let keys = BatchKeys::new(key.key0(), name.as_bytes(), &secret);
+    // The key a reader would use: the password when one is given, else Origin.
+    let key_text = password
+        .map(SecretString::expose)
+        .filter(|password| !password.is_empty())
+        .unwrap_or(origin);
+    let key0 = crypto::hash_password(key_text.as_bytes(), dest.as_bytes(), name.as_bytes());
+    let keys = BatchKeys::new(&key0, name.as_bytes(), &secret);
     let computed = crypto::cbc_mac(
         &crypto::cipher(keys.batch_mac.expose()),
         &IV_BATCH_MAC,

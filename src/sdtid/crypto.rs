@@ -127,42 +127,6 @@ pub fn hash_password(password: &[u8], dest: &[u8], name: &[u8]) -> Key {
     key
 }
 
-/// `key0` of a file written under `header` that opens with `password`, or with `Origin` when
-/// there is none (an empty password is none): what a reader derives first (spec §3.3).
-///
-/// The job engine computes it once per file and hands it to both the writer and the
-/// independent check, instead of running the 1000-round hash twice. The check still reads
-/// `Origin`, `Dest`, `Name` and `Secret` back from the bytes (and refuses a file whose header
-/// differs from `header`) and derives every other key from them.
-pub struct PasswordKey(Key);
-
-impl PasswordKey {
-    pub fn derive(
-        header: &super::BatchHeader,
-        password: Option<&crate::secret::SecretString>,
-    ) -> Self {
-        let text = password
-            .map(crate::secret::SecretString::expose)
-            .filter(|password| !password.is_empty())
-            .unwrap_or(&header.origin);
-        Self(hash_password(
-            text.as_bytes(),
-            header.dest.as_bytes(),
-            header.name.as_bytes(),
-        ))
-    }
-
-    pub(super) fn key0(&self) -> &Key {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for PasswordKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PasswordKey(***)")
-    }
-}
-
 /// `key1` (the batch master key) from `key0` and the decoded `Secret` (spec §3.4). The same
 /// operation turns a chosen `key1` into the `Secret` to write.
 pub fn unwrap_secret(key0: &Key, name: &[u8], secret: &[u8; 16]) -> Key {
@@ -304,26 +268,6 @@ mod tests {
             hex(hash_password(b"N/A", b"N/A", b"N/A").expose()),
             "4f970ef28444b98cca6f8a9cc2e02857"
         );
-    }
-
-    #[test]
-    fn password_key_is_the_hash_of_the_password_else_origin() {
-        use crate::secret::SecretString;
-        let header = super::super::BatchHeader {
-            origin: "ACME".into(),
-            dest: "Dest".into(),
-            name: "Batch".into(),
-        };
-        let key = |password: Option<&str>| {
-            let password = password.map(SecretString::from);
-            *PasswordKey::derive(&header, password.as_ref())
-                .key0()
-                .expose()
-        };
-        let hash = |text: &[u8]| *hash_password(text, b"Dest", b"Batch").expose();
-        assert_eq!(key(Some("jdoe")), hash(b"jdoe"));
-        assert_eq!(key(None), hash(b"ACME"));
-        assert_eq!(key(Some("")), hash(b"ACME"));
     }
 
     #[test]

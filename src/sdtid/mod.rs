@@ -30,8 +30,7 @@ mod verify;
 mod writer;
 mod xml;
 
-pub use check::{CheckError, CheckScratch, check_written, check_written_with_key};
-pub use crypto::PasswordKey;
+pub use check::{CheckError, CheckScratch, check_written};
 pub use error::SdtidError;
 pub use lookup::Source;
 pub use reader::{Batch, DEFAULT_BIRTH, RawElement, TokenInfo};
@@ -41,7 +40,6 @@ pub use values::{format_date, parse_date};
 pub use verify::{MacVerdict, Protection, Verification};
 pub use writer::{
     MAX_KEY_TEXT_BYTES, MAX_NAME_BYTES, PER_TOKEN_ATTRIBUTES, WriteScratch, write_with,
-    write_with_key,
 };
 pub use xml::{MAX_DEPTH, MAX_ELEMENTS};
 

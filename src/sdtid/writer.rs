@@ -3,7 +3,7 @@
 //! The MAC and signing buffers are built from exactly the leaves that are written, in the order
 //! they are written, with the same code the reader verifies with.
 
-use super::crypto::{self, BatchKeys, IV_BATCH_MAC, IV_TOKEN_MAC, PasswordKey};
+use super::crypto::{self, BatchKeys, IV_BATCH_MAC, IV_TOKEN_MAC};
 use super::mac::{SectionBuffer, append_signing_line};
 use super::values::{encode_base64, format_date, invalid};
 use super::xml::escape_into;
@@ -277,20 +277,6 @@ pub fn write_with(
     tokens: &[SdtidToken],
     password: Option<&SecretString>,
 ) -> Result<(), SdtidError> {
-    let key = PasswordKey::derive(header, password);
-    write_with_key(scratch, header, tokens, password, &key)
-}
-
-/// [`write_with`] with `key0` already derived: `key` must be
-/// `PasswordKey::derive(header, password)` (the job engine derives it once per file for both
-/// the writer and the check).
-pub fn write_with_key(
-    scratch: &mut WriteScratch,
-    header: &BatchHeader,
-    tokens: &[SdtidToken],
-    password: Option<&SecretString>,
-    key: &PasswordKey,
-) -> Result<(), SdtidError> {
     check_key_text("Origin", &header.origin, MAX_KEY_TEXT_BYTES)?;
     check_key_text("Dest", &header.dest, MAX_KEY_TEXT_BYTES)?;
     check_key_text("Name", &header.name, MAX_NAME_BYTES)?;
@@ -332,7 +318,13 @@ pub fn write_with_key(
 
     let mut secret = [0u8; 16];
     getrandom::fill(&mut secret).map_err(|e| SdtidError::RandomUnavailable(e.to_string()))?;
-    let keys = BatchKeys::new(key.key0(), header.name.as_bytes(), &secret);
+    let key_password = password.map_or(header.origin.as_str(), |p| p.expose());
+    let key0 = crypto::hash_password(
+        key_password.as_bytes(),
+        header.dest.as_bytes(),
+        header.name.as_bytes(),
+    );
+    let keys = BatchKeys::new(&key0, header.name.as_bytes(), &secret);
 
     let values: Vec<[String; 8]> = tokens.iter().map(varying_values).collect();
     // One token (every file of a job): its own values are the defaults, borrowed as they are.

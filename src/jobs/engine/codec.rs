@@ -5,8 +5,7 @@
 
 use crate::jobs::spec::Protection;
 use crate::sdtid::{
-    self, BatchHeader, CheckScratch, PasswordKey, SdtidToken, TokenAttributes, UserInfo,
-    WriteScratch,
+    self, BatchHeader, CheckScratch, SdtidToken, TokenAttributes, UserInfo, WriteScratch,
 };
 use crate::secret::SecretString;
 use crate::workspace::{InventoryToken, Profile};
@@ -83,11 +82,9 @@ impl FileCodec for SdtidCodec {
         Ok(text.into_bytes())
     }
 
-    /// `sdtid::write_with_key`, then the independent one-pass check
-    /// [`sdtid::check_written_with_key`] (the header read back and compared, `key1`, both
-    /// MACs and the seed key derived again from the bytes, the seed decrypted, every field
-    /// compared), without building a tree or allocating per file. The password hash (`key0`,
-    /// a function of the password, `Dest` and `Name` alone) is computed once for both.
+    /// `sdtid::write_with`, then the independent one-pass check [`sdtid::check_written`]
+    /// (both MACs with keys derived again from the password, the seed decrypted, every field
+    /// compared), without building a tree or allocating per file.
     fn write_verified_into(
         &self,
         scratch: &mut CodecScratch,
@@ -95,18 +92,15 @@ impl FileCodec for SdtidCodec {
         token: &SdtidToken,
         password: Option<&SecretString>,
     ) -> Result<(), String> {
-        // key0 once for both: the check reads everything else back from the bytes.
-        let key = PasswordKey::derive(header, password);
-        sdtid::write_with_key(
+        sdtid::write_with(
             &mut scratch.write,
             header,
             std::slice::from_ref(token),
             password,
-            &key,
         )
         .map_err(|error| format!("cannot write the file: {error}"))?;
         let text = scratch.write.text().as_bytes();
-        sdtid::check_written_with_key(&mut scratch.check, text, header, token, &key)
+        sdtid::check_written(&mut scratch.check, text, header, token, password)
             .map_err(|error| format!("the written file does not decode back: {error}"))?;
         scratch.write.take_text_into(&mut scratch.file);
         Ok(())

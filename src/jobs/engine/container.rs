@@ -8,12 +8,10 @@
 //! offset or size does not fit 32 bits. A local header holds no offset, so a worker writes it
 //! complete; the writer only adds the offset to the central record.
 //!
-//! Every token file is deflated by [`super::quick_deflate`] (one fixed-Huffman block, like
-//! zlib's fastest level: the files are mostly base64 and numbers, which higher levels barely
-//! shrink; the manifest goes through zlib), owner-only (`0600`), stamped with the job's start
-//! time so that the archive's bytes depend only on the files.
+//! Every entry is deflated (raw, level 1: the fastest level; the files are mostly base64 and
+//! numbers, which higher levels barely shrink), owner-only (`0600`), stamped with the job's
+//! start time so that the archive's bytes depend only on the files.
 
-use super::quick_deflate::QuickDeflate;
 use flate2::{Compress, Compression, FlushCompress, Status};
 use std::io::{self, Write};
 
@@ -75,16 +73,17 @@ fn put64(out: &mut Vec<u8>, value: u64) {
     out.extend_from_slice(&value.to_le_bytes());
 }
 
-/// A worker's deflater, reused from entry to entry (its match table is allocated once).
+/// A worker's deflater, reused from entry to entry (a fresh one per file costs an allocation
+/// of a few hundred KiB each time).
 pub struct EntryEncoder {
-    deflate: QuickDeflate,
+    deflate: Compress,
     stamp: DosTime,
 }
 
 impl EntryEncoder {
     pub fn new(stamp: DosTime) -> Self {
         Self {
-            deflate: QuickDeflate::default(),
+            deflate: Compress::new(Compression::new(1), false),
             stamp,
         }
     }
@@ -118,7 +117,18 @@ impl EntryEncoder {
         put16(local, 0);
         local.extend_from_slice(name.as_bytes());
         let data_start = local.len();
-        self.deflate.compress(data, local);
+        self.deflate.reset();
+        loop {
+            local.reserve(data.len() / 2 + 64);
+            let consumed = self.deflate.total_in() as usize;
+            let status = self
+                .deflate
+                .compress_vec(&data[consumed..], local, FlushCompress::Finish)
+                .map_err(io::Error::other)?;
+            if status == Status::StreamEnd {
+                break;
+            }
+        }
         let compressed = u32::try_from(local.len() - data_start)
             .map_err(|_| io::Error::other("an entry of 4 GiB or more"))?;
         local[compressed_field..compressed_field + 4].copy_from_slice(&compressed.to_le_bytes());

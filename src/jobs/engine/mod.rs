@@ -10,7 +10,6 @@ mod codec;
 mod container;
 mod generate;
 mod progress;
-mod quick_deflate;
 
 pub use codec::{CodecScratch, FileCodec, FileTemplate, SdtidCodec};
 pub use generate::RunResult;
