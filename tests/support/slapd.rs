@@ -128,7 +128,8 @@ impl Slapd {
                 .spawn()
                 .expect("slapd starts");
             let ports: Vec<u16> = std::iter::once(port).chain(tls_port).collect();
-            match wait_listening(&mut child, &ports) {
+            let _ = std::fs::remove_file(dir.path().join("slapd.pid"));
+            match wait_listening(&mut child, &ports, &dir.path().join("slapd.pid")) {
                 Ok(()) => {
                     return SlapdServer {
                         child,
@@ -214,7 +215,9 @@ impl Drop for SlapdServer {
 }
 
 /// Waits until slapd accepts connections on every port, or exits, or the start timeout passes.
-fn wait_listening(child: &mut Child, ports: &[u16]) -> Result<(), String> {
+/// slapd writes its pid file once its listeners are open: a pid file naming our child tells
+/// that what answered the probe is this server, not something else on a reused port.
+fn wait_listening(child: &mut Child, ports: &[u16], pid_file: &Path) -> Result<(), String> {
     let deadline = Instant::now() + START_TIMEOUT;
     loop {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
@@ -227,7 +230,11 @@ fn wait_listening(child: &mut Child, ports: &[u16]) -> Result<(), String> {
             )
             .is_ok()
         });
-        if listening {
+        // Listening, and still ours: a slapd that lost its port exits at once, while the
+        // connection may have reached whatever else holds that port.
+        let ours =
+            std::fs::read_to_string(pid_file).is_ok_and(|pid| pid.trim() == child.id().to_string());
+        if listening && ours && child.try_wait().map_err(|e| e.to_string())?.is_none() {
             return Ok(());
         }
         if Instant::now() > deadline {
@@ -237,12 +244,22 @@ fn wait_listening(child: &mut Child, ports: &[u16]) -> Result<(), String> {
     }
 }
 
-/// A port nothing listens on right now.
+/// A port nothing listens on right now, and never handed out before in this test process:
+/// tests run in parallel, and two of them given the same port would each take the other's
+/// server for their own (one slapd fails to bind while the other answers its probe).
 pub fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("a free loopback port")
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|p| p.into_inner());
+    loop {
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .and_then(|listener| listener.local_addr())
+            .map(|addr| addr.port())
+            .expect("a free loopback port");
+        if !handed_out.contains(&port) {
+            handed_out.push(port);
+            return port;
+        }
+    }
 }
 
 /// A user of the test tree.
