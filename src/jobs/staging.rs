@@ -362,14 +362,22 @@ fn damaged(reason: &str) -> io::Error {
 
 /// Lowercase hex.
 pub fn hex(bytes: &[u8]) -> String {
+    let mut out = vec![0u8; bytes.len() * 2];
+    hex_into(bytes, &mut out);
+    String::from_utf8(out).expect("hex digits are ASCII")
+}
+
+/// Lowercase hex of `bytes` written into `out` (exactly twice as long), without allocating:
+/// every file of a job gets one (manifest).
+pub fn hex_into<'a>(bytes: &[u8], out: &'a mut [u8]) -> &'a str {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        // Table lookups, not `{:02x}` per byte: every file of a job gets one (manifest).
-        out.push(DIGITS[usize::from(byte >> 4)].into());
-        out.push(DIGITS[usize::from(byte & 0xf)].into());
+    assert_eq!(out.len(), bytes.len() * 2, "two hex digits per byte");
+    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
+        // Table lookups, not `{:02x}` per byte.
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0xf)];
     }
-    out
+    std::str::from_utf8(out).expect("hex digits are ASCII")
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use super::progress::{PROGRESS_INTERVAL, Progress};
 use super::{CancelToken, JobEvent};
 use crate::jobs::archive::{self, MANIFEST_NAME, ManifestCells, ManifestWriter};
 use crate::jobs::spec::Binding;
-use crate::jobs::staging::{JobKey, SealedReader, SealedWriter, StagedDigest};
+use crate::jobs::staging::{self, JobKey, SealedReader, SealedWriter, StagedDigest};
 use crate::sdtid::{BatchHeader, SdtidToken};
 use crate::secret::SecretString;
 use crate::workspace::{Inventory, InventoryToken};
@@ -248,7 +248,7 @@ impl Generation {
             },
             device_serial_number: &self.template.device_serial_number,
             file_name: &worker.name,
-            sha256: hex_into(&Sha256::digest(file), &mut sha256),
+            sha256: staging::hex_into(&Sha256::digest(file), &mut sha256),
         });
         Ok(())
     }
@@ -416,16 +416,6 @@ impl Generation {
         output.write_all(&end_records(layout, central_start))?;
         Ok(())
     }
-}
-
-/// Lowercase hex of a SHA-256 digest, in `out` (no allocation per file).
-fn hex_into<'a>(digest: &[u8], out: &'a mut [u8; 64]) -> &'a str {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for (pair, byte) in out.chunks_exact_mut(2).zip(digest) {
-        pair[0] = DIGITS[usize::from(byte >> 4)];
-        pair[1] = DIGITS[usize::from(byte & 0xf)];
-    }
-    std::str::from_utf8(out).expect("hex digits are ASCII")
 }
 
 /// Spill files beside the output while a job runs (sealed like it, removed at the end).
