@@ -64,10 +64,8 @@ fn token(index: u64) -> InventoryToken {
         pin_mode: PinMode::new(3).unwrap(),
         birth: date!(2026 - 01 - 01),
         expires: date!(2031 - 12 - 31),
-        user: (!index.is_multiple_of(10)).then(|| AssignedUser {
-            login: format!("user{index:07}"),
-            first_name: "Firstname".into(),
-            last_name: "Lastname-Example".into(),
+        user: (!index.is_multiple_of(10)).then(|| {
+            AssignedUser::new(&format!("user{index:07}"), "Firstname", "Lastname-Example")
         }),
         distributions: if index.is_multiple_of(4) {
             vec![Distribution {

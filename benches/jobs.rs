@@ -164,11 +164,11 @@ fn make_tokens(count: usize) -> Vec<InventoryToken> {
             pin_mode: PinMode::from_flags(true, true),
             birth: time::macros::date!(2025 - 01 - 01),
             expires: time::macros::date!(2035 - 12 - 31),
-            user: Some(AssignedUser {
-                login: format!("user{i:06}"),
-                first_name: format!("Given{i}"),
-                last_name: format!("Family{i}"),
-            }),
+            user: Some(AssignedUser::new(
+                &format!("user{i:06}"),
+                &format!("Given{i}"),
+                &format!("Family{i}"),
+            )),
             distributions: Default::default(),
         })
         .collect()

@@ -241,11 +241,11 @@ fn generate(dir: &Path, size: usize) -> PathBuf {
             pin_mode: PinMode::from_flags(true, true),
             birth: time::macros::date!(2025 - 01 - 01),
             expires: time::macros::date!(2035 - 12 - 31),
-            user: Some(AssignedUser {
-                login: format!("user{i:07}"),
-                first_name: format!("Given{i}"),
-                last_name: format!("Family{i}"),
-            }),
+            user: Some(AssignedUser::new(
+                &format!("user{i:07}"),
+                &format!("Given{i}"),
+                &format!("Family{i}"),
+            )),
             distributions: if i % 2 == 1 {
                 vec![Distribution {
                     job_id: "bench-earlier".into(),

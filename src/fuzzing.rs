@@ -84,10 +84,8 @@ fn csv_inventory() -> &'static Inventory {
             pin_mode: PinMode::new(0).expect("PIN mode 0"),
             birth: time::macros::date!(2024 - 01 - 01),
             expires: time::macros::date!(2030 - 12 - 31),
-            user: user.map(|(login, first, last)| crate::workspace::AssignedUser {
-                login: login.into(),
-                first_name: first.into(),
-                last_name: last.into(),
+            user: user.map(|(login, first, last)| {
+                crate::workspace::AssignedUser::new(login, first, last)
             }),
             distributions: Default::default(),
         };

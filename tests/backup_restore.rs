@@ -102,7 +102,7 @@ fn a_backup_of_100k_tokens_restores_byte_for_byte() {
         .user
         .clone()
         .unwrap();
-    assert_eq!(user.last_name, "Ødegård-Łukasiewicz 山田");
+    assert_eq!(user.last_name(), "Ødegård-Łukasiewicz 山田");
     assert_eq!(download_all(&workspace, temp.path()), 2);
 }
 

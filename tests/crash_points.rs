@@ -886,7 +886,14 @@ fn inventory_of(workspace: &Workspace) -> Inventory {
             let user = token
                 .user
                 .as_ref()
-                .map(|user| format!("{} {} {}", user.login, user.first_name, user.last_name))
+                .map(|user| {
+                    format!(
+                        "{} {} {}",
+                        user.login(),
+                        user.first_name(),
+                        user.last_name()
+                    )
+                })
                 .unwrap_or_default();
             let jobs: Vec<&str> = token
                 .distributions

@@ -256,10 +256,10 @@ fn the_bundled_binary_runs_the_demo_job_in_an_empty_environment() {
             .inventory()
             .get(&serial.parse().unwrap())
             .unwrap_or_else(|| panic!("{name} is not in the inventory"));
-        let login = &token.user.as_ref().expect("an assigned token").login;
+        let login = token.user.as_ref().expect("an assigned token").login();
         let decrypted = tokendist::sdtid::parse(bytes)
             .unwrap()
-            .decrypt(Some(&SecretString::from(login.as_str())))
+            .decrypt(Some(&SecretString::from(login)))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(decrypted.tokens[0].seed, token.seed, "{name}");
         files += 1;

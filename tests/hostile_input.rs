@@ -96,11 +96,8 @@ fn set_user(env: &Env, serial: u64, login: &str, first: &str, last: &str) {
     let serial = tokendist::token::Serial::from_value(serial).unwrap();
     workspace
         .update_inventory(|inventory| {
-            inventory.get_mut(&serial).unwrap().user = Some(tokendist::workspace::AssignedUser {
-                login: login.into(),
-                first_name: first.into(),
-                last_name: last.into(),
-            });
+            inventory.get_mut(&serial).unwrap().user =
+                Some(tokendist::workspace::AssignedUser::new(login, first, last));
             Ok(())
         })
         .unwrap();
@@ -517,17 +514,14 @@ fn the_whole_inventory_exports_with_ascii_spellings_and_a_note_for_non_ascii_nam
     assert_eq!(tokens.len(), 3);
     let jose = tokens[1].user.as_ref().unwrap();
     assert_eq!(
-        (
-            jose.login.as_str(),
-            jose.first_name.as_str(),
-            jose.last_name.as_str()
-        ),
+        (jose.login(), jose.first_name(), jose.last_name()),
         ("jose", "Jose", "Perez")
     );
     let wang = tokens[2].user.as_ref().unwrap();
-    assert_eq!(wang.login, "wang");
+    assert_eq!(wang.login(), "wang");
     assert_eq!(
-        wang.first_name, "",
+        wang.first_name(),
+        "",
         "no ASCII spelling: left out, with the note"
     );
 }

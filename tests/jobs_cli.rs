@@ -125,7 +125,7 @@ fn check_zip(env: &Env, zip: &Path, password_for: impl Fn(&str) -> Option<String
             continue;
         };
         let token = workspace.inventory().get(&serial.parse().unwrap()).unwrap();
-        let login = &token.user.as_ref().unwrap().login;
+        let login = &token.user.as_ref().unwrap().login();
         let password = password_for(login).map(SecretString::new);
         let decrypted = tokendist::sdtid::parse(bytes)
             .unwrap()

@@ -252,7 +252,7 @@ fn jobs_show_exclusions_prints_the_whole_sealed_list_escaped_and_delete_removes_
                         .user = None;
                 }
                 let evil = tokens.get_mut(&Serial::from_value(1001).unwrap()).unwrap();
-                evil.user.as_mut().unwrap().login = "evil\u{1b}[2Jlogin".into();
+                evil.user.as_mut().unwrap().set_login("evil\u{1b}[2Jlogin");
                 Ok(())
             })
             .unwrap();

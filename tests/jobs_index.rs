@@ -34,7 +34,7 @@ fn inventory() -> Vec<InventoryToken> {
                 5 => token.birth = time::macros::date!(2031 - 01 - 01),
                 6 => {
                     if let Some(user) = token.user.as_mut() {
-                        user.first_name = "王".into();
+                        user.set_first_name("王");
                     }
                 }
                 _ => {}
@@ -229,8 +229,8 @@ fn the_filter_matches_a_token_by_token_scan_and_never_spans_two_fields() {
             .filter(|(_, t)| {
                 format!("{:012}", t.serial.value()).contains(&needle)
                     || t.user.as_ref().is_some_and(|u| {
-                        u.login.to_lowercase().contains(&needle)
-                            || format!("{} {}", u.first_name, u.last_name)
+                        u.login().to_lowercase().contains(&needle)
+                            || format!("{} {}", u.first_name(), u.last_name())
                                 .trim()
                                 .to_lowercase()
                                 .contains(&needle)
@@ -246,7 +246,7 @@ fn the_filter_matches_a_token_by_token_scan_and_never_spans_two_fields() {
     let last_digit_then_login = format!(
         "{}{}",
         tokens[0].serial.value() % 10,
-        tokens[0].user.as_ref().map_or("", |u| &u.login[..1])
+        tokens[0].user.as_ref().map_or("", |u| &u.login()[..1])
     );
     assert_eq!(
         index.filter(&last_digit_then_login),
@@ -272,8 +272,8 @@ fn a_large_index_searches_in_slices_and_finds_what_a_scan_finds() {
             .filter(|(_, t)| {
                 format!("{:012}", t.serial.value()).contains(needle)
                     || t.user.as_ref().is_some_and(|u| {
-                        u.login.contains(needle)
-                            || format!("{} {}", u.first_name, u.last_name)
+                        u.login().contains(needle)
+                            || format!("{} {}", u.first_name(), u.last_name())
                                 .trim()
                                 .to_lowercase()
                                 .contains(needle)

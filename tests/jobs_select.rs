@@ -55,7 +55,7 @@ fn every_exclusion_has_its_reason() {
         token(7, Some("tokendist")),
         {
             let mut accented = token(10, Some("jgarcia"));
-            accented.user.as_mut().unwrap().last_name = "王".into();
+            accented.user.as_mut().unwrap().set_last_name("王");
             accented
         },
         token(8, Some("fine")),
@@ -329,8 +329,8 @@ fn tokens_whose_code_settings_differ_from_the_profile_are_excluded() {
 #[test]
 fn accented_names_are_written_without_accents_and_others_are_excluded() {
     let mut inventory = tokens(3);
-    inventory[0].user.as_mut().unwrap().last_name = "García".into();
-    inventory[1].user.as_mut().unwrap().first_name = "王".into();
+    inventory[0].user.as_mut().unwrap().set_last_name("García");
+    inventory[1].user.as_mut().unwrap().set_first_name("王");
     let job = prepare_from(
         &config(),
         &inventory,

@@ -85,7 +85,7 @@ fn all_four_protection_modes_decode_to_the_inventory_seeds() {
                 t.serial.to_string(),
                 (
                     t.seed.expose().to_vec(),
-                    t.user.as_ref().unwrap().login.clone(),
+                    t.user.as_ref().unwrap().login().to_owned(),
                 ),
             )
         })
@@ -269,7 +269,7 @@ fn accented_names_reach_the_file_without_accents() {
         .update_inventory(|inventory| {
             let serial = "700".parse().unwrap();
             let token = inventory.get_mut(&serial).unwrap();
-            token.user.as_mut().unwrap().last_name = "García Núñez".into();
+            token.user.as_mut().unwrap().set_last_name("García Núñez");
             Ok(())
         })
         .unwrap();

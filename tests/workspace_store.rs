@@ -25,11 +25,11 @@ fn token(serial: u64, seed: [u8; 16]) -> InventoryToken {
         pin_mode: PinMode::new(3).unwrap(),
         birth: date!(2026 - 01 - 01),
         expires: date!(2031 - 12 - 31),
-        user: Some(AssignedUser {
-            login: format!("user{serial}"),
-            first_name: "Ada".into(),
-            last_name: "Lovelace".into(),
-        }),
+        user: Some(AssignedUser::new(
+            &format!("user{serial}"),
+            "Ada",
+            "Lovelace",
+        )),
         distributions: Default::default(),
     }
 }

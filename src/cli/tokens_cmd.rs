@@ -252,11 +252,7 @@ const TABLE_HEADER: [&str; 9] = [
 
 fn cells<'a>(token: &'a InventoryToken, today: time::Date) -> [Cow<'a, str>; 9] {
     let (login, first, last) = match &token.user {
-        Some(user) => (
-            user.login.as_str(),
-            user.first_name.as_str(),
-            user.last_name.as_str(),
-        ),
+        Some(user) => (user.login(), user.first_name(), user.last_name()),
         None => ("-", "", ""),
     };
     let mut expires = crate::workspace::listing::iso_date(token.expires);

@@ -172,12 +172,12 @@ impl InventoryIndex {
             index.serials.push(token.serial.value());
             let name_field = match &token.user {
                 Some(user) => {
-                    index.text.push_str(&user.login);
+                    index.text.push_str(user.login());
                     index.bounds.push(offset(&index.text));
-                    let full = format!("{} {}", user.first_name, user.last_name);
+                    let full = format!("{} {}", user.first_name(), user.last_name());
                     index.text.push_str(full.trim());
                     index.assigned += 1;
-                    match unwritable_name_field(&user.first_name, &user.last_name) {
+                    match unwritable_name_field(user.first_name(), user.last_name()) {
                         Some("first name") => 1,
                         Some(_) => 2,
                         None => 0,
@@ -439,9 +439,9 @@ impl InventoryIndex {
         self.search.push(SEARCH_END);
         if let Some(user) = &token.user {
             self.search
-                .extend_from_slice(user.login.to_lowercase().as_bytes());
+                .extend_from_slice(user.login().to_lowercase().as_bytes());
             self.search.push(SEARCH_END);
-            let full = format!("{} {}", user.first_name, user.last_name);
+            let full = format!("{} {}", user.first_name(), user.last_name());
             self.search
                 .extend_from_slice(full.trim().to_lowercase().as_bytes());
         }

@@ -101,7 +101,7 @@ impl ReviewSummary {
                     login: token
                         .user
                         .as_ref()
-                        .map(|user| user.login.clone())
+                        .map(|user| user.login().to_owned())
                         .unwrap_or_default(),
                     times: token.distributions.len(),
                     last_job: last.job_name.clone(),
@@ -130,7 +130,7 @@ impl ReviewSummary {
             .selected
             .iter()
             .filter_map(|token| token.user.as_ref())
-            .filter(|user| needs_folding(&user.first_name) || needs_folding(&user.last_name))
+            .filter(|user| needs_folding(user.first_name()) || needs_folding(user.last_name()))
             .count();
         let mut notes = Vec::new();
         if folded > 0 {

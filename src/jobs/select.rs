@@ -252,7 +252,7 @@ pub fn select<'a>(
         }
         if let Some(glob) = &glob {
             match &token.user {
-                Some(user) if glob.is_match(&user.login) => {}
+                Some(user) if glob.is_match(user.login()) => {}
                 _ => continue,
             }
         }
@@ -269,7 +269,7 @@ pub fn select<'a>(
         match reason {
             Some(reason) => selection.exclusions.push(Exclusion {
                 serial: token.serial.clone(),
-                login: token.user.as_ref().map(|user| user.login.clone()),
+                login: token.user.as_ref().map(|user| user.login().to_owned()),
                 reason,
             }),
             None => selection.selected.push(token),
@@ -300,7 +300,7 @@ pub trait SelectableToken {
 
 impl SelectableToken for InventoryToken {
     fn login(&self) -> Option<&str> {
-        self.user.as_ref().map(|user| user.login.as_str())
+        self.user.as_ref().map(|user| user.login())
     }
     fn key_size(&self) -> KeySize {
         self.key_size
@@ -325,7 +325,7 @@ impl SelectableToken for InventoryToken {
     }
     fn unwritable_name_field(&self) -> Option<&'static str> {
         let user = self.user.as_ref()?;
-        unwritable_name_field(&user.first_name, &user.last_name)
+        unwritable_name_field(user.first_name(), user.last_name())
     }
 }
 

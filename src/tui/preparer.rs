@@ -153,11 +153,7 @@ mod tests {
                 pin_mode: PinMode::from_flags(true, true),
                 birth: date!(2025 - 01 - 01),
                 expires: date!(2035 - 12 - 31),
-                user: Some(AssignedUser {
-                    login: format!("user{i:03}"),
-                    first_name: "Given".into(),
-                    last_name: "Family".into(),
-                }),
+                user: Some(AssignedUser::new(&format!("user{i:03}"), "Given", "Family")),
                 distributions: Distributions::new(),
             })
             .collect();

@@ -201,11 +201,7 @@ fn check_row(fields: &[&str], inventory: &Inventory) -> Result<(Serial, Assigned
             ));
         }
     }
-    let user = AssignedUser {
-        login: login.to_owned(),
-        first_name: fields[2].to_owned(),
-        last_name: fields[3].to_owned(),
-    };
+    let user = AssignedUser::new(login, fields[2], fields[3]);
     Ok((serial, user))
 }
 

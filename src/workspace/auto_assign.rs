@@ -160,7 +160,7 @@ pub fn plan(
     let mut held: HashMap<String, Vec<(Serial, bool)>> = HashMap::new();
     for token in inventory.iter() {
         if let Some(user) = &token.user {
-            held.entry(user.login.to_ascii_lowercase())
+            held.entry(user.login().to_ascii_lowercase())
                 .or_default()
                 .push((token.serial.clone(), token.is_expired(today)));
         }
@@ -247,7 +247,7 @@ pub fn apply(
 ) -> Result<usize, WorkspaceError> {
     let holders: std::collections::HashSet<String> = inventory
         .iter()
-        .filter_map(|t| t.user.as_ref().map(|u| u.login.to_ascii_lowercase()))
+        .filter_map(|t| t.user.as_ref().map(|u| u.login().to_ascii_lowercase()))
         .collect();
     for planned in &plan.assign {
         if holders.contains(&planned.login.to_ascii_lowercase()) {
@@ -268,11 +268,11 @@ pub fn apply(
                 planned.serial
             )));
         }
-        token.user = Some(AssignedUser {
-            login: planned.login.clone(),
-            first_name: planned.first_name.clone(),
-            last_name: planned.last_name.clone(),
-        });
+        token.user = Some(AssignedUser::new(
+            &planned.login,
+            &planned.first_name,
+            &planned.last_name,
+        ));
     }
     Ok(plan.assign.len())
 }
@@ -330,11 +330,7 @@ mod tests {
             pin_mode: PinMode::from_flags(false, false),
             birth: date!(2024 - 01 - 01),
             expires,
-            user: user.map(|login| AssignedUser {
-                login: login.into(),
-                first_name: String::new(),
-                last_name: String::new(),
-            }),
+            user: user.map(|login| AssignedUser::new(login, "", "")),
             distributions: Default::default(),
         }
     }
@@ -498,8 +494,8 @@ mod tests {
                 .user
                 .clone()
         };
-        assert_eq!(user("000000000003").unwrap().login, "bob");
-        assert_eq!(user("000000000005").unwrap().first_name, "Zoë");
+        assert_eq!(user("000000000003").unwrap().login(), "bob");
+        assert_eq!(user("000000000005").unwrap().first_name(), "Zoë");
         let changed = before
             .iter()
             .zip(inventory.iter())

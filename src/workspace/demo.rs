@@ -181,11 +181,7 @@ fn demo_user(index: u64) -> Option<AssignedUser> {
     let first = FIRST_NAMES[(index as usize * 7) % FIRST_NAMES.len()];
     let last = LAST_NAMES[(index as usize * 5 + index as usize / 16) % LAST_NAMES.len()];
     let login = format!("{}{}{}", ascii_initial(first), ascii_login(last), index);
-    Some(AssignedUser {
-        login,
-        first_name: first.into(),
-        last_name: last.into(),
-    })
+    Some(AssignedUser::new(&login, first, last))
 }
 
 fn ascii_initial(name: &str) -> char {
@@ -220,7 +216,7 @@ mod tests {
         let logins: std::collections::HashSet<_> = tokens
             .iter()
             .filter_map(|t| t.user.as_ref())
-            .map(|u| u.login.clone())
+            .map(|u| u.login().to_owned())
             .collect();
         assert_eq!(logins.len(), tokens.len() - unassigned, "logins are unique");
         assert!(

@@ -84,9 +84,9 @@ fn sdtid_token(token: &InventoryToken) -> (SdtidToken, bool) {
         .user
         .as_ref()
         .map_or_else(UserInfo::default, |user| UserInfo {
-            login: spell(&user.login),
-            first_name: spell(&user.first_name),
-            last_name: spell(&user.last_name),
+            login: spell(user.login()),
+            first_name: spell(user.first_name()),
+            last_name: spell(user.last_name()),
         });
     let token = SdtidToken {
         serial: token.serial.clone(),

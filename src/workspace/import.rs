@@ -64,7 +64,7 @@ impl ImportReport {
 }
 
 fn printable_ascii(user: &AssignedUser) -> bool {
-    [&user.login, &user.first_name, &user.last_name]
+    [&user.login(), &user.first_name(), &user.last_name()]
         .iter()
         .all(|text| text.bytes().all(|b| (b' '..=b'~').contains(&b)))
 }
@@ -82,10 +82,12 @@ pub fn decode_record_file(
 
 /// A decrypted file token as an inventory token; a blank login means "not assigned".
 fn inventory_token(token: SdtidToken) -> InventoryToken {
-    let user = (!token.user.login.trim().is_empty()).then(|| AssignedUser {
-        login: token.user.login.trim().to_owned(),
-        first_name: token.user.first_name.trim().to_owned(),
-        last_name: token.user.last_name.trim().to_owned(),
+    let user = (!token.user.login.trim().is_empty()).then(|| {
+        AssignedUser::new(
+            token.user.login.trim(),
+            token.user.first_name.trim(),
+            token.user.last_name.trim(),
+        )
     });
     InventoryToken {
         serial: token.serial.clone(),
@@ -241,11 +243,7 @@ mod tests {
             pin_mode: PinMode::new(2).unwrap(),
             birth: date!(2025 - 01 - 01),
             expires: date!(2030 - 01 - 01),
-            user: login.map(|login| AssignedUser {
-                login: login.into(),
-                first_name: String::new(),
-                last_name: String::new(),
-            }),
+            user: login.map(|login| AssignedUser::new(login, "", "")),
             distributions: Default::default(),
         }
     }
@@ -277,12 +275,12 @@ mod tests {
         let one = inventory.get(&Serial::from_value(1).unwrap()).unwrap();
         assert_eq!(one.seed, Seed::new([7; 16]));
         assert_eq!(
-            one.user.as_ref().unwrap().login,
+            one.user.as_ref().unwrap().login(),
             "ann",
             "assignment kept when the file has none"
         );
         let two = inventory.get(&Serial::from_value(2).unwrap()).unwrap();
-        assert_eq!(two.user.as_ref().unwrap().login, "bob");
+        assert_eq!(two.user.as_ref().unwrap().login(), "bob");
     }
 
     #[test]
@@ -296,7 +294,7 @@ mod tests {
         assert_eq!((report.imported.len(), report.skipped.len()), (1, 1));
         assert_eq!(inventory.len(), 1);
         let mut accented = token(9, 9, Some("jose"));
-        accented.user.as_mut().unwrap().first_name = "José".into();
+        accented.user.as_mut().unwrap().set_first_name("José");
         let report = apply_import(&mut inventory, vec![accented], false);
         assert_eq!(report.non_ascii_users, vec![Serial::from_value(9).unwrap()]);
     }

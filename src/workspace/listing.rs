@@ -57,7 +57,7 @@ impl TokenFilter {
         };
         let user = match (&self.user_glob, &token.user) {
             (None, _) => true,
-            (Some(glob), Some(user)) => glob.is_match(&user.login),
+            (Some(glob), Some(user)) => glob.is_match(user.login()),
             (Some(_), None) => false,
         };
         in_range && assignment && user
@@ -101,9 +101,9 @@ impl<'a> TokenSummary<'a> {
         let last = token.distributions.last();
         TokenSummary {
             serial: token.serial.as_str(),
-            user_login: token.user.as_ref().map(|u| u.login.as_str()),
-            first_name: token.user.as_ref().map(|u| u.first_name.as_str()),
-            last_name: token.user.as_ref().map(|u| u.last_name.as_str()),
+            user_login: token.user.as_ref().map(|u| u.login()),
+            first_name: token.user.as_ref().map(|u| u.first_name()),
+            last_name: token.user.as_ref().map(|u| u.last_name()),
             expires: iso_date(token.expires),
             expired: token.is_expired(today),
             birth: iso_date(token.birth),

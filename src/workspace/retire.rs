@@ -157,7 +157,7 @@ pub fn review_rows(
         .filter_map(|serial| inventory.get(serial))
         .map(|token| RemovalRow {
             serial: token.serial.clone(),
-            login: token.user.as_ref().map(|user| user.login.clone()),
+            login: token.user.as_ref().map(|user| user.login().to_owned()),
             expires: token.expires,
             expired: token.is_expired(today),
             last_job: token
@@ -202,11 +202,7 @@ mod tests {
             pin_mode: PinMode::new(0).unwrap(),
             birth: date!(2020 - 01 - 01),
             expires,
-            user: user.then(|| AssignedUser {
-                login: format!("u{serial}"),
-                first_name: "Zoë".into(),
-                last_name: "Ødegård".into(),
-            }),
+            user: user.then(|| AssignedUser::new(&format!("u{serial}"), "Zoë", "Ødegård")),
             distributions: if distributed {
                 vec![Distribution {
                     job_id: "j".into(),

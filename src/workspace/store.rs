@@ -36,7 +36,8 @@ pub fn encoded_len(inventory: &Inventory) -> usize {
         .iter()
         .map(|token| {
             let user = token.user.as_ref().map_or(0, |user| {
-                str_len(&user.login) + str_len(&user.first_name) + str_len(&user.last_name)
+                let (login, first_name, last_name) = user.fields();
+                str_len(login) + str_len(first_name) + str_len(last_name)
             });
             let history: usize = token
                 .distributions
@@ -84,10 +85,11 @@ pub fn encode_token(token: &InventoryToken, out: &mut Vec<u8>) {
         match &token.user {
             None => out.push(0),
             Some(user) => {
+                let (login, first_name, last_name) = user.fields();
                 out.push(1);
-                put_str(out, &user.login);
-                put_str(out, &user.first_name);
-                put_str(out, &user.last_name);
+                put_str(out, login);
+                put_str(out, first_name);
+                put_str(out, last_name);
             }
         }
         out.extend_from_slice(&(token.distributions.len() as u32).to_le_bytes());
@@ -146,12 +148,6 @@ impl<'a> Reader<'a> {
 
     fn u64(&mut self) -> Result<u64, DecodeError> {
         Ok(u64::from_le_bytes(self.array()?))
-    }
-
-    fn string(&mut self) -> Result<String, DecodeError> {
-        let len = self.u32()? as usize;
-        let bytes = self.take(len)?;
-        String::from_utf8(bytes.to_vec()).map_err(|_| self.fail("a text field is not UTF-8"))
     }
 
     /// A text field borrowed from the plaintext.
@@ -255,11 +251,11 @@ fn decode_token(
     let expires = reader.date()?;
     let user = match reader.u8()? {
         0 => None,
-        1 => Some(AssignedUser {
-            login: reader.string()?,
-            first_name: reader.string()?,
-            last_name: reader.string()?,
-        }),
+        1 => Some(AssignedUser::new(
+            reader.str()?,
+            reader.str()?,
+            reader.str()?,
+        )),
         other => return Err(reader.fail(format!("unknown user flag {other}"))),
     };
     let count = reader.u32()? as usize;
@@ -308,11 +304,7 @@ pub(crate) mod tests {
             pin_mode: PinMode::new(3).unwrap(),
             birth: date!(2025 - 01 - 01),
             expires: date!(2030 - 12 - 31),
-            user: assigned.then(|| AssignedUser {
-                login: format!("user{serial}"),
-                first_name: "Zoë".into(),
-                last_name: "O'Brien".into(),
-            }),
+            user: assigned.then(|| AssignedUser::new(&format!("user{serial}"), "Zoë", "O'Brien")),
             distributions: if assigned {
                 vec![Distribution {
                     job_id: "j1".into(),

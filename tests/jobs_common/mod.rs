@@ -83,10 +83,8 @@ pub fn token(value: u64, login: Option<&str>) -> InventoryToken {
         pin_mode: PinMode::from_flags(true, true),
         birth: time::macros::date!(2025 - 01 - 01),
         expires: time::macros::date!(2030 - 12 - 31),
-        user: login.map(|login| AssignedUser {
-            login: login.into(),
-            first_name: format!("First {login}"),
-            last_name: format!("Last {login}"),
+        user: login.map(|login| {
+            AssignedUser::new(login, &format!("First {login}"), &format!("Last {login}"))
         }),
         distributions: Default::default(),
     }

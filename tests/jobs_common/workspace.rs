@@ -24,11 +24,11 @@ pub fn inventory_tokens(first: u64, count: u64) -> Vec<InventoryToken> {
             pin_mode: PinMode::from_flags(true, true),
             birth: time::macros::date!(2025 - 01 - 01),
             expires: time::macros::date!(2035 - 12 - 31),
-            user: Some(AssignedUser {
-                login: login(i),
-                first_name: format!("Given{i}"),
-                last_name: format!("Family{i}"),
-            }),
+            user: Some(AssignedUser::new(
+                &login(i),
+                &format!("Given{i}"),
+                &format!("Family{i}"),
+            )),
             distributions: Default::default(),
         })
         .collect()

@@ -23,8 +23,8 @@ pub fn workspace_with_jobs(dir: &Path, tokens: u64, jobs: u64, per_job: u64) -> 
     let mut list = crate::jobs_common::workspace::inventory_tokens(1000, tokens);
     // Names beyond ASCII must survive every copy, byte for byte.
     if let Some(user) = list.get_mut(1).and_then(|t| t.user.as_mut()) {
-        user.first_name = "Zoë".into();
-        user.last_name = "Ødegård-Łukasiewicz 山田".into();
+        user.set_first_name("Zoë");
+        user.set_last_name("Ødegård-Łukasiewicz 山田");
     }
     workspace
         .update_inventory(|inventory| {

@@ -134,12 +134,12 @@ impl FileTemplate {
                 death: token.expires,
             },
             user: UserInfo {
-                login: user.map(|user| user.login.clone()).unwrap_or_default(),
+                login: user.map(|user| user.login().to_owned()).unwrap_or_default(),
                 first_name: user
-                    .map(|user| ascii_name(&user.first_name))
+                    .map(|user| ascii_name(user.first_name()))
                     .unwrap_or_default(),
                 last_name: user
-                    .map(|user| ascii_name(&user.last_name))
+                    .map(|user| ascii_name(user.last_name()))
                     .unwrap_or_default(),
             },
             device_serial_number: self.device_serial_number.clone(),
@@ -163,9 +163,10 @@ impl FileTemplate {
         let user = &mut out.user;
         match token.user.as_ref() {
             Some(assigned) => {
-                user.login.clone_from(&assigned.login);
-                fill_ascii_name(&mut user.first_name, &assigned.first_name);
-                fill_ascii_name(&mut user.last_name, &assigned.last_name);
+                user.login.clear();
+                user.login.push_str(assigned.login());
+                fill_ascii_name(&mut user.first_name, assigned.first_name());
+                fill_ascii_name(&mut user.last_name, assigned.last_name());
             }
             None => {
                 user.login.clear();

@@ -240,8 +240,8 @@ impl Generation {
         manifest.push_cells(&ManifestCells {
             serial: token.serial.as_str(),
             user_login: &file_token.user.login,
-            first_name: user.map_or("", |user| user.first_name.as_str()),
-            last_name: user.map_or("", |user| user.last_name.as_str()),
+            first_name: user.map_or("", |user| user.first_name()),
+            last_name: user.map_or("", |user| user.last_name()),
             binding: match self.binding {
                 Binding::DeviceClass => "device-class",
                 Binding::Device(_) => "device",
