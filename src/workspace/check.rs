@@ -147,27 +147,38 @@ fn check_inventory(
     findings: &mut Vec<Finding>,
 ) -> Result<(Option<VaultKey>, Option<Inventory>), WorkspaceError> {
     let path = dir.join(INVENTORY_FILE);
-    let file = match std::fs::read(&path) {
-        Ok(file) => file,
+    let cannot_read = |findings: &mut Vec<Finding>, error: &dyn std::fmt::Display| {
+        findings.push(Finding::error(
+            INVENTORY_FILE,
+            format!("cannot be read: {error}"),
+            RESTORE,
+        ));
+    };
+    let opened = std::fs::File::open(&path).and_then(|file| Ok((file.metadata()?.len(), file)));
+    let (file_len, file) = match opened {
+        Ok(opened) => opened,
         Err(error) => {
-            findings.push(Finding::error(
-                INVENTORY_FILE,
-                format!("cannot be read: {error}"),
-                RESTORE,
-            ));
+            cannot_read(findings, &error);
             return Ok((None, None));
         }
     };
-    let header = match inventory_file::frame(&file) {
-        Ok((header, _, _)) => header,
+    // Read a chunk at a time as it is decrypted: the check of a million tokens does not hold
+    // the whole file besides the inventory.
+    let reader = match inventory_file::InventoryReader::new(file, file_len) {
+        Ok(reader) => reader,
         Err(ReadError::Damaged(reason)) => {
             findings.push(Finding::error(INVENTORY_FILE, reason, RESTORE));
+            return Ok((None, None));
+        }
+        Err(ReadError::Io { message, .. }) => {
+            cannot_read(findings, &message);
             return Ok((None, None));
         }
         Err(ReadError::WrongPassphrase | ReadError::WrongPassphraseOrLegacyDamage) => {
             unreachable!("the frame alone checks no passphrase")
         }
     };
+    let header = reader.header().clone();
     let key = match VaultKey::unlock(passphrase, &header) {
         Ok(key) => key,
         Err(super::VaultError::WrongPassphrase) => {
@@ -181,11 +192,14 @@ fn check_inventory(
             return Ok((None, None));
         }
     };
-    let mut file = zeroize::Zeroizing::new(file);
-    match inventory_file::decode_in_place(&mut file, &key) {
+    match reader.decode(&key) {
         Ok(inventory) => Ok((Some(key), Some(inventory))),
         Err(ReadError::Damaged(reason)) => {
             findings.push(Finding::error(INVENTORY_FILE, reason, RESTORE));
+            Ok((Some(key), None))
+        }
+        Err(ReadError::Io { message, .. }) => {
+            cannot_read(findings, &message);
             Ok((Some(key), None))
         }
         Err(ReadError::WrongPassphrase | ReadError::WrongPassphraseOrLegacyDamage) => {

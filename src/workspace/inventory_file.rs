@@ -10,7 +10,8 @@ use super::inventory::Inventory;
 use super::store;
 use super::vault::{self, VaultError, VaultHeader, VaultKey};
 use crate::secret::SecretString;
-use zeroize::Zeroizing;
+use std::io::Read;
+use zeroize::{Zeroize, Zeroizing};
 
 const CONTEXT: &[u8] = b"inventory\0";
 const PREFIX_LEN: usize = vault::HEADER_LEN + 8;
@@ -23,6 +24,11 @@ pub enum ReadError {
     WrongPassphraseOrLegacyDamage,
     /// Damaged, truncated, modified or not ours; the text says which.
     Damaged(String),
+    /// Reading the file failed (the disk, not the content).
+    Io {
+        kind: std::io::ErrorKind,
+        message: String,
+    },
 }
 
 fn context(prefix: &[u8]) -> Vec<u8> {
@@ -178,117 +184,232 @@ impl ChunkSealer<'_> {
     }
 }
 
-/// Decrypts a chunked body where it lies, moving each chunk's plaintext down so the whole
-/// plaintext ends up contiguous; returns where it is in `body`.
-fn open_chunks_in_place(
-    body: &mut [u8],
-    key: &VaultKey,
-    prefix: &[u8],
-) -> Result<std::ops::Range<usize>, ReadError> {
-    let truncated = || ReadError::Damaged(VaultError::Truncated.to_string());
-    if body.len() < CHUNKED_PREFIX_LEN + vault::TAG_LEN {
-        return Err(truncated());
-    }
-    let chunk_bytes = u32::from_le_bytes(body[1..5].try_into().expect("4 bytes")) as usize;
-    if chunk_bytes == 0 || chunk_bytes > MAX_CHUNK_BYTES {
-        return Err(ReadError::Damaged(format!(
-            "the inventory's chunk size ({chunk_bytes} bytes) is not one tokendist writes"
-        )));
-    }
-    let nonce_prefix: [u8; 8] = body[5..CHUNKED_PREFIX_LEN].try_into().expect("8 bytes");
-    let context = chunk_context(prefix, &body[..CHUNKED_PREFIX_LEN]);
-    let (mut read, mut write, mut index) = (CHUNKED_PREFIX_LEN, CHUNKED_PREFIX_LEN, 0usize);
-    loop {
-        let sealed_len = (chunk_bytes + vault::TAG_LEN).min(body.len() - read);
-        if sealed_len < vault::TAG_LEN {
-            return Err(truncated());
-        }
-        if index >= 1 << 31 {
-            return Err(ReadError::Damaged(
-                "the inventory has too many chunks".into(),
-            ));
-        }
-        let last = read + sealed_len == body.len();
-        let plain_len = sealed_len - vault::TAG_LEN;
-        let (chunk, tag) = body[read..read + sealed_len].split_at_mut(plain_len);
-        let tag: [u8; vault::TAG_LEN] = (&*tag).try_into().expect("a whole tag");
-        key.open_chunk(
-            &chunk_nonce(&nonce_prefix, index, last),
-            &context,
-            chunk,
-            &tag,
-        )
-        .map_err(describe)?;
-        body.copy_within(read..read + plain_len, write);
-        write += plain_len;
-        read += sealed_len;
-        index += 1;
-        if last {
-            return Ok(CHUNKED_PREFIX_LEN..write);
-        }
-    }
-}
-
 /// Splits a file into its authenticated prefix (header and length) and the sealed body,
 /// checking everything that can be checked without the key: header (magic, version, checksum,
 /// KDF bounds) and length. Run before the key is derived, so damage is reported at once.
 pub fn frame(file: &[u8]) -> Result<(VaultHeader, &[u8], &[u8]), ReadError> {
-    let (header, rest) = VaultHeader::parse(file).map_err(describe)?;
+    let front = &file[..file.len().min(PREFIX_LEN)];
+    let (header, prefix_len) = check_front(front, file.len() as u64)?;
+    Ok((header, &file[..prefix_len], &file[prefix_len..]))
+}
+
+/// [`frame`]'s checks on the front of a file of `file_len` bytes (`front` holds its first
+/// [`PREFIX_LEN`] bytes, or all of a shorter file); returns the header and the prefix length.
+fn check_front(front: &[u8], file_len: u64) -> Result<(VaultHeader, usize), ReadError> {
+    let (header, rest) = VaultHeader::parse(front).map_err(describe)?;
     if rest.len() < 8 {
         return Err(describe(VaultError::Truncated));
     }
-    let prefix_len = file.len() - rest.len() + 8;
-    let (length, body) = rest.split_at(8);
-    let expected = u64::from_le_bytes(length.try_into().expect("8 bytes"));
+    let prefix_len = front.len() - rest.len() + 8;
+    let expected = u64::from_le_bytes(rest[..8].try_into().expect("8 bytes"));
     let Some(expected_file_len) = (prefix_len as u64).checked_add(expected) else {
         return Err(describe(VaultError::LengthDamaged { declared: expected }));
     };
-    if (body.len() as u64) < expected {
+    let body_len = file_len - prefix_len as u64;
+    if body_len < expected {
         return Err(ReadError::Damaged(format!(
-            "the file is truncated ({} of {expected_file_len} bytes)",
-            file.len(),
+            "the file is truncated ({file_len} of {expected_file_len} bytes)",
         )));
     }
-    if body.len() as u64 > expected {
+    if body_len > expected {
         return Err(ReadError::Damaged(
             "the file has unexpected bytes at the end".into(),
         ));
     }
-    Ok((header, &file[..prefix_len], body))
+    Ok((header, prefix_len))
 }
 
-/// Decrypts and decodes a file whose key has been unlocked from its header, in the file's own
-/// buffer (which then holds the plaintext: wipe it), so opening a large inventory holds its
-/// bytes once, not twice.
-pub fn decode_in_place(file: &mut [u8], key: &VaultKey) -> Result<Inventory, ReadError> {
-    let prefix_len = frame(file)?.1.len();
-    let (prefix, body) = file.split_at_mut(prefix_len);
-    let plain = if body.first() == Some(&CHUNKED) {
-        open_chunks_in_place(body, key, prefix)?
-    } else {
-        // A single sealed blob, as tokendist wrote the inventory before chunking.
-        key.unseal_in_place(body, &context(prefix))
-            .map_err(describe)?
-    };
-    store::decode(&body[plain])
-        .map_err(|e| ReadError::Damaged(format!("the decrypted inventory is invalid: {e}")))
+/// An inventory file being read: its front (header and body length) read and checked, the
+/// sealed body not yet. Reading the body decrypts and decodes it a chunk at a time, so
+/// opening a million tokens holds the inventory and one chunk, not the whole file as well.
+pub struct InventoryReader<R> {
+    header: VaultHeader,
+    /// Header and length field (part of the body's associated data).
+    prefix: Vec<u8>,
+    /// The body: what was read of it with the front, then the rest of the file.
+    body: std::io::Chain<std::io::Cursor<Vec<u8>>, R>,
+    body_len: u64,
 }
 
-/// Unlocks and decodes in one step, in the file's buffer (see [`decode_in_place`]); the
-/// file's frame is checked before the key is derived.
-pub fn open_in_place(
-    file: &mut [u8],
+impl<R: std::io::Read> InventoryReader<R> {
+    /// Reads the front of `file`, which is `file_len` bytes long, and checks it as [`frame`]
+    /// does: before any key is derived, so damage there is reported at once.
+    pub fn new(mut file: R, file_len: u64) -> Result<InventoryReader<R>, ReadError> {
+        let mut front = vec![0u8; file_len.min(PREFIX_LEN as u64) as usize];
+        fill(&mut file, &mut front)?;
+        let (header, prefix_len) = check_front(&front, file_len)?;
+        let body_start = front.split_off(prefix_len);
+        Ok(InventoryReader {
+            header,
+            body_len: file_len - prefix_len as u64,
+            prefix: front,
+            body: std::io::Cursor::new(body_start).chain(file),
+        })
+    }
+
+    pub fn header(&self) -> &VaultHeader {
+        &self.header
+    }
+
+    /// Derives the key from the passphrase, telling a wrong passphrase from damage.
+    pub fn unlock(&self, passphrase: &SecretString) -> Result<VaultKey, ReadError> {
+        VaultKey::unlock(passphrase, &self.header).map_err(|error| match error {
+            // A version 1 header has no checksum: its salt or key check may be damaged.
+            VaultError::WrongPassphrase if self.header.is_legacy() => {
+                ReadError::WrongPassphraseOrLegacyDamage
+            }
+            other => describe(other),
+        })
+    }
+
+    /// Decrypts and decodes the body. Each chunk is authenticated before any of its bytes is
+    /// decoded, and its plaintext wiped once decoded; damage anywhere (a chunk modified,
+    /// dropped, reordered or cut, bytes after the last one) fails the whole read.
+    pub fn decode(mut self, key: &VaultKey) -> Result<Inventory, ReadError> {
+        let mut decoder = store::Decoder::new(usize::try_from(self.body_len).unwrap_or(usize::MAX));
+        if self.body_len == 0 {
+            return Err(describe(VaultError::Truncated));
+        }
+        let mut version = [0u8; 1];
+        fill(&mut self.body, &mut version)?;
+        if version[0] == CHUNKED {
+            self.open_chunks(key, &mut decoder)?;
+        } else {
+            // A single sealed blob, as tokendist wrote the inventory before chunking.
+            self.open_blob(version[0], key, &mut decoder)?;
+        }
+        self.expect_end()?;
+        decoder.finish().map_err(invalid)
+    }
+
+    fn open_chunks(
+        &mut self,
+        key: &VaultKey,
+        decoder: &mut store::Decoder,
+    ) -> Result<(), ReadError> {
+        let truncated = || describe(VaultError::Truncated);
+        if self.body_len < (CHUNKED_PREFIX_LEN + vault::TAG_LEN) as u64 {
+            return Err(truncated());
+        }
+        let mut body_prefix = [0u8; CHUNKED_PREFIX_LEN];
+        body_prefix[0] = CHUNKED;
+        fill(&mut self.body, &mut body_prefix[1..])?;
+        let chunk_bytes =
+            u32::from_le_bytes(body_prefix[1..5].try_into().expect("4 bytes")) as usize;
+        if chunk_bytes == 0 || chunk_bytes > MAX_CHUNK_BYTES {
+            return Err(ReadError::Damaged(format!(
+                "the inventory's chunk size ({chunk_bytes} bytes) is not one tokendist writes"
+            )));
+        }
+        let nonce_prefix: [u8; 8] = body_prefix[5..].try_into().expect("8 bytes");
+        let context = chunk_context(&self.prefix, &body_prefix);
+        let mut remaining = self.body_len - CHUNKED_PREFIX_LEN as u64;
+        let full = chunk_bytes + vault::TAG_LEN;
+        // One chunk at a time; it holds plaintext once opened (wiped after each chunk and
+        // when dropped).
+        let mut sealed = Zeroizing::new(vec![0u8; (full as u64).min(remaining) as usize]);
+        let mut index = 0usize;
+        loop {
+            let sealed_len = (full as u64).min(remaining) as usize;
+            if sealed_len < vault::TAG_LEN {
+                return Err(truncated());
+            }
+            if index >= 1 << 31 {
+                return Err(ReadError::Damaged(
+                    "the inventory has too many chunks".into(),
+                ));
+            }
+            let last = sealed_len as u64 == remaining;
+            let sealed = &mut sealed[..sealed_len];
+            fill(&mut self.body, sealed)?;
+            let (chunk, tag) = sealed.split_at_mut(sealed_len - vault::TAG_LEN);
+            let tag: [u8; vault::TAG_LEN] = (&*tag).try_into().expect("a whole tag");
+            key.open_chunk(
+                &chunk_nonce(&nonce_prefix, index, last),
+                &context,
+                chunk,
+                &tag,
+            )
+            .map_err(describe)?;
+            let decoded = decoder.feed(chunk);
+            chunk.zeroize();
+            decoded.map_err(invalid)?;
+            remaining -= sealed_len as u64;
+            index += 1;
+            if last {
+                return Ok(());
+            }
+        }
+    }
+
+    fn open_blob(
+        &mut self,
+        version: u8,
+        key: &VaultKey,
+        decoder: &mut store::Decoder,
+    ) -> Result<(), ReadError> {
+        let len = usize::try_from(self.body_len).map_err(|_| describe(VaultError::Truncated))?;
+        let mut blob = Zeroizing::new(vec![0u8; len]);
+        blob[0] = version;
+        fill(&mut self.body, &mut blob[1..])?;
+        let plain = key
+            .unseal_in_place(&mut blob, &context(&self.prefix))
+            .map_err(describe)?;
+        decoder.feed(&blob[plain]).map_err(invalid)
+    }
+
+    /// The file must end where its length field says: more bytes (the file grew while it
+    /// was read) are damage, as [`frame`] reports them.
+    fn expect_end(&mut self) -> Result<(), ReadError> {
+        let mut byte = [0u8; 1];
+        loop {
+            match self.body.read(&mut byte) {
+                Ok(0) => return Ok(()),
+                Ok(_) => {
+                    return Err(ReadError::Damaged(
+                        "the file has unexpected bytes at the end".into(),
+                    ));
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(io_failure(&error)),
+            }
+        }
+    }
+}
+
+/// Fills `buffer` from `file`; a file that ends first is truncated (damage).
+fn fill(file: &mut impl std::io::Read, buffer: &mut [u8]) -> Result<(), ReadError> {
+    file.read_exact(buffer).map_err(|error| {
+        if error.kind() == std::io::ErrorKind::UnexpectedEof {
+            describe(VaultError::Truncated)
+        } else {
+            io_failure(&error)
+        }
+    })
+}
+
+fn io_failure(error: &std::io::Error) -> ReadError {
+    ReadError::Io {
+        kind: error.kind(),
+        message: error.to_string(),
+    }
+}
+
+fn invalid(error: store::DecodeError) -> ReadError {
+    ReadError::Damaged(format!("the decrypted inventory is invalid: {error}"))
+}
+
+/// Unlocks and decodes in one step, a chunk at a time (see [`InventoryReader`]); the file's
+/// front is checked before the key is derived.
+pub fn open<R: std::io::Read>(
+    file: R,
+    file_len: u64,
     passphrase: &SecretString,
 ) -> Result<(VaultHeader, VaultKey, Inventory), ReadError> {
-    let (header, _, _) = frame(file)?;
-    let key = VaultKey::unlock(passphrase, &header).map_err(|error| match error {
-        // A version 1 header has no checksum: its salt or key check may be damaged.
-        VaultError::WrongPassphrase if header.is_legacy() => {
-            ReadError::WrongPassphraseOrLegacyDamage
-        }
-        other => describe(other),
-    })?;
-    let inventory = decode_in_place(file, &key)?;
+    let reader = InventoryReader::new(file, file_len)?;
+    let key = reader.unlock(passphrase)?;
+    let header = reader.header().clone();
+    let inventory = reader.decode(&key)?;
     Ok((header, key, inventory))
 }
 
@@ -311,7 +432,7 @@ mod tests {
         file: &[u8],
         passphrase: &SecretString,
     ) -> Result<(VaultHeader, VaultKey, Inventory), ReadError> {
-        open_in_place(&mut file.to_vec(), passphrase)
+        super::open(file, file.len() as u64, passphrase)
     }
 
     fn sample_file() -> (Zeroizing<Vec<u8>>, SecretString) {
@@ -465,6 +586,79 @@ mod tests {
         flipped[first + sealed + 3] ^= 0x01;
         damaged(&flipped);
         assert!(open(&file, &passphrase).is_ok());
+    }
+
+    /// Hands out at most `step` bytes per read, then fails once `fail_at` bytes were read (if
+    /// set), as a pipe, a slow disk or a failing one may.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+        read: usize,
+        fail_at: Option<usize>,
+    }
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.fail_at.is_some_and(|at| self.read >= at) {
+                return Err(std::io::Error::other("the disk failed"));
+            }
+            let n = buf.len().min(self.step).min(self.bytes.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            self.read += n;
+            Ok(n)
+        }
+    }
+
+    fn trickle(bytes: &[u8], fail_at: Option<usize>) -> Trickle<'_> {
+        Trickle {
+            bytes,
+            step: 3,
+            read: 0,
+            fail_at,
+        }
+    }
+
+    #[test]
+    fn short_reads_a_file_changed_under_the_reader_and_a_failing_disk() {
+        let inventory = tokens(9);
+        let (file, passphrase, _) = chunked(&inventory, 100);
+        let len = file.len() as u64;
+        let (_, _, back) = super::open(trickle(&file, None), len, &passphrase).unwrap();
+        assert_eq!(back, inventory);
+        let damage = |result: Result<(VaultHeader, VaultKey, Inventory), ReadError>| match result {
+            Err(ReadError::Damaged(why)) => why,
+            other => panic!("{:?}", other.map(|_| ())),
+        };
+        // Grown after its size was taken: the bytes beyond the length field are refused.
+        let mut grown = file.clone();
+        grown.extend_from_slice(b"more");
+        let why = damage(super::open(&grown[..], len, &passphrase));
+        assert!(why.contains("unexpected bytes at the end"), "{why}");
+        // Shrunk after its size was taken: truncated, wherever it ends.
+        for cut in [
+            PREFIX_LEN - 1,
+            PREFIX_LEN + 5,
+            PREFIX_LEN + 200,
+            file.len() - 1,
+        ] {
+            let why = damage(super::open(&file[..cut], len, &passphrase));
+            assert!(why.contains("truncated"), "{cut}: {why}");
+        }
+        // A read that fails is the disk's error, not damage.
+        for at in [10, PREFIX_LEN + 150] {
+            match super::open(trickle(&file, Some(at)), len, &passphrase) {
+                Err(ReadError::Io { kind, message }) => {
+                    assert_eq!(kind, std::io::ErrorKind::Other);
+                    assert_eq!(message, "the disk failed");
+                }
+                other => panic!("{:?}", other.map(|_| ())),
+            }
+        }
+        let legacy = legacy_file(&passphrase);
+        let (_, _, back) =
+            super::open(trickle(&legacy, None), legacy.len() as u64, &passphrase).unwrap();
+        assert!(back.is_empty());
     }
 
     /// The inventory as tokendist wrote it before the header had a checksum.

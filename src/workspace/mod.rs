@@ -272,10 +272,14 @@ impl Workspace {
         let jobs = dir.join(JOBS_DIR);
         permissions::check_entry(&jobs, permissions::Entry::Directory)?;
         let path = dir.join(INVENTORY_FILE);
-        // Decrypted where it was read (one copy of the inventory's bytes, wiped after).
-        let mut file = zeroize::Zeroizing::new(permissions::read_workspace_file(&path)?);
-        let (header, key, inventory) = inventory_file::open_in_place(&mut file, passphrase)
-            .map_err(|e| match e {
+        // Decrypted and decoded a chunk at a time as it is read: the whole file is never held.
+        let file = permissions::open_workspace_file(&path)?;
+        let file_len = file
+            .metadata()
+            .map_err(WorkspaceError::io("inspect", &path))?
+            .len();
+        let (header, key, inventory) =
+            inventory_file::open(file, file_len, passphrase).map_err(|e| match e {
                 ReadError::WrongPassphrase => WorkspaceError::WrongPassphrase {
                     path: path.clone(),
                     legacy_format: false,
@@ -287,6 +291,11 @@ impl Workspace {
                 ReadError::Damaged(reason) => WorkspaceError::Damaged {
                     path: path.clone(),
                     reason,
+                },
+                ReadError::Io { kind, message } => WorkspaceError::Io {
+                    action: "read",
+                    path: path.clone(),
+                    source: std::io::Error::new(kind, message),
                 },
             })?;
         create_private_dir(&jobs).map_err(WorkspaceError::io("create", &jobs))?;
@@ -347,16 +356,21 @@ impl Workspace {
     /// the workspace refuses further changes (memory no longer matches the disk).
     fn roll_back(&mut self) {
         let path = self.root.join(INVENTORY_FILE);
-        let restored = std::fs::read(&path)
+        let restored = std::fs::File::open(&path)
+            .and_then(|file| Ok((file.metadata()?.len(), file)))
             .map_err(|error| error.to_string())
-            .and_then(|file| {
-                let mut file = zeroize::Zeroizing::new(file);
-                inventory_file::decode_in_place(&mut file, &self.key).map_err(|error| match error {
-                    ReadError::WrongPassphrase | ReadError::WrongPassphraseOrLegacyDamage => {
-                        "wrong key".to_owned()
-                    }
-                    ReadError::Damaged(reason) => reason,
-                })
+            .and_then(|(file_len, file)| {
+                inventory_file::InventoryReader::new(file, file_len)
+                    .and_then(|reader| reader.decode(&self.key))
+                    .map_err(|error| match error {
+                        ReadError::WrongPassphrase | ReadError::WrongPassphraseOrLegacyDamage => {
+                            "wrong key".to_owned()
+                        }
+                        ReadError::Damaged(reason)
+                        | ReadError::Io {
+                            message: reason, ..
+                        } => reason,
+                    })
             });
         match restored {
             Ok(inventory) => self.inventory = inventory,

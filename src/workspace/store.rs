@@ -10,6 +10,7 @@ use super::model::{AssignedUser, Distribution, Distributions, InventoryToken};
 use crate::secret::Seed;
 use crate::token::{Digits, Interval, KeySize, PinMode, Serial};
 use std::sync::Arc;
+use zeroize::Zeroizing;
 
 const MAGIC: &[u8; 6] = b"TDINV\0";
 const VERSION: u8 = 1;
@@ -198,13 +199,202 @@ impl JobRecords {
     }
 }
 
-/// Decodes what [`encode_into`] wrote.
+/// Bytes of the encoding's start: magic, version, token count.
+const START_LEN: usize = MAGIC.len() + 1 + 8;
+/// Where a token record's user flag is (after serial, seed, parameters and dates).
+const USER_FLAG_AT: usize = 8 + 16 + 4 + 4 + 4;
+
+/// Decodes what [`encode_into`] wrote, all at once (tests; opening a file feeds a [`Decoder`]
+/// a chunk at a time).
+#[cfg(test)]
 pub fn decode(bytes: &[u8]) -> Result<Inventory, DecodeError> {
-    let mut reader = Reader {
-        bytes,
-        at: 0,
-        record: 0,
+    let mut decoder = Decoder::new(bytes.len());
+    decoder.feed(bytes)?;
+    decoder.finish()
+}
+
+/// Decodes the inventory's encoding as it arrives, piece by piece, so that opening a large
+/// inventory holds one piece of plaintext (a decrypted chunk) at a time rather than all of it.
+/// A piece may end anywhere: the start of a record (or of the encoding) that it cuts is
+/// carried over to the next piece. Feeding the pieces in order gives exactly what [`decode`]
+/// gives for their concatenation, errors included.
+pub struct Decoder {
+    /// The token count, once the encoding's start is read.
+    count: Option<usize>,
+    /// Most tokens the plaintext can hold: the count is not trusted beyond it for allocating.
+    max_tokens: usize,
+    tokens: Vec<InventoryToken>,
+    jobs: JobRecords,
+    /// The part of a record cut by the end of the last piece (plaintext: wiped, and never
+    /// reallocated with its bytes left behind).
+    carry: Zeroizing<Vec<u8>>,
+}
+
+impl Decoder {
+    /// A decoder for at most `plain_len` bytes of plaintext (bounds what the token count may
+    /// make it allocate).
+    pub fn new(plain_len: usize) -> Decoder {
+        Decoder {
+            count: None,
+            max_tokens: plain_len / FIXED_RECORD,
+            tokens: Vec::new(),
+            jobs: JobRecords::default(),
+            carry: Zeroizing::new(Vec::new()),
+        }
+    }
+
+    /// Decodes the records `piece` completes; the caller may wipe `piece` when this returns.
+    pub fn feed(&mut self, piece: &[u8]) -> Result<(), DecodeError> {
+        let mut rest = piece;
+        if !self.carry.is_empty() {
+            // Complete the cut record from the front of this piece. Its length is known only
+            // field by field, so the carry grows to what is known to be needed, at least
+            // doubling (a long record costs a few steps, not one per field); what it takes
+            // beyond the record goes back to the piece.
+            let mut taken = 0;
+            let len = loop {
+                match self.unit_len(&self.carry) {
+                    Ok(len) => break len,
+                    Err(_) if taken == piece.len() => return Ok(()),
+                    Err(at_least) => {
+                        let want = at_least.max(2 * self.carry.len()) - self.carry.len();
+                        let take = want.min(piece.len() - taken);
+                        extend_wiping(&mut self.carry, &piece[taken..taken + take]);
+                        taken += take;
+                    }
+                }
+            };
+            let beyond = self.carry.len() - len;
+            let carried = std::mem::take(&mut self.carry);
+            self.decode_unit(&carried[..len])?;
+            rest = &piece[taken - beyond..];
+        }
+        while !rest.is_empty() {
+            if self.count == Some(self.tokens.len()) {
+                return Err(self.fail(self.tokens.len(), "trailing bytes after the last token"));
+            }
+            match self.unit_len(rest) {
+                Ok(len) => {
+                    self.decode_unit(&rest[..len])?;
+                    rest = &rest[len..];
+                }
+                Err(_) => {
+                    extend_wiping(&mut self.carry, rest);
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The inventory, once every piece was fed; an error when the encoding stopped short.
+    pub fn finish(mut self) -> Result<Inventory, DecodeError> {
+        let carried = std::mem::take(&mut self.carry);
+        if self.count.is_none() || !carried.is_empty() {
+            // Decoding the cut part names the field it fails at, as for a whole buffer.
+            self.decode_unit(&carried)?;
+        }
+        match self.count {
+            Some(count) if count == self.tokens.len() => {}
+            _ => return Err(self.fail(self.tokens.len() + 1, "ends early")),
+        }
+        Inventory::from_tokens(self.tokens).ok_or_else(|| DecodeError {
+            record: 0,
+            reason: "a serial appears twice".into(),
+        })
+    }
+
+    fn fail(&self, record: usize, reason: &str) -> DecodeError {
+        DecodeError {
+            record,
+            reason: reason.into(),
+        }
+    }
+
+    /// The length of the next unit (the encoding's start, or a record) at the front of
+    /// `bytes` when they hold all of it, or else a lower bound of its length.
+    fn unit_len(&self, bytes: &[u8]) -> Result<usize, usize> {
+        if self.count.is_none() {
+            return if bytes.len() >= START_LEN {
+                Ok(START_LEN)
+            } else {
+                Err(START_LEN)
+            };
+        }
+        record_len(bytes)
+    }
+
+    /// Decodes one unit from exactly its bytes.
+    fn decode_unit(&mut self, bytes: &[u8]) -> Result<(), DecodeError> {
+        let mut reader = Reader {
+            bytes,
+            at: 0,
+            record: 0,
+        };
+        if self.count.is_none() {
+            let count = decode_start(&mut reader)?;
+            self.tokens = Vec::with_capacity(count.min(self.max_tokens));
+            self.count = Some(count);
+        } else {
+            reader.record = self.tokens.len() + 1;
+            let token = decode_token(&mut reader, &mut self.jobs)?;
+            self.tokens.push(token);
+        }
+        debug_assert_eq!(
+            reader.at,
+            bytes.len(),
+            "a unit is decoded from its own bytes"
+        );
+        Ok(())
+    }
+}
+
+/// Appends to the carried plaintext; when it must grow, the old buffer is wiped (dropping
+/// it zeroizes it) instead of being left in freed memory by a reallocation.
+fn extend_wiping(carry: &mut Zeroizing<Vec<u8>>, bytes: &[u8]) {
+    let needed = carry.len() + bytes.len();
+    if needed > carry.capacity() {
+        let mut bigger = Vec::with_capacity(needed.max(2 * carry.capacity()).max(256));
+        bigger.extend_from_slice(carry);
+        *carry = Zeroizing::new(bigger);
+    }
+    carry.extend_from_slice(bytes);
+}
+
+/// The length of the token record at the front of `bytes` when they hold all of it, or else
+/// a lower bound of its length. Reads only the length fields; [`decode_token`] checks the rest.
+fn record_len(bytes: &[u8]) -> Result<usize, usize> {
+    fn u32_at(bytes: &[u8], at: usize) -> Result<usize, usize> {
+        let field = bytes.get(at..at + 4).ok_or(at + 4)?;
+        Ok(u32::from_le_bytes(field.try_into().expect("4 bytes")) as usize)
+    }
+    fn after_text(bytes: &[u8], at: usize) -> Result<usize, usize> {
+        let end = at + 4 + u32_at(bytes, at)?;
+        if end > bytes.len() { Err(end) } else { Ok(end) }
+    }
+    let Some(&user_flag) = bytes.get(USER_FLAG_AT) else {
+        return Err(FIXED_RECORD);
     };
+    let mut at = USER_FLAG_AT + 1;
+    if user_flag == 1 {
+        for _ in 0..3 {
+            at = after_text(bytes, at)?;
+        }
+    }
+    let distributions = u32_at(bytes, at)?;
+    at += 4;
+    for _ in 0..distributions {
+        at = after_text(bytes, at)?;
+        at = after_text(bytes, at)? + 8 + 4;
+        if at > bytes.len() {
+            return Err(at);
+        }
+    }
+    Ok(at)
+}
+
+/// The encoding's start; returns the token count.
+fn decode_start(reader: &mut Reader<'_>) -> Result<usize, DecodeError> {
     if reader.take(MAGIC.len())? != MAGIC {
         return Err(reader.fail("not an inventory"));
     }
@@ -215,22 +405,7 @@ pub fn decode(bytes: &[u8]) -> Result<Inventory, DecodeError> {
         )));
     }
     let count = reader.u64()?;
-    let count = usize::try_from(count).map_err(|_| reader.fail("token count out of range"))?;
-    // Do not trust the count for the allocation beyond what the bytes can hold.
-    let mut tokens = Vec::with_capacity(count.min(bytes.len() / FIXED_RECORD));
-    let mut jobs = JobRecords::default();
-    for record in 0..count {
-        reader.record = record + 1;
-        tokens.push(decode_token(&mut reader, &mut jobs)?);
-    }
-    if reader.at != bytes.len() {
-        return Err(reader.fail("trailing bytes after the last token"));
-    }
-    let inventory = Inventory::from_tokens(tokens);
-    inventory.ok_or_else(|| DecodeError {
-        record: 0,
-        reason: "a serial appears twice".into(),
-    })
+    usize::try_from(count).map_err(|_| reader.fail("token count out of range"))
 }
 
 fn decode_token(
@@ -340,6 +515,92 @@ pub(crate) mod tests {
             .len(),
             0
         );
+    }
+
+    /// Every piece size, every cut: the same inventory as the whole buffer, and for every
+    /// truncation (or a byte too many) the same error.
+    #[test]
+    fn fed_in_pieces_it_decodes_as_the_whole_buffer_does() {
+        let mut tokens: Vec<_> = (1..12).map(|n| sample(700_000 + n, n % 3 != 0)).collect();
+        // A record far longer than a piece: long names and many distributions.
+        let mut long = sample(800_000, true);
+        long.user = Some(AssignedUser::new(&"l".repeat(5000), &"é".repeat(300), ""));
+        for n in 0..40 {
+            long.distributions.push(Distribution {
+                job_id: format!("job{n}"),
+                job_name: "x".repeat(n * 10),
+                at: datetime!(2026-03-04 05:06:07 UTC),
+            });
+        }
+        tokens.push(long);
+        let inventory = Inventory::from_tokens(tokens).unwrap();
+        let mut bytes = Vec::new();
+        encode_into(&inventory, &mut bytes);
+        let in_pieces = |bytes: &[u8], size: usize| {
+            let mut decoder = Decoder::new(bytes.len());
+            for piece in bytes.chunks(size) {
+                decoder.feed(piece)?;
+            }
+            decoder.finish()
+        };
+        // Every cut among the short records (the long one is last), then every 61st.
+        let mut long_record = Vec::new();
+        encode_token(inventory.iter().last().unwrap(), &mut long_record);
+        let short_end = bytes.len() - long_record.len();
+        for cut in (0..short_end).chain((short_end..=bytes.len()).step_by(61)) {
+            let mut decoder = Decoder::new(bytes.len());
+            decoder.feed(&bytes[..cut]).unwrap();
+            decoder.feed(&bytes[cut..]).unwrap();
+            assert_eq!(decoder.finish().unwrap(), inventory, "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        for size in [1, 2, 3, 7, 41, 64, 1000, bytes.len()] {
+            assert_eq!(
+                in_pieces(&bytes, size).unwrap(),
+                inventory,
+                "pieces of {size}"
+            );
+            for len in (0..bytes.len()).step_by(97) {
+                assert_eq!(
+                    in_pieces(&bytes[..len], size).unwrap_err(),
+                    decode(&bytes[..len]).unwrap_err(),
+                    "pieces of {size}, {len} bytes"
+                );
+            }
+            assert_eq!(
+                in_pieces(&longer, size).unwrap_err(),
+                DecodeError {
+                    record: inventory.len(),
+                    reason: "trailing bytes after the last token".into()
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn a_cut_encoding_is_named_by_its_record() {
+        let inventory = Inventory::from_tokens(vec![sample(1, true), sample(2, false)]).unwrap();
+        let mut bytes = Vec::new();
+        encode_into(&inventory, &mut bytes);
+        let error = |bytes: &[u8]| decode(bytes).unwrap_err().to_string();
+        assert_eq!(error(&bytes[..10]), "inventory record 0: ends early");
+        assert_eq!(
+            error(b"TDINX\0\x01"),
+            "inventory record 0: not an inventory"
+        );
+        assert_eq!(error(&bytes[..START_LEN]), "inventory record 1: ends early");
+        assert_eq!(
+            error(&bytes[..START_LEN + 50]),
+            "inventory record 1: ends early"
+        );
+        assert_eq!(
+            error(&bytes[..bytes.len() - 1]),
+            "inventory record 2: ends early"
+        );
+        let mut bad_flag = bytes.clone();
+        bad_flag[START_LEN + USER_FLAG_AT] = 7;
+        assert_eq!(error(&bad_flag), "inventory record 1: unknown user flag 7");
     }
 
     #[test]
