@@ -3,15 +3,20 @@
 //! and 1,000,000 tokens, with the peak resident memory of each step, plus the Argon2id unlock
 //! time with the production parameters.
 //!
-//! Run with `cargo bench --bench inventory`. Each size runs in a child process so that peak
-//! memory (VmHWM, reset through /proc/self/clear_refs) is measured per step and per size.
-//! Set `INVENTORY_BENCH_SIZES=100000` to choose sizes.
+//! Run with `cargo bench --bench inventory`. Each size runs in a child process that makes the
+//! workspace and has a fresh process open it, so that peak memory (VmHWM, reset through
+//! /proc/self/clear_refs) is measured per step and per size, and what the open holds is not
+//! hidden by reused memory of the tokens just made.
+//! Set `INVENTORY_BENCH_SIZES=100000` to choose sizes, and `INVENTORY_BENCH_KEEP=DIR` to keep
+//! each size's workspace in `DIR/<size>` (passphrase in `DIR/<size>.passphrase`) for measuring
+//! the real binary on it, e.g. `/usr/bin/time -v tokendist check`.
 
 #[path = "support/memory.rs"]
 mod memory;
 
 use memory::{peak_mib, reset_peak, rss_mib};
 use std::io::Write;
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 use time::macros::date;
@@ -23,13 +28,22 @@ use tokendist::workspace::{
 };
 
 const CHILD_ENV: &str = "INVENTORY_BENCH_CHILD";
+const PASSPHRASE: &str = "benchmark passphrase";
+
+/// Set in the process that opens a workspace made by its parent: `count:dir`.
+const OPEN_ENV: &str = "INVENTORY_BENCH_OPEN";
 
 fn main() {
     if let Ok(size) = std::env::var(CHILD_ENV) {
         run_size(size.parse().expect("a token count"));
         return;
     }
-    let passphrase = SecretString::from("benchmark passphrase");
+    if let Ok(spec) = std::env::var(OPEN_ENV) {
+        let (count, dir) = spec.split_once(':').expect("count:dir");
+        measure_open(count.parse().expect("a token count"), Path::new(dir));
+        return;
+    }
+    let passphrase = SecretString::from(PASSPHRASE);
     let params = KdfParams::PRODUCTION;
     let started = Instant::now();
     let _ = VaultKey::create(&passphrase, params);
@@ -81,11 +95,20 @@ fn token(index: u64) -> InventoryToken {
 }
 
 fn run_size(count: u64) {
-    let dir = tempfile::tempdir().unwrap();
-    let passphrase = SecretString::from("benchmark passphrase");
+    let temporary = tempfile::tempdir().unwrap();
+    let kept = std::env::var_os("INVENTORY_BENCH_KEEP").map(std::path::PathBuf::from);
+    let dir = match &kept {
+        Some(kept) => {
+            std::fs::create_dir_all(kept).unwrap();
+            std::fs::write(kept.join(format!("{count}.passphrase")), PASSPHRASE).unwrap();
+            kept.join(count.to_string())
+        }
+        None => temporary.path().to_path_buf(),
+    };
+    let passphrase = SecretString::from(PASSPHRASE);
     {
         let mut workspace =
-            Workspace::init_with_kdf(dir.path(), &passphrase, KdfParams::PRODUCTION).unwrap();
+            Workspace::init_with_kdf(&dir, &passphrase, KdfParams::PRODUCTION).unwrap();
         let tokens: Vec<InventoryToken> = (0..count).map(token).collect();
         let started = Instant::now();
         workspace
@@ -96,7 +119,19 @@ fn run_size(count: u64) {
             .unwrap();
         println!("{count} tokens: first save {:.0} ms", ms(started.elapsed()));
     }
-    let file_size = std::fs::metadata(dir.path().join("inventory.vault"))
+    // Opened by a fresh process: here the heap still holds the freed memory of the tokens
+    // just made, which an open would reuse, hiding what it holds.
+    let status = Command::new(std::env::current_exe().unwrap())
+        .env_remove(CHILD_ENV)
+        .env(OPEN_ENV, format!("{count}:{}", dir.display()))
+        .status()
+        .expect("run the benchmark's open");
+    assert!(status.success(), "opening {count} tokens failed");
+}
+
+fn measure_open(count: u64, dir: &Path) {
+    let passphrase = SecretString::from(PASSPHRASE);
+    let file_size = std::fs::metadata(dir.join("inventory.vault"))
         .unwrap()
         .len();
 
@@ -108,7 +143,7 @@ fn run_size(count: u64) {
     let rss_before = rss_mib();
     reset_peak();
     let started = Instant::now();
-    let mut workspace = Workspace::open(dir.path(), &passphrase).unwrap();
+    let mut workspace = Workspace::open(dir, &passphrase).unwrap();
     let open = started.elapsed();
     let open_peak = peak_mib();
     let held = rss_mib() - rss_before;
