@@ -95,10 +95,9 @@ impl Profile {
 ///
 /// Held as one text allocation (16 bytes in the token) rather than three `String`s (72 bytes
 /// and three heap blocks): an inventory holds one per assigned token, up to a million. The
-/// text is the login's and the first name's byte lengths, each as a [length code], then the
-/// three fields back to back; a code is ASCII, so the fields start on character boundaries.
-///
-/// [length code]: push_length
+/// text is the login's and the first name's byte lengths, each as a length code (base-64
+/// digits, one ASCII byte each, so the fields start on character boundaries), then the three
+/// fields back to back.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct AssignedUser {
     packed: Box<str>,
