@@ -12,6 +12,7 @@ use super::history::{DownloadRecord, History, JobRecord, JobStatus, PendingDownl
 use super::job_id;
 use super::staging::{self, CopyError, JobKey, SealedReader, StagedDigest};
 use super::store::JobStore;
+use super::writeback::SyncedAsWritten;
 use std::path::{Path, PathBuf};
 
 /// What was saved.
@@ -172,14 +173,18 @@ fn write_checked(
         .map_err(|error| JobError::io("create a temporary file in", parent, error))?;
     let mut temp = tempfile::NamedTempFile::from_parts(file, temp_path);
     crate::crashpoint::reached("job.download.temp-created");
-    // One pass: each chunk is decrypted in place, hashed and written from the same buffer.
-    let (bytes, sha256) =
-        reader
-            .copy_hashing_to(temp.as_file_mut())
-            .map_err(|error| match error {
-                CopyError::Read(error) => damaged(error.to_string()),
-                CopyError::Write(error) => JobError::io("write", target, error),
-            })?;
+    // One pass: each chunk is decrypted in place (on the other cores), hashed and written
+    // from the same buffer; the file is synced in the background as it grows, so the sync
+    // below has little left to write.
+    let mut written = SyncedAsWritten::new(temp.as_file_mut());
+    let copied = reader
+        .copy_hashing_to(&mut written)
+        .map_err(|error| match error {
+            CopyError::Read(error) => damaged(error.to_string()),
+            CopyError::Write(error) => JobError::io("write", target, error),
+        });
+    written.stop();
+    let (bytes, sha256) = copied?;
     crate::crashpoint::reached("job.download.temp-written");
     if bytes != output.0 || sha256 != output.1 {
         return Err(damaged(

@@ -108,6 +108,8 @@ pub struct SealedWriter {
     hasher: Option<Sha256>,
     bytes: u64,
     points: SealedPoints,
+    /// Syncs the output as it grows (not spill files, which are never synced).
+    writeback: Option<super::writeback::BackgroundSync>,
 }
 
 impl SealedWriter {
@@ -146,6 +148,9 @@ impl SealedWriter {
         let mut file = options.open(path)?;
         file.write_all(MAGIC)?;
         crate::crashpoint::reached(points.created);
+        let writeback = hashed
+            .then(|| super::writeback::BackgroundSync::start(&file))
+            .flatten();
         Ok(Self {
             file,
             path: path.to_owned(),
@@ -156,6 +161,7 @@ impl SealedWriter {
             hasher: hashed.then(Sha256::new),
             bytes: 0,
             points,
+            writeback,
         })
     }
 
@@ -174,6 +180,9 @@ impl SealedWriter {
         let length = u32::try_from(sealed.len()).expect("chunks are far below 4 GiB");
         self.file.write_all(&length.to_be_bytes())?;
         self.file.write_all(&sealed)?;
+        if let Some(writeback) = &mut self.writeback {
+            writeback.wrote(4 + sealed.len());
+        }
         self.buffer.clear();
         self.next_chunk += 1;
         crate::crashpoint::reached(self.points.chunk_sealed);
@@ -190,6 +199,9 @@ impl SealedWriter {
     /// Seals the final chunk, syncs the file and returns the plaintext's size and SHA-256.
     pub fn finish(mut self) -> io::Result<StagedDigest> {
         self.seal_chunk(true)?;
+        if let Some(writeback) = self.writeback.take() {
+            writeback.stop();
+        }
         crate::crashpoint::fault("job.run.output-sync")?;
         self.file.sync_all()?;
         crate::crashpoint::reached(self.points.synced);
