@@ -12,7 +12,7 @@ use super::history::{DownloadRecord, History, JobRecord, JobStatus, PendingDownl
 use super::job_id;
 use super::staging::{self, CopyError, JobKey, SealedReader, StagedDigest};
 use super::store::JobStore;
-use super::writeback::SyncedAsWritten;
+use super::writeback::BackgroundSync;
 use std::path::{Path, PathBuf};
 
 /// What was saved.
@@ -171,19 +171,25 @@ fn write_checked(
     // Removes the file when dropped, unless persisted.
     let temp_path = tempfile::TempPath::try_from_path(temp_path)
         .map_err(|error| JobError::io("create a temporary file in", parent, error))?;
-    let mut temp = tempfile::NamedTempFile::from_parts(file, temp_path);
+    let temp = tempfile::NamedTempFile::from_parts(file, temp_path);
     crate::crashpoint::reached("job.download.temp-created");
-    // One pass: each chunk is decrypted in place (on the other cores), hashed and written
-    // from the same buffer; the file is synced in the background as it grows, so the sync
-    // below has little left to write.
-    let mut written = SyncedAsWritten::new(temp.as_file_mut());
+    // One pass: each chunk is decrypted in place and written from that buffer at its place
+    // by the unsealing threads, and hashed in order here; the file is synced in the
+    // background as it grows, so the sync below has little left to write.
+    let mut background = BackgroundSync::start(temp.as_file());
     let copied = reader
-        .copy_hashing_to(&mut written)
+        .copy_hashing_into_file(temp.as_file(), |bytes| {
+            if let Some(background) = &mut background {
+                background.wrote(bytes);
+            }
+        })
         .map_err(|error| match error {
             CopyError::Read(error) => damaged(error.to_string()),
             CopyError::Write(error) => JobError::io("write", target, error),
         });
-    written.stop();
+    if let Some(background) = background {
+        background.stop();
+    }
     let (bytes, sha256) = copied?;
     crate::crashpoint::reached("job.download.temp-written");
     if bytes != output.0 || sha256 != output.1 {

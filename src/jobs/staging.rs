@@ -300,6 +300,46 @@ impl SealedReader {
         Ok((total, hex(&hasher.finalize())))
     }
 
+    /// Copies the whole plaintext into `file` (written from its start, at each chunk's place,
+    /// by the threads that decrypt the chunks) and hashes it in order on the calling thread,
+    /// which calls `wrote` with each chunk's length once that chunk is written and hashed.
+    /// Returns the size and SHA-256 like [`SealedReader::copy_hashing_to`], whose work it
+    /// spreads further: the hash is the one part that must run in order, so it is all the
+    /// calling thread does.
+    pub fn copy_hashing_into_file(
+        &mut self,
+        file: &File,
+        mut wrote: impl FnMut(usize),
+    ) -> Result<(u64, String), CopyError> {
+        let mut hasher = Sha256::new();
+        #[cfg(unix)]
+        let total = {
+            let already = &self.plain[self.position..];
+            if !already.is_empty() {
+                write_at(file, already, 0).map_err(CopyError::Write)?;
+                hasher.update(already);
+                wrote(already.len());
+            }
+            let base = already.len() as u64;
+            self.copy_chunks(Some(file), base, |plain| {
+                hasher.update(plain);
+                wrote(plain.len());
+                Ok(())
+            })?
+        };
+        #[cfg(not(unix))]
+        let total = {
+            let mut out = file;
+            self.copy_chunks_to(|plain| {
+                hasher.update(plain);
+                out.write_all(plain)?;
+                wrote(plain.len());
+                Ok(())
+            })?
+        };
+        Ok((total, hex(&hasher.finalize())))
+    }
+
     /// Hands the rest of the plaintext to `sink` in order, a chunk at a time, and returns its
     /// length. The calling thread runs `sink`; meanwhile up to one thread per core reads the
     /// next chunks in turn and authenticates and decrypts them, so unsealing a large file
@@ -309,11 +349,26 @@ impl SealedReader {
     /// sequential [`Read`] reports it, after `sink` has had every chunk before it.
     pub fn copy_chunks_to(
         &mut self,
+        sink: impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> Result<u64, CopyError> {
+        self.copy_chunks(None, 0, sink)
+    }
+
+    /// [`SealedReader::copy_chunks_to`], and with `place` the unsealing threads also write
+    /// each chunk into that file, at `base` plus its place in the stream, before `sink` sees
+    /// it (the plaintext already read, if any, is then the caller's to write and not given
+    /// to `sink`).
+    fn copy_chunks(
+        &mut self,
+        place: Option<&File>,
+        base: u64,
         mut sink: impl FnMut(&[u8]) -> io::Result<()>,
     ) -> Result<u64, CopyError> {
         let mut total = 0u64;
         if self.position < self.plain.len() {
-            sink(&self.plain[self.position..]).map_err(CopyError::Write)?;
+            if place.is_none() {
+                sink(&self.plain[self.position..]).map_err(CopyError::Write)?;
+            }
             total += (self.plain.len() - self.position) as u64;
         }
         self.plain.clear();
@@ -340,13 +395,16 @@ impl SealedReader {
             ended: false,
         });
         let (cipher, aad) = (&self.cipher, self.aad.as_slice());
+        let place = place.map(|file| Placement { file, first, base });
         let drained = std::thread::scope(|scope| {
             for _ in 0..threads {
                 let (take, send, cursor, stop) = (take.clone(), send.clone(), &cursor, &stop);
-                scope.spawn(move || unseal_chunks(cursor, &take, &send, stop, cipher, aad));
+                scope.spawn(move || {
+                    unseal_chunks(cursor, &take, &send, stop, (cipher, aad), place);
+                });
             }
             drop(send);
-            let drained = drain_in_order(first, &opened, &give, &mut sink);
+            let drained = drain_in_order(first, &opened, &give, place.is_some(), &mut sink);
             // Threads waiting for a buffer or with a chunk to hand over see the end.
             stop.store(true, Ordering::Relaxed);
             drop(give);
@@ -375,12 +433,23 @@ struct Cursor<'a> {
     ended: bool,
 }
 
+/// Where the unsealing threads write the chunks: chunk `first` at `base` of `file`, each
+/// next one `CHUNK_BYTES` further (every chunk but the last is full; the consumer checks).
+#[derive(Clone, Copy)]
+struct Placement<'f> {
+    file: &'f File,
+    first: u64,
+    base: u64,
+}
+
 /// A chunk as an unsealing thread hands it over, with its number.
 enum Opened {
-    /// Decrypted in place; `last` when it was sealed as the stream's last chunk.
+    /// Decrypted in place; `last` when it was sealed as the stream's last chunk; `written`
+    /// says how writing it at its place went (`Ok` when there is no place).
     Plain {
         buffer: zeroize::Zeroizing<Vec<u8>>,
         last: bool,
+        written: io::Result<()>,
     },
     /// The file ends cleanly (between chunks) where this chunk would begin.
     End,
@@ -395,8 +464,8 @@ fn unseal_chunks(
     free: &crossbeam_channel::Receiver<zeroize::Zeroizing<Vec<u8>>>,
     opened: &crossbeam_channel::Sender<(u64, Opened)>,
     stop: &AtomicBool,
-    cipher: &Aes256Gcm,
-    aad: &[u8],
+    (cipher, aad): (&Aes256Gcm, &[u8]),
+    place: Option<Placement<'_>>,
 ) {
     while !stop.load(Ordering::Relaxed) {
         let Ok(mut buffer) = free.recv() else {
@@ -417,7 +486,17 @@ fn unseal_chunks(
             Ok(false) => Opened::End,
             Err(error) => Opened::Failed(error),
             Ok(true) => match open_chunk(cipher, aad, index, &mut buffer) {
-                Ok(last) => Opened::Plain { buffer, last },
+                Ok(last) => {
+                    let written = place.map_or(Ok(()), |place| {
+                        let at = place.base + (index - place.first) * CHUNK_BYTES as u64;
+                        write_at(place.file, &buffer, at)
+                    });
+                    Opened::Plain {
+                        buffer,
+                        last,
+                        written,
+                    }
+                }
                 Err(error) => Opened::Failed(error),
             },
         };
@@ -435,6 +514,7 @@ fn drain_in_order(
     first: u64,
     opened: &crossbeam_channel::Receiver<(u64, Opened)>,
     free: &crossbeam_channel::Sender<zeroize::Zeroizing<Vec<u8>>>,
+    placed: bool,
     sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
 ) -> Result<(u64, u64), CopyError> {
     let mut waiting = std::collections::BTreeMap::new();
@@ -459,7 +539,17 @@ fn drain_in_order(
             };
         }
         match piece {
-            Opened::Plain { buffer, last } => {
+            Opened::Plain {
+                buffer,
+                last,
+                written,
+            } => {
+                written.map_err(CopyError::Write)?;
+                if placed && !last && buffer.len() != CHUNK_BYTES {
+                    // Only a damaged writer could seal a short chunk before the last; the
+                    // next chunks would not be where they were written.
+                    return Err(CopyError::Read(damaged("a chunk has an impossible length")));
+                }
                 sink(&buffer).map_err(CopyError::Write)?;
                 total += buffer.len() as u64;
                 // The readers may be gone already; the buffer is wiped when dropped.
@@ -471,6 +561,18 @@ fn drain_in_order(
             Opened::Failed(error) => return Err(CopyError::Read(error)),
         }
     }
+}
+
+/// Writes all of `data` at `offset` of `file`, leaving the file's cursor alone (several
+/// threads write their chunks at once).
+#[cfg(unix)]
+fn write_at(file: &File, data: &[u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, data, offset)
+}
+
+#[cfg(not(unix))]
+fn write_at(_: &File, _: &[u8], _: u64) -> io::Result<()> {
+    Err(io::Error::other("positional writes are only used on Unix"))
 }
 
 /// Reads the next chunk (its ciphertext and tag) into `buffer`: `false` at a clean end of the
@@ -620,6 +722,25 @@ mod tests {
         Ok((out, sha256))
     }
 
+    /// [`SealedReader::copy_hashing_into_file`] into a new file, read back.
+    fn copy_into_file(
+        path: &Path,
+        key: [u8; 32],
+        job: &str,
+    ) -> Result<(Vec<u8>, String), CopyError> {
+        let dir = tempfile::tempdir().unwrap();
+        let out = File::create_new(dir.path().join("plain")).unwrap();
+        let mut reader =
+            SealedReader::open(path, &JobKey::new(key), job).map_err(CopyError::Read)?;
+        let mut reported = 0u64;
+        let (bytes, sha256) =
+            reader.copy_hashing_into_file(&out, |count| reported += count as u64)?;
+        let written = std::fs::read(dir.path().join("plain")).unwrap();
+        assert_eq!(bytes, written.len() as u64);
+        assert_eq!(reported, bytes, "every byte written is reported once");
+        Ok((written, sha256))
+    }
+
     fn copy_damage(result: Result<(Vec<u8>, String), CopyError>) -> String {
         match result {
             Err(CopyError::Read(error)) if error.kind() == io::ErrorKind::InvalidData => {
@@ -637,6 +758,9 @@ mod tests {
             let (data, digest, path, _dir) = round_trip(size);
             let (copied, sha256) = copy_all(&path, [7; 32], "job-1").unwrap();
             assert!(copied == data, "size {size}");
+            assert_eq!(sha256, digest.sha256, "size {size}");
+            let (placed, sha256) = copy_into_file(&path, [7; 32], "job-1").unwrap();
+            assert!(placed == data, "size {size}, written at their places");
             assert_eq!(sha256, digest.sha256, "size {size}");
         }
     }
@@ -657,6 +781,15 @@ mod tests {
         assert_eq!(copied, (data.len() - 1000) as u64);
         assert!([start, rest].concat() == data);
         assert_eq!(reader.read(&mut [0u8; 8]).unwrap(), 0, "it is at the end");
+
+        let mut reader = SealedReader::open(&path, &JobKey::new([7; 32]), "job-1").unwrap();
+        reader.read_exact(&mut [0u8; 1000]).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let out = File::create_new(dir.path().join("plain")).unwrap();
+        let (bytes, sha256) = reader.copy_hashing_into_file(&out, |_| {}).unwrap();
+        assert_eq!(bytes, (data.len() - 1000) as u64);
+        assert_eq!(sha256, hex(&Sha256::digest(&data[1000..])));
+        assert!(std::fs::read(dir.path().join("plain")).unwrap() == data[1000..]);
     }
 
     #[test]
@@ -674,6 +807,16 @@ mod tests {
         });
         assert!(matches!(result, Err(CopyError::Write(error)) if error.to_string() == "disk full"));
         assert_eq!(calls, 2);
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_written_is_a_write_error() {
+        let (_, _, path, dir) = round_trip(3 * CHUNK_BYTES);
+        std::fs::write(dir.path().join("read-only"), b"").unwrap();
+        let out = File::open(dir.path().join("read-only")).unwrap();
+        let mut reader = SealedReader::open(&path, &JobKey::new([7; 32]), "job-1").unwrap();
+        let result = reader.copy_hashing_into_file(&out, |_| {});
+        assert!(matches!(result, Err(CopyError::Write(_))), "{result:?}");
     }
 
     #[test]
@@ -722,6 +865,7 @@ mod tests {
             assert_eq!(sequential.kind(), io::ErrorKind::InvalidData);
             assert_eq!(sequential.to_string(), reason);
             assert_eq!(copy_damage(copy_all(&path, [7; 32], "job-1")), reason);
+            assert_eq!(copy_damage(copy_into_file(&path, [7; 32], "job-1")), reason);
         }
         std::fs::write(&path, &disk).unwrap();
         assert!(copy_all(&path, [7; 32], "job-1").unwrap().0 == data);

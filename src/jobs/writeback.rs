@@ -11,7 +11,6 @@
 //! in between leaves what it left before (an unfinished file the callers already handle).
 
 use std::fs::File;
-use std::io;
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 
@@ -83,58 +82,24 @@ impl Drop for BackgroundSync {
     }
 }
 
-/// A file written through [`BackgroundSync`]: what the download writes its ZIP into.
-pub struct SyncedAsWritten<'a> {
-    file: &'a mut File,
-    sync: Option<BackgroundSync>,
-}
-
-impl<'a> SyncedAsWritten<'a> {
-    pub fn new(file: &'a mut File) -> Self {
-        let sync = BackgroundSync::start(file);
-        Self { file, sync }
-    }
-
-    /// Stops the helper; the caller then syncs the file itself.
-    pub fn stop(self) {
-        if let Some(sync) = self.sync {
-            sync.stop();
-        }
-    }
-}
-
-impl io::Write for SyncedAsWritten<'_> {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let written = self.file.write(data)?;
-        if let Some(sync) = &mut self.sync {
-            sync.wrote(written);
-        }
-        Ok(written)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Write;
 
     #[test]
-    fn a_file_written_past_several_steps_holds_exactly_what_was_written() {
+    fn a_file_synced_in_the_background_past_several_steps_holds_exactly_what_was_written() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out");
         let mut file = File::create(&path).unwrap();
         let piece: Vec<u8> = (0..1024 * 1024).map(|i| (i % 253) as u8).collect();
         let pieces = (2 * SYNC_STEP as usize) / piece.len() + 3;
-        let mut writer = SyncedAsWritten::new(&mut file);
-        assert!(writer.sync.is_some(), "the helper thread started");
+        let mut sync = BackgroundSync::start(&file).expect("the helper thread starts");
         for _ in 0..pieces {
-            writer.write_all(&piece).unwrap();
+            file.write_all(&piece).unwrap();
+            sync.wrote(piece.len());
         }
-        writer.stop();
+        sync.stop();
         file.sync_all().unwrap();
         let written = std::fs::read(&path).unwrap();
         assert_eq!(written.len(), pieces * piece.len());
