@@ -346,7 +346,8 @@ impl SealedReader {
     /// does not wait for whatever `sink` does (hashing, writing, sealing elsewhere). At most
     /// `2 × threads + 1` chunk buffers exist (wiped when dropped): memory does not grow
     /// with the file. Damage is reported for the first damaged chunk in file order, as the
-    /// sequential [`Read`] reports it, after `sink` has had every chunk before it.
+    /// sequential [`Read`] reports it, after `sink` has had every chunk before it. After an
+    /// error the reader is spent: reading on fails (its chunks no longer authenticate).
     pub fn copy_chunks_to(
         &mut self,
         sink: impl FnMut(&[u8]) -> io::Result<()>,
