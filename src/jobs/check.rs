@@ -4,13 +4,11 @@
 
 use super::engine::staged_dir;
 use super::history::{HISTORY_FILE, JobRecord, JobStatus};
-use super::staging::{self, JobKey, SealedReader};
+use super::staging::{self, CopyError, JobKey, SealedReader};
 use crate::workspace::check::Finding;
 use crate::workspace::rotate::NEXT_SUFFIX;
 use crate::workspace::{Inventory, JOBS_DIR, VaultKey};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 fn rel(parts: &[&str]) -> PathBuf {
@@ -228,21 +226,17 @@ fn check_output(
     }
 }
 
-/// Size and SHA-256 of the whole decrypted output (every chunk authenticated).
+/// Size and SHA-256 of the whole decrypted output (every chunk authenticated, unsealed on
+/// all cores while it is hashed).
 fn digest(path: &Path, key: &JobKey, job_id: &str) -> std::io::Result<(u64, String)> {
     let mut reader = SealedReader::open(path, key, job_id)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = zeroize::Zeroizing::new(vec![0u8; 64 * 1024]);
-    let mut total = 0u64;
-    loop {
-        let count = reader.read(&mut buffer)?;
-        if count == 0 {
-            break;
-        }
-        hasher.update(&buffer[..count]);
-        total += count as u64;
-    }
-    Ok((total, staging::hex(&hasher.finalize())))
+    let (bytes, sha256) =
+        reader
+            .copy_hashing_to(&mut std::io::sink())
+            .map_err(|error| match error {
+                CopyError::Read(error) | CopyError::Write(error) => error,
+            })?;
+    Ok((bytes, sha256))
 }
 
 fn check_staged_dirs(jobs_dir: &Path, records: &[JobRecord], findings: &mut Vec<Finding>) {

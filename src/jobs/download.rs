@@ -12,6 +12,7 @@ use super::history::{DownloadRecord, History, JobRecord, JobStatus, PendingDownl
 use super::job_id;
 use super::staging::{self, CopyError, JobKey, SealedReader, StagedDigest};
 use super::store::JobStore;
+use super::writeback::BackgroundSync;
 use std::path::{Path, PathBuf};
 
 /// What was saved.
@@ -170,16 +171,26 @@ fn write_checked(
     // Removes the file when dropped, unless persisted.
     let temp_path = tempfile::TempPath::try_from_path(temp_path)
         .map_err(|error| JobError::io("create a temporary file in", parent, error))?;
-    let mut temp = tempfile::NamedTempFile::from_parts(file, temp_path);
+    let temp = tempfile::NamedTempFile::from_parts(file, temp_path);
     crate::crashpoint::reached("job.download.temp-created");
-    // One pass: each chunk is decrypted in place, hashed and written from the same buffer.
-    let (bytes, sha256) =
-        reader
-            .copy_hashing_to(temp.as_file_mut())
-            .map_err(|error| match error {
-                CopyError::Read(error) => damaged(error.to_string()),
-                CopyError::Write(error) => JobError::io("write", target, error),
-            })?;
+    // One pass: each chunk is decrypted in place and written from that buffer at its place
+    // by the unsealing threads, and hashed in order here; the file is synced in the
+    // background as it grows, so the sync below has little left to write.
+    let mut background = BackgroundSync::start(temp.as_file());
+    let copied = reader
+        .copy_hashing_into_file(temp.as_file(), |bytes| {
+            if let Some(background) = &mut background {
+                background.wrote(bytes);
+            }
+        })
+        .map_err(|error| match error {
+            CopyError::Read(error) => damaged(error.to_string()),
+            CopyError::Write(error) => JobError::io("write", target, error),
+        });
+    if let Some(background) = background {
+        background.stop();
+    }
+    let (bytes, sha256) = copied?;
     crate::crashpoint::reached("job.download.temp-written");
     if bytes != output.0 || sha256 != output.1 {
         return Err(damaged(

@@ -28,6 +28,7 @@ mod spec;
 pub mod staging;
 mod store;
 pub mod validate;
+mod writeback;
 
 pub use delete::delete_output;
 pub use download::{DownloadReport, default_output_path, download, file_name_safe};

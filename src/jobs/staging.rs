@@ -16,6 +16,8 @@ use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 const MAGIC: &[u8] = b"TOKENDIST-STAGED-OUTPUT-1\n";
 /// Plaintext bytes per chunk: large enough to be cheap, small enough to keep memory flat.
@@ -106,6 +108,8 @@ pub struct SealedWriter {
     hasher: Option<Sha256>,
     bytes: u64,
     points: SealedPoints,
+    /// Syncs the output as it grows (not spill files, which are never synced).
+    writeback: Option<super::writeback::BackgroundSync>,
 }
 
 impl SealedWriter {
@@ -144,6 +148,9 @@ impl SealedWriter {
         let mut file = options.open(path)?;
         file.write_all(MAGIC)?;
         crate::crashpoint::reached(points.created);
+        let writeback = hashed
+            .then(|| super::writeback::BackgroundSync::start(&file))
+            .flatten();
         Ok(Self {
             file,
             path: path.to_owned(),
@@ -154,6 +161,7 @@ impl SealedWriter {
             hasher: hashed.then(Sha256::new),
             bytes: 0,
             points,
+            writeback,
         })
     }
 
@@ -172,6 +180,9 @@ impl SealedWriter {
         let length = u32::try_from(sealed.len()).expect("chunks are far below 4 GiB");
         self.file.write_all(&length.to_be_bytes())?;
         self.file.write_all(&sealed)?;
+        if let Some(writeback) = &mut self.writeback {
+            writeback.wrote(4 + sealed.len());
+        }
         self.buffer.clear();
         self.next_chunk += 1;
         crate::crashpoint::reached(self.points.chunk_sealed);
@@ -188,6 +199,9 @@ impl SealedWriter {
     /// Seals the final chunk, syncs the file and returns the plaintext's size and SHA-256.
     pub fn finish(mut self) -> io::Result<StagedDigest> {
         self.seal_chunk(true)?;
+        if let Some(writeback) = self.writeback.take() {
+            writeback.stop();
+        }
         crate::crashpoint::fault("job.run.output-sync")?;
         self.file.sync_all()?;
         crate::crashpoint::reached(self.points.synced);
@@ -255,52 +269,16 @@ impl SealedReader {
     }
 
     fn next(&mut self) -> io::Result<()> {
-        let mut length = [0u8; 4];
-        match self.file.read_exact(&mut length) {
-            Ok(()) => {}
-            Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => {
-                return Err(damaged(
-                    "it ends before its last chunk (the job did not finish writing it)",
-                ));
-            }
-            Err(error) => return Err(error),
+        if !read_chunk(&mut self.file, &mut self.plain)? {
+            return Err(damaged(ENDS_EARLY));
         }
-        let length = u32::from_be_bytes(length) as usize;
-        if !(TAG_BYTES..=CHUNK_BYTES + TAG_BYTES).contains(&length) {
-            return Err(damaged("a chunk has an impossible length"));
-        }
-        // Decrypted in place, in one buffer kept from chunk to chunk.
-        self.plain.clear();
-        let read = (&mut self.file)
-            .take(length as u64)
-            .read_to_end(&mut self.plain)?;
-        if read != length {
-            return Err(damaged("a chunk is cut off"));
-        }
-        let (body, tag) = self.plain.split_at_mut(length - TAG_BYTES);
-        let tag = aes_gcm::Tag::clone_from_slice(tag);
-        let mut last = None;
-        for candidate in [false, true] {
-            let nonce = nonce(self.next_chunk, candidate);
-            if self
-                .cipher
-                .decrypt_in_place_detached(Nonce::from_slice(&nonce), &self.aad, body, &tag)
-                .is_ok()
-            {
-                last = Some(candidate);
-                break;
-            }
-        }
-        let last = last.ok_or_else(|| {
-            damaged("a chunk does not authenticate (tampered, reordered or another job's)")
-        })?;
-        self.plain.truncate(length - TAG_BYTES);
+        let last = open_chunk(&self.cipher, &self.aad, self.next_chunk, &mut self.plain)?;
         self.position = 0;
         self.next_chunk += 1;
         if last {
             let mut extra = [0u8; 1];
             if self.file.read(&mut extra)? != 0 {
-                return Err(damaged("data follows the last chunk"));
+                return Err(damaged(DATA_AFTER_LAST));
             }
             self.finished = true;
         }
@@ -308,28 +286,347 @@ impl SealedReader {
     }
 
     /// Copies the whole plaintext to `out`, hashing it on the way: one pass, each chunk
-    /// written and hashed straight from the buffer it was decrypted in. Returns the size and
-    /// SHA-256; a read error is [`CopyError::Read`] (damage), a write error [`CopyError::Write`].
+    /// written and hashed straight from the buffer it was decrypted in, while the next chunks
+    /// are decrypted on other threads ([`SealedReader::copy_chunks_to`]). Returns the size
+    /// and SHA-256; a read error is [`CopyError::Read`] (damage), a write error
+    /// [`CopyError::Write`].
     pub fn copy_hashing_to(&mut self, out: &mut impl Write) -> Result<(u64, String), CopyError> {
         let mut hasher = Sha256::new();
-        let mut total = 0u64;
-        loop {
-            if self.position == self.plain.len() {
-                if self.finished {
-                    break;
-                }
-                self.next().map_err(CopyError::Read)?;
-                continue;
-            }
-            let rest = &self.plain[self.position..];
-            hasher.update(rest);
-            out.write_all(rest).map_err(CopyError::Write)?;
-            total += rest.len() as u64;
-            self.position = self.plain.len();
-        }
+        let total = self.copy_chunks_to(|plain| {
+            hasher.update(plain);
+            out.write_all(plain)
+        })?;
         out.flush().map_err(CopyError::Write)?;
         Ok((total, hex(&hasher.finalize())))
     }
+
+    /// Copies the whole plaintext into `file` (written from its start, at each chunk's place,
+    /// by the threads that decrypt the chunks) and hashes it in order on the calling thread,
+    /// which calls `wrote` with each chunk's length once that chunk is written and hashed.
+    /// Returns the size and SHA-256 like [`SealedReader::copy_hashing_to`], whose work it
+    /// spreads further: the hash is the one part that must run in order, so it is all the
+    /// calling thread does.
+    pub fn copy_hashing_into_file(
+        &mut self,
+        file: &File,
+        mut wrote: impl FnMut(usize),
+    ) -> Result<(u64, String), CopyError> {
+        let mut hasher = Sha256::new();
+        #[cfg(unix)]
+        let total = {
+            let already = &self.plain[self.position..];
+            if !already.is_empty() {
+                write_at(file, already, 0).map_err(CopyError::Write)?;
+                hasher.update(already);
+                wrote(already.len());
+            }
+            let base = already.len() as u64;
+            self.copy_chunks(Some(file), base, |plain| {
+                hasher.update(plain);
+                wrote(plain.len());
+                Ok(())
+            })?
+        };
+        #[cfg(not(unix))]
+        let total = {
+            let mut out = file;
+            self.copy_chunks_to(|plain| {
+                hasher.update(plain);
+                out.write_all(plain)?;
+                wrote(plain.len());
+                Ok(())
+            })?
+        };
+        Ok((total, hex(&hasher.finalize())))
+    }
+
+    /// Hands the rest of the plaintext to `sink` in order, a chunk at a time, and returns its
+    /// length. The calling thread runs `sink`; meanwhile up to one thread per core reads the
+    /// next chunks in turn and authenticates and decrypts them, so unsealing a large file
+    /// does not wait for whatever `sink` does (hashing, writing, sealing elsewhere). At most
+    /// `2 × threads + 1` chunk buffers exist (wiped when dropped): memory does not grow
+    /// with the file. Damage is reported for the first damaged chunk in file order, as the
+    /// sequential [`Read`] reports it, after `sink` has had every chunk before it. After an
+    /// error the reader is spent: reading on fails (its chunks no longer authenticate).
+    pub fn copy_chunks_to(
+        &mut self,
+        sink: impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> Result<u64, CopyError> {
+        self.copy_chunks(None, 0, sink)
+    }
+
+    /// [`SealedReader::copy_chunks_to`], and with `place` the unsealing threads also write
+    /// each chunk into that file, at `base` plus its place in the stream, before `sink` sees
+    /// it (the plaintext already read, if any, is then the caller's to write and not given
+    /// to `sink`).
+    fn copy_chunks(
+        &mut self,
+        place: Option<&File>,
+        base: u64,
+        mut sink: impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> Result<u64, CopyError> {
+        let mut total = 0u64;
+        if self.position < self.plain.len() {
+            if place.is_none() {
+                sink(&self.plain[self.position..]).map_err(CopyError::Write)?;
+            }
+            total += (self.plain.len() - self.position) as u64;
+        }
+        self.plain.clear();
+        self.position = 0;
+        if self.finished {
+            return Ok(total);
+        }
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(MAX_UNSEAL_THREADS);
+        let (give, take) = crossbeam_channel::unbounded::<zeroize::Zeroizing<Vec<u8>>>();
+        for _ in 0..2 * threads + 1 {
+            give.send(zeroize::Zeroizing::new(Vec::with_capacity(
+                CHUNK_BYTES + TAG_BYTES,
+            )))
+            .expect("the receiver is alive");
+        }
+        let (send, opened) = crossbeam_channel::unbounded::<(u64, Opened)>();
+        let stop = AtomicBool::new(false);
+        let first = self.next_chunk;
+        let cursor = Mutex::new(Cursor {
+            file: &mut self.file,
+            next_chunk: first,
+            ended: false,
+        });
+        let (cipher, aad) = (&self.cipher, self.aad.as_slice());
+        let place = place.map(|file| Placement { file, first, base });
+        let drained = std::thread::scope(|scope| {
+            for _ in 0..threads {
+                let (take, send, cursor, stop) = (take.clone(), send.clone(), &cursor, &stop);
+                scope.spawn(move || {
+                    unseal_chunks(cursor, &take, &send, stop, (cipher, aad), place);
+                });
+            }
+            drop(send);
+            let drained = drain_in_order(first, &opened, &give, place.is_some(), &mut sink);
+            // Threads waiting for a buffer or with a chunk to hand over see the end.
+            stop.store(true, Ordering::Relaxed);
+            drop(give);
+            drop(opened);
+            drained
+        });
+        let (chunks, copied) = drained?;
+        self.next_chunk = first + chunks;
+        self.finished = true;
+        Ok(total + copied)
+    }
+}
+
+/// At most this many threads unseal one file: two keep up with hashing and writing.
+const MAX_UNSEAL_THREADS: usize = 4;
+
+const ENDS_EARLY: &str = "it ends before its last chunk (the job did not finish writing it)";
+const DATA_AFTER_LAST: &str = "data follows the last chunk";
+
+/// The reading position shared by the threads of [`SealedReader::copy_chunks_to`]: chunks
+/// are read one after another under its lock and numbered as they are read.
+struct Cursor<'a> {
+    file: &'a mut BufReader<File>,
+    next_chunk: u64,
+    /// The end of the file, or damage, was met: nothing more to read.
+    ended: bool,
+}
+
+/// Where the unsealing threads write the chunks: chunk `first` at `base` of `file`, each
+/// next one `CHUNK_BYTES` further (every chunk but the last is full; the consumer checks).
+#[derive(Clone, Copy)]
+struct Placement<'f> {
+    file: &'f File,
+    first: u64,
+    base: u64,
+}
+
+/// A chunk as an unsealing thread hands it over, with its number.
+enum Opened {
+    /// Decrypted in place; `last` when it was sealed as the stream's last chunk; `written`
+    /// says how writing it at its place went (`Ok` when there is no place).
+    Plain {
+        buffer: zeroize::Zeroizing<Vec<u8>>,
+        last: bool,
+        written: io::Result<()>,
+    },
+    /// The file ends cleanly (between chunks) where this chunk would begin.
+    End,
+    /// This chunk is damaged or could not be read.
+    Failed(io::Error),
+}
+
+/// One unsealing thread: take a free buffer, read the next chunk into it, decrypt it there,
+/// hand it over; until the file ends, damage is met, or the consumer has stopped.
+fn unseal_chunks(
+    cursor: &Mutex<Cursor<'_>>,
+    free: &crossbeam_channel::Receiver<zeroize::Zeroizing<Vec<u8>>>,
+    opened: &crossbeam_channel::Sender<(u64, Opened)>,
+    stop: &AtomicBool,
+    (cipher, aad): (&Aes256Gcm, &[u8]),
+    place: Option<Placement<'_>>,
+) {
+    while !stop.load(Ordering::Relaxed) {
+        let Ok(mut buffer) = free.recv() else {
+            return;
+        };
+        let (index, read) = {
+            let mut cursor = cursor.lock().unwrap_or_else(PoisonError::into_inner);
+            if cursor.ended {
+                return;
+            }
+            let index = cursor.next_chunk;
+            cursor.next_chunk += 1;
+            let read = read_chunk(&mut *cursor.file, &mut buffer);
+            cursor.ended = !matches!(read, Ok(true));
+            (index, read)
+        };
+        let piece = match read {
+            Ok(false) => Opened::End,
+            Err(error) => Opened::Failed(error),
+            Ok(true) => match open_chunk(cipher, aad, index, &mut buffer) {
+                Ok(last) => {
+                    let written = place.map_or(Ok(()), |place| {
+                        let at = place.base + (index - place.first) * CHUNK_BYTES as u64;
+                        write_at(place.file, &buffer, at)
+                    });
+                    Opened::Plain {
+                        buffer,
+                        last,
+                        written,
+                    }
+                }
+                Err(error) => Opened::Failed(error),
+            },
+        };
+        if opened.send((index, piece)).is_err() {
+            return;
+        }
+    }
+}
+
+/// The consumer's side of [`SealedReader::copy_chunks_to`]: puts chunks back in file order
+/// (a few are in flight), hands each to `sink` and its buffer back to the readers, and checks
+/// that the stream ends with its last chunk and nothing after it. Returns the number of
+/// chunks and of plaintext bytes.
+fn drain_in_order(
+    first: u64,
+    opened: &crossbeam_channel::Receiver<(u64, Opened)>,
+    free: &crossbeam_channel::Sender<zeroize::Zeroizing<Vec<u8>>>,
+    placed: bool,
+    sink: &mut impl FnMut(&[u8]) -> io::Result<()>,
+) -> Result<(u64, u64), CopyError> {
+    let mut waiting = std::collections::BTreeMap::new();
+    let mut next = first;
+    let mut total = 0u64;
+    let mut after_last = false;
+    loop {
+        let Some(piece) = waiting.remove(&next) else {
+            let (index, piece) = opened
+                .recv()
+                .map_err(|_| CopyError::Read(io::Error::other("the unsealing threads stopped")))?;
+            waiting.insert(index, piece);
+            continue;
+        };
+        if after_last {
+            return match piece {
+                Opened::End => Ok((next - first, total)),
+                Opened::Failed(error) if error.kind() != io::ErrorKind::InvalidData => {
+                    Err(CopyError::Read(error))
+                }
+                _ => Err(CopyError::Read(damaged(DATA_AFTER_LAST))),
+            };
+        }
+        match piece {
+            Opened::Plain {
+                buffer,
+                last,
+                written,
+            } => {
+                written.map_err(CopyError::Write)?;
+                if placed && !last && buffer.len() != CHUNK_BYTES {
+                    // Only a damaged writer could seal a short chunk before the last; the
+                    // next chunks would not be where they were written.
+                    return Err(CopyError::Read(damaged("a chunk has an impossible length")));
+                }
+                sink(&buffer).map_err(CopyError::Write)?;
+                total += buffer.len() as u64;
+                // The readers may be gone already; the buffer is wiped when dropped.
+                let _ = free.send(buffer);
+                after_last = last;
+                next += 1;
+            }
+            Opened::End => return Err(CopyError::Read(damaged(ENDS_EARLY))),
+            Opened::Failed(error) => return Err(CopyError::Read(error)),
+        }
+    }
+}
+
+/// Writes all of `data` at `offset` of `file`, leaving the file's cursor alone (several
+/// threads write their chunks at once).
+#[cfg(unix)]
+fn write_at(file: &File, data: &[u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, data, offset)
+}
+
+#[cfg(not(unix))]
+fn write_at(_: &File, _: &[u8], _: u64) -> io::Result<()> {
+    Err(io::Error::other("positional writes are only used on Unix"))
+}
+
+/// Reads the next chunk (its ciphertext and tag) into `buffer`: `false` at a clean end of the
+/// file (no more chunks), damage when the file ends inside a chunk or a length is impossible.
+fn read_chunk(file: &mut BufReader<File>, buffer: &mut Vec<u8>) -> io::Result<bool> {
+    let mut length = [0u8; 4];
+    let mut filled = 0;
+    while filled < length.len() {
+        match file.read(&mut length[filled..]) {
+            Ok(0) if filled == 0 => return Ok(false),
+            Ok(0) => return Err(damaged(ENDS_EARLY)),
+            Ok(count) => filled += count,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    let length = u32::from_be_bytes(length) as usize;
+    if !(TAG_BYTES..=CHUNK_BYTES + TAG_BYTES).contains(&length) {
+        return Err(damaged("a chunk has an impossible length"));
+    }
+    // Read into the buffer kept from chunk to chunk, to be decrypted in place.
+    buffer.clear();
+    let read = file.take(length as u64).read_to_end(buffer)?;
+    if read != length {
+        return Err(damaged("a chunk is cut off"));
+    }
+    Ok(true)
+}
+
+/// Authenticates and decrypts chunk `index` (ciphertext and tag in `buffer`) in place,
+/// leaving the plaintext in `buffer`; returns whether it was sealed as the last chunk.
+fn open_chunk(
+    cipher: &Aes256Gcm,
+    aad: &[u8],
+    index: u64,
+    buffer: &mut Vec<u8>,
+) -> io::Result<bool> {
+    let length = buffer.len();
+    let (body, tag) = buffer.split_at_mut(length - TAG_BYTES);
+    let tag = aes_gcm::Tag::clone_from_slice(tag);
+    for last in [false, true] {
+        let nonce = nonce(index, last);
+        if cipher
+            .decrypt_in_place_detached(Nonce::from_slice(&nonce), aad, body, &tag)
+            .is_ok()
+        {
+            buffer.truncate(length - TAG_BYTES);
+            return Ok(last);
+        }
+    }
+    Err(damaged(
+        "a chunk does not authenticate (tampered, reordered or another job's)",
+    ))
 }
 
 /// Why [`SealedReader::copy_hashing_to`] stopped.
@@ -415,6 +712,164 @@ mod tests {
             assert_eq!(digest.bytes, size as u64);
             assert_eq!(digest.sha256, hex(&Sha256::digest(&data)));
         }
+    }
+
+    fn copy_all(path: &Path, key: [u8; 32], job: &str) -> Result<(Vec<u8>, String), CopyError> {
+        let mut out = Vec::new();
+        let mut reader =
+            SealedReader::open(path, &JobKey::new(key), job).map_err(CopyError::Read)?;
+        let (bytes, sha256) = reader.copy_hashing_to(&mut out)?;
+        assert_eq!(bytes, out.len() as u64);
+        Ok((out, sha256))
+    }
+
+    /// [`SealedReader::copy_hashing_into_file`] into a new file, read back.
+    fn copy_into_file(
+        path: &Path,
+        key: [u8; 32],
+        job: &str,
+    ) -> Result<(Vec<u8>, String), CopyError> {
+        let dir = tempfile::tempdir().unwrap();
+        let out = File::create_new(dir.path().join("plain")).unwrap();
+        let mut reader =
+            SealedReader::open(path, &JobKey::new(key), job).map_err(CopyError::Read)?;
+        let mut reported = 0u64;
+        let (bytes, sha256) =
+            reader.copy_hashing_into_file(&out, |count| reported += count as u64)?;
+        let written = std::fs::read(dir.path().join("plain")).unwrap();
+        assert_eq!(bytes, written.len() as u64);
+        assert_eq!(reported, bytes, "every byte written is reported once");
+        Ok((written, sha256))
+    }
+
+    fn copy_damage(result: Result<(Vec<u8>, String), CopyError>) -> String {
+        match result {
+            Err(CopyError::Read(error)) if error.kind() == io::ErrorKind::InvalidData => {
+                error.to_string()
+            }
+            Err(CopyError::Read(error)) => panic!("not reported as damage: {error}"),
+            Err(CopyError::Write(error)) => panic!("reported as a write error: {error}"),
+            Ok(_) => panic!("a damaged file was copied"),
+        }
+    }
+
+    #[test]
+    fn the_threaded_copy_gives_the_plaintext_in_order_and_its_digest() {
+        for size in [0, 1, CHUNK_BYTES, CHUNK_BYTES + 1, 11 * CHUNK_BYTES - 5] {
+            let (data, digest, path, _dir) = round_trip(size);
+            let (copied, sha256) = copy_all(&path, [7; 32], "job-1").unwrap();
+            assert!(copied == data, "size {size}");
+            assert_eq!(sha256, digest.sha256, "size {size}");
+            let (placed, sha256) = copy_into_file(&path, [7; 32], "job-1").unwrap();
+            assert!(placed == data, "size {size}, written at their places");
+            assert_eq!(sha256, digest.sha256, "size {size}");
+        }
+    }
+
+    #[test]
+    fn the_threaded_copy_continues_after_what_was_read() {
+        let (data, _, path, _dir) = round_trip(3 * CHUNK_BYTES + 7);
+        let mut reader = SealedReader::open(&path, &JobKey::new([7; 32]), "job-1").unwrap();
+        let mut start = vec![0u8; 1000];
+        reader.read_exact(&mut start).unwrap();
+        let mut rest = Vec::new();
+        let copied = reader
+            .copy_chunks_to(|plain| {
+                rest.extend_from_slice(plain);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(copied, (data.len() - 1000) as u64);
+        assert!([start, rest].concat() == data);
+        assert_eq!(reader.read(&mut [0u8; 8]).unwrap(), 0, "it is at the end");
+
+        let mut reader = SealedReader::open(&path, &JobKey::new([7; 32]), "job-1").unwrap();
+        reader.read_exact(&mut [0u8; 1000]).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let out = File::create_new(dir.path().join("plain")).unwrap();
+        let (bytes, sha256) = reader.copy_hashing_into_file(&out, |_| {}).unwrap();
+        assert_eq!(bytes, (data.len() - 1000) as u64);
+        assert_eq!(sha256, hex(&Sha256::digest(&data[1000..])));
+        assert!(std::fs::read(dir.path().join("plain")).unwrap() == data[1000..]);
+    }
+
+    #[test]
+    fn a_failing_sink_is_a_write_error_and_stops_the_copy() {
+        let (_, _, path, _dir) = round_trip(8 * CHUNK_BYTES);
+        let mut reader = SealedReader::open(&path, &JobKey::new([7; 32]), "job-1").unwrap();
+        let mut calls = 0;
+        let result = reader.copy_chunks_to(|_| {
+            calls += 1;
+            if calls == 2 {
+                Err(io::Error::other("disk full"))
+            } else {
+                Ok(())
+            }
+        });
+        assert!(matches!(result, Err(CopyError::Write(error)) if error.to_string() == "disk full"));
+        assert_eq!(calls, 2);
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_written_is_a_write_error() {
+        let (_, _, path, dir) = round_trip(3 * CHUNK_BYTES);
+        std::fs::write(dir.path().join("read-only"), b"").unwrap();
+        let out = File::open(dir.path().join("read-only")).unwrap();
+        let mut reader = SealedReader::open(&path, &JobKey::new([7; 32]), "job-1").unwrap();
+        let result = reader.copy_hashing_into_file(&out, |_| {});
+        assert!(matches!(result, Err(CopyError::Write(_))), "{result:?}");
+    }
+
+    #[test]
+    fn the_threaded_copy_refuses_what_the_reader_refuses_with_the_same_reason() {
+        let (data, _, path, _dir) = round_trip(5 * CHUNK_BYTES + 100);
+        assert_eq!(
+            copy_damage(copy_all(&path, [8; 32], "job-1")),
+            "a chunk does not authenticate (tampered, reordered or another job's)"
+        );
+        assert!(matches!(
+            copy_all(&path, [7; 32], "job-2"),
+            Err(CopyError::Read(error)) if error.kind() == io::ErrorKind::InvalidData
+        ));
+        let disk = std::fs::read(&path).unwrap();
+        let sealed_chunk = 4 + CHUNK_BYTES + TAG_BYTES;
+        let second = MAGIC.len() + sealed_chunk;
+        let mut swapped = disk.clone();
+        swapped[second..second + sealed_chunk]
+            .copy_from_slice(&disk[second + sealed_chunk..second + 2 * sealed_chunk]);
+        let mut impossible = disk.clone();
+        impossible[second..second + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+        let mut flipped = disk.clone();
+        flipped[second + 3 * sealed_chunk + 40] ^= 1;
+        let cases = [
+            (disk[..disk.len() - 1].to_vec(), "a chunk is cut off"),
+            (disk[..second + 2 * sealed_chunk].to_vec(), ENDS_EARLY),
+            (disk[..second + 2 * sealed_chunk + 2].to_vec(), ENDS_EARLY),
+            (
+                swapped,
+                "a chunk does not authenticate (tampered, reordered or another job's)",
+            ),
+            (impossible, "a chunk has an impossible length"),
+            (
+                flipped,
+                "a chunk does not authenticate (tampered, reordered or another job's)",
+            ),
+            ([disk.as_slice(), b"x"].concat(), DATA_AFTER_LAST),
+            (
+                [disk.as_slice(), &disk[second..second + sealed_chunk]].concat(),
+                DATA_AFTER_LAST,
+            ),
+        ];
+        for (damaged, reason) in cases {
+            std::fs::write(&path, &damaged).unwrap();
+            let sequential = read_all(&path, [7; 32], "job-1").unwrap_err();
+            assert_eq!(sequential.kind(), io::ErrorKind::InvalidData);
+            assert_eq!(sequential.to_string(), reason);
+            assert_eq!(copy_damage(copy_all(&path, [7; 32], "job-1")), reason);
+            assert_eq!(copy_damage(copy_into_file(&path, [7; 32], "job-1")), reason);
+        }
+        std::fs::write(&path, &disk).unwrap();
+        assert!(copy_all(&path, [7; 32], "job-1").unwrap().0 == data);
     }
 
     #[test]

@@ -237,16 +237,85 @@ impl Layout {
     }
 }
 
-/// Streams one entry whose size is not known in advance (the manifest): local header with
-/// flag bit 3, deflated data, then a data descriptor with CRC and sizes.
+/// Deflates an entry's data as it arrives, before the entry's place in the archive is known:
+/// the manifest, whose rows come in with the files but which is written after them, is
+/// compressed while the job runs (into a spill file) rather than all at the end, when one
+/// thread would do it alone.
+pub struct DeflateStream {
+    deflate: Compress,
+    crc: crc32fast::Hasher,
+    buffer: Vec<u8>,
+}
+
+/// What [`DeflateStream::finish`] hands to [`StreamedEntry::finish`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deflated {
+    pub crc: u32,
+    pub compressed: u64,
+    pub uncompressed: u64,
+}
+
+impl Default for DeflateStream {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DeflateStream {
+    pub fn new() -> Self {
+        Self {
+            deflate: Compress::new(Compression::new(1), false),
+            crc: crc32fast::Hasher::new(),
+            buffer: Vec::with_capacity(64 * 1024),
+        }
+    }
+
+    /// Compresses `data`, writing what deflate gives out so far to `out`.
+    pub fn write(&mut self, out: &mut impl Write, data: &[u8]) -> io::Result<()> {
+        self.crc.update(data);
+        self.pump(out, data, FlushCompress::None)
+    }
+
+    fn pump(&mut self, out: &mut impl Write, data: &[u8], flush: FlushCompress) -> io::Result<()> {
+        let mut consumed = 0usize;
+        loop {
+            self.buffer.clear();
+            let before = self.deflate.total_in();
+            let status = self
+                .deflate
+                .compress_vec(&data[consumed..], &mut self.buffer, flush)
+                .map_err(io::Error::other)?;
+            consumed += (self.deflate.total_in() - before) as usize;
+            out.write_all(&self.buffer)?;
+            let finished = match flush {
+                FlushCompress::Finish => status == Status::StreamEnd,
+                _ => consumed == data.len() && self.buffer.len() < self.buffer.capacity(),
+            };
+            if finished {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Ends the data (the rest of it to `out`) and returns its CRC-32 and sizes.
+    pub fn finish(mut self, out: &mut impl Write) -> io::Result<Deflated> {
+        self.pump(out, &[], FlushCompress::Finish)?;
+        Ok(Deflated {
+            crc: self.crc.clone().finalize(),
+            compressed: self.deflate.total_out(),
+            uncompressed: self.deflate.total_in(),
+        })
+    }
+}
+
+/// Writes one entry deflated beforehand by a [`DeflateStream`] (the manifest): local header
+/// with flag bit 3, the deflated data as it was produced, then a data descriptor with CRC and
+/// sizes.
 pub struct StreamedEntry {
     name: String,
     offset: u64,
     stamp: DosTime,
     zip64: bool,
-    deflate: Compress,
-    crc: crc32fast::Hasher,
-    buffer: Vec<u8>,
 }
 
 impl StreamedEntry {
@@ -295,57 +364,34 @@ impl StreamedEntry {
             offset,
             stamp,
             zip64,
-            deflate: Compress::new(Compression::new(1), false),
-            crc: crc32fast::Hasher::new(),
-            buffer: Vec::with_capacity(64 * 1024),
         })
     }
 
-    /// Compresses `data` into the entry.
-    pub fn write(
+    /// Appends deflated data as the [`DeflateStream`] gave it out.
+    pub fn append(
         &mut self,
         out: &mut impl Write,
         layout: &mut Layout,
-        data: &[u8],
+        deflated: &[u8],
     ) -> io::Result<()> {
-        self.crc.update(data);
-        self.pump(out, layout, data, FlushCompress::None)
+        out.write_all(deflated)?;
+        layout.position += deflated.len() as u64;
+        Ok(())
     }
 
-    fn pump(
-        &mut self,
+    /// Writes the descriptor of the data appended (`deflated` describes it), and returns the
+    /// entry's central record.
+    pub fn finish(
+        self,
         out: &mut impl Write,
         layout: &mut Layout,
-        data: &[u8],
-        flush: FlushCompress,
-    ) -> io::Result<()> {
-        let mut consumed = 0usize;
-        loop {
-            self.buffer.clear();
-            let before = self.deflate.total_in();
-            let status = self
-                .deflate
-                .compress_vec(&data[consumed..], &mut self.buffer, flush)
-                .map_err(io::Error::other)?;
-            consumed += (self.deflate.total_in() - before) as usize;
-            out.write_all(&self.buffer)?;
-            layout.position += self.buffer.len() as u64;
-            let finished = match flush {
-                FlushCompress::Finish => status == Status::StreamEnd,
-                _ => consumed == data.len() && self.buffer.len() < self.buffer.capacity(),
-            };
-            if finished {
-                return Ok(());
-            }
-        }
-    }
-
-    /// Ends the data, writes the descriptor, and returns the entry's central record.
-    pub fn finish(mut self, out: &mut impl Write, layout: &mut Layout) -> io::Result<Vec<u8>> {
-        self.pump(out, layout, &[], FlushCompress::Finish)?;
-        let crc = self.crc.clone().finalize();
-        let compressed = self.deflate.total_out();
-        let uncompressed = self.deflate.total_in();
+        deflated: Deflated,
+    ) -> io::Result<Vec<u8>> {
+        let Deflated {
+            crc,
+            compressed,
+            uncompressed,
+        } = deflated;
         let mut descriptor = Vec::with_capacity(24);
         put32(&mut descriptor, DATA_DESCRIPTOR);
         put32(&mut descriptor, crc);

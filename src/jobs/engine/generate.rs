@@ -12,19 +12,19 @@
 //! worker, and batch buffers go back to the workers to be reused.
 
 use super::codec::{CodecScratch, FileCodec, FileTemplate};
-use super::container::{DosTime, EntryEncoder, Layout, StreamedEntry, end_records};
+use super::container::{DeflateStream, DosTime, EntryEncoder, Layout, StreamedEntry, end_records};
 use super::progress::{PROGRESS_INTERVAL, Progress};
 use super::{CancelToken, JobEvent};
 use crate::jobs::archive::{self, MANIFEST_NAME, ManifestCells, ManifestWriter};
 use crate::jobs::spec::Binding;
-use crate::jobs::staging::{self, JobKey, SealedReader, SealedWriter, StagedDigest};
+use crate::jobs::staging::{self, CopyError, JobKey, SealedReader, SealedWriter, StagedDigest};
 use crate::sdtid::{BatchHeader, SdtidToken};
 use crate::secret::SecretString;
 use crate::workspace::{Inventory, InventoryToken};
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -292,7 +292,11 @@ impl Generation {
             cancel.cancel();
         }
         let mut layout = Layout::default();
-        let mut manifest_bytes = 0u64;
+        // The manifest is deflated as its rows arrive, so the end of the run only copies it.
+        let mut manifest_deflate = DeflateStream::new();
+        if let Err(error) = manifest_deflate.write(&mut manifest, &ManifestWriter::header_row()) {
+            return RunResult::Failed(staged(&manifest_path, error));
+        }
         let mut placed = Vec::with_capacity(BATCH_TOKENS * 80);
         let mut pending: BTreeMap<usize, Batch> = BTreeMap::new();
         let mut next_batch = 0usize;
@@ -311,11 +315,10 @@ impl Generation {
                     .place(&batch.central, batch.local.len(), &mut placed)
                     .and_then(|()| output.write_all(&batch.local))
                     .and_then(|()| central.write_all(&placed))
-                    .and_then(|()| manifest.write_all(&batch.manifest));
+                    .and_then(|()| manifest_deflate.write(&mut manifest, &batch.manifest));
                 if let Err(error) = appended {
                     return RunResult::Failed(format!("cannot add files to the output: {error}"));
                 }
-                manifest_bytes += batch.manifest.len() as u64;
                 *done += batch.files;
                 next_batch += 1;
                 batch.clear();
@@ -343,7 +346,7 @@ impl Generation {
             &mut output,
             &mut layout,
             central,
-            (manifest, manifest_bytes),
+            (manifest, manifest_deflate),
             (&central_path, &manifest_path),
         );
         let _ = std::fs::remove_file(&central_path);
@@ -360,61 +363,51 @@ impl Generation {
         }
     }
 
-    /// Appends the manifest (header row, then the spilled rows) and the central directory
-    /// (the spilled records, then the manifest's), then the end records.
+    /// Appends the manifest (deflated while the job ran, from its spill) and the central
+    /// directory (the spilled records, then the manifest's), then the end records. The spills
+    /// are unsealed on the other cores while this thread seals them into the output.
     fn finish_archive(
         &self,
         output: &mut SealedWriter,
         layout: &mut Layout,
         central: SealedWriter,
-        (manifest, manifest_bytes): (SealedWriter, u64),
+        (mut manifest, manifest_deflate): (SealedWriter, DeflateStream),
         (central_path, manifest_path): (&Path, &Path),
     ) -> std::io::Result<()> {
+        let deflated = manifest_deflate.finish(&mut manifest)?;
         central.close()?;
         manifest.close()?;
-        let header = ManifestWriter::header_row();
         let stamp = DosTime::from(self.started);
-        let mut entry = StreamedEntry::start(
-            output,
-            layout,
-            MANIFEST_NAME,
-            stamp,
-            manifest_bytes + header.len() as u64,
-        )?;
-        entry.write(output, layout, &header)?;
-        let mut rows = SealedReader::open(
+        let mut entry =
+            StreamedEntry::start(output, layout, MANIFEST_NAME, stamp, deflated.uncompressed)?;
+        SealedReader::open(
             manifest_path,
             &self.key,
             &spill_context(&self.job_id, "manifest"),
-        )?;
-        let mut buffer = zeroize::Zeroizing::new(vec![0u8; 64 * 1024]);
-        loop {
-            let count = rows.read(&mut buffer)?;
-            if count == 0 {
-                break;
-            }
-            entry.write(output, layout, &buffer[..count])?;
-        }
-        let manifest_record = entry.finish(output, layout)?;
+        )?
+        .copy_chunks_to(|compressed| entry.append(output, layout, compressed))
+        .map_err(copy_error)?;
+        let manifest_record = entry.finish(output, layout, deflated)?;
 
         let central_start = layout.position;
-        let mut records = SealedReader::open(
+        SealedReader::open(
             central_path,
             &self.key,
             &spill_context(&self.job_id, "central"),
-        )?;
-        loop {
-            let count = records.read(&mut buffer)?;
-            if count == 0 {
-                break;
-            }
-            output.write_all(&buffer[..count])?;
-        }
+        )?
+        .copy_chunks_to(|records| output.write_all(records))
+        .map_err(copy_error)?;
         output.write_all(&manifest_record)?;
         layout.entries += 1;
         layout.central_bytes += manifest_record.len() as u64;
         output.write_all(&end_records(layout, central_start))?;
         Ok(())
+    }
+}
+
+fn copy_error(error: CopyError) -> std::io::Error {
+    match error {
+        CopyError::Read(error) | CopyError::Write(error) => error,
     }
 }
 
