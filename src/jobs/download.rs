@@ -187,10 +187,9 @@ fn write_checked(
             CopyError::Read(error) => damaged(error.to_string()),
             CopyError::Write(error) => JobError::io("write", target, error),
         });
-    if let Some(background) = background {
-        background.stop();
-    }
+    let synced = background.map_or(Ok(()), BackgroundSync::stop);
     let (bytes, sha256) = copied?;
+    synced.map_err(|error| JobError::io("write", target, error))?;
     crate::crashpoint::reached("job.download.temp-written");
     if bytes != output.0 || sha256 != output.1 {
         return Err(damaged(

@@ -200,7 +200,7 @@ impl SealedWriter {
     pub fn finish(mut self) -> io::Result<StagedDigest> {
         self.seal_chunk(true)?;
         if let Some(writeback) = self.writeback.take() {
-            writeback.stop();
+            writeback.stop()?;
         }
         crate::crashpoint::fault("job.run.output-sync")?;
         self.file.sync_all()?;

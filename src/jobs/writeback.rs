@@ -9,10 +9,17 @@
 //! computes and the final sync has at most about one step to write. Durability is unchanged:
 //! the callers still sync the whole file (and its directory) before it counts, and a crash
 //! in between leaves what it left before (an unfinished file the callers already handle).
+//!
+//! A failed background sync is kept and returned by [`BackgroundSync::stop`]: the helper's
+//! descriptor is a duplicate sharing the caller's open file, and Linux reports a writeback
+//! error once per open file, so the caller's own final sync might not see it again.
 
 use std::fs::File;
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
+
+/// What the helper thread hands back: the first sync that failed, if any.
+type Outcome = std::io::Result<()>;
 
 /// Bytes written between two background syncs: a few milliseconds of the disk's time.
 pub const SYNC_STEP: u64 = 16 * 1024 * 1024;
@@ -20,7 +27,7 @@ pub const SYNC_STEP: u64 = 16 * 1024 * 1024;
 /// The helper thread of one file, told how much has been written.
 pub struct BackgroundSync {
     signal: Option<SyncSender<()>>,
-    thread: Option<JoinHandle<()>>,
+    thread: Option<JoinHandle<Outcome>>,
     unsynced: u64,
 }
 
@@ -34,11 +41,12 @@ impl BackgroundSync {
         let (signal, requests) = sync_channel::<()>(1);
         let thread = std::thread::Builder::new()
             .name("tokendist-writeback".into())
-            .spawn(move || {
+            .spawn(move || -> Outcome {
                 while requests.recv().is_ok() {
-                    // A failure here is met again, and reported, by the final sync.
-                    let _ = file.sync_data();
+                    // Kept for the caller: its own final sync might not be told again.
+                    file.sync_data()?;
                 }
+                Ok(())
             })
             .ok()?;
         Some(Self {
@@ -63,22 +71,28 @@ impl BackgroundSync {
     }
 
     /// Stops the helper and waits for it (at most one sync in progress), before the caller's
-    /// own final sync.
-    pub fn stop(mut self) {
-        self.stop_thread();
+    /// own final sync; returns the error of a background sync that failed, which the caller
+    /// must treat as a failed write of the file.
+    pub fn stop(mut self) -> std::io::Result<()> {
+        self.stop_thread()
     }
 
-    fn stop_thread(&mut self) {
+    fn stop_thread(&mut self) -> std::io::Result<()> {
         self.signal = None;
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        match self.thread.take().map(JoinHandle::join) {
+            None | Some(Ok(Ok(()))) => Ok(()),
+            Some(Ok(Err(error))) => Err(error),
+            Some(Err(_)) => Err(std::io::Error::other(
+                "the thread syncing the file in the background stopped unexpectedly",
+            )),
         }
     }
 }
 
 impl Drop for BackgroundSync {
     fn drop(&mut self) {
-        self.stop_thread();
+        // Dropped without `stop` only on a path that already failed and discards the file.
+        let _ = self.stop_thread();
     }
 }
 
@@ -99,10 +113,23 @@ mod tests {
             file.write_all(&piece).unwrap();
             sync.wrote(piece.len());
         }
-        sync.stop();
+        sync.stop().unwrap();
         file.sync_all().unwrap();
         let written = std::fs::read(&path).unwrap();
         assert_eq!(written.len(), pieces * piece.len());
         assert!(written.chunks(piece.len()).all(|chunk| chunk == piece));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_background_sync_that_fails_is_returned_by_stop() {
+        // fdatasync on a pipe fails with EINVAL: a stand-in for a disk's writeback error.
+        let (reader, writer) = std::io::pipe().unwrap();
+        let writer = File::from(std::os::fd::OwnedFd::from(writer));
+        let mut sync = BackgroundSync::start(&writer).expect("the helper thread starts");
+        sync.wrote(SYNC_STEP as usize);
+        let error = sync.stop().expect_err("the failed sync is reported");
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput, "{error}");
+        drop(reader);
     }
 }
