@@ -232,6 +232,15 @@ pub struct State {
     /// The terminal's size: lists page by the rows they show.
     pub viewport: Rect,
     pub workspace: WorkspaceInfo,
+    /// The job's end as its run reported it, while the backend records it (the history
+    /// written, the inventory saved with the new distributions, the selection index built
+    /// again: over a second at a million tokens, on a worker). Meanwhile keys that move,
+    /// scroll, type or open help answer at once, and what would read or change the history
+    /// or the inventory (a new job, a download, a delete, the workspace tools, the review,
+    /// the job list) is refused with a notice or waits, visibly, until the answer.
+    pub recording: Option<JobOutcome>,
+    /// A one-line message in place of the footer's keys, until the next key (a refusal).
+    pub notice: Option<String>,
 }
 
 /// Up to this many tokens a review is usually prepared within the runtime's wait for an
@@ -262,6 +271,8 @@ impl State {
             quitting: false,
             viewport: Rect::new(0, 0, 80, 24),
             workspace: WorkspaceInfo::default(),
+            recording: None,
+            notice: None,
         }
     }
 
@@ -286,6 +297,11 @@ impl State {
         self.run.as_ref().is_some_and(RunningJob::is_running)
     }
 
+    /// True while the job's end is being recorded (see [`State::recording`]).
+    pub fn recording(&self) -> bool {
+        self.recording.is_some()
+    }
+
     /// True when the wizard screen shows the job's progress instead of the wizard.
     pub fn shows_progress(&self) -> bool {
         self.screen == Screen::Wizard && self.run.is_some()
@@ -302,6 +318,7 @@ impl State {
     /// The key table of the screen itself, ignoring any dialog.
     pub fn screen_context(&self) -> KeyContext {
         match self.screen {
+            Screen::Wizard if self.recording() => KeyContext::Recording,
             Screen::Wizard if self.job_running() => KeyContext::Progress,
             Screen::Wizard if self.run.is_some() => KeyContext::Finished,
             Screen::Wizard => self.wizard.key_context(),

@@ -217,6 +217,8 @@ pub enum Answer {
         generation: u64,
         result: Result<ReviewSummary, Vec<FieldIssue>>,
     },
+    /// The job's end is recorded (history, inventory): how it ended for good.
+    Recorded(JobOutcome),
 }
 
 /// The review summary shown before Submit (built by the job engine, shared with the CLI).
@@ -397,9 +399,16 @@ pub trait Backend {
     /// Starts the job in the background (the job its newest review prepared, when `spec` is
     /// the one reviewed and nothing changed since).
     fn start_job(&mut self, spec: JobSpec) -> Result<JobHandle, String>;
-    /// The job reported its end: record it (inventory, history) and say how it ended for
-    /// good (a completed run can still fail to be recorded).
-    fn finish_job(&mut self, reported: JobOutcome) -> JobOutcome;
+    /// The job reported its end: record it (inventory, history), on a worker when that takes
+    /// long (a million-token inventory is saved whole). Answered like [`Backend::preview`]
+    /// with [`Answer::Recorded`]: how the job ended for good (a completed run can still fail
+    /// to be recorded). Until the answer, the UI asks nothing that reads or changes the
+    /// history or the inventory.
+    fn record_job_end(&mut self, reported: JobOutcome) -> Option<Answer>;
+    /// The recording answered: take up what it changed (the job list, the inventory's
+    /// distributions, so the counts and any prepared review are made again); the header's
+    /// info.
+    fn job_recorded(&mut self) -> WorkspaceInfo;
     /// The job history, newest first.
     fn jobs(&self) -> Result<Vec<JobRow>, String>;
     /// Where a job's ZIP goes unless the administrator says otherwise.

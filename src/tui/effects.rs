@@ -45,7 +45,11 @@ pub fn perform(backend: &mut dyn Backend, effect: Effect) -> Performed {
             Ok(handle) => return Performed::Started(handle),
             Err(error) => Msg::JobStartFailed(error),
         },
-        Effect::RecordJobEnd(reported) => Msg::JobFinished(backend.finish_job(reported)),
+        Effect::RecordJobEnd(reported) => match backend.record_job_end(reported) {
+            Some(answer) => answer.into(),
+            None => return Performed::Msgs(Vec::new()),
+        },
+        Effect::TakeUpRecording => Msg::RecordingTakenUp(backend.job_recorded()),
         Effect::CancelJob => return Performed::Cancel,
         Effect::NewWizard => Msg::WizardReady {
             default_name: backend.default_job_name(),

@@ -22,6 +22,7 @@ pub mod list;
 pub mod msg;
 pub mod preparer;
 pub mod progress;
+pub mod recorder;
 pub mod runtime;
 pub mod terminal;
 pub mod theme;

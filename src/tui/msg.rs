@@ -58,7 +58,7 @@ pub enum Msg {
     JobProgress(Progress),
     /// The job's thread reported its end; not recorded yet.
     JobEnded(JobOutcome),
-    /// The job's end is recorded in the history.
+    /// The job's end is recorded in the history (or could not be: the outcome says so).
     JobFinished(JobOutcome),
     JobsLoaded(Result<Vec<JobRow>, String>),
     TokensLoaded(TokenInventory),
@@ -85,6 +85,8 @@ pub enum Msg {
     Admin(AdminAnswer),
     /// The inventory changed under a tool: the header's counts now.
     WorkspaceChanged(super::backend::WorkspaceInfo),
+    /// The backend took up a recorded job's end (history, inventory): the header's counts.
+    RecordingTakenUp(super::backend::WorkspaceInfo),
 }
 
 /// Work the runtime does for the update.
@@ -112,8 +114,10 @@ pub enum Effect {
         generation: u64,
     },
     StartJob(Box<JobSpec>),
-    /// Record a job's end (inventory and history).
+    /// Record a job's end (inventory and history), on the backend's worker.
     RecordJobEnd(JobOutcome),
+    /// The job's end is recorded: the backend takes up the changed history and inventory.
+    TakeUpRecording,
     CancelJob,
     NewWizard,
     LoadJobs,
@@ -145,6 +149,7 @@ impl From<Answer> for Msg {
             Answer::Filtered { generation, rows } => Msg::TokensFiltered { generation, rows },
             Answer::Admin(answer) => Msg::Admin(answer),
             Answer::Reviewed { generation, result } => Msg::Reviewed { generation, result },
+            Answer::Recorded(outcome) => Msg::JobFinished(outcome),
         }
     }
 }

@@ -8,8 +8,64 @@ use super::wizard::{self, Step, Wizard};
 use super::{admin, dialog, jobs_view, progress, tokens_view};
 use crossterm::event::{KeyEvent, KeyEventKind};
 
+/// The notice of a request refused while a job's end is being recorded.
+pub const RECORDING_NOTICE: &str =
+    "The last job's end is being recorded (history, inventory): try again when it is done.";
+
 /// Applies one message to the state; returns what the runtime must do.
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let effects = apply(state, msg);
+    hold_while_recording(state, effects)
+}
+
+/// While a job's end is being recorded, nothing reads or changes the history or the
+/// inventory the worker holds: the UI thread would wait for it (or read it half-changed).
+/// The job list and the review are asked again when the recording is done; a request of the
+/// administrator's (a new job, a download, a delete, a workspace tool) is refused where its
+/// answer would show, saying why.
+fn hold_while_recording(state: &mut State, effects: Vec<Effect>) -> Vec<Effect> {
+    if !state.recording() {
+        return effects;
+    }
+    let mut kept = Vec::new();
+    for effect in effects {
+        match effect {
+            // Asked again once the end is recorded (`JobFinished`, `WorkspaceChanged`).
+            Effect::LoadJobs | Effect::Review { .. } | Effect::InventoryChanged => {}
+            Effect::StartJob(_) => {
+                kept.extend(apply(state, Msg::JobStartFailed(RECORDING_NOTICE.into())));
+            }
+            Effect::Download { job_id, .. } => {
+                let refused = DownloadError::Failed(RECORDING_NOTICE.into());
+                kept.extend(download_done(state, job_id, Err(refused)));
+            }
+            Effect::DeleteOutput { job_name, .. } => {
+                kept.extend(apply(
+                    state,
+                    Msg::Deleted {
+                        job_name,
+                        result: Err(format!("Nothing was deleted. {RECORDING_NOTICE}")),
+                    },
+                ));
+            }
+            Effect::Admin(task) => {
+                let refused = admin::port::AdminAnswer::refused(task.kind(), RECORDING_NOTICE);
+                kept.extend(admin::answered(state, refused));
+            }
+            other => kept.push(other),
+        }
+    }
+    // What the refusals asked for in turn (a job list) waits too.
+    kept.retain(|effect| {
+        !matches!(
+            effect,
+            Effect::LoadJobs | Effect::Review { .. } | Effect::InventoryChanged
+        )
+    });
+    kept
+}
+
+fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => on_key(state, key),
         Msg::Resize { width, height } => {
@@ -73,8 +129,29 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Msg::JobEnded(reported) => vec![Effect::RecordJobEnd(reported)],
+        Msg::JobEnded(reported) => {
+            if let Some(run) = state.run.as_mut() {
+                if let JobOutcome::Completed { tokens } = reported {
+                    run.progress.done = tokens as u64;
+                }
+                // The run is over: no ETA that would read as still generating.
+                run.progress.eta = None;
+            }
+            // Nothing is left to cancel.
+            if matches!(
+                state.overlay,
+                Some(Overlay::Confirm {
+                    kind: ConfirmKind::CancelJob,
+                    ..
+                })
+            ) {
+                state.overlay = None;
+            }
+            state.recording = Some(reported.clone());
+            vec![Effect::RecordJobEnd(reported)]
+        }
         Msg::JobFinished(outcome) => {
+            state.recording = None;
             if let Some(run) = state.run.as_mut() {
                 if let JobOutcome::Completed { tokens } = outcome {
                     run.progress.done = tokens as u64;
@@ -92,7 +169,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             ) {
                 state.overlay = None;
             }
-            vec![Effect::LoadJobs]
+            // The distributions changed the inventory: counts, a prepared review and the
+            // Tokens browser follow (`WorkspaceChanged`); the job list shows the new job.
+            vec![Effect::TakeUpRecording, Effect::LoadJobs]
         }
         Msg::JobsLoaded(result) => {
             jobs_view::loaded(state, result);
@@ -109,19 +188,15 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Admin(answer) => admin::answered(state, answer),
-        Msg::WorkspaceChanged(info) => {
-            state.workspace = info;
-            // The browser reloads the changed inventory when it is opened next.
-            state.tokens.all = None;
-            // A count or review the wizard holds was made on the old inventory (a token
-            // retired or assigned since from the Tools screen): made again, so what Submit
-            // starts is what the screen last showed.
-            match state.wizard.step {
-                Step::Selection | Step::Review => {
-                    state.wizard.enter(state.wizard.step, &state.profiles)
-                }
-                _ => Vec::new(),
+        Msg::WorkspaceChanged(info) => workspace_changed(state, info),
+        Msg::RecordingTakenUp(info) => {
+            let mut effects = workspace_changed(state, info);
+            // A browser on screen shows the distributions just recorded (the backend built
+            // the new index before it answered: loading it does not wait).
+            if state.screen == Screen::Tokens {
+                effects.push(Effect::LoadTokens);
             }
+            effects
         }
         Msg::Deleted { job_name, result } => {
             state.overlay = Some(match result {
@@ -140,6 +215,23 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             });
             vec![Effect::LoadJobs]
         }
+    }
+}
+
+/// The inventory changed (a tool, a job's distributions): the header's counts now.
+fn workspace_changed(state: &mut State, info: super::backend::WorkspaceInfo) -> Vec<Effect> {
+    state.workspace = info;
+    // The browser reloads the changed inventory when it is opened next.
+    state.tokens.all = None;
+    // A count or review the wizard holds was made on the old inventory (a token retired or
+    // assigned since from the Tools screen, a job's distributions): made again, so what
+    // Submit starts is what the screen last showed. A wizard already submitted (a job's
+    // panel on screen) is left as it is: the next job starts from a new one.
+    match state.wizard.step {
+        Step::Selection | Step::Review if state.run.is_none() => {
+            state.wizard.enter(state.wizard.step, &state.profiles)
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -179,6 +271,8 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
         return Vec::new();
     }
+    // A refusal's notice stays until the next key.
+    state.notice = None;
     let context = state.key_context();
     match context.action_for(&key) {
         Some(action) => on_action(state, context, action),
@@ -247,8 +341,11 @@ fn quit(state: &mut State) -> Vec<Effect> {
         state.admin.notice = Some("A workspace tool is at work: quit when it has ended.".into());
         return Vec::new();
     }
-    if !asked && (state.job_running() || state.wizard.dirty) {
-        let question = if state.job_running() {
+    // While the job's end is being recorded there is nothing to cancel: leaving waits for
+    // the recording (the screen says so), which is never abandoned half-way.
+    let job_running = state.job_running() && !state.recording();
+    if !asked && (job_running || state.wizard.dirty) {
+        let question = if job_running {
             "A job is running. Quit and cancel it?"
         } else {
             "The wizard holds input that is not submitted. Quit anyway?"

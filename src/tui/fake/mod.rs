@@ -139,6 +139,15 @@ pub struct FakeBackend {
     pub passphrase: String,
     /// Every workspace tool task started, by kind.
     pub admin_tasks: Vec<TaskKind>,
+    /// Recording a job's end fails with this error (the run's files stay staged).
+    pub record_failure: Option<String>,
+    /// The end recorded last, applied to the job list when the UI takes it up.
+    pub recorded: Option<JobOutcome>,
+    /// How often the UI took up a recording ([`Backend::job_recorded`]).
+    pub taken_up: usize,
+    /// Answer a recording on this channel (as the real backend's worker does, for the
+    /// runtime's loop); other answers come as `defer_answers` says.
+    pub recording_channel: Option<(Sender<Answer>, crossbeam_channel::Receiver<Answer>)>,
 }
 
 /// The demo workspace (`tokendist --demo`) made at a fixed time, run through the real job
@@ -239,6 +248,10 @@ impl Default for FakeBackend {
             directory_users: Vec::new(),
             passphrase: crate::workspace::demo::DEMO_PASSPHRASE.into(),
             admin_tasks: Vec::new(),
+            record_failure: None,
+            recorded: None,
+            taken_up: 0,
+            recording_channel: None,
         }
     }
 }
@@ -727,6 +740,13 @@ impl Backend for FakeBackend {
         })
     }
 
+    fn answers(&self) -> crossbeam_channel::Receiver<Answer> {
+        match &self.recording_channel {
+            Some((_, answers)) => answers.clone(),
+            None => crossbeam_channel::never(),
+        }
+    }
+
     fn review(&mut self, spec: &JobSpec, generation: u64) -> Option<Answer> {
         let result = self.review_now(spec);
         self.answer(Answer::Reviewed { generation, result })
@@ -736,28 +756,51 @@ impl Backend for FakeBackend {
         self.start_now(spec)
     }
 
-    fn finish_job(&mut self, reported: JobOutcome) -> JobOutcome {
-        let status = match &reported {
-            JobOutcome::Completed { .. } => JobStatus::Completed,
-            JobOutcome::Failed(_) => JobStatus::Failed,
-            JobOutcome::Cancelled => JobStatus::Cancelled,
-        };
-        let demo_now = self.demo_now();
-        if let Some(row) = self.jobs.first_mut() {
-            row.status = status;
-            row.finished_at = Some(match demo_now {
-                Some(now) => crate::jobs::minute_text(now),
-                None => "2026-11-29 14:35".into(),
-            });
-            if let JobOutcome::Completed { tokens } = &reported {
-                row.done_count = *tokens;
-            }
-            row.output_available = status == JobStatus::Completed;
-            row.output_size = (status == JobStatus::Completed).then_some(48_213);
-            row.output_sha256 = (status == JobStatus::Completed).then(|| "9f2c".repeat(16));
-        }
+    fn record_job_end(&mut self, reported: JobOutcome) -> Option<Answer> {
         self.job_events = None;
-        reported
+        // As the real recording does: a run reported completed can still fail to be recorded.
+        let outcome = match self.record_failure.clone() {
+            Some(error) => crate::tui::recorder::recorded_outcome(
+                Err(crate::jobs::JobError::Invalid(error)),
+                &reported,
+            ),
+            None => reported,
+        };
+        self.recorded = Some(outcome.clone());
+        if let Some((outbox, _)) = &self.recording_channel {
+            let _ = outbox.send(Answer::Recorded(outcome));
+            return None;
+        }
+        self.answer(Answer::Recorded(outcome))
+    }
+
+    fn job_recorded(&mut self) -> WorkspaceInfo {
+        self.taken_up += 1;
+        if let Some(outcome) = self.recorded.take() {
+            let status = match &outcome {
+                JobOutcome::Completed { .. } => JobStatus::Completed,
+                JobOutcome::Failed(_) => JobStatus::Failed,
+                JobOutcome::Cancelled => JobStatus::Cancelled,
+            };
+            let demo_now = self.demo_now();
+            if let Some(row) = self.jobs.first_mut() {
+                row.status = status;
+                row.finished_at = Some(match demo_now {
+                    Some(now) => crate::jobs::minute_text(now),
+                    None => "2026-11-29 14:35".into(),
+                });
+                if let JobOutcome::Completed { tokens } = &outcome {
+                    row.done_count = *tokens;
+                }
+                row.output_available = status == JobStatus::Completed;
+                row.output_size = (status == JobStatus::Completed).then_some(48_213);
+                row.output_sha256 = (status == JobStatus::Completed).then(|| "9f2c".repeat(16));
+                if let JobOutcome::Failed(error) = &outcome {
+                    row.error = Some(error.clone());
+                }
+            }
+        }
+        self.workspace_info()
     }
 
     fn jobs(&self) -> Result<Vec<JobRow>, String> {

@@ -161,6 +161,8 @@ pub enum KeyContext {
     SelectionOther,
     WizardReview,
     Progress,
+    /// The job's panel while its end is being recorded.
+    Recording,
     /// The job's panel once it has ended.
     Finished,
     Jobs,
@@ -217,6 +219,7 @@ impl KeyContext {
             Self::SelectionOther => SELECTION_OTHER,
             Self::WizardReview => WIZARD_REVIEW,
             Self::Progress => PROGRESS,
+            Self::Recording => RECORDING,
             Self::Finished => FINISHED,
             Self::Jobs => JOBS,
             Self::Tokens => TOKENS,
@@ -295,7 +298,7 @@ pub fn global_key_label(action: Action) -> String {
 }
 
 /// Every context, for the generated key map in the docs.
-pub const ALL_CONTEXTS: [(KeyContext, &str); 22] = [
+pub const ALL_CONTEXTS: [(KeyContext, &str); 23] = [
     (
         KeyContext::WizardText,
         "Wizard: text steps (name, DeviceSerialNumber, nickname)",
@@ -318,6 +321,7 @@ pub const ALL_CONTEXTS: [(KeyContext, &str); 22] = [
     ),
     (KeyContext::WizardReview, "Wizard: review"),
     (KeyContext::Progress, "Job progress (running)"),
+    (KeyContext::Recording, "Job progress (recording its end)"),
     (KeyContext::Finished, "Job progress (ended)"),
     (KeyContext::Jobs, "Jobs"),
     (KeyContext::JobsFilter, "Jobs: typing a filter"),

@@ -146,6 +146,15 @@ pub(super) static PROGRESS: &[Binding] = &[bind(
     Some("cancel job"),
 )];
 
+/// The run has ended and its end is being recorded: nothing to cancel yet nothing to open;
+/// `c` says so instead of doing nothing.
+pub(super) static RECORDING: &[Binding] = &[bind(
+    &[ch('c')],
+    CancelJob,
+    "cancel: the run has ended, there is nothing left to cancel (says so)",
+    None,
+)];
+
 pub(super) static FINISHED: &[Binding] = &[
     bind(
         &[key(KeyCode::Enter)],

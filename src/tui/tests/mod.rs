@@ -4,6 +4,7 @@
 mod admin;
 mod docs;
 mod jobs_flow;
+mod recording_flow;
 pub mod render;
 mod render_edges;
 mod review_flow;

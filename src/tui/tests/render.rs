@@ -34,8 +34,11 @@ pub const SCENARIOS: &[&str] = &[
     "08_review",
     "09_progress",
     "09_progress_cancel_confirm",
+    "09_progress_recording",
+    "09_progress_recording_cancel",
     "10_completed",
     "11_jobs_completed",
+    "11_jobs_recording",
     "12_jobs_menu",
     "13_job_details",
     "14_download_prompt",
@@ -147,6 +150,18 @@ pub fn scenario_on(name: &str, mut h: Harness) -> Harness {
             }));
             if name.ends_with("confirm") {
                 h.press(Char('c'));
+            }
+        }
+        "09_progress_recording" | "09_progress_recording_cancel" | "11_jobs_recording" => {
+            run(&mut h);
+            let tokens = job_total(&h) as usize;
+            // The backend records the end on its worker: the answer has not come yet.
+            h.backend.defer_answers = true;
+            h.job_event(JobEvent::Finished(JobOutcome::Completed { tokens }));
+            match name {
+                "09_progress_recording_cancel" => h.press(Char('c')),
+                "11_jobs_recording" => h.press(F(3)),
+                _ => {}
             }
         }
         "10_completed" => {

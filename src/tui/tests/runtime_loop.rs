@@ -73,3 +73,34 @@ fn quit_after_confirmation_ends_the_loop() {
     assert_eq!(ended, Ended::Quit);
     assert!(backend.started.is_empty());
 }
+
+#[test]
+fn leaving_waits_for_a_recording_on_the_worker_and_says_so_on_screen() {
+    let mut backend = FakeBackend {
+        // The recording answers on a channel, as the real backend's worker does.
+        recording_channel: Some(unbounded()),
+        ..FakeBackend::default()
+    };
+    let mut state = State::new(
+        backend.profiles(),
+        backend.default_job_name(),
+        Theme::plain(),
+    );
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let (sender, receiver) = unbounded();
+    for msg in submit_keys() {
+        sender.send(msg).unwrap();
+    }
+    sender.send(Msg::Signal("SIGTERM")).unwrap();
+    let ended = run_loop(&mut terminal, &mut state, &mut backend, receiver).unwrap();
+    assert_eq!(ended, Ended::Signal("SIGTERM"));
+    assert_eq!(backend.started.len(), 1, "the job was submitted");
+    assert_eq!(backend.taken_up, 1, "the recording's answer was waited for");
+    assert_eq!(backend.jobs[0].status, JobStatus::Cancelled);
+    assert!(state.recording.is_none());
+    let screen = crate::tui::fake::buffer_text(terminal.backend().buffer());
+    assert!(
+        screen.contains("Recording the job's end before leaving…"),
+        "{screen}"
+    );
+}
