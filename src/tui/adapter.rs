@@ -45,6 +45,8 @@ pub struct RealBackend {
     /// change the history or the inventory.
     recording: bool,
     recorder: Recorder,
+    /// The recording's work, until [`Backend::dispatch`] starts it.
+    held_recording: Option<Work>,
     /// The inventory's selection columns (no seeds), built by the counting worker and shared
     /// with the Tokens browser; built again when a job changes the inventory.
     index: SharedIndex,
@@ -90,6 +92,7 @@ pub fn open(
         ended: Arc::default(),
         recording: false,
         recorder: Recorder::default(),
+        held_recording: None,
         index,
         counter,
         preparer,
@@ -480,23 +483,30 @@ impl Backend for RealBackend {
         };
         // A review prepared before is stale from here on: the inventory is changing.
         self.epoch += 1;
-        let started = self.recorder.start(Work {
+        self.recording = true;
+        self.held_recording = Some(Work {
             workspace: Arc::clone(&self.workspace),
             history: Arc::clone(&self.history),
             outcome,
             indexer: self.counter.indexer(),
             outbox: self.counter.outbox(),
         });
-        match started {
-            Ok(()) => {
-                self.recording = true;
-                None
+        None
+    }
+
+    fn dispatch(&mut self) {
+        self.preparer.dispatch();
+        if let Some(work) = self.held_recording.take() {
+            let reported = super::recorder::reported_words(&work.outcome);
+            let outbox = work.outbox.clone();
+            if let Err(error) = self.recorder.start(work) {
+                // Nothing was recorded: the record stays running, which the next start
+                // settles; the answer says so.
+                let _ = outbox.send(Answer::Recorded(super::recorder::recorded_outcome(
+                    Err(JobError::Invalid(error)),
+                    &reported,
+                )));
             }
-            // Nothing was recorded: the record stays running, which the next start settles.
-            Err(error) => Some(Answer::Recorded(super::recorder::recorded_outcome(
-                Err(JobError::Invalid(error)),
-                &reported,
-            ))),
         }
     }
 

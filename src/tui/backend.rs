@@ -409,6 +409,12 @@ pub trait Backend {
     /// distributions, so the counts and any prepared review are made again); the header's
     /// info.
     fn job_recorded(&mut self) -> WorkspaceInfo;
+    /// Sends the requests held since the last call to the workers that run longer than a
+    /// frame (the review's preparation, the recording of a job's end). The runtime calls it
+    /// once the frame showing the request's waiting state is drawn, or before it waits for
+    /// an answer: a worker woken by a request never takes the core from the drawing thread
+    /// before that frame is out.
+    fn dispatch(&mut self) {}
     /// The job history, newest first.
     fn jobs(&self) -> Result<Vec<JobRow>, String>;
     /// Where a job's ZIP goes unless the administrator says otherwise.

@@ -116,7 +116,7 @@ fn record(work: Work, handed_back: &Mutex<Option<Recorded>>) {
 }
 
 /// How the engine reported the run (before recording), for the words of a failure.
-fn reported_words(outcome: &jobs::JobOutcome) -> JobOutcome {
+pub fn reported_words(outcome: &jobs::JobOutcome) -> JobOutcome {
     match &outcome.result {
         jobs::RunResult::Completed(_) => JobOutcome::Completed {
             tokens: outcome.done,

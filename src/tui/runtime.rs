@@ -136,6 +136,7 @@ impl Loop {
                 if next.is_none() && handled < BATCH && state.awaits_answer() {
                     let left = answer_deadline.saturating_duration_since(Instant::now());
                     if !left.is_zero() {
+                        backend.dispatch();
                         next = self.answer_within(left);
                     }
                 }
@@ -145,6 +146,8 @@ impl Loop {
                 self.leave(terminal, state, backend);
                 return Err(format!("cannot draw on the terminal: {error}"));
             }
+            // The frame is out: now the workers may take the cores.
+            backend.dispatch();
         }
     }
 
@@ -305,6 +308,7 @@ impl Loop {
             return;
         }
         say(terminal, state, "Recording the job's end before leaving…");
+        backend.dispatch();
         // No deadline: the worker always answers (also when it fails), and its sender keeps
         // the channel open until it has.
         while state.recording() && !self.answers_closed {
