@@ -99,6 +99,13 @@ fn cancel_selected(state: &mut State) -> Vec<Effect> {
         "Cancel job {:?}? Files written so far are discarded.",
         job.name
     );
+    if state.recording() {
+        // The list is as it was before the run ended: nothing is left to cancel.
+        state.notice = Some(
+            "The job has ended and its end is being recorded: there is nothing to cancel.".into(),
+        );
+        return Vec::new();
+    }
     state.overlay = Some(match &state.run {
         Some(run) if run.id == job.id && run.is_running() => Overlay::Confirm {
             kind: ConfirmKind::CancelJob,

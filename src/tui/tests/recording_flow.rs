@@ -134,6 +134,24 @@ fn cancelling_is_refused_with_a_notice_since_the_run_is_over() {
 }
 
 #[test]
+fn cancelling_from_jobs_in_progress_is_refused_too() {
+    let mut h = Harness::new();
+    recording(&mut h, completed());
+    h.press(KeyCode::F(3));
+    h.press(KeyCode::Tab);
+    h.press(KeyCode::Tab);
+    assert_eq!(h.state.jobs.tab, crate::tui::app::JobsTab::InProgress);
+    h.press(KeyCode::Char('c'));
+    assert!(h.state.overlay.is_none(), "no question about cancelling");
+    assert!(
+        h.state
+            .notice
+            .as_deref()
+            .is_some_and(|n| n.contains("nothing to cancel"))
+    );
+}
+
+#[test]
 fn a_cancel_question_open_when_the_run_ends_is_closed() {
     let mut h = Harness::new();
     walk_to(&mut h, Step::Review);
