@@ -13,7 +13,13 @@
 //!    waits for the recording with a message; a failure to record is shown as it is and the
 //!    next start settles the job as the message said.
 //!
-//! 5. Workspace tools (F5): the passphrase changed in the full screen, then the workspace opens
+//! 5. "Download Output File" on a worker (made slow with `TOKENDIST_PAUSE_AT` at the download's
+//!    write): help, hiding the dialog and the Tokens screen answer while the ZIP is written,
+//!    and the download ends saved and recorded; Esc cancels it (nothing at the target, no
+//!    temporary file, no note left in the history, the job downloadable again); quitting
+//!    cancels it with a message.
+//!
+//! 6. Workspace tools (F5): the passphrase changed in the full screen, then the workspace opens
 //!    with the new one only (the library and the wizard itself); tokens assigned from a real
 //!    OpenLDAP server (the slapd the directory tests start), the bind password typed masked;
 //!    tokens retired after a review and a declined then given confirmation; a check listing
@@ -899,4 +905,147 @@ fn a_failure_to_record_a_job_s_end_is_shown_and_the_next_start_does_what_it_said
         .expect("the job is in the history");
     assert_eq!(record.status, JobStatus::Completed);
     assert!(record.has_output());
+}
+
+/// Each piece of a download waits this long (a small ZIP is one piece): time to use the
+/// screen meanwhile on a loaded machine.
+const DOWNLOAD_PAUSE: &str = "job.download.write=6000";
+
+/// `--demo` on `workspace` with the download slowed, walked to Jobs › "Pilot rollout" (the
+/// demo's completed job) › Download Output File with `target` typed and Enter pressed;
+/// returns once the progress dialog shows.
+fn start_slow_download(workspace: &Path, cwd: &Path, target: &Path) -> Session {
+    let env = [("TOKENDIST_PAUSE_AT", DOWNLOAD_PAUSE)];
+    let mut s = Session::start_with(
+        &["--demo", "--workspace", workspace.to_str().unwrap()],
+        cwd,
+        true,
+        &env,
+    );
+    s.wait_for("Step 1 of 8: Job name");
+    // F3 (a `2` would be typed into the job name).
+    s.press("\x1bOR", "Completed (1)");
+    s.wait_for("Pilot rollout");
+    s.press(ENTER, "Download Output File");
+    s.press(DOWN, "Download Output File");
+    s.press(ENTER, "Save the ZIP");
+    s.send(CTRL_U);
+    s.press(target.to_str().unwrap(), "pilot.zip");
+    s.press(ENTER, "Saving the ZIP");
+    s
+}
+
+/// Sends `keys` and waits for `then`, checking the download is still under way: the keystroke
+/// was answered while the ZIP was being written, not after.
+fn answered_while_downloading(s: &mut Session, keys: &str, then: &str) {
+    s.press(keys, then);
+    assert!(
+        s.contents().contains("● download"),
+        "the download ended before {then:?} showed:\n{}",
+        s.contents()
+    );
+}
+
+/// Files beside the download target whose names the download's temporary files have.
+fn download_temporaries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".tokendist-download-"))
+        .collect()
+}
+
+fn pilot_record(workspace: &Path) -> tokendist::jobs::JobRecord {
+    History::open(&open_workspace(workspace))
+        .unwrap()
+        .find("Pilot rollout")
+        .cloned()
+        .expect("the demo's pilot job")
+}
+
+#[test]
+fn keys_answer_while_a_download_is_written_and_it_ends_saved_and_recorded() {
+    let temp = tempfile::tempdir().unwrap();
+    let workspace = temp.path().join("ws");
+    let target = temp.path().join("out").join("pilot.zip");
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    let mut s = start_slow_download(&workspace, temp.path(), &target);
+    s.wait_for("0 bytes of");
+    answered_while_downloading(&mut s, "?", "(Esc closes)");
+    s.send("\x1b");
+    s.wait_gone("(Esc closes)");
+    assert!(s.contents().contains("Saving the ZIP"), "{}", s.contents());
+    // Hidden: the download goes on; the Tokens screen opens and scrolls meanwhile.
+    answered_while_downloading(&mut s, ENTER, "The download goes on");
+    answered_while_downloading(&mut s, "3", "tokens shown");
+    answered_while_downloading(&mut s, "j", "tokens shown");
+    // The end pops up the saved report (nothing else is open).
+    s.wait_for("Output ZIP saved");
+    s.wait_for("SHA-256");
+    s.send("\x1b");
+    s.wait_gone("Output ZIP saved");
+    s.send("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(target.is_file());
+    let record = pilot_record(&workspace);
+    assert_eq!(record.downloads.len(), 1);
+    assert_eq!(record.downloads[0].path, target);
+    assert!(record.pending_download.is_none());
+}
+
+#[test]
+fn esc_cancels_a_download_leaving_nothing_and_the_job_downloads_after() {
+    let temp = tempfile::tempdir().unwrap();
+    let workspace = temp.path().join("ws");
+    let out = temp.path().join("out");
+    let target = out.join("pilot.zip");
+    std::fs::create_dir_all(&out).unwrap();
+    let mut s = start_slow_download(&workspace, temp.path(), &target);
+    s.send("\x1b");
+    s.wait_for("Cancelling…");
+    s.wait_for("Download cancelled");
+    s.wait_for("Nothing was saved at");
+    assert!(!target.exists(), "nothing at the target");
+    assert_eq!(download_temporaries(&out), Vec::<String>::new());
+    s.send("\x1b");
+    s.wait_gone("Download cancelled");
+    s.send("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    let record = pilot_record(&workspace);
+    assert!(record.pending_download.is_none(), "the note is cleared");
+    assert!(record.downloads.is_empty(), "no download recorded");
+    // Downloadable again, to the very same path.
+    let ws = open_workspace(&workspace);
+    let mut history = History::open(&ws).unwrap();
+    let report = tokendist::jobs::download(
+        &ws,
+        &mut history,
+        "Pilot rollout",
+        &target,
+        false,
+        time::OffsetDateTime::now_utc(),
+    )
+    .expect("the job downloads after the cancel");
+    assert_eq!(Some(report.sha256), record.output.map(|o| o.sha256));
+}
+
+#[test]
+fn quitting_while_a_download_is_written_cancels_it_and_says_so() {
+    let temp = tempfile::tempdir().unwrap();
+    let workspace = temp.path().join("ws");
+    let out = temp.path().join("out");
+    let target = out.join("pilot.zip");
+    std::fs::create_dir_all(&out).unwrap();
+    let mut s = start_slow_download(&workspace, temp.path(), &target);
+    s.press("q", "A download is under way. Quit and cancel it?");
+    s.send("y");
+    s.wait_for("Cancelling the download before leaving…");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(!target.exists());
+    assert_eq!(download_temporaries(&out), Vec::<String>::new());
+    let record = pilot_record(&workspace);
+    assert!(record.pending_download.is_none() && record.downloads.is_empty());
 }

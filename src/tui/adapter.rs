@@ -1,17 +1,17 @@
 //! The real [`Backend`]: the open workspace (it holds the lock for the whole session) and the
 //! job engine. What can take longer than a frame runs on workers: live counts and the Tokens
 //! filter ([`super::counter`]), the review's preparation of the job ([`super::preparer`]) and
-//! the job itself, whose events are translated on a small forwarding thread, and the recording
-//! of its end ([`super::recorder`]).
+//! the job itself, whose events are translated on a small forwarding thread, the recording
+//! of its end ([`super::recorder`]) and a download ([`super::downloader`]).
 
 use super::admin::{
     self,
     port::{AdminAnswer, AdminTask, DirectoryInfo},
 };
 use super::backend::{
-    Answer, Backend, CancelHandle, DownloadError, DownloadReport, Exclusion, ExclusionGroup,
-    FieldIssue, JobEvent, JobHandle, JobOutcome, JobRow, Progress, REVIEW_LISTED, Redistributed,
-    ReviewSummary, Rows, TokenInventory, WorkspaceInfo,
+    Answer, Backend, CancelHandle, DownloadError, Exclusion, ExclusionGroup, FieldIssue, JobEvent,
+    JobHandle, JobOutcome, JobRow, Progress, REVIEW_LISTED, Redistributed, ReviewSummary, Rows,
+    TokenInventory, WorkspaceInfo,
 };
 use super::counter::{CountContext, Counter, IndexRows, SharedIndex};
 use super::download_path;
@@ -47,6 +47,10 @@ pub struct RealBackend {
     recorder: Recorder,
     /// The recording's work, until [`Backend::dispatch`] starts it.
     held_recording: Option<Work>,
+    /// A download's work, until [`Backend::dispatch`] starts it on its worker.
+    held_download: Option<super::downloader::Work>,
+    /// Cancels the newest download.
+    download_cancel: Option<jobs::CancelToken>,
     /// The inventory's selection columns (no seeds), built by the counting worker and shared
     /// with the Tokens browser; built again when a job changes the inventory.
     index: SharedIndex,
@@ -93,6 +97,8 @@ pub fn open(
         recording: false,
         recorder: Recorder::default(),
         held_recording: None,
+        held_download: None,
+        download_cancel: None,
         index,
         counter,
         preparer,
@@ -496,6 +502,9 @@ impl Backend for RealBackend {
 
     fn dispatch(&mut self) {
         self.preparer.dispatch();
+        if let Some(work) = self.held_download.take() {
+            super::downloader::start(work);
+        }
         if let Some(work) = self.held_recording.take() {
             let reported = super::recorder::reported_words(&work.outcome);
             let outbox = work.outbox.clone();
@@ -536,40 +545,58 @@ impl Backend for RealBackend {
         download_path::absolute(&typed, &download_path::RealFs).unwrap_or(configured)
     }
 
-    fn download(
-        &mut self,
-        job_id: &str,
-        path: &Path,
-        overwrite: bool,
-    ) -> Result<DownloadReport, DownloadError> {
+    fn download(&mut self, job_id: &str, path: &Path, overwrite: bool) -> Option<Answer> {
+        let refused = |error: DownloadError| {
+            Some(Answer::Downloaded {
+                job_id: job_id.to_owned(),
+                result: Err(error),
+            })
+        };
         if self.recording {
-            return Err(DownloadError::Failed(RECORDING.to_owned()));
+            return refused(DownloadError::Failed(RECORDING.to_owned()));
         }
-        let mut history = try_history(&self.history).map_err(DownloadError::Failed)?;
-        let name = history
-            .records()
-            .iter()
-            .find(|r| r.id == job_id)
-            .map(|r| r.name.clone())
-            .unwrap_or_default();
+        let name = match try_history(&self.history) {
+            Ok(history) => history
+                .records()
+                .iter()
+                .find(|r| r.id == job_id)
+                .map(|r| r.name.clone())
+                .unwrap_or_default(),
+            Err(error) => return refused(DownloadError::Failed(error)),
+        };
         let file_name = format!("{}.zip", jobs::file_name_safe(&name));
-        let path = download_path::target(
+        let path = match download_path::target(
             &path.display().to_string(),
             &file_name,
             &download_path::RealFs,
-        )
-        .map_err(DownloadError::Failed)?;
-        match jobs::download(
-            &*lock(&self.workspace),
-            &mut history,
-            job_id,
-            &path,
-            overwrite,
-            now(),
         ) {
-            Ok(report) => Ok(report),
-            Err(JobError::TargetExists { path }) => Err(DownloadError::Exists(path)),
-            Err(error) => Err(DownloadError::Failed(error.to_string())),
+            Ok(path) => path,
+            Err(error) => return refused(DownloadError::Failed(error)),
+        };
+        let cancel = jobs::CancelToken::default();
+        self.download_cancel = Some(cancel.clone());
+        self.held_download = Some(super::downloader::Work {
+            workspace: Arc::clone(&self.workspace),
+            history: Arc::clone(&self.history),
+            job_id: job_id.to_owned(),
+            path,
+            overwrite,
+            cancel,
+            outbox: self.counter.outbox(),
+        });
+        None
+    }
+
+    fn cancel_download(&mut self) {
+        if let Some(cancel) = self.download_cancel.take() {
+            cancel.cancel();
+        }
+        // Not started yet: nothing was written, not even the pending note.
+        if let Some(work) = self.held_download.take() {
+            let _ = work.outbox.send(Answer::Downloaded {
+                job_id: work.job_id,
+                result: Err(DownloadError::Cancelled(work.path)),
+            });
         }
     }
 

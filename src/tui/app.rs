@@ -36,6 +36,30 @@ impl RunningJob {
     }
 }
 
+/// A download on the backend's worker, from its start to its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadRun {
+    pub job: Box<JobRow>,
+    /// The path as the prompt held it, and the prompt's default: a failure brings the prompt
+    /// back as it was.
+    pub typed: String,
+    pub default: String,
+    /// Bytes of the ZIP written so far, of its size.
+    pub written: u64,
+    pub total: u64,
+    /// Esc was pressed: the worker is removing what it wrote.
+    pub cancelling: bool,
+}
+
+impl DownloadRun {
+    /// Whole percent written.
+    pub fn percent(&self) -> u64 {
+        (self.written.min(self.total) * 100)
+            .checked_div(self.total)
+            .unwrap_or(0)
+    }
+}
+
 /// The Jobs tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobsTab {
@@ -209,6 +233,8 @@ pub enum Overlay {
         kind: ConfirmKind,
         question: String,
     },
+    /// The download under way ([`State::download`]): progress, Esc cancels, Enter hides it.
+    Downloading,
     Saved(DownloadReport),
     Message {
         title: String,
@@ -239,6 +265,10 @@ pub struct State {
     /// or the inventory (a new job, a download, a delete, the workspace tools, the review,
     /// the job list) is refused with a notice or waits, visibly, until the answer.
     pub recording: Option<JobOutcome>,
+    /// The download under way on the backend's worker, if any (one at a time). Keys answer
+    /// meanwhile; its dialog can be hidden (the header then shows its progress) and shown
+    /// again from the job's menu.
+    pub download: Option<DownloadRun>,
     /// A one-line message in place of the footer's keys, until the next key (a refusal).
     pub notice: Option<String>,
 }
@@ -272,6 +302,7 @@ impl State {
             viewport: Rect::new(0, 0, 80, 24),
             workspace: WorkspaceInfo::default(),
             recording: None,
+            download: None,
             notice: None,
         }
     }
@@ -295,6 +326,11 @@ impl State {
 
     pub fn job_running(&self) -> bool {
         self.run.as_ref().is_some_and(RunningJob::is_running)
+    }
+
+    /// True while a download runs (see [`State::download`]).
+    pub fn downloading(&self) -> bool {
+        self.download.is_some()
     }
 
     /// True while the job's end is being recorded (see [`State::recording`]).
@@ -339,6 +375,7 @@ impl Overlay {
             Self::Menu { .. } => KeyContext::Menu,
             Self::Confirm { .. } => KeyContext::Confirm,
             Self::DownloadPrompt { .. } => KeyContext::Prompt,
+            Self::Downloading => KeyContext::Downloading,
             Self::Details { .. } | Self::Saved(_) | Self::Message { .. } => KeyContext::Info,
         }
     }

@@ -219,6 +219,17 @@ pub enum Answer {
     },
     /// The job's end is recorded (history, inventory): how it ended for good.
     Recorded(JobOutcome),
+    /// A download's progress: bytes of the ZIP written so far, of its size.
+    DownloadProgress {
+        job_id: String,
+        written: u64,
+        total: u64,
+    },
+    /// A download ended: saved, refused, failed or cancelled (nothing saved then).
+    Downloaded {
+        job_id: String,
+        result: Result<DownloadReport, DownloadError>,
+    },
 }
 
 /// The review summary shown before Submit (built by the job engine, shared with the CLI).
@@ -367,6 +378,9 @@ pub enum DownloadError {
     /// The target exists; ask before overwriting.
     Exists(PathBuf),
     Failed(String),
+    /// The administrator cancelled it: nothing is at the target (this path), the temporary
+    /// file is removed and the job can be downloaded again.
+    Cancelled(PathBuf),
 }
 
 /// Everything the wizard needs from the workspace and the job engine.
@@ -419,13 +433,15 @@ pub trait Backend {
     fn jobs(&self) -> Result<Vec<JobRow>, String>;
     /// Where a job's ZIP goes unless the administrator says otherwise.
     fn default_download_path(&self, job: &JobRow) -> PathBuf;
-    /// Writes the job's ZIP to `path`; refuses to replace a file unless `overwrite`.
-    fn download(
-        &mut self,
-        job_id: &str,
-        path: &Path,
-        overwrite: bool,
-    ) -> Result<DownloadReport, DownloadError>;
+    /// Starts writing the job's ZIP to `path` (refused when a file is there, unless
+    /// `overwrite`): over a gigabyte at a million tokens, so a backend that works on a worker
+    /// returns `None` and sends [`Answer::DownloadProgress`] on the way and one
+    /// [`Answer::Downloaded`] at the end; one that answers at once returns the end. One
+    /// download at a time (the UI asks for no second one meanwhile).
+    fn download(&mut self, job_id: &str, path: &Path, overwrite: bool) -> Option<Answer>;
+    /// Asks the download under way to stop; it answers `Downloaded` with
+    /// [`DownloadError::Cancelled`] (or how it ended, if it was already past its last step).
+    fn cancel_download(&mut self) {}
     /// Removes a job's staged output; its history record stays.
     fn delete_output(&mut self, job_id: &str) -> Result<(), String>;
     /// The `[directory]` table of the configuration, if there is one.

@@ -64,9 +64,13 @@ pub fn perform(backend: &mut dyn Backend, effect: Effect) -> Performed {
             job_id,
             path,
             overwrite,
-        } => {
-            let result = backend.download(&job_id, &path, overwrite);
-            Msg::DownloadDone { job_id, result }
+        } => match backend.download(&job_id, &path, overwrite) {
+            Some(answer) => answer.into(),
+            None => return Performed::Msgs(Vec::new()),
+        },
+        Effect::CancelDownload => {
+            backend.cancel_download();
+            return Performed::Msgs(Vec::new());
         }
         Effect::DeleteOutput { job_id, job_name } => Msg::Deleted {
             result: backend.delete_output(&job_id),

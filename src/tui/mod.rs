@@ -13,6 +13,7 @@ pub mod backend;
 pub mod counter;
 pub mod dialog;
 pub mod download_path;
+pub mod downloader;
 pub mod effects;
 pub mod footer;
 pub mod help;

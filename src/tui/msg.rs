@@ -71,6 +71,12 @@ pub enum Msg {
         job_id: String,
         path: PathBuf,
     },
+    /// How far the download under way is.
+    DownloadProgress {
+        job_id: String,
+        written: u64,
+        total: u64,
+    },
     DownloadDone {
         job_id: String,
         result: Result<DownloadReport, DownloadError>,
@@ -123,11 +129,14 @@ pub enum Effect {
     LoadJobs,
     LoadTokens,
     SuggestDownloadPath(Box<JobRow>),
+    /// Start the download on the backend's worker (progress and the end come as answers).
     Download {
         job_id: String,
         path: PathBuf,
         overwrite: bool,
     },
+    /// Ask the download under way to stop.
+    CancelDownload,
     DeleteOutput {
         job_id: String,
         job_name: String,
@@ -150,6 +159,16 @@ impl From<Answer> for Msg {
             Answer::Admin(answer) => Msg::Admin(answer),
             Answer::Reviewed { generation, result } => Msg::Reviewed { generation, result },
             Answer::Recorded(outcome) => Msg::JobFinished(outcome),
+            Answer::DownloadProgress {
+                job_id,
+                written,
+                total,
+            } => Msg::DownloadProgress {
+                job_id,
+                written,
+                total,
+            },
+            Answer::Downloaded { job_id, result } => Msg::DownloadDone { job_id, result },
         }
     }
 }

@@ -248,6 +248,9 @@ impl Loop {
                     update(state, Msg::JobFinished(outcome));
                     backend.job_recorded();
                 }
+                msg @ Msg::DownloadDone { .. } => {
+                    update(state, msg);
+                }
                 _ => {}
             }
         }
@@ -272,6 +275,7 @@ impl Loop {
                 self.record_before_leaving(terminal, state, backend, Some(reported));
             }
         }
+        self.cancel_download_before_leaving(terminal, state, backend);
         // A workspace tool at work (a passphrase change, an assignment) is let finish: each is
         // safe to interrupt, but finishing spares the next open its recovery.
         if state.admin.is_busy() && !self.answers_closed {
@@ -286,6 +290,35 @@ impl Loop {
         match self.signal {
             Some(name) => Ended::Signal(name),
             None => Ended::Quit,
+        }
+    }
+
+    /// Cancels a download under way and waits for its worker to remove what it wrote and
+    /// clear its note in the history, saying so on the screen. Past the deadline it is left:
+    /// the next start settles the note and removes the temporary file.
+    fn cancel_download_before_leaving<B: ratatui::backend::Backend>(
+        &mut self,
+        terminal: &mut Terminal<B>,
+        state: &mut State,
+        backend: &mut dyn Backend,
+    ) {
+        if !state.downloading() {
+            return;
+        }
+        backend.cancel_download();
+        say(terminal, state, "Cancelling the download before leaving…");
+        let deadline = Instant::now() + CANCEL_WAIT;
+        while state.downloading() && !self.answers_closed {
+            match self.answers.recv_deadline(deadline) {
+                Ok(answer @ Answer::Downloaded { .. }) => {
+                    update(state, answer.into());
+                }
+                Ok(answer) => self.take_up(state, backend, answer),
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => return,
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                    self.answers_closed = true
+                }
+            }
         }
     }
 

@@ -1,6 +1,6 @@
 //! The update: one message in, the state changed, effects out. No I/O here.
 
-use super::app::{ConfirmKind, Overlay, RunningJob, Screen, State};
+use super::app::{ConfirmKind, DownloadRun, Overlay, RunningJob, Screen, State};
 use super::backend::{DownloadError, JobOutcome, Progress};
 use super::keymap::{Action, KeyContext};
 use super::msg::{Effect, Msg};
@@ -182,6 +182,17 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
             dialog::path_suggested(state, &job_id, path);
             Vec::new()
         }
+        Msg::DownloadProgress {
+            job_id,
+            written,
+            total,
+        } => {
+            if let Some(run) = state.download.as_mut().filter(|r| r.job.id == job_id) {
+                run.written = written;
+                run.total = total;
+            }
+            Vec::new()
+        }
         Msg::DownloadDone { job_id, result } => download_done(state, job_id, result),
         Msg::AdminLoaded(directory) => {
             admin::loaded(state, directory);
@@ -235,36 +246,76 @@ fn workspace_changed(state: &mut State, info: super::backend::WorkspaceInfo) -> 
     }
 }
 
+/// A download ended (or was refused before it started). Its dialog, if on screen or nothing
+/// else is, shows the outcome: the saved file, the overwrite question, the prompt again with
+/// the error, or that nothing was saved after a cancel. Over another dialog the outcome is a
+/// one-line notice instead, so no key meant for that dialog lands in this one.
 fn download_done(
     state: &mut State,
     job_id: String,
     result: Result<super::backend::DownloadReport, DownloadError>,
 ) -> Vec<Effect> {
-    let (job, default) = match &state.overlay {
-        Some(Overlay::DownloadPrompt { job, default, .. }) if job.id == job_id => {
-            (job.clone(), default.clone())
-        }
-        _ => return Vec::new(),
+    let Some(run) = state.download.take_if(|run| run.job.id == job_id) else {
+        return Vec::new();
     };
+    let shown = matches!(state.overlay, Some(Overlay::Downloading) | None);
+    let DownloadRun {
+        job,
+        typed,
+        default,
+        ..
+    } = run;
     match result {
+        Ok(saved) if shown => state.overlay = Some(Overlay::Saved(saved)),
         Ok(saved) => {
-            state.overlay = Some(Overlay::Saved(saved));
-            vec![Effect::LoadJobs]
+            state.notice = Some(format!(
+                "Saved {} ({}); its SHA-256 is in the job's details.",
+                saved.path.display(),
+                super::view::bytes_words(saved.bytes)
+            ))
         }
-        Err(DownloadError::Exists(path)) => {
+        Err(DownloadError::Exists(path)) if shown => {
             state.overlay = Some(Overlay::Confirm {
                 question: format!("{} already exists. Overwrite it?", path.display()),
                 kind: ConfirmKind::Overwrite { job, path, default },
             });
-            Vec::new()
         }
-        Err(DownloadError::Failed(error)) => {
-            if let Some(Overlay::DownloadPrompt { error: shown, .. }) = state.overlay.as_mut() {
-                *shown = Some(error);
-            }
-            Vec::new()
+        Err(DownloadError::Failed(error)) if shown => {
+            state.overlay = Some(Overlay::DownloadPrompt {
+                job,
+                input: tui_input::Input::new(typed),
+                default,
+                error: Some(error),
+            });
+        }
+        Err(DownloadError::Cancelled(path)) if shown => {
+            state.overlay = Some(Overlay::Message {
+                title: "Download cancelled".into(),
+                text: format!(
+                    "Nothing was saved at {}; the temporary file was removed. The job can be downloaded again.",
+                    path.display()
+                ),
+                error: false,
+            });
+        }
+        Err(error) => {
+            state.notice = Some(match error {
+                DownloadError::Exists(path) => format!(
+                    "Nothing was saved: {} already exists (download again to replace it).",
+                    path.display()
+                ),
+                DownloadError::Failed(error) => format!("The download failed: {error}"),
+                DownloadError::Cancelled(path) => {
+                    format!(
+                        "Download cancelled: nothing was saved at {}.",
+                        path.display()
+                    )
+                }
+            })
         }
     }
+    // The job's downloads (a new one, or none: the list says which).
+    vec![Effect::LoadJobs]
 }
 
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
@@ -344,11 +395,17 @@ fn quit(state: &mut State) -> Vec<Effect> {
     // While the job's end is being recorded there is nothing to cancel: leaving waits for
     // the recording (the screen says so), which is never abandoned half-way.
     let job_running = state.job_running() && !state.recording();
-    if !asked && (job_running || state.wizard.dirty) {
-        let question = if job_running {
-            "A job is running. Quit and cancel it?"
-        } else {
-            "The wizard holds input that is not submitted. Quit anyway?"
+    let downloading = state.downloading();
+    if !asked && (job_running || downloading || state.wizard.dirty) {
+        let question = match (job_running, downloading) {
+            (true, true) => {
+                "A job is running and a download is under way. Quit and cancel both? Nothing is saved at the download's target."
+            }
+            (true, false) => "A job is running. Quit and cancel it?",
+            (false, true) => {
+                "A download is under way. Quit and cancel it? Nothing is saved at its target."
+            }
+            _ => "The wizard holds input that is not submitted. Quit anyway?",
         };
         state.overlay = Some(Overlay::Confirm {
             kind: ConfirmKind::Quit,

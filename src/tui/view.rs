@@ -161,6 +161,14 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State) {
         let percent = p.percent();
         spans.push(Span::styled(format!("  ● job {percent}%"), theme.warning()));
     }
+    if let Some(download) = &state.download {
+        let text = if download.cancelling {
+            "  ● download stops".to_owned()
+        } else {
+            format!("  ● download {}%", download.percent())
+        };
+        spans.push(Span::styled(text, theme.warning()));
+    }
     // The open workspace on the right, so a demo is never taken for the real one.
     let used: usize = spans.iter().map(|s| s.width()).sum();
     let room = usize::from(area.width).saturating_sub(used + 2);

@@ -148,6 +148,8 @@ pub struct FakeBackend {
     /// Answer a recording on this channel (as the real backend's worker does, for the
     /// runtime's loop); other answers come as `defer_answers` says.
     pub recording_channel: Option<(Sender<Answer>, crossbeam_channel::Receiver<Answer>)>,
+    /// How often the UI asked the download under way to stop.
+    pub download_cancels: usize,
 }
 
 /// The demo workspace (`tokendist --demo`) made at a fixed time, run through the real job
@@ -252,6 +254,7 @@ impl Default for FakeBackend {
             recorded: None,
             taken_up: 0,
             recording_channel: None,
+            download_cancels: 0,
         }
     }
 }
@@ -452,6 +455,43 @@ impl FakeBackend {
             }
         }
         preview
+    }
+}
+
+impl FakeBackend {
+    /// The download itself, at once (answered now or later, as `defer_answers` says).
+    fn download_now(
+        &mut self,
+        job_id: &str,
+        path: &Path,
+        overwrite: bool,
+    ) -> Result<DownloadReport, DownloadError> {
+        let name = self
+            .jobs
+            .iter()
+            .find(|j| j.id == job_id)
+            .map(|j| j.name.clone())
+            .unwrap_or_default();
+        let file_name = format!("{}.zip", crate::jobs::file_name_safe(&name));
+        let path = crate::tui::download_path::target(&path.display().to_string(), &file_name, self)
+            .map_err(DownloadError::Failed)?;
+        let path = path.as_path();
+        if self.existing.contains(path) && !overwrite {
+            return Err(DownloadError::Exists(path.to_owned()));
+        }
+        let job = self
+            .jobs
+            .iter_mut()
+            .find(|j| j.id == job_id)
+            .ok_or(DownloadError::Failed("no such job".into()))?;
+        job.downloads
+            .push(("2026-11-29 14:40".into(), path.display().to_string()));
+        self.existing.insert(path.to_owned());
+        Ok(DownloadReport {
+            path: path.to_owned(),
+            bytes: 48_213,
+            sha256: "9f2c".repeat(16),
+        })
     }
 }
 
@@ -814,38 +854,31 @@ impl Backend for FakeBackend {
             .unwrap_or(configured)
     }
 
-    fn download(
-        &mut self,
-        job_id: &str,
-        path: &Path,
-        overwrite: bool,
-    ) -> Result<DownloadReport, DownloadError> {
-        let name = self
-            .jobs
-            .iter()
-            .find(|j| j.id == job_id)
-            .map(|j| j.name.clone())
-            .unwrap_or_default();
-        let file_name = format!("{}.zip", crate::jobs::file_name_safe(&name));
-        let path = crate::tui::download_path::target(&path.display().to_string(), &file_name, self)
-            .map_err(DownloadError::Failed)?;
-        let path = path.as_path();
-        if self.existing.contains(path) && !overwrite {
-            return Err(DownloadError::Exists(path.to_owned()));
-        }
-        let job = self
-            .jobs
-            .iter_mut()
-            .find(|j| j.id == job_id)
-            .ok_or(DownloadError::Failed("no such job".into()))?;
-        job.downloads
-            .push(("2026-11-29 14:40".into(), path.display().to_string()));
-        self.existing.insert(path.to_owned());
-        Ok(DownloadReport {
-            path: path.to_owned(),
-            bytes: 48_213,
-            sha256: "9f2c".repeat(16),
+    fn download(&mut self, job_id: &str, path: &Path, overwrite: bool) -> Option<Answer> {
+        let result = self.download_now(job_id, path, overwrite);
+        self.answer(Answer::Downloaded {
+            job_id: job_id.to_owned(),
+            result,
         })
+    }
+
+    /// As the real worker does when cancelled: a download not answered yet ends cancelled,
+    /// leaving nothing at its target and no download recorded.
+    fn cancel_download(&mut self) {
+        self.download_cancels += 1;
+        for answer in &mut self.pending {
+            if let Answer::Downloaded { job_id, result } = answer
+                && let Ok(saved) = result
+            {
+                let path = saved.path.clone();
+                self.existing.remove(&path);
+                if let Some(job) = self.jobs.iter_mut().find(|j| &j.id == job_id) {
+                    job.downloads
+                        .retain(|(_, p)| *p != path.display().to_string());
+                }
+                *result = Err(DownloadError::Cancelled(path));
+            }
+        }
     }
 
     fn delete_output(&mut self, job_id: &str) -> Result<(), String> {

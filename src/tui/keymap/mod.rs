@@ -172,6 +172,8 @@ pub enum KeyContext {
     Menu,
     Confirm,
     Prompt,
+    /// The download under way.
+    Downloading,
     Info,
     Help,
     /// Workspace tools: the list of tools.
@@ -205,7 +207,13 @@ impl KeyContext {
     pub fn is_modal(self) -> bool {
         matches!(
             self,
-            Self::Menu | Self::Confirm | Self::Prompt | Self::Info | Self::Help | Self::AdminBusy
+            Self::Menu
+                | Self::Confirm
+                | Self::Prompt
+                | Self::Downloading
+                | Self::Info
+                | Self::Help
+                | Self::AdminBusy
         )
     }
 
@@ -228,6 +236,7 @@ impl KeyContext {
             Self::Menu => MENU,
             Self::Confirm => CONFIRM,
             Self::Prompt => PROMPT,
+            Self::Downloading => DOWNLOADING,
             Self::Info => INFO,
             Self::Help => HELP,
             Self::AdminMenu => ADMIN_MENU,
@@ -298,7 +307,7 @@ pub fn global_key_label(action: Action) -> String {
 }
 
 /// Every context, for the generated key map in the docs.
-pub const ALL_CONTEXTS: [(KeyContext, &str); 23] = [
+pub const ALL_CONTEXTS: [(KeyContext, &str); 24] = [
     (
         KeyContext::WizardText,
         "Wizard: text steps (name, DeviceSerialNumber, nickname)",
@@ -330,6 +339,7 @@ pub const ALL_CONTEXTS: [(KeyContext, &str); 23] = [
     (KeyContext::Menu, "Job actions menu"),
     (KeyContext::Confirm, "Confirmation"),
     (KeyContext::Prompt, "Download path"),
+    (KeyContext::Downloading, "Download under way"),
     (KeyContext::Info, "Details and messages"),
     (KeyContext::Help, "Help"),
     (KeyContext::AdminMenu, "Workspace tools"),

@@ -303,6 +303,28 @@ pub(super) static PROMPT: &[Binding] = &[
     ),
 ];
 
+pub(super) static DOWNLOADING: &[Binding] = &[
+    bind(
+        &[key(KeyCode::Esc), ch('c')],
+        CancelJob,
+        "cancel the download: nothing is saved, the job can be downloaded again",
+        Some("cancel download"),
+    ),
+    bind(
+        &[key(KeyCode::Enter)],
+        Close,
+        "hide: the download goes on, the header shows it; the job's menu shows it again",
+        Some("hide"),
+    ),
+    bind(
+        &[ch('q')],
+        Quit,
+        "quit (asks first: the download is cancelled)",
+        None,
+    ),
+    DIALOG_HELP,
+];
+
 pub(super) static INFO: &[Binding] = &[
     bind(
         &[key(KeyCode::Enter), key(KeyCode::Esc), ch('q')],

@@ -3,6 +3,7 @@
 
 mod admin;
 mod docs;
+mod download_flow;
 mod jobs_flow;
 mod recording_flow;
 pub mod render;

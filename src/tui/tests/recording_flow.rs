@@ -196,9 +196,17 @@ fn a_download_while_recording_is_refused_in_the_prompt_and_works_after() {
     recorded(&mut h);
     h.press(KeyCode::Enter);
     assert!(
-        matches!(h.state.overlay, Some(Overlay::Saved(_))),
-        "the same Enter saves once the end is recorded"
+        matches!(h.state.overlay, Some(Overlay::Downloading)),
+        "the same Enter starts the download once the end is recorded"
     );
+    let at = h
+        .backend
+        .pending
+        .iter()
+        .position(|a| matches!(a, Answer::Downloaded { .. }))
+        .expect("the download's answer is pending");
+    h.deliver_answer(at);
+    assert!(matches!(h.state.overlay, Some(Overlay::Saved(_))));
 }
 
 #[test]

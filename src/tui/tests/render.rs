@@ -42,6 +42,8 @@ pub const SCENARIOS: &[&str] = &[
     "12_jobs_menu",
     "13_job_details",
     "14_download_prompt",
+    "14_download_progress",
+    "14_download_cancelling",
     "15_download_saved",
     "16_download_overwrite",
     "17_jobs_failed",
@@ -189,6 +191,25 @@ pub fn scenario_on(name: &str, mut h: Harness) -> Harness {
             h.press(Enter);
             if name != "14_download_prompt" {
                 h.press(Enter);
+            }
+        }
+        "14_download_progress" | "14_download_cancelling" => {
+            complete(&mut h);
+            h.press(Enter);
+            h.press(Down);
+            h.press(Enter);
+            // The worker writes the ZIP: its answers come while the dialog is on screen.
+            h.backend.defer_answers = true;
+            h.press(Enter);
+            let run = h.state.download.as_ref().expect("a download under way");
+            let (job_id, total) = (run.job.id.clone(), run.total);
+            h.send(crate::tui::msg::Msg::DownloadProgress {
+                job_id,
+                written: total * 3 / 8,
+                total,
+            });
+            if name == "14_download_cancelling" {
+                h.press(Esc);
             }
         }
         "17_jobs_failed" => {
