@@ -107,6 +107,8 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                 Vec::new()
             }
         },
+        // A dialog whose download is over (never left open; a backstop): gone at any key.
+        Overlay::Downloading if !state.downloading() => Vec::new(),
         Overlay::Downloading => {
             match action {
                 Action::CancelJob => {

@@ -246,10 +246,11 @@ fn workspace_changed(state: &mut State, info: super::backend::WorkspaceInfo) -> 
     }
 }
 
-/// A download ended (or was refused before it started). Its dialog, if on screen or nothing
-/// else is, shows the outcome: the saved file, the overwrite question, the prompt again with
-/// the error, or that nothing was saved after a cancel. Over another dialog the outcome is a
-/// one-line notice instead, so no key meant for that dialog lands in this one.
+/// A download ended (or was refused before it started). Its dialog, if on screen (also under
+/// the help opened over it) or if nothing else is, shows the outcome: the saved file, the
+/// overwrite question, the prompt again with the error, or that nothing was saved after a
+/// cancel. Over another dialog the outcome is a one-line notice instead, so no key meant for
+/// that dialog lands in this one.
 fn download_done(
     state: &mut State,
     job_id: String,
@@ -258,61 +259,62 @@ fn download_done(
     let Some(run) = state.download.take_if(|run| run.job.id == job_id) else {
         return Vec::new();
     };
-    let shown = matches!(state.overlay, Some(Overlay::Downloading) | None);
     let DownloadRun {
         job,
         typed,
         default,
         ..
     } = run;
-    match result {
-        Ok(saved) if shown => state.overlay = Some(Overlay::Saved(saved)),
+    let (shown, notice) = match result {
         Ok(saved) => {
-            state.notice = Some(format!(
+            let notice = format!(
                 "Saved {} ({}); its SHA-256 is in the job's details.",
                 saved.path.display(),
                 super::view::bytes_words(saved.bytes)
-            ))
+            );
+            (Overlay::Saved(saved), notice)
         }
-        Err(DownloadError::Exists(path)) if shown => {
-            state.overlay = Some(Overlay::Confirm {
-                question: format!("{} already exists. Overwrite it?", path.display()),
-                kind: ConfirmKind::Overwrite { job, path, default },
-            });
+        Err(DownloadError::Exists(path)) => {
+            let notice = format!(
+                "Nothing was saved: {} already exists (download again to replace it).",
+                path.display()
+            );
+            let question = format!("{} already exists. Overwrite it?", path.display());
+            let kind = ConfirmKind::Overwrite { job, path, default };
+            (Overlay::Confirm { question, kind }, notice)
         }
-        Err(DownloadError::Failed(error)) if shown => {
-            state.overlay = Some(Overlay::DownloadPrompt {
+        Err(DownloadError::Failed(error)) => {
+            let notice = format!("The download failed: {error}");
+            let prompt = Overlay::DownloadPrompt {
                 job,
                 input: tui_input::Input::new(typed),
                 default,
                 error: Some(error),
-            });
+            };
+            (prompt, notice)
         }
-        Err(DownloadError::Cancelled(path)) if shown => {
-            state.overlay = Some(Overlay::Message {
+        Err(DownloadError::Cancelled(path)) => {
+            let notice = format!(
+                "Download cancelled: nothing was saved at {}.",
+                path.display()
+            );
+            let message = Overlay::Message {
                 title: "Download cancelled".into(),
                 text: format!(
                     "Nothing was saved at {}; the temporary file was removed. The job can be downloaded again.",
                     path.display()
                 ),
                 error: false,
-            });
+            };
+            (message, notice)
         }
-        Err(error) => {
-            state.notice = Some(match error {
-                DownloadError::Exists(path) => format!(
-                    "Nothing was saved: {} already exists (download again to replace it).",
-                    path.display()
-                ),
-                DownloadError::Failed(error) => format!("The download failed: {error}"),
-                DownloadError::Cancelled(path) => {
-                    format!(
-                        "Download cancelled: nothing was saved at {}.",
-                        path.display()
-                    )
-                }
-            })
-        }
+    };
+    match &mut state.overlay {
+        None | Some(Overlay::Downloading) => state.overlay = Some(shown),
+        Some(Overlay::Help {
+            under: Some(under), ..
+        }) if matches!(**under, Overlay::Downloading) => **under = shown,
+        Some(_) => state.notice = Some(notice),
     }
     // The job's downloads (a new one, or none: the list says which).
     vec![Effect::LoadJobs]

@@ -359,3 +359,18 @@ fn a_download_refused_while_a_job_s_end_is_recorded_leaves_no_download_state() {
         Some(Overlay::DownloadPrompt { error: Some(_), .. })
     ));
 }
+
+#[test]
+fn an_end_under_the_help_opened_over_the_dialog_is_shown_when_the_help_closes() {
+    let mut h = Harness::new();
+    downloading(&mut h);
+    h.press(KeyCode::Char('?'));
+    downloaded(&mut h);
+    assert!(matches!(h.state.overlay, Some(Overlay::Help { .. })));
+    h.press(KeyCode::Esc);
+    assert!(
+        matches!(h.state.overlay, Some(Overlay::Saved(_))),
+        "{:?}",
+        h.state.overlay
+    );
+}
