@@ -1049,3 +1049,41 @@ fn quitting_while_a_download_is_written_cancels_it_and_says_so() {
     let record = pilot_record(&workspace);
     assert!(record.pending_download.is_none() && record.downloads.is_empty());
 }
+
+#[test]
+fn jobs_download_on_a_terminal_shows_its_progress_on_stderr() {
+    let temp = tempfile::tempdir().unwrap();
+    let workspace = temp.path().join("ws");
+    drop(demo::create_demo(&workspace).unwrap());
+    let passphrase = temp.path().join("passphrase");
+    std::fs::write(&passphrase, demo::DEMO_PASSPHRASE).unwrap();
+    std::fs::set_permissions(
+        &passphrase,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let target = temp.path().join("pilot.zip");
+    let mut s = Session::start(
+        &[
+            "--workspace",
+            workspace.to_str().unwrap(),
+            "--passphrase-file",
+            passphrase.to_str().unwrap(),
+            "jobs",
+            "download",
+            "Pilot rollout",
+            "--output",
+            target.to_str().unwrap(),
+        ],
+        temp.path(),
+        true,
+    );
+    let status = s.wait_exit();
+    std::thread::sleep(Duration::from_millis(200));
+    let raw = String::from_utf8_lossy(&s.raw.lock().unwrap()).into_owned();
+    assert!(status.success(), "exit status {status:?}: {raw}");
+    assert!(raw.contains("saving: 0 of "), "{raw}");
+    assert!(raw.contains("bytes (100%)"), "{raw}");
+    assert!(raw.contains("saved "), "{raw}");
+    assert!(target.is_file());
+}
