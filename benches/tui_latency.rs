@@ -25,6 +25,13 @@
 //!   inventory saved whole and indexed again), `2` and `1` switch between the Jobs view and
 //!   the job's panel, each key timed until its screen shows. "recording span" is how long
 //!   that lasted (submit to the end recorded); the keys are the point.
+//! - keys while a download is written ("download keys"): on a copy of the workspace, a job of
+//!   every selectable token (half the inventory) is submitted and recorded, then Jobs ›
+//!   Download Output File to the default path; `?` is sent right after the Enter that starts
+//!   the download ("download 1st key": until the help shows), then `Esc` and `?` alternate,
+//!   each timed, while the header marks the download ("● download N%"). "download span" is
+//!   Enter to the download's end (the mark gone; for a program that writes the ZIP on the UI
+//!   thread, the first key's answer, which waited for it).
 //!
 //! Run: `cargo bench --bench tui_latency` (100k). `TUI_BENCH_SIZES=100000,1000000` adds 1M.
 //! `TUI_BENCH_BASELINE=/path/to/older/tokendist` measures that binary too, interleaved with
@@ -32,7 +39,8 @@
 //! `TUI_BENCH_BASELINE_ENV=NAME=VALUE,…` sets environment variables for the baseline only
 //! (e.g. this build again as the baseline with `RAYON_NUM_THREADS=2`, to compare a setting).
 //! `TUI_BENCH_VERBOSE=1` also prints every sample in the order taken.
-//! `TUI_BENCH_ONLY=recording` runs only the recording scenario (with startup).
+//! `TUI_BENCH_ONLY=recording` runs only the recording scenario (with startup);
+//! `TUI_BENCH_ONLY=download` only the download scenario (with startup).
 //!
 //! The workspaces are written through the library (no import), once: they are kept under
 //! Cargo's target temporary directory and reused by later runs (`TUI_BENCH_FRESH=1` writes
@@ -105,11 +113,17 @@ fn main() {
             .collect();
         // Interleaved rounds, so both binaries see the same machine.
         for _ in 0..rounds {
+            let only = std::env::var("TUI_BENCH_ONLY").unwrap_or_default();
             for (binary, (_, results)) in binaries.iter().zip(results.iter_mut()) {
-                if std::env::var("TUI_BENCH_ONLY").as_deref() != Ok("recording") {
+                if only.is_empty() {
                     run_round(binary, &workspace, &dir, size, results);
                 }
-                recording_round(binary, &workspace, &dir, results);
+                if only.is_empty() || only == "recording" {
+                    recording_round(binary, &workspace, &dir, results);
+                }
+                if only.is_empty() || only == "download" {
+                    download_round(binary, &workspace, &dir, size, results);
+                }
             }
         }
         for (name, results) in &results {
@@ -643,6 +657,90 @@ fn recording_round(binary: &Binary, workspace: &Path, dir: &Path, results: &mut 
     results.add("recording span", submitted.elapsed());
     drop(pty);
     std::fs::remove_dir_all(&copy).unwrap();
+}
+
+/// Keys while a download is written (see the module's doc), on a fresh copy of the
+/// workspace (the job changes it); the ZIP goes to the default path in `dir` and is removed.
+fn download_round(
+    binary: &Binary,
+    workspace: &Path,
+    dir: &Path,
+    size: usize,
+    results: &mut Results,
+) {
+    let copy = dir.join("download-copy");
+    if copy.exists() {
+        std::fs::remove_dir_all(&copy).unwrap();
+    }
+    copy_dir(workspace, &copy);
+    let started = Instant::now();
+    let mut pty = Pty::start(binary, &copy, dir);
+    results.add(
+        "startup",
+        pty.until(started, "the first panel", |t| t.contains("Step 1 of 8")),
+    );
+    // The job's name, so its default path is known: `./{job}.zip` in `dir`.
+    pty.send("\x15bench download");
+    pty.until(Instant::now(), "the name", |t| t.contains("bench download"));
+    for (keys, then) in [
+        ("\r", "Step 2 of 8"),
+        ("\r", "Step 3 of 8"),
+        ("\r", "Step 4 of 8"),
+        ("\r", "Step 5 of 8"),
+        ("\r", "Step 6 of 8"),
+        ("Bench123\tBench123\r", "Step 7 of 8"),
+    ] {
+        pty.key(keys, then, |t| t.contains(then));
+    }
+    // Every serial: half were distributed before and are left out.
+    let range = format!("{FIRST_SERIAL}-{}", FIRST_SERIAL + size as u64 - 1);
+    pty.send(&range);
+    pty.until(Instant::now(), "the range's count", |t| {
+        t.contains("tokens match") && counted(t)
+    });
+    pty.key("\r", "the review", |t| t.contains("will be distributed"));
+    pty.send("\r");
+    let panel = |t: &str| t.contains("┌ Job \"");
+    pty.until(Instant::now(), "the job's panel or a question", |t| {
+        panel(t) || t.contains("y yes")
+    });
+    if pty.screen_text().contains("y yes") {
+        pty.send("y");
+        pty.until(Instant::now(), "the job's panel", panel);
+    }
+    let marked = |t: &str| t.lines().next().is_some_and(|header| header.contains('●'));
+    pty.until(Instant::now(), "the job's end recorded", |t| {
+        panel(t) && !marked(t) && t.contains("Enter")
+    });
+    pty.key("\r", "the job in Jobs", |t| t.contains("Completed ("));
+    pty.key("\r", "the job's menu", |t| {
+        t.contains("Download Output File")
+    });
+    pty.send("\x1b[B");
+    pty.key("\r", "the download prompt", |t| t.contains("Save the ZIP"));
+    let help = |t: &str| t.contains("(Esc closes)");
+    let enter = Instant::now();
+    pty.send("\r");
+    results.add("download 1st key", pty.key("?", "the help", help));
+    let mut span = None;
+    let mut help_open = true;
+    loop {
+        if !marked(&pty.screen_text()) {
+            span.get_or_insert(enter.elapsed());
+            break;
+        }
+        let latency = if help_open {
+            pty.key("\x1b", "the help closed", |t| !help(t))
+        } else {
+            pty.key("?", "the help", help)
+        };
+        results.add("download keys", latency);
+        help_open = !help_open;
+    }
+    results.add("download span", span.unwrap_or_else(|| enter.elapsed()));
+    drop(pty);
+    std::fs::remove_dir_all(&copy).unwrap();
+    let _ = std::fs::remove_file(dir.join("bench_download.zip"));
 }
 
 /// Copies a workspace directory (files and folders; nothing else is in one).
