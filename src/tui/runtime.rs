@@ -310,9 +310,6 @@ impl Loop {
         let deadline = Instant::now() + CANCEL_WAIT;
         while state.downloading() && !self.answers_closed {
             match self.answers.recv_deadline(deadline) {
-                Ok(answer @ Answer::Downloaded { .. }) => {
-                    update(state, answer.into());
-                }
                 Ok(answer) => self.take_up(state, backend, answer),
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => return,
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
@@ -353,7 +350,7 @@ impl Loop {
     }
 
     /// An answer that came while leaving: the recording's end is taken up, a tool's answer
-    /// shown; the rest is no longer wanted.
+    /// and a download's end shown; the rest is no longer wanted.
     fn take_up(&mut self, state: &mut State, backend: &mut dyn Backend, answer: Answer) {
         match answer {
             Answer::Recorded(outcome) => {
@@ -362,6 +359,10 @@ impl Loop {
             }
             Answer::Admin(answer) => {
                 update(state, Msg::Admin(answer));
+            }
+            // A download's end (also while a recording is waited for): the download is over.
+            answer @ Answer::Downloaded { .. } => {
+                update(state, answer.into());
             }
             _ => {}
         }

@@ -879,6 +879,16 @@ impl Backend for FakeBackend {
                 *result = Err(DownloadError::Cancelled(path));
             }
         }
+        // Answered on the channel when there is one, as the real worker does.
+        if let Some((outbox, _)) = &self.recording_channel {
+            let (ended, kept): (Vec<Answer>, Vec<Answer>) = std::mem::take(&mut self.pending)
+                .into_iter()
+                .partition(|a| matches!(a, Answer::Downloaded { .. }));
+            self.pending = kept;
+            for answer in ended {
+                let _ = outbox.send(answer);
+            }
+        }
     }
 
     fn delete_output(&mut self, job_id: &str) -> Result<(), String> {

@@ -104,3 +104,41 @@ fn leaving_waits_for_a_recording_on_the_worker_and_says_so_on_screen() {
         "{screen}"
     );
 }
+
+#[test]
+fn leaving_cancels_a_download_and_waits_for_its_worker_saying_so_on_screen() {
+    let mut backend = FakeBackend {
+        // The download's end comes on a channel, as from the real backend's worker.
+        recording_channel: Some(unbounded()),
+        defer_answers: true,
+        ..FakeBackend::default()
+    };
+    let mut state = State::new(
+        backend.profiles(),
+        backend.default_job_name(),
+        Theme::plain(),
+    );
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let (sender, receiver) = unbounded();
+    // Jobs › Pilot batch › Download Output File › Enter (the default path).
+    for msg in [
+        key(KeyCode::F(3)),
+        key(KeyCode::Enter),
+        key(KeyCode::Down),
+        key(KeyCode::Enter),
+        key(KeyCode::Enter),
+    ] {
+        sender.send(msg).unwrap();
+    }
+    sender.send(Msg::Signal("SIGTERM")).unwrap();
+    let ended = run_loop(&mut terminal, &mut state, &mut backend, receiver).unwrap();
+    assert_eq!(ended, Ended::Signal("SIGTERM"));
+    assert_eq!(backend.download_cancels, 1, "the download was cancelled");
+    assert!(state.download.is_none(), "and its end waited for");
+    assert!(backend.jobs.iter().all(|j| j.downloads.is_empty()));
+    let screen = crate::tui::fake::buffer_text(terminal.backend().buffer());
+    assert!(
+        screen.contains("Cancelling the download before leaving…"),
+        "{screen}"
+    );
+}
