@@ -164,12 +164,22 @@ fn lock(workspace: &Mutex<Workspace>) -> std::sync::MutexGuard<'_, Workspace> {
 const RECORDING: &str =
     "the last job's end is being recorded: try again when the screen says it is done";
 
-/// The history, unless the recording worker holds it (never waited for).
-fn try_history(history: &Mutex<History>) -> Result<std::sync::MutexGuard<'_, History>, String> {
+/// What the UI is told when the download worker holds the history for a moment (its first
+/// or last step) just as the UI thread asks for it.
+const HISTORY_BUSY: &str =
+    "the job history is being written (a download records itself): try again in a moment";
+
+/// The history, unless a worker holds it (never waited for): the recording worker while a
+/// job's end is recorded (`recording`), otherwise the download worker for a moment.
+fn try_history(
+    history: &Mutex<History>,
+    recording: bool,
+) -> Result<std::sync::MutexGuard<'_, History>, String> {
     match history.try_lock() {
         Ok(history) => Ok(history),
         Err(std::sync::TryLockError::Poisoned(poisoned)) => Ok(poisoned.into_inner()),
-        Err(std::sync::TryLockError::WouldBlock) => Err(RECORDING.to_owned()),
+        Err(std::sync::TryLockError::WouldBlock) if recording => Err(RECORDING.to_owned()),
+        Err(std::sync::TryLockError::WouldBlock) => Err(HISTORY_BUSY.to_owned()),
     }
 }
 
@@ -425,7 +435,7 @@ impl Backend for RealBackend {
             return Err(RECORDING.to_owned());
         }
         let started = now();
-        let mut history = try_history(&self.history)?;
+        let mut history = try_history(&self.history, self.recording)?;
         let workspace = lock(&self.workspace);
         // The job the review prepared, unless something changed since; then (rarely: a day
         // boundary passed) it is prepared again here.
@@ -531,7 +541,7 @@ impl Backend for RealBackend {
     }
 
     fn jobs(&self) -> Result<Vec<JobRow>, String> {
-        Ok(try_history(&self.history)?
+        Ok(try_history(&self.history, self.recording)?
             .records()
             .iter()
             .rev()
@@ -555,7 +565,7 @@ impl Backend for RealBackend {
         if self.recording {
             return refused(DownloadError::Failed(RECORDING.to_owned()));
         }
-        let name = match try_history(&self.history) {
+        let name = match try_history(&self.history, self.recording) {
             Ok(history) => history
                 .records()
                 .iter()
@@ -604,7 +614,7 @@ impl Backend for RealBackend {
         if self.recording {
             return Err(RECORDING.to_owned());
         }
-        let mut history = try_history(&self.history)?;
+        let mut history = try_history(&self.history, self.recording)?;
         jobs::delete_output(&*lock(&self.workspace), &mut history, job_id, now())
             .map(|_| ())
             .map_err(|e| e.to_string())
