@@ -29,7 +29,7 @@ pub mod staging;
 mod store;
 pub mod validate;
 
-pub use delete::delete_output;
+pub use delete::{delete_output, mark_output_deleted, remove_staged};
 pub use download::{
     BegunDownload, DOWNLOAD_PAUSE_POINT, DOWNLOAD_PROGRESS_INTERVAL, DownloadProgress,
     DownloadReport, DownloadWatch, begin_download, default_output_path, download, download_watched,
