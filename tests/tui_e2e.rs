@@ -1087,3 +1087,36 @@ fn jobs_download_on_a_terminal_shows_its_progress_on_stderr() {
     assert!(raw.contains("saved "), "{raw}");
     assert!(target.is_file());
 }
+
+#[test]
+fn delete_from_the_jobs_view_removes_the_staged_output_on_the_worker() {
+    let temp = tempfile::tempdir().unwrap();
+    let workspace = temp.path().join("ws");
+    let mut s = Session::start(
+        &["--demo", "--workspace", workspace.to_str().unwrap()],
+        temp.path(),
+        true,
+    );
+    s.wait_for("Step 1 of 8: Job name");
+    s.press("\x1bOR", "Completed (1)");
+    s.wait_for("Pilot rollout");
+    s.press(ENTER, "Download Output File");
+    s.send("\x1b[F");
+    s.press(ENTER, "Delete the output of job");
+    s.press("y", "┌ Deleted ");
+    s.send("\x1b");
+    s.wait_gone("┌ Deleted ");
+    s.send("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    let record = pilot_record(&workspace);
+    assert!(
+        record
+            .output
+            .as_ref()
+            .is_some_and(|o| o.deleted_at.is_some()),
+        "{record:?}"
+    );
+    let staged = workspace.join("jobs").join("staged").join(&record.id);
+    assert!(!staged.exists(), "{} is left", staged.display());
+}

@@ -2,7 +2,8 @@
 //! job engine. What can take longer than a frame runs on workers: live counts and the Tokens
 //! filter ([`super::counter`]), the review's preparation of the job ([`super::preparer`]) and
 //! the job itself, whose events are translated on a small forwarding thread, the recording
-//! of its end ([`super::recorder`]) and a download ([`super::downloader`]).
+//! of its end ([`super::recorder`]), a download ([`super::downloader`]) and a delete
+//! ([`super::deleter`]).
 
 use super::admin::{
     self,
@@ -51,6 +52,8 @@ pub struct RealBackend {
     held_download: Option<super::downloader::Work>,
     /// Cancels the newest download.
     download_cancel: Option<jobs::CancelToken>,
+    /// A delete's work, until [`Backend::dispatch`] starts it on its worker.
+    held_delete: Option<super::deleter::Work>,
     /// The inventory's selection columns (no seeds), built by the counting worker and shared
     /// with the Tokens browser; built again when a job changes the inventory.
     index: SharedIndex,
@@ -99,6 +102,7 @@ pub fn open(
         held_recording: None,
         held_download: None,
         download_cancel: None,
+        held_delete: None,
         index,
         counter,
         preparer,
@@ -515,6 +519,9 @@ impl Backend for RealBackend {
         if let Some(work) = self.held_download.take() {
             super::downloader::start(work);
         }
+        if let Some(work) = self.held_delete.take() {
+            super::deleter::start(work);
+        }
         if let Some(work) = self.held_recording.take() {
             let reported = super::recorder::reported_words(&work.outcome);
             let outbox = work.outbox.clone();
@@ -610,14 +617,21 @@ impl Backend for RealBackend {
         }
     }
 
-    fn delete_output(&mut self, job_id: &str) -> Result<(), String> {
+    fn delete_output(&mut self, job_id: &str, job_name: &str) -> Option<Answer> {
         if self.recording {
-            return Err(RECORDING.to_owned());
+            return Some(Answer::Deleted {
+                job_name: job_name.to_owned(),
+                result: Err(RECORDING.to_owned()),
+            });
         }
-        let mut history = try_history(&self.history, self.recording)?;
-        jobs::delete_output(&*lock(&self.workspace), &mut history, job_id, now())
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        self.held_delete = Some(super::deleter::Work {
+            workspace: Arc::clone(&self.workspace),
+            history: Arc::clone(&self.history),
+            job_id: job_id.to_owned(),
+            job_name: job_name.to_owned(),
+            outbox: self.counter.outbox(),
+        });
+        None
     }
 
     fn directory(&self) -> Option<DirectoryInfo> {

@@ -269,9 +269,16 @@ pub struct State {
     /// meanwhile; its dialog can be hidden (the header then shows its progress) and shown
     /// again from the job's menu.
     pub download: Option<DownloadRun>,
+    /// The job whose output the backend's worker is deleting, if any (one at a time; a
+    /// "Deleting…" message shows until its answer).
+    pub deleting: Option<String>,
     /// A one-line message in place of the footer's keys, until the next key (a refusal).
     pub notice: Option<String>,
 }
+
+/// The title of the message shown while a job's output is being deleted (its answer replaces
+/// it).
+pub const DELETING_TITLE: &str = "Deleting";
 
 /// Up to this many tokens a review is usually prepared within the runtime's wait for an
 /// answer (4 ms): measured 23–35 ms for 100,000 tokens and 0.25 s for a million on 2 cores.
@@ -303,6 +310,7 @@ impl State {
             workspace: WorkspaceInfo::default(),
             recording: None,
             download: None,
+            deleting: None,
             notice: None,
         }
     }

@@ -225,6 +225,11 @@ pub enum Answer {
         written: u64,
         total: u64,
     },
+    /// A job's output was deleted (or could not be).
+    Deleted {
+        job_name: String,
+        result: Result<(), String>,
+    },
     /// A download ended: saved, refused, failed or cancelled (nothing saved then).
     Downloaded {
         job_id: String,
@@ -442,8 +447,10 @@ pub trait Backend {
     /// Asks the download under way to stop; it answers `Downloaded` with
     /// [`DownloadError::Cancelled`] (or how it ended, if it was already past its last step).
     fn cancel_download(&mut self) {}
-    /// Removes a job's staged output; its history record stays.
-    fn delete_output(&mut self, job_id: &str) -> Result<(), String>;
+    /// Removes a job's staged output; its history record stays. The output of a million-token
+    /// job is over a gigabyte to unlink, so a backend may do it on a worker: answered like
+    /// [`Backend::preview`], with [`Answer::Deleted`].
+    fn delete_output(&mut self, job_id: &str, job_name: &str) -> Option<Answer>;
     /// The `[directory]` table of the configuration, if there is one.
     fn directory(&self) -> Option<super::admin::port::DirectoryInfo>;
     /// Starts a workspace tool's task; answered like [`Backend::preview`] (a worker sends

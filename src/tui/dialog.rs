@@ -253,6 +253,18 @@ fn menu_action(
                 state.overlay = Some(Overlay::Downloading);
                 Vec::new()
             }
+            Some(MenuItem::Download) if state.deleting.as_deref() == Some(job.id.as_str()) => {
+                state.notice = Some(format!(
+                    "The output of job {:?} is being deleted: there is nothing to download.",
+                    job.name
+                ));
+                Vec::new()
+            }
+            Some(MenuItem::Delete) if state.deleting.is_some() => {
+                state.notice =
+                    Some("A delete is under way: try again when it has ended.".to_owned());
+                Vec::new()
+            }
             Some(MenuItem::Delete)
                 if state.download.as_ref().is_some_and(|r| r.job.id == job.id) =>
             {
@@ -306,7 +318,15 @@ fn confirmed(state: &mut State, kind: ConfirmKind) -> Vec<Effect> {
         ConfirmKind::Overwrite { job, path, default } => {
             start_download(state, job, path.display().to_string(), default, true)
         }
-        ConfirmKind::Delete { job_id, job_name } => vec![Effect::DeleteOutput { job_id, job_name }],
+        ConfirmKind::Delete { job_id, job_name } => {
+            state.deleting = Some(job_id.clone());
+            state.overlay = Some(Overlay::Message {
+                title: super::app::DELETING_TITLE.into(),
+                text: format!("Deleting the output of job {job_name:?}…"),
+                error: false,
+            });
+            vec![Effect::DeleteOutput { job_id, job_name }]
+        }
         ConfirmKind::Remove | ConfirmKind::Assign => super::admin::confirmed(state, &kind),
     }
 }

@@ -72,10 +72,12 @@ pub fn perform(backend: &mut dyn Backend, effect: Effect) -> Performed {
             backend.cancel_download();
             return Performed::Msgs(Vec::new());
         }
-        Effect::DeleteOutput { job_id, job_name } => Msg::Deleted {
-            result: backend.delete_output(&job_id),
-            job_name,
-        },
+        Effect::DeleteOutput { job_id, job_name } => {
+            match backend.delete_output(&job_id, &job_name) {
+                Some(answer) => answer.into(),
+                None => return Performed::Msgs(Vec::new()),
+            }
+        }
         Effect::LoadAdmin => Msg::AdminLoaded(backend.directory()),
         Effect::Admin(task) => match backend.start_admin(task) {
             Some(answer) => answer.into(),

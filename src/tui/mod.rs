@@ -11,6 +11,7 @@ pub mod admin;
 pub mod app;
 pub mod backend;
 pub mod counter;
+pub mod deleter;
 pub mod dialog;
 pub mod download_path;
 pub mod downloader;

@@ -169,6 +169,7 @@ impl From<Answer> for Msg {
                 total,
             },
             Answer::Downloaded { job_id, result } => Msg::DownloadDone { job_id, result },
+            Answer::Deleted { job_name, result } => Msg::Deleted { job_name, result },
         }
     }
 }

@@ -248,7 +248,7 @@ impl Loop {
                     update(state, Msg::JobFinished(outcome));
                     backend.job_recorded();
                 }
-                msg @ Msg::DownloadDone { .. } => {
+                msg @ (Msg::DownloadDone { .. } | Msg::Deleted { .. }) => {
                     update(state, msg);
                 }
                 _ => {}
@@ -276,6 +276,7 @@ impl Loop {
             }
         }
         self.cancel_download_before_leaving(terminal, state, backend);
+        self.finish_delete_before_leaving(terminal, state, backend);
         // A workspace tool at work (a passphrase change, an assignment) is let finish: each is
         // safe to interrupt, but finishing spares the next open its recovery.
         if state.admin.is_busy() && !self.answers_closed {
@@ -309,6 +310,31 @@ impl Loop {
         say(terminal, state, "Cancelling the download before leaving…");
         let deadline = Instant::now() + CANCEL_WAIT;
         while state.downloading() && !self.answers_closed {
+            match self.answers.recv_deadline(deadline) {
+                Ok(answer) => self.take_up(state, backend, answer),
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => return,
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                    self.answers_closed = true
+                }
+            }
+        }
+    }
+
+    /// Waits for a delete under way (its folder half removed would only be finished by the
+    /// next open), saying so on the screen; up to 30 s.
+    fn finish_delete_before_leaving<B: ratatui::backend::Backend>(
+        &mut self,
+        terminal: &mut Terminal<B>,
+        state: &mut State,
+        backend: &mut dyn Backend,
+    ) {
+        if state.deleting.is_none() {
+            return;
+        }
+        say(terminal, state, "Deleting the job's output before leaving…");
+        backend.dispatch();
+        let deadline = Instant::now() + CANCEL_WAIT;
+        while state.deleting.is_some() && !self.answers_closed {
             match self.answers.recv_deadline(deadline) {
                 Ok(answer) => self.take_up(state, backend, answer),
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => return,
@@ -360,8 +386,8 @@ impl Loop {
             Answer::Admin(answer) => {
                 update(state, Msg::Admin(answer));
             }
-            // A download's end (also while a recording is waited for): the download is over.
-            answer @ Answer::Downloaded { .. } => {
+            // A download's or a delete's end (also while a recording is waited for).
+            answer @ (Answer::Downloaded { .. } | Answer::Deleted { .. }) => {
                 update(state, answer.into());
             }
             _ => {}

@@ -210,6 +210,20 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
             effects
         }
         Msg::Deleted { job_name, result } => {
+            state.deleting = None;
+            let waiting = match &state.overlay {
+                None => true,
+                Some(Overlay::Message { title, .. }) => title == super::app::DELETING_TITLE,
+                Some(_) => false,
+            };
+            if !waiting {
+                // Another dialog took over meanwhile: its keys stay its own.
+                state.notice = Some(match &result {
+                    Ok(()) => format!("The output of job {job_name:?} was deleted."),
+                    Err(error) => format!("Delete failed: {error}"),
+                });
+                return vec![Effect::LoadJobs];
+            }
             state.overlay = Some(match result {
                 Ok(()) => Overlay::Message {
                     title: "Deleted".into(),

@@ -891,14 +891,18 @@ impl Backend for FakeBackend {
         }
     }
 
-    fn delete_output(&mut self, job_id: &str) -> Result<(), String> {
-        let job = self
-            .jobs
-            .iter_mut()
-            .find(|j| j.id == job_id)
-            .ok_or("no such job")?;
-        job.output_available = false;
-        Ok(())
+    fn delete_output(&mut self, job_id: &str, job_name: &str) -> Option<Answer> {
+        let result = match self.jobs.iter_mut().find(|j| j.id == job_id) {
+            Some(job) => {
+                job.output_available = false;
+                Ok(())
+            }
+            None => Err("no such job".to_owned()),
+        };
+        self.answer(Answer::Deleted {
+            job_name: job_name.to_owned(),
+            result,
+        })
     }
 
     fn directory(&self) -> Option<DirectoryInfo> {
