@@ -19,6 +19,19 @@
 //! - review open: Enter on the selection step (all tokens, half excluded) until the review
 //!   step is on screen (its "preparing" state counts), and review ready until the summary
 //!   shows; review back: Esc until the selection step is back.
+//! - keys while a job's end is recorded ("recording keys"): on a copy of the workspace, a job
+//!   of 100 tokens is submitted; from the moment its panel shows until the header no longer
+//!   marks a job ("● job N%" or "● recording": the run, then the recording of its end — the
+//!   inventory saved whole and indexed again), `2` and `1` switch between the Jobs view and
+//!   the job's panel, each key timed until its screen shows. "recording span" is how long
+//!   that lasted (submit to the end recorded); the keys are the point.
+//! - keys while a download is written ("download keys"): on a copy of the workspace, a job of
+//!   every selectable token (half the inventory) is submitted and recorded, then Jobs ›
+//!   Download Output File to the default path; `?` is sent right after the Enter that starts
+//!   the download ("download 1st key": until the help shows), then `Esc` and `?` alternate,
+//!   each timed, while the header marks the download ("● download N%"). "download span" is
+//!   Enter to the download's end (the mark gone; for a program that writes the ZIP on the UI
+//!   thread, the first key's answer, which waited for it).
 //!
 //! Run: `cargo bench --bench tui_latency` (100k). `TUI_BENCH_SIZES=100000,1000000` adds 1M.
 //! `TUI_BENCH_BASELINE=/path/to/older/tokendist` measures that binary too, interleaved with
@@ -26,10 +39,13 @@
 //! `TUI_BENCH_BASELINE_ENV=NAME=VALUE,…` sets environment variables for the baseline only
 //! (e.g. this build again as the baseline with `RAYON_NUM_THREADS=2`, to compare a setting).
 //! `TUI_BENCH_VERBOSE=1` also prints every sample in the order taken.
+//! `TUI_BENCH_ONLY=recording` runs only the recording scenario (with startup);
+//! `TUI_BENCH_ONLY=download` only the download scenario (with startup).
 //!
 //! The workspaces are written through the library (no import), once: they are kept under
 //! Cargo's target temporary directory and reused by later runs (`TUI_BENCH_FRESH=1` writes
-//! them again). A run never changes them: the wizard only reads until a job is submitted.
+//! them again). A run never changes them: the wizard only reads until a job is submitted, and
+//! the recording scenario submits its job on a copy.
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use std::io::{Read, Write};
@@ -97,8 +113,17 @@ fn main() {
             .collect();
         // Interleaved rounds, so both binaries see the same machine.
         for _ in 0..rounds {
+            let only = std::env::var("TUI_BENCH_ONLY").unwrap_or_default();
             for (binary, (_, results)) in binaries.iter().zip(results.iter_mut()) {
-                run_round(binary, &workspace, &dir, size, results);
+                if only.is_empty() {
+                    run_round(binary, &workspace, &dir, size, results);
+                }
+                if only.is_empty() || only == "recording" {
+                    recording_round(binary, &workspace, &dir, results);
+                }
+                if only.is_empty() || only == "download" {
+                    download_round(binary, &workspace, &dir, size, results);
+                }
             }
         }
         for (name, results) in &results {
@@ -415,6 +440,11 @@ impl Pty {
         self.until(sent, what, done)
     }
 
+    /// The screen's text now.
+    fn screen_text(&self) -> String {
+        self.shared.0.lock().unwrap().parser.screen().contents()
+    }
+
     fn bracketed_paste(&self) -> bool {
         self.shared.0.lock().unwrap().bracketed_paste
     }
@@ -560,5 +590,169 @@ fn run_round(binary: &Binary, workspace: &Path, dir: &Path, size: usize, results
             field_shows(t, "Filter (/)", typed) && t.contains(&total) && !t.contains("filtering")
         });
         results.add("filtering", latency);
+    }
+}
+
+/// Keys while a job's end is recorded (see the module's doc), on a fresh copy of the
+/// workspace (the job changes it).
+fn recording_round(binary: &Binary, workspace: &Path, dir: &Path, results: &mut Results) {
+    let copy = dir.join("recording-copy");
+    if copy.exists() {
+        std::fs::remove_dir_all(&copy).unwrap();
+    }
+    copy_dir(workspace, &copy);
+    let started = Instant::now();
+    let mut pty = Pty::start(binary, &copy, dir);
+    results.add(
+        "startup",
+        pty.until(started, "the first panel", |t| t.contains("Step 1 of 8")),
+    );
+    for (keys, then) in [
+        ("\r", "Step 2 of 8"),
+        ("\r", "Step 3 of 8"),
+        ("\r", "Step 4 of 8"),
+        ("\r", "Step 5 of 8"),
+        ("\r", "Step 6 of 8"),
+        ("Bench123\tBench123\r", "Step 7 of 8"),
+    ] {
+        pty.key(keys, then, |t| t.contains(then));
+    }
+    // 200 serials, every other one distributed before: a job of 100 tokens, so the time is
+    // the recording's (the inventory is saved whole whatever the job's size).
+    let range = format!("{FIRST_SERIAL}-{}", FIRST_SERIAL + 199);
+    pty.send(&range);
+    pty.until(Instant::now(), "the range's count", |t| {
+        t.contains("100 tokens match") && counted(t)
+    });
+    pty.key("\r", "the review", |t| {
+        t.contains("100 tokens will be distributed")
+    });
+    let submitted = Instant::now();
+    pty.send("\r");
+    let panel = |t: &str| t.contains("┌ Job \"");
+    pty.until(submitted, "the job's panel or a question", |t| {
+        panel(t) || t.contains("y yes")
+    });
+    if pty.screen_text().contains("y yes") {
+        pty.send("y");
+        pty.until(submitted, "the job's panel", panel);
+    }
+    // The header marks the job until its end is recorded ("● job N%", "● recording").
+    let marked = |t: &str| t.lines().next().is_some_and(|header| header.contains('●'));
+    let mut on_jobs = false;
+    while marked(&pty.screen_text()) {
+        let (keys, what): (&str, &str) = if on_jobs {
+            ("1", "the job's panel")
+        } else {
+            ("2", "the Jobs view")
+        };
+        let latency = if on_jobs {
+            pty.key(keys, what, panel)
+        } else {
+            pty.key(keys, what, |t| t.contains("In progress ("))
+        };
+        results.add("recording keys", latency);
+        on_jobs = !on_jobs;
+    }
+    results.add("recording span", submitted.elapsed());
+    drop(pty);
+    std::fs::remove_dir_all(&copy).unwrap();
+}
+
+/// Keys while a download is written (see the module's doc), on a fresh copy of the
+/// workspace (the job changes it); the ZIP goes to the default path in `dir` and is removed.
+fn download_round(
+    binary: &Binary,
+    workspace: &Path,
+    dir: &Path,
+    size: usize,
+    results: &mut Results,
+) {
+    let copy = dir.join("download-copy");
+    if copy.exists() {
+        std::fs::remove_dir_all(&copy).unwrap();
+    }
+    copy_dir(workspace, &copy);
+    let started = Instant::now();
+    let mut pty = Pty::start(binary, &copy, dir);
+    results.add(
+        "startup",
+        pty.until(started, "the first panel", |t| t.contains("Step 1 of 8")),
+    );
+    // The job's name, so its default path is known: `./{job}.zip` in `dir`.
+    pty.send("\x15bench download");
+    pty.until(Instant::now(), "the name", |t| t.contains("bench download"));
+    for (keys, then) in [
+        ("\r", "Step 2 of 8"),
+        ("\r", "Step 3 of 8"),
+        ("\r", "Step 4 of 8"),
+        ("\r", "Step 5 of 8"),
+        ("\r", "Step 6 of 8"),
+        ("Bench123\tBench123\r", "Step 7 of 8"),
+    ] {
+        pty.key(keys, then, |t| t.contains(then));
+    }
+    // Every serial: half were distributed before and are left out.
+    let range = format!("{FIRST_SERIAL}-{}", FIRST_SERIAL + size as u64 - 1);
+    pty.send(&range);
+    pty.until(Instant::now(), "the range's count", |t| {
+        t.contains("tokens match") && counted(t)
+    });
+    pty.key("\r", "the review", |t| t.contains("will be distributed"));
+    pty.send("\r");
+    let panel = |t: &str| t.contains("┌ Job \"");
+    pty.until(Instant::now(), "the job's panel or a question", |t| {
+        panel(t) || t.contains("y yes")
+    });
+    if pty.screen_text().contains("y yes") {
+        pty.send("y");
+        pty.until(Instant::now(), "the job's panel", panel);
+    }
+    let marked = |t: &str| t.lines().next().is_some_and(|header| header.contains('●'));
+    pty.until(Instant::now(), "the job's end recorded", |t| {
+        panel(t) && !marked(t) && t.contains("Enter")
+    });
+    pty.key("\r", "the job in Jobs", |t| t.contains("Completed ("));
+    pty.key("\r", "the job's menu", |t| {
+        t.contains("Download Output File")
+    });
+    pty.send("\x1b[B");
+    pty.key("\r", "the download prompt", |t| t.contains("Save the ZIP"));
+    let help = |t: &str| t.contains("(Esc closes)");
+    let enter = Instant::now();
+    pty.send("\r");
+    results.add("download 1st key", pty.key("?", "the help", help));
+    let mut span = None;
+    let mut help_open = true;
+    loop {
+        if !marked(&pty.screen_text()) {
+            span.get_or_insert(enter.elapsed());
+            break;
+        }
+        let latency = if help_open {
+            pty.key("\x1b", "the help closed", |t| !help(t))
+        } else {
+            pty.key("?", "the help", help)
+        };
+        results.add("download keys", latency);
+        help_open = !help_open;
+    }
+    results.add("download span", span.unwrap_or_else(|| enter.elapsed()));
+    drop(pty);
+    std::fs::remove_dir_all(&copy).unwrap();
+    let _ = std::fs::remove_file(dir.join("bench_download.zip"));
+}
+
+/// Copies a workspace directory (files and folders; nothing else is in one).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
     }
 }

@@ -16,6 +16,9 @@
 //!   I/O error, as a full or failing disk would; [`injected`] returns true, e.g. for an
 //!   operator's cancel at a chosen moment), so the failure and cancel paths — and their own
 //!   durable steps — run deterministically and can be crashed in turn.
+//! * `TOKENDIST_PAUSE_AT=NAME=MS[,NAME=MS…]` makes the pause sites `NAME` sleep `MS`
+//!   milliseconds ([`pause`]), so a test can watch the screen while slow work is under way
+//!   (a job's end being recorded) on a small workspace.
 
 /// Marks the durable step `name` (lowercase, dot-separated: `operation.step`, e.g.
 /// `job.finish.inventory-saved`). In test builds this may record the point or abort the
@@ -64,6 +67,16 @@ pub fn fault_step(operation: &str, step: &'static str) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A pause site: in test builds with `NAME=MS` listed in `TOKENDIST_PAUSE_AT`, sleeps that
+/// long; otherwise does nothing. Named like crash points (`tui.record-job-end`).
+#[inline(always)]
+pub fn pause(name: &'static str) {
+    #[cfg(feature = "crash-points")]
+    armed::pause(name);
+    #[cfg(not(feature = "crash-points"))]
+    let _ = name;
+}
+
 /// True in test builds when `name` is listed in `TOKENDIST_FAIL_AT`; always false otherwise.
 #[cfg(feature = "crash-points")]
 pub fn injected(name: &str) -> bool {
@@ -87,6 +100,7 @@ mod armed {
         trace: Option<std::path::PathBuf>,
         crash_at: Option<(String, u64)>,
         faults: Vec<String>,
+        pauses: Vec<(String, u64)>,
         hits: Mutex<std::collections::HashMap<String, u64>>,
     }
 
@@ -103,6 +117,12 @@ mod armed {
             faults: std::env::var("TOKENDIST_FAIL_AT")
                 .map(|list| list.split(',').map(str::to_owned).collect())
                 .unwrap_or_default(),
+            pauses: std::env::var("TOKENDIST_PAUSE_AT")
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(|pair| pair.split_once('='))
+                .filter_map(|(name, ms)| Some((name.to_owned(), ms.parse().ok()?)))
+                .collect(),
             hits: Mutex::new(std::collections::HashMap::new()),
         })
     }
@@ -113,6 +133,12 @@ mod armed {
 
     pub(super) fn injected(name: &str) -> bool {
         plan().faults.iter().any(|fault| fault == name)
+    }
+
+    pub(super) fn pause(name: &str) {
+        if let Some((_, ms)) = plan().pauses.iter().find(|(at, _)| at == name) {
+            std::thread::sleep(std::time::Duration::from_millis(*ms));
+        }
     }
 
     pub(super) fn reached(name: &str) {

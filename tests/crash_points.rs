@@ -366,6 +366,26 @@ pub fn operations() -> Vec<Operation> {
             after_crash: None,
         },
         Operation {
+            name: "jobs download, cancelled",
+            succeeds: false,
+            // The operator cancels at the first write (as Esc in the TUI does): the temporary
+            // file goes and the pending note is cleared, the job downloadable again.
+            env: &[("TOKENDIST_FAIL_AT", "job.download.cancel")],
+            setup: with_completed_job,
+            args: |lab| {
+                strings(&[
+                    "jobs",
+                    "download",
+                    "Done",
+                    "--output",
+                    &lab.out_path("done.zip"),
+                ])
+            },
+            settle: LIST,
+            outputs: &[],
+            after_crash: None,
+        },
+        Operation {
             name: "jobs download",
             succeeds: true,
             env: &[],
@@ -1273,6 +1293,7 @@ fn every_crash_point_of_a_download_leaves_no_plaintext_and_a_true_record() {
     run("jobs download");
     run("jobs download --force");
     run("jobs download that fails");
+    run("jobs download, cancelled");
 }
 
 #[test]

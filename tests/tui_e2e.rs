@@ -8,7 +8,18 @@
 //! 3. `--demo` alone: no CPU used while idle, a resize redraws; a wrong passphrase fails before
 //!    the full screen; without a terminal the wizard refuses to start.
 //!
-//! 4. Workspace tools (F5): the passphrase changed in the full screen, then the workspace opens
+//! 4. A job's end recorded on a worker (made slow with the test build's `TOKENDIST_PAUSE_AT`):
+//!    help, the Jobs and Tokens screens answer meanwhile while a download waits; quitting
+//!    waits for the recording with a message; a failure to record is shown as it is and the
+//!    next start settles the job as the message said.
+//!
+//! 5. "Download Output File" on a worker (made slow with `TOKENDIST_PAUSE_AT` at the download's
+//!    write): help, hiding the dialog and the Tokens screen answer while the ZIP is written,
+//!    and the download ends saved and recorded; Esc cancels it (nothing at the target, no
+//!    temporary file, no note left in the history, the job downloadable again); quitting
+//!    cancels it with a message.
+//!
+//! 6. Workspace tools (F5): the passphrase changed in the full screen, then the workspace opens
 //!    with the new one only (the library and the wizard itself); tokens assigned from a real
 //!    OpenLDAP server (the slapd the directory tests start), the bind password typed masked;
 //!    tokens retired after a review and a declined then given confirmation; a check listing
@@ -50,6 +61,12 @@ struct Session {
 
 impl Session {
     fn start(args: &[&str], cwd: &Path, no_color: bool) -> Session {
+        Self::start_with(args, cwd, no_color, &[])
+    }
+
+    /// As [`Session::start`], with environment variables (test hooks such as
+    /// `TOKENDIST_PAUSE_AT`).
+    fn start_with(args: &[&str], cwd: &Path, no_color: bool, env: &[(&str, &str)]) -> Session {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -68,6 +85,9 @@ impl Session {
             command.env("NO_COLOR", "1");
         } else {
             command.env_remove("NO_COLOR");
+        }
+        for (name, value) in env {
+            command.env(name, value);
         }
         let child = pty.slave.spawn_command(command).expect("tokendist starts");
         drop(pty.slave);
@@ -745,4 +765,358 @@ fn tokens_retired_and_a_workspace_checked_through_the_tools_screen() {
     let history = History::open(&ws).unwrap();
     assert!(history.records().iter().any(|r| r.name == demo::PILOT_JOB));
     assert!(workspace.join("notes-20.txt").exists());
+}
+
+/// How long the test build pauses before recording a job's end: long enough to use the
+/// screen meanwhile on a loaded machine.
+const RECORDING_PAUSE: &str = "tui.record-job-end=6000";
+
+/// `--demo` on `workspace` with `env`, walked to the submit of a job of 20 tokens, which
+/// runs at once; returns when the panel shows `then`.
+fn submit_small_job(workspace: &Path, cwd: &Path, env: &[(&str, &str)], then: &str) -> Session {
+    let mut s = Session::start_with(
+        &["--demo", "--workspace", workspace.to_str().unwrap()],
+        cwd,
+        true,
+        env,
+    );
+    s.wait_for("Step 1 of 8: Job name");
+    s.send(CTRL_U);
+    s.press("recorded run", "recorded run");
+    for step in ["Step 2 of 8", "Step 3 of 8", "Step 4 of 8", "Step 5 of 8"] {
+        s.press(ENTER, step);
+    }
+    s.press(ENTER, "Step 6 of 8: Password");
+    s.send("Record-2026");
+    s.press(TAB, "confirmation not typed yet");
+    s.send("Record-2026");
+    s.wait_for("the two entries match");
+    s.press(ENTER, "Step 7 of 8: Token selection");
+    s.press("500000001-500000020", "500000001-500000020");
+    s.wait_for("tokens match");
+    s.press(ENTER, "Step 8 of 8: Review");
+    s.wait_for("Submit Job");
+    s.press(ENTER, then);
+    s
+}
+
+/// Sends `keys` and waits for `then`, checking the screen still says the end is being
+/// recorded: the keystroke was answered during the recording, not after it.
+fn answered_while_recording(s: &mut Session, keys: &str, then: &str) {
+    s.press(keys, then);
+    assert!(
+        s.contents().contains("● recording"),
+        "the recording ended before {then:?} showed:\n{}",
+        s.contents()
+    );
+}
+
+#[test]
+fn the_screen_answers_while_a_job_s_end_is_recorded_and_shows_the_job_after() {
+    let temp = tempfile::tempdir().unwrap();
+    let workspace = temp.path().join("ws");
+    let env = [("TOKENDIST_PAUSE_AT", RECORDING_PAUSE)];
+    let mut s = submit_small_job(&workspace, temp.path(), &env, "Recording the job's end…");
+    answered_while_recording(&mut s, "?", "(Esc closes)");
+    s.send("\x1b");
+    s.wait_gone("(Esc closes)");
+    // `c` is refused in one line: the run is over.
+    answered_while_recording(&mut s, "c", "there is nothing to cancel");
+    // The Jobs view opens with the list as it was, and says it follows.
+    answered_while_recording(&mut s, "2", "the list follows when it is done");
+    // A download waits: refused in the prompt, in one line.
+    s.wait_for("Completed (1)");
+    answered_while_recording(&mut s, ENTER, "Download Output File");
+    s.press(DOWN, "Download Output File");
+    answered_while_recording(&mut s, ENTER, "Save the ZIP");
+    answered_while_recording(&mut s, ENTER, "being recorded");
+    s.send("\x1b");
+    s.wait_gone("Save the ZIP");
+    // The Tokens browser opens and scrolls.
+    answered_while_recording(&mut s, "3", "tokens shown");
+    // Then the recording ends: the list shows the new job as completed.
+    s.wait_gone("● recording");
+    s.press("2", "Completed (2)");
+    s.wait_for("recorded run");
+    s.send("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    let ws = open_workspace(&workspace);
+    let record = History::open(&ws)
+        .unwrap()
+        .find("recorded run")
+        .cloned()
+        .expect("the job is in the history");
+    assert_eq!(record.status, JobStatus::Completed);
+    let distributed = ws
+        .inventory()
+        .iter()
+        .filter(|t| t.distributions.iter().any(|d| d.job_id == record.id))
+        .count();
+    assert_eq!(
+        distributed, record.done_count,
+        "the inventory records the job"
+    );
+}
+
+#[test]
+fn quitting_while_a_job_s_end_is_recorded_waits_for_it_and_says_so() {
+    let temp = tempfile::tempdir().unwrap();
+    let workspace = temp.path().join("ws");
+    let env = [("TOKENDIST_PAUSE_AT", RECORDING_PAUSE)];
+    let mut s = submit_small_job(&workspace, temp.path(), &env, "Recording the job's end…");
+    s.send("q");
+    s.wait_for("Recording the job's end before leaving…");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    let ws = open_workspace(&workspace);
+    let record = History::open(&ws)
+        .unwrap()
+        .find("recorded run")
+        .cloned()
+        .expect("the job is in the history");
+    assert_eq!(
+        record.status,
+        JobStatus::Completed,
+        "recorded to the end before leaving"
+    );
+}
+
+#[test]
+fn a_failure_to_record_a_job_s_end_is_shown_and_the_next_start_does_what_it_said() {
+    let temp = tempfile::tempdir().unwrap();
+    let workspace = temp.path().join("ws");
+    // Made before: the fault below would stop the demo's own pilot job.
+    drop(demo::create_demo(&workspace).unwrap());
+    // The history cannot be written; the inventory (the commit point) was saved before.
+    let env = [("TOKENDIST_FAIL_AT", "job.finish.history.rename")];
+    let mut s = submit_small_job(&workspace, temp.path(), &env, "✗ Failed");
+    s.wait_for("could not be recorded");
+    s.wait_for("files stay staged");
+    s.wait_for("settles it from the inventory");
+    s.send("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    // The next start: the inventory recorded the distribution, so the job is completed and
+    // its output offered, as the message said.
+    let history = History::open(&open_workspace(&workspace)).unwrap();
+    let record = history
+        .find("recorded run")
+        .expect("the job is in the history");
+    assert_eq!(record.status, JobStatus::Completed);
+    assert!(record.has_output());
+}
+
+/// Each piece of a download waits this long (a small ZIP is one piece): time to use the
+/// screen meanwhile on a loaded machine.
+const DOWNLOAD_PAUSE: &str = "job.download.write=6000";
+
+/// `--demo` on `workspace` with the download slowed, walked to Jobs › "Pilot rollout" (the
+/// demo's completed job) › Download Output File with `target` typed and Enter pressed;
+/// returns once the progress dialog shows.
+fn start_slow_download(workspace: &Path, cwd: &Path, target: &Path) -> Session {
+    let env = [("TOKENDIST_PAUSE_AT", DOWNLOAD_PAUSE)];
+    let mut s = Session::start_with(
+        &["--demo", "--workspace", workspace.to_str().unwrap()],
+        cwd,
+        true,
+        &env,
+    );
+    s.wait_for("Step 1 of 8: Job name");
+    // F3 (a `2` would be typed into the job name).
+    s.press("\x1bOR", "Completed (1)");
+    s.wait_for("Pilot rollout");
+    s.press(ENTER, "Download Output File");
+    s.press(DOWN, "Download Output File");
+    s.press(ENTER, "Save the ZIP");
+    s.send(CTRL_U);
+    s.press(target.to_str().unwrap(), "pilot.zip");
+    s.press(ENTER, "Saving the ZIP");
+    s
+}
+
+/// Sends `keys` and waits for `then`, checking the download is still under way: the keystroke
+/// was answered while the ZIP was being written, not after.
+fn answered_while_downloading(s: &mut Session, keys: &str, then: &str) {
+    s.press(keys, then);
+    assert!(
+        s.contents().contains("● download"),
+        "the download ended before {then:?} showed:\n{}",
+        s.contents()
+    );
+}
+
+/// Files beside the download target whose names the download's temporary files have.
+fn download_temporaries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".tokendist-download-"))
+        .collect()
+}
+
+fn pilot_record(workspace: &Path) -> tokendist::jobs::JobRecord {
+    History::open(&open_workspace(workspace))
+        .unwrap()
+        .find("Pilot rollout")
+        .cloned()
+        .expect("the demo's pilot job")
+}
+
+#[test]
+fn keys_answer_while_a_download_is_written_and_it_ends_saved_and_recorded() {
+    let temp = tempfile::tempdir().unwrap();
+    let workspace = temp.path().join("ws");
+    let target = temp.path().join("out").join("pilot.zip");
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    let mut s = start_slow_download(&workspace, temp.path(), &target);
+    s.wait_for("0 bytes of");
+    answered_while_downloading(&mut s, "?", "(Esc closes)");
+    s.send("\x1b");
+    s.wait_gone("(Esc closes)");
+    assert!(s.contents().contains("Saving the ZIP"), "{}", s.contents());
+    // Hidden: the download goes on; the Tokens screen opens and scrolls meanwhile.
+    answered_while_downloading(&mut s, ENTER, "The download goes on");
+    answered_while_downloading(&mut s, "3", "tokens shown");
+    answered_while_downloading(&mut s, "j", "tokens shown");
+    // The end pops up the saved report (nothing else is open).
+    s.wait_for("Output ZIP saved");
+    s.wait_for("SHA-256");
+    s.send("\x1b");
+    s.wait_gone("Output ZIP saved");
+    s.send("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(target.is_file());
+    let record = pilot_record(&workspace);
+    assert_eq!(record.downloads.len(), 1);
+    assert_eq!(record.downloads[0].path, target);
+    assert!(record.pending_download.is_none());
+}
+
+#[test]
+fn esc_cancels_a_download_leaving_nothing_and_the_job_downloads_after() {
+    let temp = tempfile::tempdir().unwrap();
+    let workspace = temp.path().join("ws");
+    let out = temp.path().join("out");
+    let target = out.join("pilot.zip");
+    std::fs::create_dir_all(&out).unwrap();
+    let mut s = start_slow_download(&workspace, temp.path(), &target);
+    s.send("\x1b");
+    s.wait_for("Cancelling…");
+    s.wait_for("Download cancelled");
+    s.wait_for("Nothing was saved at");
+    assert!(!target.exists(), "nothing at the target");
+    assert_eq!(download_temporaries(&out), Vec::<String>::new());
+    s.send("\x1b");
+    s.wait_gone("Download cancelled");
+    s.send("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    let record = pilot_record(&workspace);
+    assert!(record.pending_download.is_none(), "the note is cleared");
+    assert!(record.downloads.is_empty(), "no download recorded");
+    // Downloadable again, to the very same path.
+    let ws = open_workspace(&workspace);
+    let mut history = History::open(&ws).unwrap();
+    let report = tokendist::jobs::download(
+        &ws,
+        &mut history,
+        "Pilot rollout",
+        &target,
+        false,
+        time::OffsetDateTime::now_utc(),
+    )
+    .expect("the job downloads after the cancel");
+    assert_eq!(Some(report.sha256), record.output.map(|o| o.sha256));
+}
+
+#[test]
+fn quitting_while_a_download_is_written_cancels_it_and_says_so() {
+    let temp = tempfile::tempdir().unwrap();
+    let workspace = temp.path().join("ws");
+    let out = temp.path().join("out");
+    let target = out.join("pilot.zip");
+    std::fs::create_dir_all(&out).unwrap();
+    let mut s = start_slow_download(&workspace, temp.path(), &target);
+    s.press("q", "A download is under way. Quit and cancel it?");
+    s.send("y");
+    s.wait_for("Cancelling the download before leaving…");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(!target.exists());
+    assert_eq!(download_temporaries(&out), Vec::<String>::new());
+    let record = pilot_record(&workspace);
+    assert!(record.pending_download.is_none() && record.downloads.is_empty());
+}
+
+#[test]
+fn jobs_download_on_a_terminal_shows_its_progress_on_stderr() {
+    let temp = tempfile::tempdir().unwrap();
+    let workspace = temp.path().join("ws");
+    drop(demo::create_demo(&workspace).unwrap());
+    let passphrase = temp.path().join("passphrase");
+    std::fs::write(&passphrase, demo::DEMO_PASSPHRASE).unwrap();
+    std::fs::set_permissions(
+        &passphrase,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    let target = temp.path().join("pilot.zip");
+    let mut s = Session::start(
+        &[
+            "--workspace",
+            workspace.to_str().unwrap(),
+            "--passphrase-file",
+            passphrase.to_str().unwrap(),
+            "jobs",
+            "download",
+            "Pilot rollout",
+            "--output",
+            target.to_str().unwrap(),
+        ],
+        temp.path(),
+        true,
+    );
+    let status = s.wait_exit();
+    std::thread::sleep(Duration::from_millis(200));
+    let raw = String::from_utf8_lossy(&s.raw.lock().unwrap()).into_owned();
+    assert!(status.success(), "exit status {status:?}: {raw}");
+    assert!(raw.contains("saving: 0 of "), "{raw}");
+    assert!(raw.contains("bytes (100%)"), "{raw}");
+    assert!(raw.contains("saved "), "{raw}");
+    assert!(target.is_file());
+}
+
+#[test]
+fn delete_from_the_jobs_view_removes_the_staged_output_on_the_worker() {
+    let temp = tempfile::tempdir().unwrap();
+    let workspace = temp.path().join("ws");
+    let mut s = Session::start(
+        &["--demo", "--workspace", workspace.to_str().unwrap()],
+        temp.path(),
+        true,
+    );
+    s.wait_for("Step 1 of 8: Job name");
+    s.press("\x1bOR", "Completed (1)");
+    s.wait_for("Pilot rollout");
+    s.press(ENTER, "Download Output File");
+    s.send("\x1b[F");
+    s.press(ENTER, "Delete the output of job");
+    s.press("y", "┌ Deleted ");
+    s.send("\x1b");
+    s.wait_gone("┌ Deleted ");
+    s.send("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    let record = pilot_record(&workspace);
+    assert!(
+        record
+            .output
+            .as_ref()
+            .is_some_and(|o| o.deleted_at.is_some()),
+        "{record:?}"
+    );
+    let staged = workspace.join("jobs").join("staged").join(&record.id);
+    assert!(!staged.exists(), "{} is left", staged.display());
 }

@@ -15,6 +15,21 @@ pub fn delete_output(
     job: &str,
     now: time::OffsetDateTime,
 ) -> Result<JobRecord, JobError> {
+    let (record, dir) = mark_output_deleted(store, history, job, now)?;
+    remove_staged(&dir)?;
+    Ok(record)
+}
+
+/// The first step of [`delete_output`] (short: the history written): the record says the
+/// output is gone. Returns it and the staged folder [`remove_staged`] removes — a gigabyte at
+/// a million tokens, which a caller sharing the history (the TUI's worker) removes without
+/// holding it.
+pub fn mark_output_deleted(
+    store: &impl JobStore,
+    history: &mut History,
+    job: &str,
+    now: time::OffsetDateTime,
+) -> Result<(JobRecord, std::path::PathBuf), JobError> {
     let mut record = history
         .find(job)
         .cloned()
@@ -30,7 +45,10 @@ pub fn delete_output(
         output.deleted_at = Some(now);
         history.put_at("job.delete.history", record.clone())?;
     }
-    super::staging::dispose(&dir, "job.delete")
-        .map_err(|error| JobError::io("remove", dir, error))?;
-    Ok(record)
+    Ok((record, dir))
+}
+
+/// The second step of [`delete_output`]: the job's staged folder removed (its key first).
+pub fn remove_staged(dir: &std::path::Path) -> Result<(), JobError> {
+    super::staging::dispose(dir, "job.delete").map_err(|error| JobError::io("remove", dir, error))
 }

@@ -13,6 +13,7 @@ use super::job_id;
 use super::staging::{self, CopyError, JobKey, SealedReader, StagedDigest};
 use super::store::JobStore;
 use super::writeback::BackgroundSync;
+use crate::jobs::CancelToken;
 use std::path::{Path, PathBuf};
 
 /// What was saved.
@@ -47,6 +48,53 @@ pub fn file_name_safe(name: &str) -> String {
     }
 }
 
+/// How far a download is: bytes of the ZIP written to the temporary file, of its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DownloadProgress {
+    pub written: u64,
+    pub total: u64,
+}
+
+/// How often a download reports its progress (as the job engine does).
+pub const DOWNLOAD_PROGRESS_INTERVAL: std::time::Duration = super::engine::PROGRESS_INTERVAL;
+
+/// The name of the pause site after each chunk of a download is written (tests make a small
+/// download slow with `TOKENDIST_PAUSE_AT`, to watch the screen and cancel meanwhile).
+pub const DOWNLOAD_PAUSE_POINT: &str = "job.download.write";
+
+/// The fault site that cancels a download at its first write (test builds,
+/// `TOKENDIST_FAIL_AT`): the cancelled ending's own steps can be crashed in turn.
+const CANCEL_FAULT: &str = "job.download.cancel";
+
+/// What the caller of a long download watches it with: where its progress goes (at most
+/// every [`DOWNLOAD_PROGRESS_INTERVAL`], and at its start and end) and how it is cancelled.
+pub struct DownloadWatch<'a> {
+    cancel: Option<CancelToken>,
+    on_progress: Box<dyn FnMut(DownloadProgress) + 'a>,
+}
+
+impl<'a> DownloadWatch<'a> {
+    pub fn new(cancel: CancelToken, on_progress: impl FnMut(DownloadProgress) + 'a) -> Self {
+        Self {
+            cancel: Some(cancel),
+            on_progress: Box::new(on_progress),
+        }
+    }
+
+    /// No progress and no cancel (the CLI without a terminal).
+    pub fn unwatched() -> Self {
+        Self {
+            cancel: None,
+            on_progress: Box::new(|_| {}),
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(CancelToken::is_cancelled)
+            || crate::crashpoint::injected(CANCEL_FAULT)
+    }
+}
+
 /// Writes the job's ZIP to `target` (mode 0600), refusing to replace an existing file unless
 /// `force`, and records the download in the history.
 pub fn download(
@@ -57,6 +105,63 @@ pub fn download(
     force: bool,
     now: time::OffsetDateTime,
 ) -> Result<DownloadReport, JobError> {
+    download_watched(
+        store,
+        history,
+        job,
+        target,
+        force,
+        now,
+        &mut DownloadWatch::unwatched(),
+    )
+}
+
+/// [`download`], reporting progress to `watch` and stopping when it is cancelled (the same
+/// ending as a failure: nothing at the target, the temporary file removed, the pending note
+/// cleared; the job can be downloaded again).
+pub fn download_watched(
+    store: &impl JobStore,
+    history: &mut History,
+    job: &str,
+    target: &Path,
+    force: bool,
+    now: time::OffsetDateTime,
+    watch: &mut DownloadWatch,
+) -> Result<DownloadReport, JobError> {
+    let mut begun = begin_download(store, history, job, target, force, now)?;
+    let written = begun.write(watch);
+    end_download(history, begun, written)
+}
+
+/// A download begun by [`begin_download`]: the staged output is open and the history holds
+/// the pending note naming the temporary file. [`BegunDownload::write`] needs neither the
+/// workspace nor the history, so a caller that shares them (the TUI's worker) holds them
+/// only for the short first and last steps.
+pub struct BegunDownload {
+    job_id: String,
+    name: String,
+    output_path: PathBuf,
+    output: (u64, String),
+    reader: SealedReader,
+    temp_path: PathBuf,
+    target: PathBuf,
+    target_path: PathBuf,
+    parent: PathBuf,
+    force: bool,
+    now: time::OffsetDateTime,
+}
+
+/// The first step of [`download`]: checks the job and the target, opens the staged output
+/// with its key and writes the pending note (ahead of the temporary file, so a crash leaves a
+/// record naming the file to clean up).
+pub fn begin_download(
+    store: &impl JobStore,
+    history: &mut History,
+    job: &str,
+    target: &Path,
+    force: bool,
+    now: time::OffsetDateTime,
+) -> Result<BegunDownload, JobError> {
     let mut record = history
         .find(job)
         .cloned()
@@ -70,14 +175,13 @@ pub fn download(
     let dir = job_id::staged_dir(&store.jobs_dir(), &record.id)
         .ok_or_else(|| JobError::NotFound(record.id.clone()))?;
     let output_path = dir.join(staging::OUTPUT_FILE);
-    let name = record.name.clone();
     let damaged = |reason: String| JobError::StagedOutputDamaged {
-        name: name.clone(),
+        name: record.name.clone(),
         path: output_path.clone(),
         reason,
     };
-    let key = open_key(store, &dir, &record.id).map_err(&damaged)?;
-    let mut reader = SealedReader::open(&output_path, &key, &record.id)
+    let key = open_key(store, &dir, &record.id).map_err(damaged)?;
+    let reader = SealedReader::open(&output_path, &key, &record.id)
         .map_err(|error| damaged(error.to_string()))?;
 
     let parent = match target.parent() {
@@ -87,23 +191,72 @@ pub fn download(
     let parent = std::path::absolute(&parent).unwrap_or(parent);
     let temp_path = parent.join(temporary_name());
     let target_path = std::path::absolute(target).unwrap_or_else(|_| target.to_owned());
-    // Written ahead: from here on a crash leaves a record naming the file to clean up.
     record.pending_download = Some(PendingDownload {
         at: now,
         temp: temp_path.clone(),
         target: target_path.clone(),
     });
-    history.put_at("job.download.pending", record.clone())?;
-    record.pending_download = None;
-    let written = write_checked(
-        &mut reader,
-        &temp_path,
-        target,
-        &parent,
-        force,
+    let job_id = record.id.clone();
+    let name = record.name.clone();
+    history.put_at("job.download.pending", record)?;
+    Ok(BegunDownload {
+        job_id,
+        name,
+        output_path,
         output,
-        &damaged,
-    );
+        reader,
+        temp_path,
+        target: target.to_owned(),
+        target_path,
+        parent,
+        force,
+        now,
+    })
+}
+
+impl BegunDownload {
+    /// The ZIP's size, as recorded when the job completed.
+    pub fn total(&self) -> u64 {
+        self.output.0
+    }
+
+    /// The long step: decrypts into the temporary file, checks size and SHA-256, syncs and
+    /// renames it into place; on any error or a cancel the temporary file is removed.
+    pub fn write(&mut self, watch: &mut DownloadWatch) -> Result<(u64, String), JobError> {
+        let name = self.name.clone();
+        let output_path = self.output_path.clone();
+        let damaged = move |reason: String| JobError::StagedOutputDamaged {
+            name: name.clone(),
+            path: output_path.clone(),
+            reason,
+        };
+        write_checked(
+            &mut self.reader,
+            &self.temp_path,
+            &self.target,
+            &self.parent,
+            self.force,
+            self.output.clone(),
+            &damaged,
+            watch,
+        )
+    }
+}
+
+/// The last step of [`download`]: records what [`BegunDownload::write`] did. A download
+/// written is recorded; one that failed or was cancelled (its temporary file already gone)
+/// has its pending note cleared, and the error is returned.
+pub fn end_download(
+    history: &mut History,
+    begun: BegunDownload,
+    written: Result<(u64, String), JobError>,
+) -> Result<DownloadReport, JobError> {
+    // The record as it is now (read again: the history may have changed meanwhile).
+    let mut record = history
+        .find(&begun.job_id)
+        .cloned()
+        .ok_or_else(|| JobError::NotFound(begun.job_id.clone()))?;
+    record.pending_download = None;
     let (bytes, sha256) = match written {
         Ok(digest) => digest,
         Err(error) => {
@@ -113,17 +266,55 @@ pub fn download(
         }
     };
     record.downloads.push(DownloadRecord {
-        at: now,
-        path: target_path.clone(),
+        at: begun.now,
+        path: begun.target_path.clone(),
         bytes,
         sha256: sha256.clone(),
     });
     history.put_at("job.download.history", record)?;
     Ok(DownloadReport {
-        path: target_path,
+        path: begun.target_path,
         bytes,
         sha256,
     })
+}
+
+/// The download as the unsealing threads write it: each chunk, once written and hashed,
+/// passes the pause site and a look at the cancel, and counts for the progress and the
+/// background sync.
+struct Watched<'w, 'a> {
+    watch: &'w mut DownloadWatch<'a>,
+    background: Option<BackgroundSync>,
+    written: u64,
+    total: u64,
+    last_report: std::time::Instant,
+    cancelled: bool,
+}
+
+impl Watched<'_, '_> {
+    fn report(&mut self) {
+        (self.watch.on_progress)(DownloadProgress {
+            written: self.written,
+            total: self.total,
+        });
+        self.last_report = std::time::Instant::now();
+    }
+
+    fn wrote(&mut self, bytes: usize) -> std::io::Result<()> {
+        crate::crashpoint::pause(DOWNLOAD_PAUSE_POINT);
+        if self.watch.cancelled() {
+            self.cancelled = true;
+            return Err(std::io::Error::other("the download was cancelled"));
+        }
+        self.written += bytes as u64;
+        if let Some(background) = &mut self.background {
+            background.wrote(bytes);
+        }
+        if self.last_report.elapsed() >= DOWNLOAD_PROGRESS_INTERVAL {
+            self.report();
+        }
+        Ok(())
+    }
 }
 
 /// `.tokendist-download-<16 hex>.tmp`: a name only we make, so recovery may remove it.
@@ -152,6 +343,7 @@ fn is_download_temporary(path: &Path) -> bool {
 
 /// Decrypts into `temp_path` (created new, 0600), checks it against the recorded size and
 /// SHA-256, syncs, and renames it to `target`; on any error the temporary file is removed.
+#[allow(clippy::too_many_arguments)]
 fn write_checked(
     reader: &mut SealedReader,
     temp_path: &Path,
@@ -160,7 +352,11 @@ fn write_checked(
     force: bool,
     output: (u64, String),
     damaged: &dyn Fn(String) -> JobError,
+    watch: &mut DownloadWatch,
 ) -> Result<(u64, String), JobError> {
+    let cancelled = || JobError::DownloadCancelled {
+        path: target.to_owned(),
+    };
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -174,22 +370,32 @@ fn write_checked(
     let temp = tempfile::NamedTempFile::from_parts(file, temp_path);
     crate::crashpoint::reached("job.download.temp-created");
     // One pass: each chunk is decrypted in place and written from that buffer at its place
-    // by the unsealing threads, and hashed in order here; the file is synced in the
-    // background as it grows, so the sync below has little left to write.
-    let mut background = BackgroundSync::start(temp.as_file());
-    let copied = reader
-        .copy_hashing_into_file(temp.as_file(), |bytes| {
-            if let Some(background) = &mut background {
-                background.wrote(bytes);
-            }
-        })
-        .map_err(|error| match error {
-            CopyError::Read(error) => damaged(error.to_string()),
-            CopyError::Write(error) => JobError::io("write", target, error),
-        });
-    let synced = background.map_or(Ok(()), BackgroundSync::stop);
-    let (bytes, sha256) = copied?;
+    // by the unsealing threads, and hashed in order here, where progress is reported and a
+    // cancel noticed; the file is synced in the background as it grows, so the sync below
+    // has little left to write.
+    let mut watched = Watched {
+        watch: &mut *watch,
+        background: BackgroundSync::start(temp.as_file()),
+        written: 0,
+        total: output.0,
+        last_report: std::time::Instant::now(),
+        cancelled: false,
+    };
+    watched.report();
+    let copied = reader.copy_hashing_into_file(temp.as_file(), |bytes| watched.wrote(bytes));
+    let synced = watched
+        .background
+        .take()
+        .map_or(Ok(()), BackgroundSync::stop);
+    if watched.cancelled {
+        return Err(cancelled());
+    }
+    let (bytes, sha256) = copied.map_err(|error| match error {
+        CopyError::Read(error) => damaged(error.to_string()),
+        CopyError::Write(error) => JobError::io("write", target, error),
+    })?;
     synced.map_err(|error| JobError::io("write", target, error))?;
+    watched.report();
     crate::crashpoint::reached("job.download.temp-written");
     if bytes != output.0 || sha256 != output.1 {
         return Err(damaged(
@@ -200,6 +406,10 @@ fn write_checked(
         .sync_all()
         .map_err(|error| JobError::io("write", target, error))?;
     crate::crashpoint::reached("job.download.temp-synced");
+    // The last moment a cancel is honoured: after the rename the ZIP is in place.
+    if watch.cancelled() {
+        return Err(cancelled());
+    }
     let persisted = if force {
         temp.persist(target)
     } else {

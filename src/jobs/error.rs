@@ -35,6 +35,8 @@ pub enum JobError {
         path: PathBuf,
         reason: String,
     },
+    #[error("the download to {path} was cancelled; nothing was saved there")]
+    DownloadCancelled { path: PathBuf },
     #[error("job {name:?} is still running")]
     StillRunning { name: String },
 }

@@ -30,8 +30,12 @@ mod store;
 pub mod validate;
 mod writeback;
 
-pub use delete::delete_output;
-pub use download::{DownloadReport, default_output_path, download, file_name_safe};
+pub use delete::{delete_output, mark_output_deleted, remove_staged};
+pub use download::{
+    BegunDownload, DOWNLOAD_PAUSE_POINT, DOWNLOAD_PROGRESS_INTERVAL, DownloadProgress,
+    DownloadReport, DownloadWatch, begin_download, default_output_path, download, download_watched,
+    end_download, file_name_safe,
+};
 pub use engine::{
     CancelToken, EngineOptions, FileCodec, JobEvent, JobHandle, JobOutcome, Progress, RunResult,
     SdtidCodec, finish, start, start_with,

@@ -302,14 +302,15 @@ impl SealedReader {
 
     /// Copies the whole plaintext into `file` (written from its start, at each chunk's place,
     /// by the threads that decrypt the chunks) and hashes it in order on the calling thread,
-    /// which calls `wrote` with each chunk's length once that chunk is written and hashed.
+    /// which calls `wrote` with each chunk's length once that chunk is written and hashed; an
+    /// error from `wrote` (a cancel) stops the copy as a [`CopyError::Write`].
     /// Returns the size and SHA-256 like [`SealedReader::copy_hashing_to`], whose work it
     /// spreads further: the hash is the one part that must run in order, so it is all the
     /// calling thread does.
     pub fn copy_hashing_into_file(
         &mut self,
         file: &File,
-        mut wrote: impl FnMut(usize),
+        mut wrote: impl FnMut(usize) -> io::Result<()>,
     ) -> Result<(u64, String), CopyError> {
         let mut hasher = Sha256::new();
         #[cfg(unix)]
@@ -318,13 +319,12 @@ impl SealedReader {
             if !already.is_empty() {
                 write_at(file, already, 0).map_err(CopyError::Write)?;
                 hasher.update(already);
-                wrote(already.len());
+                wrote(already.len()).map_err(CopyError::Write)?;
             }
             let base = already.len() as u64;
             self.copy_chunks(Some(file), base, |plain| {
                 hasher.update(plain);
-                wrote(plain.len());
-                Ok(())
+                wrote(plain.len())
             })?
         };
         #[cfg(not(unix))]
@@ -333,8 +333,7 @@ impl SealedReader {
             self.copy_chunks_to(|plain| {
                 hasher.update(plain);
                 out.write_all(plain)?;
-                wrote(plain.len());
-                Ok(())
+                wrote(plain.len())
             })?
         };
         Ok((total, hex(&hasher.finalize())))
@@ -734,8 +733,10 @@ mod tests {
         let mut reader =
             SealedReader::open(path, &JobKey::new(key), job).map_err(CopyError::Read)?;
         let mut reported = 0u64;
-        let (bytes, sha256) =
-            reader.copy_hashing_into_file(&out, |count| reported += count as u64)?;
+        let (bytes, sha256) = reader.copy_hashing_into_file(&out, |count| {
+            reported += count as u64;
+            Ok(())
+        })?;
         let written = std::fs::read(dir.path().join("plain")).unwrap();
         assert_eq!(bytes, written.len() as u64);
         assert_eq!(reported, bytes, "every byte written is reported once");
@@ -787,7 +788,7 @@ mod tests {
         reader.read_exact(&mut [0u8; 1000]).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let out = File::create_new(dir.path().join("plain")).unwrap();
-        let (bytes, sha256) = reader.copy_hashing_into_file(&out, |_| {}).unwrap();
+        let (bytes, sha256) = reader.copy_hashing_into_file(&out, |_| Ok(())).unwrap();
         assert_eq!(bytes, (data.len() - 1000) as u64);
         assert_eq!(sha256, hex(&Sha256::digest(&data[1000..])));
         assert!(std::fs::read(dir.path().join("plain")).unwrap() == data[1000..]);
@@ -816,7 +817,7 @@ mod tests {
         std::fs::write(dir.path().join("read-only"), b"").unwrap();
         let out = File::open(dir.path().join("read-only")).unwrap();
         let mut reader = SealedReader::open(&path, &JobKey::new([7; 32]), "job-1").unwrap();
-        let result = reader.copy_hashing_into_file(&out, |_| {});
+        let result = reader.copy_hashing_into_file(&out, |_| Ok(()));
         assert!(matches!(result, Err(CopyError::Write(_))), "{result:?}");
     }
 

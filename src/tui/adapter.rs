@@ -1,23 +1,26 @@
 //! The real [`Backend`]: the open workspace (it holds the lock for the whole session) and the
 //! job engine. What can take longer than a frame runs on workers: live counts and the Tokens
 //! filter ([`super::counter`]), the review's preparation of the job ([`super::preparer`]) and
-//! the job itself, whose events are translated on a small forwarding thread.
+//! the job itself, whose events are translated on a small forwarding thread, the recording
+//! of its end ([`super::recorder`]), a download ([`super::downloader`]) and a delete
+//! ([`super::deleter`]).
 
 use super::admin::{
     self,
     port::{AdminAnswer, AdminTask, DirectoryInfo},
 };
 use super::backend::{
-    Answer, Backend, CancelHandle, DownloadError, DownloadReport, Exclusion, ExclusionGroup,
-    FieldIssue, JobEvent, JobHandle, JobOutcome, JobRow, Progress, REVIEW_LISTED, Redistributed,
-    ReviewSummary, Rows, TokenInventory, WorkspaceInfo,
+    Answer, Backend, CancelHandle, DownloadError, Exclusion, ExclusionGroup, FieldIssue, JobEvent,
+    JobHandle, JobOutcome, JobRow, Progress, REVIEW_LISTED, Redistributed, ReviewSummary, Rows,
+    TokenInventory, WorkspaceInfo,
 };
 use super::counter::{CountContext, Counter, IndexRows, SharedIndex};
 use super::download_path;
 use super::preparer::{Preparer, Snapshot};
+use super::recorder::{Recorder, Work};
 use crate::jobs::{self, History, JobError, JobField, JobRecord, JobSpec};
 use crate::secret::SecretString;
-use crate::workspace::{Profile, Workspace, demo};
+use crate::workspace::{Config, Profile, Workspace, demo};
 use crossbeam_channel::{Receiver, unbounded};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -25,12 +28,32 @@ use time::OffsetDateTime;
 
 /// The workspace and job engine behind the UI.
 pub struct RealBackend {
-    /// Shared with a workspace tool's worker, which holds it while it works (the UI takes no
-    /// keys meanwhile, so the UI thread never waits on it).
+    /// Shared with a workspace tool's worker and the recording worker, which hold it while
+    /// they work (the UI asks nothing of it meanwhile, so the UI thread never waits on it).
     workspace: Arc<Mutex<Workspace>>,
-    history: History,
-    /// The engine's report of the running job's end, kept for [`Backend::finish_job`].
+    /// The workspace's configuration, which nothing changes while it is open: kept here so
+    /// that typing (validation, counts) never needs the workspace.
+    config: Config,
+    /// Shared with the recording worker, which holds it while it writes a job's end. The UI
+    /// thread only tries it ([`Mutex::try_lock`]): it never waits for the worker.
+    history: Arc<Mutex<History>>,
+    /// The history's job names (a new job's must differ), kept here so that validation and
+    /// default names never need the history; they change when a job starts.
+    job_names: Vec<String>,
+    /// The engine's report of the running job's end, kept for [`Backend::record_job_end`].
     ended: Arc<Mutex<Option<jobs::JobOutcome>>>,
+    /// The job's end is being recorded on the worker; refused meanwhile: what would read or
+    /// change the history or the inventory.
+    recording: bool,
+    recorder: Recorder,
+    /// The recording's work, until [`Backend::dispatch`] starts it.
+    held_recording: Option<Work>,
+    /// A download's work, until [`Backend::dispatch`] starts it on its worker.
+    held_download: Option<super::downloader::Work>,
+    /// Cancels the newest download.
+    download_cancel: Option<jobs::CancelToken>,
+    /// A delete's work, until [`Backend::dispatch`] starts it on its worker.
+    held_delete: Option<super::deleter::Work>,
     /// The inventory's selection columns (no seeds), built by the counting worker and shared
     /// with the Tokens browser; built again when a job changes the inventory.
     index: SharedIndex,
@@ -43,6 +66,8 @@ pub struct RealBackend {
     _demo_dir: Option<tempfile::TempDir>,
     /// Opened with `--demo`: the header says so.
     demo: bool,
+    /// The workspace's directory, absolute, as the header shows it.
+    shown_root: String,
 }
 
 /// Opens the configured workspace (asking for the passphrase on the terminal, before the
@@ -60,10 +85,24 @@ pub fn open(
     let history = History::open(&workspace).map_err(|e| e.to_string())?;
     let (counter, index) = Counter::start(workspace.inventory().clone())?;
     let preparer = Preparer::start(counter.outbox())?;
+    let root = workspace.root();
+    let shown_root = std::path::absolute(root)
+        .unwrap_or_else(|_| root.to_owned())
+        .display()
+        .to_string();
     Ok(RealBackend {
+        shown_root,
+        config: workspace.config().clone(),
+        job_names: history.names().map(str::to_owned).collect(),
         workspace: Arc::new(Mutex::new(workspace)),
-        history,
+        history: Arc::new(Mutex::new(history)),
         ended: Arc::default(),
+        recording: false,
+        recorder: Recorder::default(),
+        held_recording: None,
+        held_download: None,
+        download_cancel: None,
+        held_delete: None,
         index,
         counter,
         preparer,
@@ -122,6 +161,30 @@ fn open_demo(workspace: Option<&Path>) -> Result<(Workspace, Option<tempfile::Te
 /// way: every change is an atomic replace).
 fn lock(workspace: &Mutex<Workspace>) -> std::sync::MutexGuard<'_, Workspace> {
     workspace.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What the UI is told when it asks, while a job's end is being recorded, for what the
+/// recording holds (the UI's state refuses such requests first; this is the backstop).
+const RECORDING: &str =
+    "the last job's end is being recorded: try again when the screen says it is done";
+
+/// What the UI is told when the download worker holds the history for a moment (its first
+/// or last step) just as the UI thread asks for it.
+const HISTORY_BUSY: &str =
+    "the job history is being written (a download records itself): try again in a moment";
+
+/// The history, unless a worker holds it (never waited for): the recording worker while a
+/// job's end is recorded (`recording`), otherwise the download worker for a moment.
+fn try_history(
+    history: &Mutex<History>,
+    recording: bool,
+) -> Result<std::sync::MutexGuard<'_, History>, String> {
+    match history.try_lock() {
+        Ok(history) => Ok(history),
+        Err(std::sync::TryLockError::Poisoned(poisoned)) => Ok(poisoned.into_inner()),
+        Err(std::sync::TryLockError::WouldBlock) if recording => Err(RECORDING.to_owned()),
+        Err(std::sync::TryLockError::WouldBlock) => Err(HISTORY_BUSY.to_owned()),
+    }
 }
 
 fn now() -> OffsetDateTime {
@@ -266,15 +329,13 @@ pub(crate) fn review_summary(review: &jobs::ReviewSummary) -> ReviewSummary {
 
 impl Backend for RealBackend {
     fn profiles(&self) -> Vec<Profile> {
-        lock(&self.workspace).config().profiles.clone()
+        self.config.profiles.clone()
     }
 
     fn workspace_info(&self) -> WorkspaceInfo {
         let workspace = lock(&self.workspace);
-        let root = workspace.root();
-        let path = std::path::absolute(root).unwrap_or_else(|_| root.to_owned());
         WorkspaceInfo {
-            path: path.display().to_string(),
+            path: self.shown_root.clone(),
             demo: self.demo,
             tokens: workspace.inventory().len(),
             assigned: workspace
@@ -300,18 +361,17 @@ impl Backend for RealBackend {
     }
 
     fn default_job_name(&self) -> String {
-        jobs::default_job_name(now(), self.history.names())
+        jobs::default_job_name(now(), self.job_names.iter().map(String::as_str))
     }
 
     fn validate(&self, spec: &JobSpec, fields: &[JobField]) -> Vec<FieldIssue> {
-        let workspace = lock(&self.workspace);
-        let config = workspace.config();
+        let config = &self.config;
         // Whether any token is left comes from the live count (`preview`), which runs on
         // the counting worker: no scan of the inventory here.
         jobs::validate_fields(
             spec,
             &config.profiles,
-            self.history.names(),
+            self.job_names.iter().map(String::as_str),
             &config.header.origin,
             fields,
         )
@@ -321,8 +381,7 @@ impl Backend for RealBackend {
     }
 
     fn preview(&mut self, spec: &JobSpec, generation: u64) -> Option<Answer> {
-        let workspace = lock(&self.workspace);
-        let config = workspace.config();
+        let config = &self.config;
         let checked =
             jobs::validate::validate_profile(&spec.profile, &config.profiles).and_then(|profile| {
                 jobs::validate::validate_criteria(&spec.selection).map(|()| profile)
@@ -358,11 +417,15 @@ impl Backend for RealBackend {
     }
 
     fn review(&mut self, spec: &JobSpec, generation: u64) -> Option<Answer> {
+        if self.recording {
+            // The inventory is being changed: the UI asks again once it is recorded.
+            return None;
+        }
         let workspace = lock(&self.workspace);
         let snapshot = Snapshot {
-            config: workspace.config().clone(),
+            config: self.config.clone(),
             inventory: workspace.inventory().clone(),
-            job_names: self.history.names().map(str::to_owned).collect(),
+            job_names: self.job_names.clone(),
             today: now().date(),
             epoch: self.epoch,
         };
@@ -372,19 +435,25 @@ impl Backend for RealBackend {
     }
 
     fn start_job(&mut self, spec: JobSpec) -> Result<JobHandle, String> {
+        if self.recording {
+            return Err(RECORDING.to_owned());
+        }
         let started = now();
+        let mut history = try_history(&self.history, self.recording)?;
         let workspace = lock(&self.workspace);
         // The job the review prepared, unless something changed since; then (rarely: a day
         // boundary passed) it is prepared again here.
         let prepared = match self.preparer.take(&spec, started.date(), self.epoch) {
             Some(prepared) => prepared,
-            None => jobs::prepare(&workspace, &self.history, spec, started.date())
+            None => jobs::prepare(&workspace, &history, spec, started.date())
                 .map_err(|rejected| rejected.to_string())?,
         };
         self.epoch += 1;
-        let handle = jobs::start(&*workspace, &mut self.history, prepared, started)
-            .map_err(|e| e.to_string())?;
+        let handle =
+            jobs::start(&*workspace, &mut history, prepared, started).map_err(|e| e.to_string())?;
         drop(workspace);
+        self.job_names = history.names().map(str::to_owned).collect();
+        drop(history);
         let token = handle.cancel_token();
         let (sender, events) = unbounded();
         let ended = Arc::clone(&self.ended);
@@ -428,89 +497,145 @@ impl Backend for RealBackend {
         })
     }
 
-    fn finish_job(&mut self, reported: JobOutcome) -> JobOutcome {
+    fn record_job_end(&mut self, reported: JobOutcome) -> Option<Answer> {
         let Some(outcome) = self.ended.lock().unwrap_or_else(|p| p.into_inner()).take() else {
-            return reported;
+            return Some(Answer::Recorded(reported));
         };
-        let mut workspace = lock(&self.workspace);
-        let recorded = jobs::finish(&mut *workspace, &mut self.history, outcome, now());
+        // A review prepared before is stale from here on: the inventory is changing.
         self.epoch += 1;
-        // Distributions changed "distributed before" for the tokens of the job.
-        self.index = self.counter.reindex(workspace.inventory().clone());
-        drop(workspace);
-        match recorded {
-            Ok(record) => match record.status {
-                jobs::JobStatus::Completed => JobOutcome::Completed {
-                    tokens: record.done_count,
-                },
-                jobs::JobStatus::Cancelled => JobOutcome::Cancelled,
-                _ => JobOutcome::Failed(record.error.unwrap_or_else(|| "the job failed".into())),
-            },
-            Err(error) => {
-                JobOutcome::Failed(format!("the job ended but could not be recorded: {error}"))
+        self.recording = true;
+        self.held_recording = Some(Work {
+            workspace: Arc::clone(&self.workspace),
+            history: Arc::clone(&self.history),
+            outcome,
+            indexer: self.counter.indexer(),
+            outbox: self.counter.outbox(),
+        });
+        None
+    }
+
+    fn dispatch(&mut self) {
+        self.preparer.dispatch();
+        if let Some(work) = self.held_download.take() {
+            super::downloader::start(work);
+        }
+        if let Some(work) = self.held_delete.take() {
+            super::deleter::start(work);
+        }
+        if let Some(work) = self.held_recording.take() {
+            let reported = super::recorder::reported_words(&work.outcome);
+            let outbox = work.outbox.clone();
+            if let Err(error) = self.recorder.start(work) {
+                // Nothing was recorded: the record stays running, which the next start
+                // settles; the answer says so.
+                let _ = outbox.send(Answer::Recorded(super::recorder::recorded_outcome(
+                    Err(JobError::Invalid(error)),
+                    &reported,
+                )));
             }
         }
     }
 
+    fn job_recorded(&mut self) -> WorkspaceInfo {
+        self.recording = false;
+        self.epoch += 1;
+        if let Some(recorded) = self.recorder.take() {
+            self.index = recorded.index;
+        }
+        // Built by the worker before it answered: nothing to wait for here.
+        self.info_from_index()
+            .unwrap_or_else(|| self.workspace_info())
+    }
+
     fn jobs(&self) -> Result<Vec<JobRow>, String> {
-        Ok(self.history.records().iter().rev().map(job_row).collect())
+        Ok(try_history(&self.history, self.recording)?
+            .records()
+            .iter()
+            .rev()
+            .map(job_row)
+            .collect())
     }
 
     fn default_download_path(&self, job: &JobRow) -> PathBuf {
-        let configured = jobs::default_output_path(
-            &lock(&self.workspace).config().output_path_template,
-            &job.name,
-        );
+        let configured = jobs::default_output_path(&self.config.output_path_template, &job.name);
         let typed = configured.display().to_string();
         download_path::absolute(&typed, &download_path::RealFs).unwrap_or(configured)
     }
 
-    fn download(
-        &mut self,
-        job_id: &str,
-        path: &Path,
-        overwrite: bool,
-    ) -> Result<DownloadReport, DownloadError> {
-        let name = self
-            .history
-            .records()
-            .iter()
-            .find(|r| r.id == job_id)
-            .map(|r| r.name.clone())
-            .unwrap_or_default();
+    fn download(&mut self, job_id: &str, path: &Path, overwrite: bool) -> Option<Answer> {
+        let refused = |error: DownloadError| {
+            Some(Answer::Downloaded {
+                job_id: job_id.to_owned(),
+                result: Err(error),
+            })
+        };
+        if self.recording {
+            return refused(DownloadError::Failed(RECORDING.to_owned()));
+        }
+        let name = match try_history(&self.history, self.recording) {
+            Ok(history) => history
+                .records()
+                .iter()
+                .find(|r| r.id == job_id)
+                .map(|r| r.name.clone())
+                .unwrap_or_default(),
+            Err(error) => return refused(DownloadError::Failed(error)),
+        };
         let file_name = format!("{}.zip", jobs::file_name_safe(&name));
-        let path = download_path::target(
+        let path = match download_path::target(
             &path.display().to_string(),
             &file_name,
             &download_path::RealFs,
-        )
-        .map_err(DownloadError::Failed)?;
-        match jobs::download(
-            &*lock(&self.workspace),
-            &mut self.history,
-            job_id,
-            &path,
-            overwrite,
-            now(),
         ) {
-            Ok(report) => Ok(report),
-            Err(JobError::TargetExists { path }) => Err(DownloadError::Exists(path)),
-            Err(error) => Err(DownloadError::Failed(error.to_string())),
+            Ok(path) => path,
+            Err(error) => return refused(DownloadError::Failed(error)),
+        };
+        let cancel = jobs::CancelToken::default();
+        self.download_cancel = Some(cancel.clone());
+        self.held_download = Some(super::downloader::Work {
+            workspace: Arc::clone(&self.workspace),
+            history: Arc::clone(&self.history),
+            job_id: job_id.to_owned(),
+            path,
+            overwrite,
+            cancel,
+            outbox: self.counter.outbox(),
+        });
+        None
+    }
+
+    fn cancel_download(&mut self) {
+        if let Some(cancel) = self.download_cancel.take() {
+            cancel.cancel();
+        }
+        // Not started yet: nothing was written, not even the pending note.
+        if let Some(work) = self.held_download.take() {
+            let _ = work.outbox.send(Answer::Downloaded {
+                job_id: work.job_id,
+                result: Err(DownloadError::Cancelled(work.path)),
+            });
         }
     }
 
-    fn delete_output(&mut self, job_id: &str) -> Result<(), String> {
-        jobs::delete_output(&*lock(&self.workspace), &mut self.history, job_id, now())
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+    fn delete_output(&mut self, job_id: &str, job_name: &str) -> Option<Answer> {
+        if self.recording {
+            return Some(Answer::Deleted {
+                job_name: job_name.to_owned(),
+                result: Err(RECORDING.to_owned()),
+            });
+        }
+        self.held_delete = Some(super::deleter::Work {
+            workspace: Arc::clone(&self.workspace),
+            history: Arc::clone(&self.history),
+            job_id: job_id.to_owned(),
+            job_name: job_name.to_owned(),
+            outbox: self.counter.outbox(),
+        });
+        None
     }
 
     fn directory(&self) -> Option<DirectoryInfo> {
-        lock(&self.workspace)
-            .config()
-            .directory
-            .as_ref()
-            .map(directory_info)
+        self.config.directory.as_ref().map(directory_info)
     }
 
     fn start_admin(&mut self, task: AdminTask) -> Option<Answer> {
@@ -535,12 +660,33 @@ impl Backend for RealBackend {
     }
 
     fn inventory_changed(&mut self) -> WorkspaceInfo {
+        if self.recording {
+            // The recording takes up the newest inventory when it is done (this one too).
+            return self.info_from_index().unwrap_or_else(|| WorkspaceInfo {
+                path: self.shown_root.clone(),
+                demo: self.demo,
+                ..WorkspaceInfo::default()
+            });
+        }
         // A tool retired or assigned tokens: the counting worker indexes the new inventory
         // (the browser and counts wait for it), and a review prepared before is stale.
         let inventory = lock(&self.workspace).inventory().clone();
         self.index = self.counter.reindex(inventory);
         self.epoch += 1;
         self.workspace_info()
+    }
+}
+
+impl RealBackend {
+    /// The header's info from the selection index (no scan of the inventory), once built.
+    fn info_from_index(&self) -> Option<WorkspaceInfo> {
+        let index = self.index.get()?;
+        Some(WorkspaceInfo {
+            path: self.shown_root.clone(),
+            demo: self.demo,
+            tokens: index.len(),
+            assigned: index.assigned(),
+        })
     }
 }
 

@@ -36,6 +36,30 @@ impl RunningJob {
     }
 }
 
+/// A download on the backend's worker, from its start to its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DownloadRun {
+    pub job: Box<JobRow>,
+    /// The path as the prompt held it, and the prompt's default: a failure brings the prompt
+    /// back as it was.
+    pub typed: String,
+    pub default: String,
+    /// Bytes of the ZIP written so far, of its size.
+    pub written: u64,
+    pub total: u64,
+    /// Esc was pressed: the worker is removing what it wrote.
+    pub cancelling: bool,
+}
+
+impl DownloadRun {
+    /// Whole percent written.
+    pub fn percent(&self) -> u64 {
+        (self.written.min(self.total) * 100)
+            .checked_div(self.total)
+            .unwrap_or(0)
+    }
+}
+
 /// The Jobs tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobsTab {
@@ -209,6 +233,8 @@ pub enum Overlay {
         kind: ConfirmKind,
         question: String,
     },
+    /// The download under way ([`State::download`]): progress, Esc cancels, Enter hides it.
+    Downloading,
     Saved(DownloadReport),
     Message {
         title: String,
@@ -232,7 +258,27 @@ pub struct State {
     /// The terminal's size: lists page by the rows they show.
     pub viewport: Rect,
     pub workspace: WorkspaceInfo,
+    /// The job's end as its run reported it, while the backend records it (the history
+    /// written, the inventory saved with the new distributions, the selection index built
+    /// again: over a second at a million tokens, on a worker). Meanwhile keys that move,
+    /// scroll, type or open help answer at once, and what would read or change the history
+    /// or the inventory (a new job, a download, a delete, the workspace tools, the review,
+    /// the job list) is refused with a notice or waits, visibly, until the answer.
+    pub recording: Option<JobOutcome>,
+    /// The download under way on the backend's worker, if any (one at a time). Keys answer
+    /// meanwhile; its dialog can be hidden (the header then shows its progress) and shown
+    /// again from the job's menu.
+    pub download: Option<DownloadRun>,
+    /// The job whose output the backend's worker is deleting, if any (one at a time; a
+    /// "Deleting…" message shows until its answer).
+    pub deleting: Option<String>,
+    /// A one-line message in place of the footer's keys, until the next key (a refusal).
+    pub notice: Option<String>,
 }
+
+/// The title of the message shown while a job's output is being deleted (its answer replaces
+/// it).
+pub const DELETING_TITLE: &str = "Deleting";
 
 /// Up to this many tokens a review is usually prepared within the runtime's wait for an
 /// answer (4 ms): measured 23–35 ms for 100,000 tokens and 0.25 s for a million on 2 cores.
@@ -262,6 +308,10 @@ impl State {
             quitting: false,
             viewport: Rect::new(0, 0, 80, 24),
             workspace: WorkspaceInfo::default(),
+            recording: None,
+            download: None,
+            deleting: None,
+            notice: None,
         }
     }
 
@@ -286,6 +336,16 @@ impl State {
         self.run.as_ref().is_some_and(RunningJob::is_running)
     }
 
+    /// True while a download runs (see [`State::download`]).
+    pub fn downloading(&self) -> bool {
+        self.download.is_some()
+    }
+
+    /// True while the job's end is being recorded (see [`State::recording`]).
+    pub fn recording(&self) -> bool {
+        self.recording.is_some()
+    }
+
     /// True when the wizard screen shows the job's progress instead of the wizard.
     pub fn shows_progress(&self) -> bool {
         self.screen == Screen::Wizard && self.run.is_some()
@@ -302,6 +362,7 @@ impl State {
     /// The key table of the screen itself, ignoring any dialog.
     pub fn screen_context(&self) -> KeyContext {
         match self.screen {
+            Screen::Wizard if self.recording() => KeyContext::Recording,
             Screen::Wizard if self.job_running() => KeyContext::Progress,
             Screen::Wizard if self.run.is_some() => KeyContext::Finished,
             Screen::Wizard => self.wizard.key_context(),
@@ -322,6 +383,7 @@ impl Overlay {
             Self::Menu { .. } => KeyContext::Menu,
             Self::Confirm { .. } => KeyContext::Confirm,
             Self::DownloadPrompt { .. } => KeyContext::Prompt,
+            Self::Downloading => KeyContext::Downloading,
             Self::Details { .. } | Self::Saved(_) | Self::Message { .. } => KeyContext::Info,
         }
     }

@@ -217,6 +217,24 @@ pub enum Answer {
         generation: u64,
         result: Result<ReviewSummary, Vec<FieldIssue>>,
     },
+    /// The job's end is recorded (history, inventory): how it ended for good.
+    Recorded(JobOutcome),
+    /// A download's progress: bytes of the ZIP written so far, of its size.
+    DownloadProgress {
+        job_id: String,
+        written: u64,
+        total: u64,
+    },
+    /// A job's output was deleted (or could not be).
+    Deleted {
+        job_name: String,
+        result: Result<(), String>,
+    },
+    /// A download ended: saved, refused, failed or cancelled (nothing saved then).
+    Downloaded {
+        job_id: String,
+        result: Result<DownloadReport, DownloadError>,
+    },
 }
 
 /// The review summary shown before Submit (built by the job engine, shared with the CLI).
@@ -365,6 +383,9 @@ pub enum DownloadError {
     /// The target exists; ask before overwriting.
     Exists(PathBuf),
     Failed(String),
+    /// The administrator cancelled it: nothing is at the target (this path), the temporary
+    /// file is removed and the job can be downloaded again.
+    Cancelled(PathBuf),
 }
 
 /// Everything the wizard needs from the workspace and the job engine.
@@ -397,22 +418,39 @@ pub trait Backend {
     /// Starts the job in the background (the job its newest review prepared, when `spec` is
     /// the one reviewed and nothing changed since).
     fn start_job(&mut self, spec: JobSpec) -> Result<JobHandle, String>;
-    /// The job reported its end: record it (inventory, history) and say how it ended for
-    /// good (a completed run can still fail to be recorded).
-    fn finish_job(&mut self, reported: JobOutcome) -> JobOutcome;
+    /// The job reported its end: record it (inventory, history), on a worker when that takes
+    /// long (a million-token inventory is saved whole). Answered like [`Backend::preview`]
+    /// with [`Answer::Recorded`]: how the job ended for good (a completed run can still fail
+    /// to be recorded). Until the answer, the UI asks nothing that reads or changes the
+    /// history or the inventory.
+    fn record_job_end(&mut self, reported: JobOutcome) -> Option<Answer>;
+    /// The recording answered: take up what it changed (the job list, the inventory's
+    /// distributions, so the counts and any prepared review are made again); the header's
+    /// info.
+    fn job_recorded(&mut self) -> WorkspaceInfo;
+    /// Sends the requests held since the last call to the workers that run longer than a
+    /// frame (the review's preparation, the recording of a job's end). The runtime calls it
+    /// once the frame showing the request's waiting state is drawn, or before it waits for
+    /// an answer: a worker woken by a request never takes the core from the drawing thread
+    /// before that frame is out.
+    fn dispatch(&mut self) {}
     /// The job history, newest first.
     fn jobs(&self) -> Result<Vec<JobRow>, String>;
     /// Where a job's ZIP goes unless the administrator says otherwise.
     fn default_download_path(&self, job: &JobRow) -> PathBuf;
-    /// Writes the job's ZIP to `path`; refuses to replace a file unless `overwrite`.
-    fn download(
-        &mut self,
-        job_id: &str,
-        path: &Path,
-        overwrite: bool,
-    ) -> Result<DownloadReport, DownloadError>;
-    /// Removes a job's staged output; its history record stays.
-    fn delete_output(&mut self, job_id: &str) -> Result<(), String>;
+    /// Starts writing the job's ZIP to `path` (refused when a file is there, unless
+    /// `overwrite`): over a gigabyte at a million tokens, so a backend that works on a worker
+    /// returns `None` and sends [`Answer::DownloadProgress`] on the way and one
+    /// [`Answer::Downloaded`] at the end; one that answers at once returns the end. One
+    /// download at a time (the UI asks for no second one meanwhile).
+    fn download(&mut self, job_id: &str, path: &Path, overwrite: bool) -> Option<Answer>;
+    /// Asks the download under way to stop; it answers `Downloaded` with
+    /// [`DownloadError::Cancelled`] (or how it ended, if it was already past its last step).
+    fn cancel_download(&mut self) {}
+    /// Removes a job's staged output; its history record stays. The output of a million-token
+    /// job is over a gigabyte to unlink, so a backend may do it on a worker: answered like
+    /// [`Backend::preview`], with [`Answer::Deleted`].
+    fn delete_output(&mut self, job_id: &str, job_name: &str) -> Option<Answer>;
     /// The `[directory]` table of the configuration, if there is one.
     fn directory(&self) -> Option<super::admin::port::DirectoryInfo>;
     /// Starts a workspace tool's task; answered like [`Backend::preview`] (a worker sends

@@ -151,6 +151,26 @@ impl Counter {
     /// The inventory changed: the worker indexes it (before any request sent after this
     /// one) into the returned index.
     pub fn reindex(&self, inventory: Inventory) -> SharedIndex {
+        self.indexer().reindex(inventory)
+    }
+
+    /// A handle that asks for indexing from another thread (the worker recording a job's
+    /// end, which waits for the new index before it answers).
+    pub fn indexer(&self) -> Indexer {
+        Indexer {
+            requests: self.requests.clone(),
+        }
+    }
+}
+
+/// Asks the counting worker to index an inventory ([`Counter::indexer`]).
+pub struct Indexer {
+    requests: Sender<Request>,
+}
+
+impl Indexer {
+    /// As [`Counter::reindex`].
+    pub fn reindex(&self, inventory: Inventory) -> SharedIndex {
         let into = SharedIndex::default();
         let _ = self.requests.send(Request::Index {
             inventory,

@@ -2,7 +2,7 @@
 //! yes/no confirmation, the saved-file report and messages. All destructive actions pass
 //! through the one confirmation.
 
-use super::app::{ConfirmKind, MenuItem, Overlay, State};
+use super::app::{ConfirmKind, DownloadRun, MenuItem, Overlay, State};
 use super::backend::JobRow;
 use super::keymap::Action;
 use super::msg::Effect;
@@ -71,7 +71,6 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             }
             Action::Open => {
                 let path = input.value().trim().to_owned();
-                let job_id = job.id.clone();
                 if path.is_empty() {
                     let error = Some("type the path to save the ZIP to".to_owned());
                     state.overlay = Some(Overlay::DownloadPrompt {
@@ -82,17 +81,7 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                     });
                     return Vec::new();
                 }
-                state.overlay = Some(Overlay::DownloadPrompt {
-                    job,
-                    input,
-                    default,
-                    error: None,
-                });
-                vec![Effect::Download {
-                    job_id,
-                    path: PathBuf::from(path),
-                    overwrite: false,
-                }]
+                start_download(state, job, path, default, false)
             }
             _ => {
                 state.overlay = Some(Overlay::DownloadPrompt {
@@ -118,6 +107,29 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
                 Vec::new()
             }
         },
+        // A dialog whose download is over (never left open; a backstop): gone at any key.
+        Overlay::Downloading if !state.downloading() => Vec::new(),
+        Overlay::Downloading => {
+            match action {
+                Action::CancelJob => {
+                    state.overlay = Some(Overlay::Downloading);
+                    if let Some(run) = state.download.as_mut().filter(|r| !r.cancelling) {
+                        run.cancelling = true;
+                        return vec![Effect::CancelDownload];
+                    }
+                }
+                // Hidden: the download goes on; the header shows it.
+                Action::Close if state.downloading() => {
+                    state.notice = Some(
+                        "The download goes on (header); Jobs › its job › Download Output File shows it again."
+                            .into(),
+                    );
+                }
+                Action::Close => {}
+                _ => state.overlay = Some(Overlay::Downloading),
+            }
+            Vec::new()
+        }
         other @ (Overlay::Saved(_) | Overlay::Message { .. }) => {
             if action != Action::Close {
                 state.overlay = Some(other);
@@ -125,6 +137,37 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// Starts downloading `job` to `path` (as typed): the progress dialog replaces the prompt
+/// and the worker is asked; its answers move the dialog on.
+fn start_download(
+    state: &mut State,
+    job: Box<JobRow>,
+    path: String,
+    default: String,
+    overwrite: bool,
+) -> Vec<Effect> {
+    if state.downloading() {
+        // Not reachable from the dialogs (the menu shows the download under way instead).
+        state.overlay = Some(Overlay::Downloading);
+        return Vec::new();
+    }
+    let job_id = job.id.clone();
+    state.download = Some(DownloadRun {
+        total: job.output_size.unwrap_or(0),
+        job,
+        typed: path.clone(),
+        default,
+        written: 0,
+        cancelling: false,
+    });
+    state.overlay = Some(Overlay::Downloading);
+    vec![Effect::Download {
+        job_id,
+        path: PathBuf::from(path),
+        overwrite,
+    }]
 }
 
 /// The download prompt holding `path`, with no error: after Ctrl-R, and back from the
@@ -199,6 +242,38 @@ fn menu_action(
                 state.overlay = Some(Overlay::Details { job, scroll: 0 });
                 Vec::new()
             }
+            Some(MenuItem::Download) if state.downloading() => {
+                // One download at a time: the one under way is shown (Esc cancels it).
+                if let Some(run) = state.download.as_ref().filter(|r| r.job.id != job.id) {
+                    state.notice = Some(format!(
+                        "One download at a time: job {:?} is being saved; Esc cancels it.",
+                        run.job.name
+                    ));
+                }
+                state.overlay = Some(Overlay::Downloading);
+                Vec::new()
+            }
+            Some(MenuItem::Download) if state.deleting.as_deref() == Some(job.id.as_str()) => {
+                state.notice = Some(format!(
+                    "The output of job {:?} is being deleted: there is nothing to download.",
+                    job.name
+                ));
+                Vec::new()
+            }
+            Some(MenuItem::Delete) if state.deleting.is_some() => {
+                state.notice =
+                    Some("A delete is under way: try again when it has ended.".to_owned());
+                Vec::new()
+            }
+            Some(MenuItem::Delete)
+                if state.download.as_ref().is_some_and(|r| r.job.id == job.id) =>
+            {
+                state.notice = Some(format!(
+                    "The output of job {:?} is being downloaded: delete it when the download has ended.",
+                    job.name
+                ));
+                Vec::new()
+            }
             Some(MenuItem::Download) => {
                 state.overlay = Some(Overlay::DownloadPrompt {
                     job: job.clone(),
@@ -241,15 +316,17 @@ fn confirmed(state: &mut State, kind: ConfirmKind) -> Vec<Effect> {
             super::wizard::review::submit_confirmed(&mut state.wizard, &state.profiles)
         }
         ConfirmKind::Overwrite { job, path, default } => {
-            let job_id = job.id.clone();
-            state.overlay = Some(prompt_filled_with(job, path.display().to_string(), default));
-            vec![Effect::Download {
-                job_id,
-                path,
-                overwrite: true,
-            }]
+            start_download(state, job, path.display().to_string(), default, true)
         }
-        ConfirmKind::Delete { job_id, job_name } => vec![Effect::DeleteOutput { job_id, job_name }],
+        ConfirmKind::Delete { job_id, job_name } => {
+            state.deleting = Some(job_id.clone());
+            state.overlay = Some(Overlay::Message {
+                title: super::app::DELETING_TITLE.into(),
+                text: format!("Deleting the output of job {job_name:?}…"),
+                error: false,
+            });
+            vec![Effect::DeleteOutput { job_id, job_name }]
+        }
         ConfirmKind::Remove | ConfirmKind::Assign => super::admin::confirmed(state, &kind),
     }
 }
@@ -406,6 +483,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                 ),
             }
         }
+        Overlay::Downloading => render_downloading(frame, area, state),
         Overlay::Confirm { question, .. } => {
             let width: u16 = 70;
             let text_width = usize::from(width.min(area.width).saturating_sub(2)).max(10);
@@ -446,6 +524,59 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                 inner,
             );
         }
+    }
+}
+
+/// The download under way: the job, the bytes written of the total in human units, a bar
+/// that reads the same without colour, and the keys.
+fn render_downloading(frame: &mut Frame, area: Rect, state: &State) {
+    let theme = &state.theme;
+    let Some(run) = &state.download else { return };
+    let inner = frame_box(frame, centered(area, 78, 10), "Download Output File", theme);
+    let status = if run.cancelling {
+        Span::styled(
+            "Cancelling… the temporary file is being removed.",
+            theme.warning(),
+        )
+    } else {
+        Span::raw(format!("Saving the ZIP of job {:?} to:", run.job.name))
+    };
+    let bar_width = usize::from(inner.width).saturating_sub(6).max(10);
+    let progress = super::backend::Progress {
+        done: run.written,
+        total: run.total,
+        ..Default::default()
+    };
+    let (filled, empty) = super::progress::gauge_bar(&progress, bar_width);
+    let lines = vec![
+        Line::from(status),
+        Line::from(super::view::fit(&run.typed, usize::from(inner.width))),
+        Line::from(""),
+        Line::from(vec![
+            Span::styled(filled, theme.ok()),
+            Span::styled(empty, theme.dim()),
+            Span::raw(format!(" {:>3}%", run.percent())),
+        ]),
+        Line::from(format!(
+            "{} of {}",
+            size_words(run.written),
+            size_words(run.total)
+        )),
+        Line::from(""),
+        Line::from(Span::styled(
+            "Esc/c cancel (nothing is saved) · Enter hide (it goes on) · ? help",
+            theme.dim(),
+        )),
+    ];
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// "58.5 MiB": a size in human units only (the exact bytes come with the result).
+fn size_words(bytes: u64) -> String {
+    let words = super::view::bytes_words(bytes);
+    match words.split_once(" (") {
+        Some((human, _)) => human.to_owned(),
+        None => words,
     }
 }
 

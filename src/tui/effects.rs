@@ -45,7 +45,11 @@ pub fn perform(backend: &mut dyn Backend, effect: Effect) -> Performed {
             Ok(handle) => return Performed::Started(handle),
             Err(error) => Msg::JobStartFailed(error),
         },
-        Effect::RecordJobEnd(reported) => Msg::JobFinished(backend.finish_job(reported)),
+        Effect::RecordJobEnd(reported) => match backend.record_job_end(reported) {
+            Some(answer) => answer.into(),
+            None => return Performed::Msgs(Vec::new()),
+        },
+        Effect::TakeUpRecording => Msg::RecordingTakenUp(backend.job_recorded()),
         Effect::CancelJob => return Performed::Cancel,
         Effect::NewWizard => Msg::WizardReady {
             default_name: backend.default_job_name(),
@@ -60,14 +64,20 @@ pub fn perform(backend: &mut dyn Backend, effect: Effect) -> Performed {
             job_id,
             path,
             overwrite,
-        } => {
-            let result = backend.download(&job_id, &path, overwrite);
-            Msg::DownloadDone { job_id, result }
-        }
-        Effect::DeleteOutput { job_id, job_name } => Msg::Deleted {
-            result: backend.delete_output(&job_id),
-            job_name,
+        } => match backend.download(&job_id, &path, overwrite) {
+            Some(answer) => answer.into(),
+            None => return Performed::Msgs(Vec::new()),
         },
+        Effect::CancelDownload => {
+            backend.cancel_download();
+            return Performed::Msgs(Vec::new());
+        }
+        Effect::DeleteOutput { job_id, job_name } => {
+            match backend.delete_output(&job_id, &job_name) {
+                Some(answer) => answer.into(),
+                None => return Performed::Msgs(Vec::new()),
+            }
+        }
         Effect::LoadAdmin => Msg::AdminLoaded(backend.directory()),
         Effect::Admin(task) => match backend.start_admin(task) {
             Some(answer) => answer.into(),

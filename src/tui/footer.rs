@@ -8,6 +8,11 @@ use ratatui::widgets::Paragraph;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.theme;
+    if let Some(notice) = &state.notice {
+        let text = super::view::fit(notice, usize::from(area.width));
+        frame.render_widget(Paragraph::new(Span::styled(text, theme.warning())), area);
+        return;
+    }
     let context = state.key_context();
     let mut spans = Vec::new();
     for binding in context.bindings() {

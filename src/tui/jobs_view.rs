@@ -99,6 +99,13 @@ fn cancel_selected(state: &mut State) -> Vec<Effect> {
         "Cancel job {:?}? Files written so far are discarded.",
         job.name
     );
+    if state.recording() {
+        // The list is as it was before the run ended: nothing is left to cancel.
+        state.notice = Some(
+            "The job has ended and its end is being recorded: there is nothing to cancel.".into(),
+        );
+        return Vec::new();
+    }
     state.overlay = Some(match &state.run {
         Some(run) if run.id == job.id && run.is_running() => Overlay::Confirm {
             kind: ConfirmKind::CancelJob,
@@ -308,7 +315,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         .row_highlight_style(theme.focus());
     let mut table_state = TableState::default().with_selected((!empty).then_some(cursor - first));
     frame.render_stateful_widget(table, table_area, &mut table_state);
-    let mut spans = if let Some(error) = &jobs.error {
+    let mut spans = if state.recording() {
+        // The list is as it was loaded before: it follows once the end is recorded.
+        vec![Span::styled(
+            "Recording the last job's end… the list follows when it is done.",
+            theme.warning(),
+        )]
+    } else if let Some(error) = &jobs.error {
         vec![Span::styled(error.clone(), theme.error())]
     } else if empty && !jobs.filter.value().is_empty() {
         vec![Span::styled(

@@ -58,7 +58,7 @@ pub enum Msg {
     JobProgress(Progress),
     /// The job's thread reported its end; not recorded yet.
     JobEnded(JobOutcome),
-    /// The job's end is recorded in the history.
+    /// The job's end is recorded in the history (or could not be: the outcome says so).
     JobFinished(JobOutcome),
     JobsLoaded(Result<Vec<JobRow>, String>),
     TokensLoaded(TokenInventory),
@@ -70,6 +70,12 @@ pub enum Msg {
     DownloadPathSuggested {
         job_id: String,
         path: PathBuf,
+    },
+    /// How far the download under way is.
+    DownloadProgress {
+        job_id: String,
+        written: u64,
+        total: u64,
     },
     DownloadDone {
         job_id: String,
@@ -85,6 +91,8 @@ pub enum Msg {
     Admin(AdminAnswer),
     /// The inventory changed under a tool: the header's counts now.
     WorkspaceChanged(super::backend::WorkspaceInfo),
+    /// The backend took up a recorded job's end (history, inventory): the header's counts.
+    RecordingTakenUp(super::backend::WorkspaceInfo),
 }
 
 /// Work the runtime does for the update.
@@ -112,18 +120,23 @@ pub enum Effect {
         generation: u64,
     },
     StartJob(Box<JobSpec>),
-    /// Record a job's end (inventory and history).
+    /// Record a job's end (inventory and history), on the backend's worker.
     RecordJobEnd(JobOutcome),
+    /// The job's end is recorded: the backend takes up the changed history and inventory.
+    TakeUpRecording,
     CancelJob,
     NewWizard,
     LoadJobs,
     LoadTokens,
     SuggestDownloadPath(Box<JobRow>),
+    /// Start the download on the backend's worker (progress and the end come as answers).
     Download {
         job_id: String,
         path: PathBuf,
         overwrite: bool,
     },
+    /// Ask the download under way to stop.
+    CancelDownload,
     DeleteOutput {
         job_id: String,
         job_name: String,
@@ -145,6 +158,18 @@ impl From<Answer> for Msg {
             Answer::Filtered { generation, rows } => Msg::TokensFiltered { generation, rows },
             Answer::Admin(answer) => Msg::Admin(answer),
             Answer::Reviewed { generation, result } => Msg::Reviewed { generation, result },
+            Answer::Recorded(outcome) => Msg::JobFinished(outcome),
+            Answer::DownloadProgress {
+                job_id,
+                written,
+                total,
+            } => Msg::DownloadProgress {
+                job_id,
+                written,
+                total,
+            },
+            Answer::Downloaded { job_id, result } => Msg::DownloadDone { job_id, result },
+            Answer::Deleted { job_name, result } => Msg::Deleted { job_name, result },
         }
     }
 }

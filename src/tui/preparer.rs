@@ -45,6 +45,8 @@ struct Prepared {
 /// Dropping it ends the thread.
 pub struct Preparer {
     requests: Sender<Request>,
+    /// The newest request, until [`Preparer::dispatch`].
+    held: Option<Request>,
     /// The newest job prepared cleanly, for [`Preparer::take`].
     kept: Arc<Mutex<Option<Prepared>>>,
 }
@@ -62,16 +64,28 @@ impl Preparer {
                 work(&inbox, &outbox, &shared)
             })
             .map_err(|e| format!("cannot start the review thread: {e}"))?;
-        Ok(Self { requests, kept })
+        Ok(Self {
+            requests,
+            held: None,
+            kept,
+        })
     }
 
-    /// Asks for the review of `spec`; the answer carries `generation`.
-    pub fn review(&self, generation: u64, spec: JobSpec, snapshot: Snapshot) {
-        let _ = self.requests.send(Request {
+    /// Asks for the review of `spec`; the answer carries `generation`. Held until
+    /// [`Preparer::dispatch`] (a newer request replaces it).
+    pub fn review(&mut self, generation: u64, spec: JobSpec, snapshot: Snapshot) {
+        self.held = Some(Request {
             generation,
             spec,
             snapshot,
         });
+    }
+
+    /// Sends the held request to the worker.
+    pub fn dispatch(&mut self) {
+        if let Some(request) = self.held.take() {
+            let _ = self.requests.send(request);
+        }
     }
 
     /// The job the newest review prepared, if it was prepared from `spec` on `today` and
@@ -194,9 +208,10 @@ mod tests {
     #[test]
     fn the_review_is_prepared_on_the_worker_and_submit_takes_that_very_job() {
         let (outbox, answers) = unbounded();
-        let preparer = Preparer::start(outbox).unwrap();
+        let mut preparer = Preparer::start(outbox).unwrap();
         let today = date!(2026 - 11 - 30);
         preparer.review(7, spec("Batch"), snapshot(3, &[]));
+        preparer.dispatch();
         assert_eq!(answer(&answers), (7, Ok(20)));
         // Another spec, another day or a changed workspace: not the job reviewed.
         assert!(preparer.take(&spec("Other"), today, 3).is_none());
@@ -215,10 +230,27 @@ mod tests {
     }
 
     #[test]
+    fn a_request_waits_for_dispatch_and_only_the_newest_is_sent() {
+        let (outbox, answers) = unbounded();
+        let mut preparer = Preparer::start(outbox).unwrap();
+        preparer.review(1, spec("First"), snapshot(0, &[]));
+        preparer.review(2, spec("Second"), snapshot(0, &[]));
+        assert!(
+            answers.recv_timeout(Duration::from_millis(200)).is_err(),
+            "nothing is prepared before the frame is out"
+        );
+        preparer.dispatch();
+        assert_eq!(answer(&answers), (2, Ok(20)));
+        preparer.dispatch();
+        assert!(answers.recv_timeout(Duration::from_millis(200)).is_err());
+    }
+
+    #[test]
     fn a_rejected_review_says_why_and_keeps_no_job() {
         let (outbox, answers) = unbounded();
-        let preparer = Preparer::start(outbox).unwrap();
+        let mut preparer = Preparer::start(outbox).unwrap();
         preparer.review(1, spec("Taken"), snapshot(0, &["Taken"]));
+        preparer.dispatch();
         let (generation, result) = answer(&answers);
         assert_eq!(generation, 1);
         let issues = result.unwrap_err();

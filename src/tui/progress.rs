@@ -17,6 +17,13 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         return Vec::new();
     };
     match (action, &run.outcome) {
+        (Action::CancelJob, None) if state.recording() => {
+            state.notice = Some(
+                "The job has ended and its end is being recorded: there is nothing to cancel."
+                    .into(),
+            );
+            Vec::new()
+        }
         (Action::CancelJob, None) => {
             state.overlay = Some(Overlay::Confirm {
                 kind: ConfirmKind::CancelJob,
@@ -39,6 +46,26 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Effect> {
         (Action::NewJob, Some(_)) => vec![Effect::NewWizard],
         _ => Vec::new(),
     }
+}
+
+/// What the panel says while the job's end is being recorded: how the run ended, what is
+/// being written, and what waits for it.
+fn recording_lines(reported: &JobOutcome, theme: &super::theme::Theme) -> Vec<Line<'static>> {
+    let run = match reported {
+        JobOutcome::Completed { tokens } => {
+            format!("The run ended: {tokens} token files written and verified.")
+        }
+        JobOutcome::Failed(_) => "The run failed.".to_owned(),
+        JobOutcome::Cancelled => "The run was cancelled.".to_owned(),
+    };
+    vec![
+        Line::from(run),
+        Line::from("Its end is being written to the job history and the inventory."),
+        Line::from(Span::styled(
+            "Keys still work; a new job, downloads and the tools wait until it is done.",
+            theme.dim(),
+        )),
+    ]
 }
 
 /// "1m 05s", "42s".
@@ -81,6 +108,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     .areas(inner);
     let p = &run.progress;
     let status_line = match &run.outcome {
+        None if state.recording() => {
+            Line::from(Span::styled("Recording the job's end…", theme.title()))
+        }
         None => Line::from(Span::styled("Generating token files…", theme.title())),
         Some(JobOutcome::Completed { .. }) => Line::from(Span::styled("✓ Completed", theme.ok())),
         Some(JobOutcome::Failed(_)) => Line::from(Span::styled("✗ Failed", theme.error())),
@@ -100,6 +130,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         gauge,
     );
     let counts_text = match (&run.outcome, p.eta) {
+        // The run has ended; its end is being recorded: no rate that would read as running.
+        (None, _) if state.recording() => {
+            format!("{} of {} tokens", thousands(p.done), thousands(p.total))
+        }
         (None, Some(eta)) => format!(
             "{} of {} tokens · {:.0} tokens/s · ETA {}",
             thousands(p.done),
@@ -117,12 +151,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         (Some(_), _) => format!("{} of {} tokens", thousands(p.done), thousands(p.total)),
     };
     frame.render_widget(Paragraph::new(counts_text), counts);
-    let lines = match &run.outcome {
-        None => vec![Line::from(Span::styled(
+    let lines = match (&run.outcome, &state.recording) {
+        (None, Some(reported)) => recording_lines(reported, theme),
+        (None, None) => vec![Line::from(Span::styled(
             "c cancels the job (asks first).",
             theme.dim(),
         ))],
-        Some(JobOutcome::Completed { tokens }) => vec![
+        (Some(JobOutcome::Completed { tokens }), _) => vec![
             Line::from(format!("{tokens} token files written and verified.")),
             Line::from(Span::styled(
                 "Enter opens the job in Jobs › Completed, where Download Output File saves the ZIP.",
@@ -130,14 +165,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
             )),
             Line::from(Span::styled("n starts a new job.", theme.dim())),
         ],
-        Some(JobOutcome::Failed(error)) => vec![
+        (Some(JobOutcome::Failed(error)), _) => vec![
             Line::from(Span::styled(error.clone(), theme.error())),
             Line::from(Span::styled(
                 "Enter opens Jobs › Failed; n starts a new job.",
                 theme.dim(),
             )),
         ],
-        Some(JobOutcome::Cancelled) => vec![
+        (Some(JobOutcome::Cancelled), _) => vec![
             Line::from("The job was cancelled and recorded so; nothing is offered for download."),
             Line::from(Span::styled(
                 "Enter opens Jobs › Failed; n starts a new job.",

@@ -67,6 +67,7 @@ pub fn run_loop<B: ratatui::backend::Backend>(
         job: None,
         queue: VecDeque::new(),
         signal: None,
+        answers_closed: false,
     };
     let size = terminal
         .size()
@@ -85,6 +86,8 @@ struct Loop {
     job: Option<JobHandle>,
     queue: VecDeque<Msg>,
     signal: Option<&'static str>,
+    /// Every worker that answers is gone (nothing more will come on `answers`).
+    answers_closed: bool,
 }
 
 impl Loop {
@@ -121,7 +124,7 @@ impl Loop {
                                 job.cancel.cancel();
                             }
                         }
-                        Performed::Quit => return Ok(self.leave(state, backend)),
+                        Performed::Quit => return Ok(self.leave(terminal, state, backend)),
                     }
                 }
                 handled += 1;
@@ -133,15 +136,18 @@ impl Loop {
                 if next.is_none() && handled < BATCH && state.awaits_answer() {
                     let left = answer_deadline.saturating_duration_since(Instant::now());
                     if !left.is_zero() {
+                        backend.dispatch();
                         next = self.answer_within(left);
                     }
                 }
             }
             if let Err(error) = terminal.draw(|frame| view(frame, state)) {
                 // The terminal went away (a dropped connection): stop a job cleanly first.
-                self.leave(state, backend);
+                self.leave(terminal, state, backend);
                 return Err(format!("cannot draw on the terminal: {error}"));
             }
+            // The frame is out: now the workers may take the cores.
+            backend.dispatch();
         }
     }
 
@@ -181,6 +187,7 @@ impl Loop {
             None => {
                 // The worker is gone: stop listening; the screen keeps saying "counting…".
                 self.answers = never();
+                self.answers_closed = true;
                 Msg::Tick
             }
         }
@@ -192,7 +199,10 @@ impl Loop {
         }
         match self.answers.try_recv() {
             Ok(answer) => return Some(answer.into()),
-            Err(crossbeam_channel::TryRecvError::Disconnected) => self.answers = never(),
+            Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                self.answers = never();
+                self.answers_closed = true;
+            }
             Err(crossbeam_channel::TryRecvError::Empty) => {}
         }
         let event = self.job.as_ref().map(|j| j.events.try_recv())?;
@@ -220,16 +230,38 @@ impl Loop {
     }
 
     /// Cancels a running job and waits for it to record itself, then reports how we ended.
-    fn leave(&mut self, state: &mut State, backend: &mut dyn Backend) -> Ended {
-        // A job that ended but whose end is not recorded yet is recorded now.
+    /// A job's end being recorded (or reported and not yet recorded) is recorded to the end
+    /// first: leaving never abandons it half-way. The screen says what it waits for.
+    fn leave<B: ratatui::backend::Backend>(
+        &mut self,
+        terminal: &mut Terminal<B>,
+        state: &mut State,
+        backend: &mut dyn Backend,
+    ) -> Ended {
         for msg in std::mem::take(&mut self.queue) {
-            if let Msg::JobEnded(reported) = msg {
-                let outcome = backend.finish_job(reported);
-                update(state, Msg::JobFinished(outcome));
+            match msg {
+                Msg::JobEnded(reported) => {
+                    self.record_before_leaving(terminal, state, backend, Some(reported))
+                }
+                // Recorded at once (a backend without a worker): take it up.
+                Msg::JobFinished(outcome) => {
+                    update(state, Msg::JobFinished(outcome));
+                    backend.job_recorded();
+                }
+                msg @ (Msg::DownloadDone { .. } | Msg::Deleted { .. }) => {
+                    update(state, msg);
+                }
+                _ => {}
             }
         }
+        self.record_before_leaving(terminal, state, backend, None);
         if let Some(job) = self.job.take() {
             job.cancel.cancel();
+            say(
+                terminal,
+                state,
+                "Cancelling the running job before leaving…",
+            );
             let deadline = Instant::now() + CANCEL_WAIT;
             let reported = loop {
                 match job.events.recv_deadline(deadline) {
@@ -240,13 +272,14 @@ impl Loop {
             };
             // Past the deadline the job is left as running; the next start marks it interrupted.
             if let Some(reported) = reported {
-                let outcome = backend.finish_job(reported);
-                update(state, Msg::JobFinished(outcome));
+                self.record_before_leaving(terminal, state, backend, Some(reported));
             }
         }
+        self.cancel_download_before_leaving(terminal, state, backend);
+        self.finish_delete_before_leaving(terminal, state, backend);
         // A workspace tool at work (a passphrase change, an assignment) is let finish: each is
         // safe to interrupt, but finishing spares the next open its recovery.
-        if state.admin.is_busy() {
+        if state.admin.is_busy() && !self.answers_closed {
             let deadline = Instant::now() + CANCEL_WAIT;
             while let Ok(answer) = self.answers.recv_deadline(deadline) {
                 if let Answer::Admin(answer) = answer {
@@ -260,6 +293,113 @@ impl Loop {
             None => Ended::Quit,
         }
     }
+
+    /// Cancels a download under way and waits for its worker to remove what it wrote and
+    /// clear its note in the history, saying so on the screen. Past the deadline it is left:
+    /// the next start settles the note and removes the temporary file.
+    fn cancel_download_before_leaving<B: ratatui::backend::Backend>(
+        &mut self,
+        terminal: &mut Terminal<B>,
+        state: &mut State,
+        backend: &mut dyn Backend,
+    ) {
+        if !state.downloading() {
+            return;
+        }
+        backend.cancel_download();
+        say(terminal, state, "Cancelling the download before leaving…");
+        let deadline = Instant::now() + CANCEL_WAIT;
+        while state.downloading() && !self.answers_closed {
+            match self.answers.recv_deadline(deadline) {
+                Ok(answer) => self.take_up(state, backend, answer),
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => return,
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                    self.answers_closed = true
+                }
+            }
+        }
+    }
+
+    /// Waits for a delete under way (its folder half removed would only be finished by the
+    /// next open), saying so on the screen; up to 30 s.
+    fn finish_delete_before_leaving<B: ratatui::backend::Backend>(
+        &mut self,
+        terminal: &mut Terminal<B>,
+        state: &mut State,
+        backend: &mut dyn Backend,
+    ) {
+        if state.deleting.is_none() {
+            return;
+        }
+        say(terminal, state, "Deleting the job's output before leaving…");
+        backend.dispatch();
+        let deadline = Instant::now() + CANCEL_WAIT;
+        while state.deleting.is_some() && !self.answers_closed {
+            match self.answers.recv_deadline(deadline) {
+                Ok(answer) => self.take_up(state, backend, answer),
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => return,
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                    self.answers_closed = true
+                }
+            }
+        }
+    }
+
+    /// Records the end `reported` (when given), and waits for a recording under way to be
+    /// done, saying so on the screen.
+    fn record_before_leaving<B: ratatui::backend::Backend>(
+        &mut self,
+        terminal: &mut Terminal<B>,
+        state: &mut State,
+        backend: &mut dyn Backend,
+        reported: Option<JobOutcome>,
+    ) {
+        if let Some(reported) = reported {
+            state.recording = Some(reported.clone());
+            if let Some(answer) = backend.record_job_end(reported) {
+                self.take_up(state, backend, answer);
+            }
+        }
+        if !state.recording() {
+            return;
+        }
+        say(terminal, state, "Recording the job's end before leaving…");
+        backend.dispatch();
+        // No deadline: the worker always answers (also when it fails), and its sender keeps
+        // the channel open until it has.
+        while state.recording() && !self.answers_closed {
+            match self.answers.recv() {
+                Ok(answer) => self.take_up(state, backend, answer),
+                Err(_) => self.answers_closed = true,
+            }
+        }
+    }
+
+    /// An answer that came while leaving: the recording's end is taken up, a tool's answer
+    /// and a download's end shown; the rest is no longer wanted.
+    fn take_up(&mut self, state: &mut State, backend: &mut dyn Backend, answer: Answer) {
+        match answer {
+            Answer::Recorded(outcome) => {
+                update(state, Msg::JobFinished(outcome));
+                backend.job_recorded();
+            }
+            Answer::Admin(answer) => {
+                update(state, Msg::Admin(answer));
+            }
+            // A download's or a delete's end (also while a recording is waited for).
+            answer @ (Answer::Downloaded { .. } | Answer::Deleted { .. }) => {
+                update(state, answer.into());
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Shows `notice` in place of the footer while leaving waits for something (a terminal
+/// already gone is not an error here).
+fn say<B: ratatui::backend::Backend>(terminal: &mut Terminal<B>, state: &mut State, notice: &str) {
+    state.notice = Some(notice.to_owned());
+    let _ = terminal.draw(|frame| view(frame, state));
 }
 
 /// Terminal events become messages. The thread ends when the terminal goes away.

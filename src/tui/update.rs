@@ -1,6 +1,6 @@
 //! The update: one message in, the state changed, effects out. No I/O here.
 
-use super::app::{ConfirmKind, Overlay, RunningJob, Screen, State};
+use super::app::{ConfirmKind, DownloadRun, Overlay, RunningJob, Screen, State};
 use super::backend::{DownloadError, JobOutcome, Progress};
 use super::keymap::{Action, KeyContext};
 use super::msg::{Effect, Msg};
@@ -8,8 +8,64 @@ use super::wizard::{self, Step, Wizard};
 use super::{admin, dialog, jobs_view, progress, tokens_view};
 use crossterm::event::{KeyEvent, KeyEventKind};
 
+/// The notice of a request refused while a job's end is being recorded.
+pub const RECORDING_NOTICE: &str =
+    "The last job's end is being recorded (history, inventory): try again when it is done.";
+
 /// Applies one message to the state; returns what the runtime must do.
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let effects = apply(state, msg);
+    hold_while_recording(state, effects)
+}
+
+/// While a job's end is being recorded, nothing reads or changes the history or the
+/// inventory the worker holds: the UI thread would wait for it (or read it half-changed).
+/// The job list and the review are asked again when the recording is done; a request of the
+/// administrator's (a new job, a download, a delete, a workspace tool) is refused where its
+/// answer would show, saying why.
+fn hold_while_recording(state: &mut State, effects: Vec<Effect>) -> Vec<Effect> {
+    if !state.recording() {
+        return effects;
+    }
+    let mut kept = Vec::new();
+    for effect in effects {
+        match effect {
+            // Asked again once the end is recorded (`JobFinished`, `WorkspaceChanged`).
+            Effect::LoadJobs | Effect::Review { .. } | Effect::InventoryChanged => {}
+            Effect::StartJob(_) => {
+                kept.extend(apply(state, Msg::JobStartFailed(RECORDING_NOTICE.into())));
+            }
+            Effect::Download { job_id, .. } => {
+                let refused = DownloadError::Failed(RECORDING_NOTICE.into());
+                kept.extend(download_done(state, job_id, Err(refused)));
+            }
+            Effect::DeleteOutput { job_name, .. } => {
+                kept.extend(apply(
+                    state,
+                    Msg::Deleted {
+                        job_name,
+                        result: Err(format!("Nothing was deleted. {RECORDING_NOTICE}")),
+                    },
+                ));
+            }
+            Effect::Admin(task) => {
+                let refused = admin::port::AdminAnswer::refused(task.kind(), RECORDING_NOTICE);
+                kept.extend(admin::answered(state, refused));
+            }
+            other => kept.push(other),
+        }
+    }
+    // What the refusals asked for in turn (a job list) waits too.
+    kept.retain(|effect| {
+        !matches!(
+            effect,
+            Effect::LoadJobs | Effect::Review { .. } | Effect::InventoryChanged
+        )
+    });
+    kept
+}
+
+fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => on_key(state, key),
         Msg::Resize { width, height } => {
@@ -73,8 +129,29 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Msg::JobEnded(reported) => vec![Effect::RecordJobEnd(reported)],
+        Msg::JobEnded(reported) => {
+            if let Some(run) = state.run.as_mut() {
+                if let JobOutcome::Completed { tokens } = reported {
+                    run.progress.done = tokens as u64;
+                }
+                // The run is over: no ETA that would read as still generating.
+                run.progress.eta = None;
+            }
+            // Nothing is left to cancel.
+            if matches!(
+                state.overlay,
+                Some(Overlay::Confirm {
+                    kind: ConfirmKind::CancelJob,
+                    ..
+                })
+            ) {
+                state.overlay = None;
+            }
+            state.recording = Some(reported.clone());
+            vec![Effect::RecordJobEnd(reported)]
+        }
         Msg::JobFinished(outcome) => {
+            state.recording = None;
             if let Some(run) = state.run.as_mut() {
                 if let JobOutcome::Completed { tokens } = outcome {
                     run.progress.done = tokens as u64;
@@ -92,7 +169,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             ) {
                 state.overlay = None;
             }
-            vec![Effect::LoadJobs]
+            // The distributions changed the inventory: counts, a prepared review and the
+            // Tokens browser follow (`WorkspaceChanged`); the job list shows the new job.
+            vec![Effect::TakeUpRecording, Effect::LoadJobs]
         }
         Msg::JobsLoaded(result) => {
             jobs_view::loaded(state, result);
@@ -103,27 +182,48 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             dialog::path_suggested(state, &job_id, path);
             Vec::new()
         }
+        Msg::DownloadProgress {
+            job_id,
+            written,
+            total,
+        } => {
+            if let Some(run) = state.download.as_mut().filter(|r| r.job.id == job_id) {
+                run.written = written;
+                run.total = total;
+            }
+            Vec::new()
+        }
         Msg::DownloadDone { job_id, result } => download_done(state, job_id, result),
         Msg::AdminLoaded(directory) => {
             admin::loaded(state, directory);
             Vec::new()
         }
         Msg::Admin(answer) => admin::answered(state, answer),
-        Msg::WorkspaceChanged(info) => {
-            state.workspace = info;
-            // The browser reloads the changed inventory when it is opened next.
-            state.tokens.all = None;
-            // A count or review the wizard holds was made on the old inventory (a token
-            // retired or assigned since from the Tools screen): made again, so what Submit
-            // starts is what the screen last showed.
-            match state.wizard.step {
-                Step::Selection | Step::Review => {
-                    state.wizard.enter(state.wizard.step, &state.profiles)
-                }
-                _ => Vec::new(),
+        Msg::WorkspaceChanged(info) => workspace_changed(state, info),
+        Msg::RecordingTakenUp(info) => {
+            let mut effects = workspace_changed(state, info);
+            // A browser on screen shows the distributions just recorded (the backend built
+            // the new index before it answered: loading it does not wait).
+            if state.screen == Screen::Tokens {
+                effects.push(Effect::LoadTokens);
             }
+            effects
         }
         Msg::Deleted { job_name, result } => {
+            state.deleting = None;
+            let waiting = match &state.overlay {
+                None => true,
+                Some(Overlay::Message { title, .. }) => title == super::app::DELETING_TITLE,
+                Some(_) => false,
+            };
+            if !waiting {
+                // Another dialog took over meanwhile: its keys stay its own.
+                state.notice = Some(match &result {
+                    Ok(()) => format!("The output of job {job_name:?} was deleted."),
+                    Err(error) => format!("Delete failed: {error}"),
+                });
+                return vec![Effect::LoadJobs];
+            }
             state.overlay = Some(match result {
                 Ok(()) => Overlay::Message {
                     title: "Deleted".into(),
@@ -143,42 +243,103 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     }
 }
 
+/// The inventory changed (a tool, a job's distributions): the header's counts now.
+fn workspace_changed(state: &mut State, info: super::backend::WorkspaceInfo) -> Vec<Effect> {
+    state.workspace = info;
+    // The browser reloads the changed inventory when it is opened next.
+    state.tokens.all = None;
+    // A count or review the wizard holds was made on the old inventory (a token retired or
+    // assigned since from the Tools screen, a job's distributions): made again, so what
+    // Submit starts is what the screen last showed. A wizard already submitted (a job's
+    // panel on screen) is left as it is: the next job starts from a new one.
+    match state.wizard.step {
+        Step::Selection | Step::Review if state.run.is_none() => {
+            state.wizard.enter(state.wizard.step, &state.profiles)
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A download ended (or was refused before it started). Its dialog, if on screen (also under
+/// the help opened over it) or if nothing else is, shows the outcome: the saved file, the
+/// overwrite question, the prompt again with the error, or that nothing was saved after a
+/// cancel. Over another dialog the outcome is a one-line notice instead, so no key meant for
+/// that dialog lands in this one.
 fn download_done(
     state: &mut State,
     job_id: String,
     result: Result<super::backend::DownloadReport, DownloadError>,
 ) -> Vec<Effect> {
-    let (job, default) = match &state.overlay {
-        Some(Overlay::DownloadPrompt { job, default, .. }) if job.id == job_id => {
-            (job.clone(), default.clone())
-        }
-        _ => return Vec::new(),
+    let Some(run) = state.download.take_if(|run| run.job.id == job_id) else {
+        return Vec::new();
     };
-    match result {
+    let DownloadRun {
+        job,
+        typed,
+        default,
+        ..
+    } = run;
+    let (shown, notice) = match result {
         Ok(saved) => {
-            state.overlay = Some(Overlay::Saved(saved));
-            vec![Effect::LoadJobs]
+            let notice = format!(
+                "Saved {} ({}); its SHA-256 is in the job's details.",
+                saved.path.display(),
+                super::view::bytes_words(saved.bytes)
+            );
+            (Overlay::Saved(saved), notice)
         }
         Err(DownloadError::Exists(path)) => {
-            state.overlay = Some(Overlay::Confirm {
-                question: format!("{} already exists. Overwrite it?", path.display()),
-                kind: ConfirmKind::Overwrite { job, path, default },
-            });
-            Vec::new()
+            let notice = format!(
+                "Nothing was saved: {} already exists (download again to replace it).",
+                path.display()
+            );
+            let question = format!("{} already exists. Overwrite it?", path.display());
+            let kind = ConfirmKind::Overwrite { job, path, default };
+            (Overlay::Confirm { question, kind }, notice)
         }
         Err(DownloadError::Failed(error)) => {
-            if let Some(Overlay::DownloadPrompt { error: shown, .. }) = state.overlay.as_mut() {
-                *shown = Some(error);
-            }
-            Vec::new()
+            let notice = format!("The download failed: {error}");
+            let prompt = Overlay::DownloadPrompt {
+                job,
+                input: tui_input::Input::new(typed),
+                default,
+                error: Some(error),
+            };
+            (prompt, notice)
         }
+        Err(DownloadError::Cancelled(path)) => {
+            let notice = format!(
+                "Download cancelled: nothing was saved at {}.",
+                path.display()
+            );
+            let message = Overlay::Message {
+                title: "Download cancelled".into(),
+                text: format!(
+                    "Nothing was saved at {}; the temporary file was removed. The job can be downloaded again.",
+                    path.display()
+                ),
+                error: false,
+            };
+            (message, notice)
+        }
+    };
+    match &mut state.overlay {
+        None | Some(Overlay::Downloading) => state.overlay = Some(shown),
+        Some(Overlay::Help {
+            under: Some(under), ..
+        }) if matches!(**under, Overlay::Downloading) => **under = shown,
+        Some(_) => state.notice = Some(notice),
     }
+    // The job's downloads (a new one, or none: the list says which).
+    vec![Effect::LoadJobs]
 }
 
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Effect> {
     if key.kind == KeyEventKind::Release {
         return Vec::new();
     }
+    // A refusal's notice stays until the next key.
+    state.notice = None;
     let context = state.key_context();
     match context.action_for(&key) {
         Some(action) => on_action(state, context, action),
@@ -247,11 +408,20 @@ fn quit(state: &mut State) -> Vec<Effect> {
         state.admin.notice = Some("A workspace tool is at work: quit when it has ended.".into());
         return Vec::new();
     }
-    if !asked && (state.job_running() || state.wizard.dirty) {
-        let question = if state.job_running() {
-            "A job is running. Quit and cancel it?"
-        } else {
-            "The wizard holds input that is not submitted. Quit anyway?"
+    // While the job's end is being recorded there is nothing to cancel: leaving waits for
+    // the recording (the screen says so), which is never abandoned half-way.
+    let job_running = state.job_running() && !state.recording();
+    let downloading = state.downloading();
+    if !asked && (job_running || downloading || state.wizard.dirty) {
+        let question = match (job_running, downloading) {
+            (true, true) => {
+                "A job is running and a download is under way. Quit and cancel both? Nothing is saved at the download's target."
+            }
+            (true, false) => "A job is running. Quit and cancel it?",
+            (false, true) => {
+                "A download is under way. Quit and cancel it? Nothing is saved at its target."
+            }
+            _ => "The wizard holds input that is not submitted. Quit anyway?",
         };
         state.overlay = Some(Overlay::Confirm {
             kind: ConfirmKind::Quit,

@@ -154,10 +154,20 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State) {
             Span::raw(text)
         });
     }
-    if let Some(run) = state.run.as_ref().filter(|r| r.is_running()) {
+    if state.recording() {
+        spans.push(Span::styled("  ● recording", theme.warning()));
+    } else if let Some(run) = state.run.as_ref().filter(|r| r.is_running()) {
         let p = &run.progress;
         let percent = p.percent();
         spans.push(Span::styled(format!("  ● job {percent}%"), theme.warning()));
+    }
+    if let Some(download) = &state.download {
+        let text = if download.cancelling {
+            "  ● download stops".to_owned()
+        } else {
+            format!("  ● download {}%", download.percent())
+        };
+        spans.push(Span::styled(text, theme.warning()));
     }
     // The open workspace on the right, so a demo is never taken for the real one.
     let used: usize = spans.iter().map(|s| s.width()).sum();

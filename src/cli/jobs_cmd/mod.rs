@@ -90,8 +90,34 @@ fn download(
     let vault = super::workspace_cmd::unlock_vault(global)?;
     let mut history = History::open(&vault).map_err(CliError::failed)?;
     find(&history, job)?;
-    let report = crate::jobs::download(&vault, &mut history, job, output, force, now())
-        .map_err(CliError::failed)?;
+    // On a terminal, the bytes written so far on stderr (a million-token ZIP is over a
+    // gigabyte); nothing otherwise, so scripts read stdout as before.
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let drawn = std::cell::Cell::new(false);
+    let mut watch = crate::jobs::DownloadWatch::new(
+        crate::jobs::CancelToken::default(),
+        |progress: crate::jobs::DownloadProgress| {
+            if terminal {
+                let percent = (progress.written.min(progress.total) * 100)
+                    .checked_div(progress.total)
+                    .unwrap_or(100);
+                crate::cli_err!(
+                    "\r\x1b[2Ksaving: {} of {} bytes ({percent}%)",
+                    progress.written,
+                    progress.total
+                );
+                let _ = std::io::Write::flush(&mut std::io::stderr());
+                drawn.set(true);
+            }
+        },
+    );
+    let result =
+        crate::jobs::download_watched(&vault, &mut history, job, output, force, now(), &mut watch);
+    if drawn.get() {
+        crate::cli_err!("\r\x1b[2K");
+        let _ = std::io::Write::flush(&mut std::io::stderr());
+    }
+    let report = result.map_err(CliError::failed)?;
     crate::cli_outln!(
         "saved {} ({} bytes, SHA-256 {})",
         report.path.display(),

@@ -218,8 +218,15 @@ fn menu_action(state: &mut State, action: Action) -> Vec<Effect> {
 /// Opens `tool`'s form (the plain fields of the last use kept; secrets never are).
 pub fn open(state: &mut State, tool: Tool) {
     let job_running = state.job_running();
+    let recording = state.recording();
     let admin = &mut state.admin;
     admin.cursor = Tool::ALL.iter().position(|t| *t == tool).unwrap_or(0);
+    if recording {
+        // Every tool reads or changes what the recording writes.
+        admin.notice =
+            Some("The last job's end is being recorded: the tools open once it is done.".into());
+        return;
+    }
     if tool.changes_workspace() && job_running {
         admin.notice = Some(
             "A job is running: the workspace changes once it has ended (Jobs › In progress)."

@@ -139,6 +139,17 @@ pub struct FakeBackend {
     pub passphrase: String,
     /// Every workspace tool task started, by kind.
     pub admin_tasks: Vec<TaskKind>,
+    /// Recording a job's end fails with this error (the run's files stay staged).
+    pub record_failure: Option<String>,
+    /// The end recorded last, applied to the job list when the UI takes it up.
+    pub recorded: Option<JobOutcome>,
+    /// How often the UI took up a recording ([`Backend::job_recorded`]).
+    pub taken_up: usize,
+    /// Answer a recording on this channel (as the real backend's worker does, for the
+    /// runtime's loop); other answers come as `defer_answers` says.
+    pub recording_channel: Option<(Sender<Answer>, crossbeam_channel::Receiver<Answer>)>,
+    /// How often the UI asked the download under way to stop.
+    pub download_cancels: usize,
 }
 
 /// The demo workspace (`tokendist --demo`) made at a fixed time, run through the real job
@@ -239,6 +250,11 @@ impl Default for FakeBackend {
             directory_users: Vec::new(),
             passphrase: crate::workspace::demo::DEMO_PASSPHRASE.into(),
             admin_tasks: Vec::new(),
+            record_failure: None,
+            recorded: None,
+            taken_up: 0,
+            recording_channel: None,
+            download_cancels: 0,
         }
     }
 }
@@ -439,6 +455,43 @@ impl FakeBackend {
             }
         }
         preview
+    }
+}
+
+impl FakeBackend {
+    /// The download itself, at once (answered now or later, as `defer_answers` says).
+    fn download_now(
+        &mut self,
+        job_id: &str,
+        path: &Path,
+        overwrite: bool,
+    ) -> Result<DownloadReport, DownloadError> {
+        let name = self
+            .jobs
+            .iter()
+            .find(|j| j.id == job_id)
+            .map(|j| j.name.clone())
+            .unwrap_or_default();
+        let file_name = format!("{}.zip", crate::jobs::file_name_safe(&name));
+        let path = crate::tui::download_path::target(&path.display().to_string(), &file_name, self)
+            .map_err(DownloadError::Failed)?;
+        let path = path.as_path();
+        if self.existing.contains(path) && !overwrite {
+            return Err(DownloadError::Exists(path.to_owned()));
+        }
+        let job = self
+            .jobs
+            .iter_mut()
+            .find(|j| j.id == job_id)
+            .ok_or(DownloadError::Failed("no such job".into()))?;
+        job.downloads
+            .push(("2026-11-29 14:40".into(), path.display().to_string()));
+        self.existing.insert(path.to_owned());
+        Ok(DownloadReport {
+            path: path.to_owned(),
+            bytes: 48_213,
+            sha256: "9f2c".repeat(16),
+        })
     }
 }
 
@@ -727,6 +780,13 @@ impl Backend for FakeBackend {
         })
     }
 
+    fn answers(&self) -> crossbeam_channel::Receiver<Answer> {
+        match &self.recording_channel {
+            Some((_, answers)) => answers.clone(),
+            None => crossbeam_channel::never(),
+        }
+    }
+
     fn review(&mut self, spec: &JobSpec, generation: u64) -> Option<Answer> {
         let result = self.review_now(spec);
         self.answer(Answer::Reviewed { generation, result })
@@ -736,28 +796,51 @@ impl Backend for FakeBackend {
         self.start_now(spec)
     }
 
-    fn finish_job(&mut self, reported: JobOutcome) -> JobOutcome {
-        let status = match &reported {
-            JobOutcome::Completed { .. } => JobStatus::Completed,
-            JobOutcome::Failed(_) => JobStatus::Failed,
-            JobOutcome::Cancelled => JobStatus::Cancelled,
-        };
-        let demo_now = self.demo_now();
-        if let Some(row) = self.jobs.first_mut() {
-            row.status = status;
-            row.finished_at = Some(match demo_now {
-                Some(now) => crate::jobs::minute_text(now),
-                None => "2026-11-29 14:35".into(),
-            });
-            if let JobOutcome::Completed { tokens } = &reported {
-                row.done_count = *tokens;
-            }
-            row.output_available = status == JobStatus::Completed;
-            row.output_size = (status == JobStatus::Completed).then_some(48_213);
-            row.output_sha256 = (status == JobStatus::Completed).then(|| "9f2c".repeat(16));
-        }
+    fn record_job_end(&mut self, reported: JobOutcome) -> Option<Answer> {
         self.job_events = None;
-        reported
+        // As the real recording does: a run reported completed can still fail to be recorded.
+        let outcome = match self.record_failure.clone() {
+            Some(error) => crate::tui::recorder::recorded_outcome(
+                Err(crate::jobs::JobError::Invalid(error)),
+                &reported,
+            ),
+            None => reported,
+        };
+        self.recorded = Some(outcome.clone());
+        if let Some((outbox, _)) = &self.recording_channel {
+            let _ = outbox.send(Answer::Recorded(outcome));
+            return None;
+        }
+        self.answer(Answer::Recorded(outcome))
+    }
+
+    fn job_recorded(&mut self) -> WorkspaceInfo {
+        self.taken_up += 1;
+        if let Some(outcome) = self.recorded.take() {
+            let status = match &outcome {
+                JobOutcome::Completed { .. } => JobStatus::Completed,
+                JobOutcome::Failed(_) => JobStatus::Failed,
+                JobOutcome::Cancelled => JobStatus::Cancelled,
+            };
+            let demo_now = self.demo_now();
+            if let Some(row) = self.jobs.first_mut() {
+                row.status = status;
+                row.finished_at = Some(match demo_now {
+                    Some(now) => crate::jobs::minute_text(now),
+                    None => "2026-11-29 14:35".into(),
+                });
+                if let JobOutcome::Completed { tokens } = &outcome {
+                    row.done_count = *tokens;
+                }
+                row.output_available = status == JobStatus::Completed;
+                row.output_size = (status == JobStatus::Completed).then_some(48_213);
+                row.output_sha256 = (status == JobStatus::Completed).then(|| "9f2c".repeat(16));
+                if let JobOutcome::Failed(error) = &outcome {
+                    row.error = Some(error.clone());
+                }
+            }
+        }
+        self.workspace_info()
     }
 
     fn jobs(&self) -> Result<Vec<JobRow>, String> {
@@ -771,48 +854,55 @@ impl Backend for FakeBackend {
             .unwrap_or(configured)
     }
 
-    fn download(
-        &mut self,
-        job_id: &str,
-        path: &Path,
-        overwrite: bool,
-    ) -> Result<DownloadReport, DownloadError> {
-        let name = self
-            .jobs
-            .iter()
-            .find(|j| j.id == job_id)
-            .map(|j| j.name.clone())
-            .unwrap_or_default();
-        let file_name = format!("{}.zip", crate::jobs::file_name_safe(&name));
-        let path = crate::tui::download_path::target(&path.display().to_string(), &file_name, self)
-            .map_err(DownloadError::Failed)?;
-        let path = path.as_path();
-        if self.existing.contains(path) && !overwrite {
-            return Err(DownloadError::Exists(path.to_owned()));
-        }
-        let job = self
-            .jobs
-            .iter_mut()
-            .find(|j| j.id == job_id)
-            .ok_or(DownloadError::Failed("no such job".into()))?;
-        job.downloads
-            .push(("2026-11-29 14:40".into(), path.display().to_string()));
-        self.existing.insert(path.to_owned());
-        Ok(DownloadReport {
-            path: path.to_owned(),
-            bytes: 48_213,
-            sha256: "9f2c".repeat(16),
+    fn download(&mut self, job_id: &str, path: &Path, overwrite: bool) -> Option<Answer> {
+        let result = self.download_now(job_id, path, overwrite);
+        self.answer(Answer::Downloaded {
+            job_id: job_id.to_owned(),
+            result,
         })
     }
 
-    fn delete_output(&mut self, job_id: &str) -> Result<(), String> {
-        let job = self
-            .jobs
-            .iter_mut()
-            .find(|j| j.id == job_id)
-            .ok_or("no such job")?;
-        job.output_available = false;
-        Ok(())
+    /// As the real worker does when cancelled: a download not answered yet ends cancelled,
+    /// leaving nothing at its target and no download recorded.
+    fn cancel_download(&mut self) {
+        self.download_cancels += 1;
+        for answer in &mut self.pending {
+            if let Answer::Downloaded { job_id, result } = answer
+                && let Ok(saved) = result
+            {
+                let path = saved.path.clone();
+                self.existing.remove(&path);
+                if let Some(job) = self.jobs.iter_mut().find(|j| &j.id == job_id) {
+                    job.downloads
+                        .retain(|(_, p)| *p != path.display().to_string());
+                }
+                *result = Err(DownloadError::Cancelled(path));
+            }
+        }
+        // Answered on the channel when there is one, as the real worker does.
+        if let Some((outbox, _)) = &self.recording_channel {
+            let (ended, kept): (Vec<Answer>, Vec<Answer>) = std::mem::take(&mut self.pending)
+                .into_iter()
+                .partition(|a| matches!(a, Answer::Downloaded { .. }));
+            self.pending = kept;
+            for answer in ended {
+                let _ = outbox.send(answer);
+            }
+        }
+    }
+
+    fn delete_output(&mut self, job_id: &str, job_name: &str) -> Option<Answer> {
+        let result = match self.jobs.iter_mut().find(|j| j.id == job_id) {
+            Some(job) => {
+                job.output_available = false;
+                Ok(())
+            }
+            None => Err("no such job".to_owned()),
+        };
+        self.answer(Answer::Deleted {
+            job_name: job_name.to_owned(),
+            result,
+        })
     }
 
     fn directory(&self) -> Option<DirectoryInfo> {

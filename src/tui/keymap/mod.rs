@@ -161,6 +161,8 @@ pub enum KeyContext {
     SelectionOther,
     WizardReview,
     Progress,
+    /// The job's panel while its end is being recorded.
+    Recording,
     /// The job's panel once it has ended.
     Finished,
     Jobs,
@@ -170,6 +172,8 @@ pub enum KeyContext {
     Menu,
     Confirm,
     Prompt,
+    /// The download under way.
+    Downloading,
     Info,
     Help,
     /// Workspace tools: the list of tools.
@@ -203,7 +207,13 @@ impl KeyContext {
     pub fn is_modal(self) -> bool {
         matches!(
             self,
-            Self::Menu | Self::Confirm | Self::Prompt | Self::Info | Self::Help | Self::AdminBusy
+            Self::Menu
+                | Self::Confirm
+                | Self::Prompt
+                | Self::Downloading
+                | Self::Info
+                | Self::Help
+                | Self::AdminBusy
         )
     }
 
@@ -217,6 +227,7 @@ impl KeyContext {
             Self::SelectionOther => SELECTION_OTHER,
             Self::WizardReview => WIZARD_REVIEW,
             Self::Progress => PROGRESS,
+            Self::Recording => RECORDING,
             Self::Finished => FINISHED,
             Self::Jobs => JOBS,
             Self::Tokens => TOKENS,
@@ -225,6 +236,7 @@ impl KeyContext {
             Self::Menu => MENU,
             Self::Confirm => CONFIRM,
             Self::Prompt => PROMPT,
+            Self::Downloading => DOWNLOADING,
             Self::Info => INFO,
             Self::Help => HELP,
             Self::AdminMenu => ADMIN_MENU,
@@ -295,7 +307,7 @@ pub fn global_key_label(action: Action) -> String {
 }
 
 /// Every context, for the generated key map in the docs.
-pub const ALL_CONTEXTS: [(KeyContext, &str); 22] = [
+pub const ALL_CONTEXTS: [(KeyContext, &str); 24] = [
     (
         KeyContext::WizardText,
         "Wizard: text steps (name, DeviceSerialNumber, nickname)",
@@ -318,6 +330,7 @@ pub const ALL_CONTEXTS: [(KeyContext, &str); 22] = [
     ),
     (KeyContext::WizardReview, "Wizard: review"),
     (KeyContext::Progress, "Job progress (running)"),
+    (KeyContext::Recording, "Job progress (recording its end)"),
     (KeyContext::Finished, "Job progress (ended)"),
     (KeyContext::Jobs, "Jobs"),
     (KeyContext::JobsFilter, "Jobs: typing a filter"),
@@ -326,6 +339,7 @@ pub const ALL_CONTEXTS: [(KeyContext, &str); 22] = [
     (KeyContext::Menu, "Job actions menu"),
     (KeyContext::Confirm, "Confirmation"),
     (KeyContext::Prompt, "Download path"),
+    (KeyContext::Downloading, "Download under way"),
     (KeyContext::Info, "Details and messages"),
     (KeyContext::Help, "Help"),
     (KeyContext::AdminMenu, "Workspace tools"),

@@ -146,6 +146,15 @@ pub(super) static PROGRESS: &[Binding] = &[bind(
     Some("cancel job"),
 )];
 
+/// The run has ended and its end is being recorded: nothing to cancel yet nothing to open;
+/// `c` says so instead of doing nothing.
+pub(super) static RECORDING: &[Binding] = &[bind(
+    &[ch('c')],
+    CancelJob,
+    "cancel: the run has ended, there is nothing left to cancel (says so)",
+    None,
+)];
+
 pub(super) static FINISHED: &[Binding] = &[
     bind(
         &[key(KeyCode::Enter)],
@@ -292,6 +301,28 @@ pub(super) static PROMPT: &[Binding] = &[
         "help: every key of this dialog",
         None,
     ),
+];
+
+pub(super) static DOWNLOADING: &[Binding] = &[
+    bind(
+        &[key(KeyCode::Esc), ch('c')],
+        CancelJob,
+        "cancel the download: nothing is saved, the job can be downloaded again",
+        Some("cancel download"),
+    ),
+    bind(
+        &[key(KeyCode::Enter)],
+        Close,
+        "hide: the download goes on, the header shows it; the job's menu shows it again",
+        Some("hide"),
+    ),
+    bind(
+        &[ch('q')],
+        Quit,
+        "quit (asks first: the download is cancelled)",
+        None,
+    ),
+    DIALOG_HELP,
 ];
 
 pub(super) static INFO: &[Binding] = &[

@@ -186,3 +186,80 @@ fn tokens_filter_by_serial_or_user() {
     assert_eq!(h.state.tokens.shown.len(), 1);
     assert!(h.state.tokens.shown.row(0).expired);
 }
+
+/// Jobs › Pilot batch › Delete, confirmed, with the worker's answer held back.
+fn deleting(h: &mut Harness) {
+    h.backend.defer_answers = true;
+    h.press(KeyCode::F(3));
+    h.press(KeyCode::Enter);
+    h.press(KeyCode::End);
+    h.press(KeyCode::Enter);
+    h.press(KeyCode::Char('y'));
+}
+
+fn deleted(h: &mut Harness) {
+    let at = h
+        .backend
+        .pending
+        .iter()
+        .position(|a| matches!(a, crate::tui::backend::Answer::Deleted { .. }))
+        .expect("the delete's answer is pending");
+    h.deliver_answer(at);
+}
+
+#[test]
+fn a_delete_runs_on_the_worker_and_says_so_until_its_answer() {
+    let mut h = Harness::new();
+    deleting(&mut h);
+    assert_eq!(h.state.deleting.as_deref(), Some("j-0001"));
+    let screen = h.render(80, 24);
+    assert!(
+        screen.contains("Deleting the output of job \"Pilot batch\"…"),
+        "{screen}"
+    );
+    // Meanwhile: no download of that job, no second delete; each says why in one line.
+    h.press(KeyCode::Esc);
+    h.press(KeyCode::Enter);
+    h.press(KeyCode::Down);
+    h.press(KeyCode::Enter);
+    assert!(!matches!(
+        h.state.overlay,
+        Some(Overlay::DownloadPrompt { .. })
+    ));
+    let notice = h.state.notice.clone().unwrap_or_default();
+    assert!(notice.contains("is being deleted"), "{notice}");
+    h.press(KeyCode::Enter);
+    h.press(KeyCode::End);
+    h.press(KeyCode::Enter);
+    let notice = h.state.notice.clone().unwrap_or_default();
+    assert!(notice.starts_with("A delete is under way"), "{notice}");
+    // The answer, with nothing else open, is shown as before.
+    h.state.overlay = None;
+    deleted(&mut h);
+    assert!(h.state.deleting.is_none());
+    let Some(Overlay::Message { title, .. }) = &h.state.overlay else {
+        panic!("the result, not {:?}", h.state.overlay)
+    };
+    assert_eq!(title, "Deleted");
+}
+
+#[test]
+fn a_delete_s_answer_replaces_its_message_or_waits_as_a_notice_behind_another_dialog() {
+    let mut h = Harness::new();
+    deleting(&mut h);
+    deleted(&mut h);
+    assert!(matches!(&h.state.overlay, Some(Overlay::Message { title, .. }) if title == "Deleted"));
+
+    let mut h = Harness::new();
+    deleting(&mut h);
+    h.press(KeyCode::Esc);
+    h.press(KeyCode::Enter);
+    assert!(matches!(h.state.overlay, Some(Overlay::Menu { .. })));
+    deleted(&mut h);
+    assert!(
+        matches!(h.state.overlay, Some(Overlay::Menu { .. })),
+        "the menu keeps its keys"
+    );
+    let notice = h.state.notice.clone().unwrap_or_default();
+    assert!(notice.contains("was deleted"), "{notice}");
+}

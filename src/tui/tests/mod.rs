@@ -3,7 +3,9 @@
 
 mod admin;
 mod docs;
+mod download_flow;
 mod jobs_flow;
+mod recording_flow;
 pub mod render;
 mod render_edges;
 mod review_flow;

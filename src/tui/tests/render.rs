@@ -34,11 +34,16 @@ pub const SCENARIOS: &[&str] = &[
     "08_review",
     "09_progress",
     "09_progress_cancel_confirm",
+    "09_progress_recording",
+    "09_progress_recording_cancel",
     "10_completed",
     "11_jobs_completed",
+    "11_jobs_recording",
     "12_jobs_menu",
     "13_job_details",
     "14_download_prompt",
+    "14_download_progress",
+    "14_download_cancelling",
     "15_download_saved",
     "16_download_overwrite",
     "17_jobs_failed",
@@ -149,6 +154,18 @@ pub fn scenario_on(name: &str, mut h: Harness) -> Harness {
                 h.press(Char('c'));
             }
         }
+        "09_progress_recording" | "09_progress_recording_cancel" | "11_jobs_recording" => {
+            run(&mut h);
+            let tokens = job_total(&h) as usize;
+            // The backend records the end on its worker: the answer has not come yet.
+            h.backend.defer_answers = true;
+            h.job_event(JobEvent::Finished(JobOutcome::Completed { tokens }));
+            match name {
+                "09_progress_recording_cancel" => h.press(Char('c')),
+                "11_jobs_recording" => h.press(F(3)),
+                _ => {}
+            }
+        }
         "10_completed" => {
             run(&mut h);
             let tokens = job_total(&h) as usize;
@@ -174,6 +191,25 @@ pub fn scenario_on(name: &str, mut h: Harness) -> Harness {
             h.press(Enter);
             if name != "14_download_prompt" {
                 h.press(Enter);
+            }
+        }
+        "14_download_progress" | "14_download_cancelling" => {
+            complete(&mut h);
+            h.press(Enter);
+            h.press(Down);
+            h.press(Enter);
+            // The worker writes the ZIP: its answers come while the dialog is on screen.
+            h.backend.defer_answers = true;
+            h.press(Enter);
+            let run = h.state.download.as_ref().expect("a download under way");
+            let (job_id, total) = (run.job.id.clone(), run.total);
+            h.send(crate::tui::msg::Msg::DownloadProgress {
+                job_id,
+                written: total * 3 / 8,
+                total,
+            });
+            if name == "14_download_cancelling" {
+                h.press(Esc);
             }
         }
         "17_jobs_failed" => {
