@@ -62,6 +62,11 @@ pub enum Msg {
     JobFinished(JobOutcome),
     JobsLoaded(Result<Vec<JobRow>, String>),
     TokensLoaded(TokenInventory),
+    /// The browser asked for the inventory while it is being indexed: "indexing…" until
+    /// [`Msg::Indexed`].
+    TokensIndexing,
+    /// An inventory's index is ready (the browser asks again if it waits for one).
+    Indexed,
     /// The Tokens filter's rows for request `generation`.
     TokensFiltered {
         generation: u64,
@@ -150,6 +155,7 @@ impl From<Answer> for Msg {
             Answer::Admin(answer) => Msg::Admin(answer),
             Answer::Reviewed { generation, result } => Msg::Reviewed { generation, result },
             Answer::Recorded(outcome) => Msg::JobFinished(outcome),
+            Answer::Indexed => Msg::Indexed,
         }
     }
 }

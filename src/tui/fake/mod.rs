@@ -148,6 +148,10 @@ pub struct FakeBackend {
     /// Answer a recording on this channel (as the real backend's worker does, for the
     /// runtime's loop); other answers come as `defer_answers` says.
     pub recording_channel: Option<(Sender<Answer>, crossbeam_channel::Receiver<Answer>)>,
+    /// The inventory is being indexed (as the real backend's worker does at start and after
+    /// a tool changed it): the browser gets no rows until a test clears this and delivers
+    /// [`Answer::Indexed`].
+    pub indexing: bool,
 }
 
 /// The demo workspace (`tokendist --demo`) made at a fixed time, run through the real job
@@ -252,6 +256,7 @@ impl Default for FakeBackend {
             recorded: None,
             taken_up: 0,
             recording_channel: None,
+            indexing: false,
         }
     }
 }
@@ -654,11 +659,14 @@ impl Backend for FakeBackend {
         }
     }
 
-    fn tokens(&self) -> TokenInventory {
-        TokenInventory {
+    fn tokens(&self) -> Option<TokenInventory> {
+        if self.indexing {
+            return None;
+        }
+        Some(TokenInventory {
             rows: self.tokens.clone().into(),
             assigned: self.tokens.iter().filter(|t| t.login.is_some()).count(),
-        }
+        })
     }
 
     fn default_job_name(&self) -> String {
