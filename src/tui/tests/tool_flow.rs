@@ -141,3 +141,29 @@ fn a_download_is_refused_in_one_line_while_a_tool_works() {
     }
     assert!(h.backend.jobs[0].downloads.is_empty(), "nothing downloaded");
 }
+
+#[test]
+fn ctrl_c_while_a_tool_works_is_answered_on_its_screen_and_forgotten_after() {
+    let mut h = Harness::with_backend(FakeBackend::demo(), Theme::colored());
+    h.backend.defer_answers = true;
+    h.press(F(5));
+    h.press(Down);
+    h.press(Enter);
+    h.type_text("000500000003");
+    h.press(Enter);
+    assert!(h.state.admin.is_busy());
+    h.ctrl('c');
+    assert!(!h.quit, "leaving waits for the tool");
+    let screen = h.render(80, 24);
+    assert!(
+        screen.contains("A workspace tool is at work: quit when it has ended."),
+        "{screen}"
+    );
+    h.deliver_answer(0);
+    assert!(!h.state.admin.is_busy());
+    h.press(Esc);
+    h.press(Esc);
+    assert_eq!(h.state.admin.phase, Phase::Menu);
+    let screen = h.render(80, 24);
+    assert!(!screen.contains("A workspace tool is at work"), "{screen}");
+}
