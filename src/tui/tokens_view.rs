@@ -213,19 +213,26 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let mut table_state =
         TableState::default().with_selected((!empty).then(|| tokens.cursor - first));
     frame.render_stateful_widget(table, table_area, &mut table_state);
+    // While a job's end is recorded the rows are the inventory before it (its distributions
+    // follow when it is recorded): the line says so instead of passing them for current.
+    let kind = if state.recording() {
+        "updating after the job…"
+    } else {
+        "read-only"
+    };
     let status = if tokens.indexing {
         "indexing the inventory… the table shows it when it is ready · read-only".to_owned()
     } else if tokens.all.is_none() {
         "loading the inventory…".to_owned()
     } else if tokens.counting {
         format!(
-            "filtering {} tokens… · {} assigned · read-only",
+            "filtering {} tokens… · {} assigned · {kind}",
             tokens.total(),
             tokens.assigned
         )
     } else {
         format!(
-            "{} of {} tokens shown · {} assigned · read-only",
+            "{} of {} tokens shown · {} assigned · {kind}",
             tokens.shown.len(),
             tokens.total(),
             tokens.assigned
