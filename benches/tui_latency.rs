@@ -32,6 +32,13 @@
 //!   each timed, while the header marks the download ("● download N%"). "download span" is
 //!   Enter to the download's end (the mark gone; for a program that writes the ZIP on the UI
 //!   thread, the first key's answer, which waited for it).
+//! - keys while a tool changes the inventory ("tool" scenario): on a copy of the workspace,
+//!   Tools › Retire tokens removes one token (the inventory saved whole on the tool's
+//!   worker, "tool span" from the confirming `y` to the result); then Enter back to the
+//!   tools ("tool back") and `3` into the Tokens browser while the changed inventory is
+//!   indexed ("tokens after tool": until the browser shows anything, "indexing…" or rows);
+//!   while it says "indexing…", a filter character typed and erased, each timed until the
+//!   field shows it ("indexing keys"); "index span" is the tool's result to the rows shown.
 //!
 //! Run: `cargo bench --bench tui_latency` (100k). `TUI_BENCH_SIZES=100000,1000000` adds 1M.
 //! `TUI_BENCH_BASELINE=/path/to/older/tokendist` measures that binary too, interleaved with
@@ -39,13 +46,12 @@
 //! `TUI_BENCH_BASELINE_ENV=NAME=VALUE,…` sets environment variables for the baseline only
 //! (e.g. this build again as the baseline with `RAYON_NUM_THREADS=2`, to compare a setting).
 //! `TUI_BENCH_VERBOSE=1` also prints every sample in the order taken.
-//! `TUI_BENCH_ONLY=recording` runs only the recording scenario (with startup);
-//! `TUI_BENCH_ONLY=download` only the download scenario (with startup).
+//! `TUI_BENCH_ONLY=recording`, `download` or `tool` runs only that scenario (with startup).
 //!
 //! The workspaces are written through the library (no import), once: they are kept under
 //! Cargo's target temporary directory and reused by later runs (`TUI_BENCH_FRESH=1` writes
 //! them again). A run never changes them: the wizard only reads until a job is submitted, and
-//! the recording scenario submits its job on a copy.
+//! the recording, download and tool scenarios change a copy.
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use std::io::{Read, Write};
@@ -123,6 +129,9 @@ fn main() {
                 }
                 if only.is_empty() || only == "download" {
                     download_round(binary, &workspace, &dir, size, results);
+                }
+                if only.is_empty() || only == "tool" {
+                    tool_round(binary, &workspace, &dir, results);
                 }
             }
         }
@@ -655,6 +664,77 @@ fn recording_round(binary: &Binary, workspace: &Path, dir: &Path, results: &mut 
         on_jobs = !on_jobs;
     }
     results.add("recording span", submitted.elapsed());
+    drop(pty);
+    std::fs::remove_dir_all(&copy).unwrap();
+}
+
+/// Keys while a tool changes the inventory (see the module's doc), on a fresh copy of the
+/// workspace (the tool changes it).
+fn tool_round(binary: &Binary, workspace: &Path, dir: &Path, results: &mut Results) {
+    let copy = dir.join("tool-copy");
+    if copy.exists() {
+        std::fs::remove_dir_all(&copy).unwrap();
+    }
+    copy_dir(workspace, &copy);
+    let started = Instant::now();
+    let mut pty = Pty::start(binary, &copy, dir);
+    results.add(
+        "startup",
+        pty.until(started, "the first panel", |t| t.contains("Step 1 of 8")),
+    );
+    // The startup's own index is built before the tool starts: only the tool's is measured.
+    // F-keys: the first panel's text field takes digits.
+    pty.key("\x1b[14~", "the browser", |t| t.contains("tokens shown"));
+    pty.key("\x1b[15~", "the tools", |t| {
+        t.contains("> Change the passphrase")
+    });
+    pty.key("\x1b[B", "Retire tokens", |t| t.contains("> Retire tokens"));
+    pty.key("\r", "its form", |t| t.contains("Only expired"));
+    let serial = FIRST_SERIAL.to_string();
+    pty.send(&serial);
+    pty.until(Instant::now(), "the serial typed", |t| t.contains(&serial));
+    pty.key("\r", "the review", |t| {
+        t.contains("1 token(s) will be removed")
+    });
+    pty.key("\r", "the question", |t| t.contains("y yes"));
+    let confirmed = Instant::now();
+    pty.send("y");
+    let result = |t: &str| t.contains("token(s) removed;");
+    pty.until(confirmed, "the tool's result", result);
+    let done = Instant::now();
+    results.add("tool span", confirmed.elapsed());
+    results.add(
+        "tool back",
+        pty.key("\r", "the tools", |t| t.contains("Enter opens a tool")),
+    );
+    let indexing = |t: &str| t.contains("indexing the inventory…");
+    let rows = |t: &str| t.contains("tokens shown");
+    results.add(
+        "tokens after tool",
+        pty.key("3", "the browser", |t| indexing(t) || rows(t)),
+    );
+    if indexing(&pty.screen_text()) {
+        pty.key("/", "the filter", |t| t.contains("Filter (/)"));
+        let filter_is = |value: &'static str| {
+            move |t: &str| {
+                t.lines()
+                    .nth(1)
+                    .is_some_and(|l| l.trim_end().ends_with(value))
+            }
+        };
+        while indexing(&pty.screen_text()) {
+            results.add(
+                "indexing keys",
+                pty.key("9", "the typed character", filter_is("9")),
+            );
+            results.add(
+                "indexing keys",
+                pty.key("\x7f", "the character erased", filter_is("Filter (/)")),
+            );
+        }
+    }
+    pty.until(done, "the browser's rows", rows);
+    results.add("index span", done.elapsed());
     drop(pty);
     std::fs::remove_dir_all(&copy).unwrap();
 }

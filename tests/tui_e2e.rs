@@ -13,6 +13,9 @@
 //!    waits for the recording with a message; a failure to record is shown as it is and the
 //!    next start settles the job as the message said.
 //!
+//!    The Tokens browser opened while the inventory is indexed (at start, after a tool
+//!    changed it; made slow the same way) says so and fills itself when the index is ready.
+//!
 //! 5. "Download Output File" on a worker (made slow with `TOKENDIST_PAUSE_AT` at the download's
 //!    write): help, hiding the dialog and the Tokens screen answer while the ZIP is written,
 //!    and the download ends saved and recorded; Esc cancels it (nothing at the target, no
@@ -48,6 +51,7 @@ const DOWN: &str = "\x1b[B";
 const ENTER: &str = "\r";
 const TAB: &str = "\t";
 const CTRL_U: &str = "\x15";
+const F4: &str = "\x1b[14~";
 const F5: &str = "\x1b[15~";
 
 /// The program running in a pseudo-terminal, its output parsed as a screen.
@@ -765,6 +769,64 @@ fn tokens_retired_and_a_workspace_checked_through_the_tools_screen() {
     let history = History::open(&ws).unwrap();
     assert!(history.records().iter().any(|r| r.name == demo::PILOT_JOB));
     assert!(workspace.join("notes-20.txt").exists());
+}
+
+/// How long the test build pauses a workspace tool's worker (holding the workspace) and
+/// every indexing of the inventory (at start, after a tool changed it): long enough to use
+/// the screen meanwhile on a loaded machine.
+const TOOL_AND_INDEX_PAUSE: &str = "tui.workspace-tool=3000,tui.index-inventory=5000";
+
+#[test]
+fn the_tokens_browser_says_indexing_and_fills_itself_at_start_and_after_a_tool() {
+    let temp = tempfile::tempdir().unwrap();
+    let workspace = temp.path().join("ws");
+    let env = [("TOKENDIST_PAUSE_AT", TOOL_AND_INDEX_PAUSE)];
+    let mut s = Session::start_with(
+        &["--demo", "--workspace", workspace.to_str().unwrap()],
+        temp.path(),
+        true,
+        &env,
+    );
+    // At start the inventory is still being indexed: the browser opens at once and says so,
+    // the filter takes keys meanwhile, and the list fills itself when the index is ready.
+    s.wait_for("Step 1 of 8: Job name");
+    s.press(F4, "indexing the inventory…");
+    s.press("/", "Filter (/)");
+    s.send("00050000000");
+    s.wait_for("00050000000");
+    assert!(
+        s.contents().contains("indexing the inventory…"),
+        "the index was built before the filter was typed:\n{}",
+        s.contents()
+    );
+    s.send(ENTER);
+    s.wait_for("9 of 300 tokens shown");
+
+    // A tool retires two tokens; while its worker holds the workspace the screen says what
+    // it does and answers Ctrl-C with a line.
+    s.press(F5, "> Change the passphrase");
+    s.press(DOWN, "> Retire tokens");
+    s.press(ENTER, "Only expired");
+    s.press("000500000003-000500000004", "000500000003-000500000004");
+    s.press(ENTER, "Reading the inventory…");
+    s.send("\x03");
+    s.wait_for("A workspace tool is at work: quit when it has ended.");
+    s.wait_for("2 token(s) will be removed");
+    s.press(ENTER, "Remove 2 token(s) from the inventory?");
+    s.press("y", "Removing 2 token(s)…");
+    s.wait_for("2 token(s) removed; 298 remain.");
+    // The new inventory is being indexed: the browser says so, no old count passes for
+    // the new inventory's, and it fills itself when the index is ready.
+    s.send(ENTER);
+    s.press("3", "indexing the inventory…");
+    assert!(
+        !s.contents().contains("of 300 tokens shown"),
+        "{}",
+        s.contents()
+    );
+    s.wait_for("7 of 298 tokens shown");
+    s.send("q");
+    assert!(s.wait_exit().success());
 }
 
 /// How long the test build pauses before recording a job's end: long enough to use the

@@ -2,13 +2,16 @@
 //! job engine. What can take longer than a frame runs on workers: live counts and the Tokens
 //! filter ([`super::counter`]), the review's preparation of the job ([`super::preparer`]) and
 //! the job itself, whose events are translated on a small forwarding thread, the recording
-//! of its end ([`super::recorder`]), a download ([`super::downloader`]) and a delete
-//! ([`super::deleter`]).
+//! of its end ([`super::recorder`]), the workspace tools ([`super::tool_worker`]), a
+//! download ([`super::downloader`]) and a delete ([`super::deleter`]).
+//!
+//! The UI thread never waits for a worker: it keeps its own copies of what does not need
+//! the workspace (configuration, job names, the inventory's shared handle, the header's
+//! counts), takes up what a worker hands back once it has answered, and only tries the locks
+//! ([`Mutex::try_lock`]) for what writes to the workspace or the history, refusing in one
+//! line when a worker holds them.
 
-use super::admin::{
-    self,
-    port::{AdminAnswer, AdminTask, DirectoryInfo},
-};
+use super::admin::port::{AdminAnswer, AdminTask, DirectoryInfo};
 use super::backend::{
     Answer, Backend, CancelHandle, DownloadError, Exclusion, ExclusionGroup, FieldIssue, JobEvent,
     JobHandle, JobOutcome, JobRow, Progress, REVIEW_LISTED, Redistributed, ReviewSummary, Rows,
@@ -18,9 +21,10 @@ use super::counter::{CountContext, Counter, IndexRows, SharedIndex};
 use super::download_path;
 use super::preparer::{Preparer, Snapshot};
 use super::recorder::{Recorder, Work};
+use super::tool_worker::{self, ToolWorker};
 use crate::jobs::{self, History, JobError, JobField, JobRecord, JobSpec};
 use crate::secret::SecretString;
-use crate::workspace::{Config, Profile, Workspace, demo};
+use crate::workspace::{Config, Inventory, Profile, Workspace, demo};
 use crossbeam_channel::{Receiver, unbounded};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -29,8 +33,14 @@ use time::OffsetDateTime;
 /// The workspace and job engine behind the UI.
 pub struct RealBackend {
     /// Shared with a workspace tool's worker and the recording worker, which hold it while
-    /// they work (the UI asks nothing of it meanwhile, so the UI thread never waits on it).
+    /// they work. The UI thread only tries it ([`try_workspace`]): it never waits for them.
     workspace: Arc<Mutex<Workspace>>,
+    /// The workspace's inventory (shared, not copied), for the review's preparation without
+    /// the workspace; replaced by what the tool or recording worker that changed it hands
+    /// back.
+    inventory: Inventory,
+    /// The header's info, kept up to date the same way (no scan on the UI thread).
+    info: WorkspaceInfo,
     /// The workspace's configuration, which nothing changes while it is open: kept here so
     /// that typing (validation, counts) never needs the workspace.
     config: Config,
@@ -46,6 +56,7 @@ pub struct RealBackend {
     /// change the history or the inventory.
     recording: bool,
     recorder: Recorder,
+    tools: ToolWorker,
     /// The recording's work, until [`Backend::dispatch`] starts it.
     held_recording: Option<Work>,
     /// A download's work, until [`Backend::dispatch`] starts it on its worker.
@@ -55,7 +66,7 @@ pub struct RealBackend {
     /// A delete's work, until [`Backend::dispatch`] starts it on its worker.
     held_delete: Option<super::deleter::Work>,
     /// The inventory's selection columns (no seeds), built by the counting worker and shared
-    /// with the Tokens browser; built again when a job changes the inventory.
+    /// with the Tokens browser; built again when a job or a tool changes the inventory.
     index: SharedIndex,
     counter: Counter,
     preparer: Preparer,
@@ -64,10 +75,6 @@ pub struct RealBackend {
     epoch: u64,
     /// A demo workspace in a temporary directory lives as long as the session.
     _demo_dir: Option<tempfile::TempDir>,
-    /// Opened with `--demo`: the header says so.
-    demo: bool,
-    /// The workspace's directory, absolute, as the header shows it.
-    shown_root: String,
 }
 
 /// Opens the configured workspace (asking for the passphrase on the terminal, before the
@@ -86,12 +93,21 @@ pub fn open(
     let (counter, index) = Counter::start(workspace.inventory().clone())?;
     let preparer = Preparer::start(counter.outbox())?;
     let root = workspace.root();
-    let shown_root = std::path::absolute(root)
-        .unwrap_or_else(|_| root.to_owned())
-        .display()
-        .to_string();
+    let inventory = workspace.inventory().clone();
+    // Before the full screen starts: the one scan of the inventory the UI thread makes.
+    let info = WorkspaceInfo {
+        path: std::path::absolute(root)
+            .unwrap_or_else(|_| root.to_owned())
+            .display()
+            .to_string(),
+        demo,
+        tokens: inventory.len(),
+        assigned: inventory.iter().filter(|t| t.user.is_some()).count(),
+    };
     Ok(RealBackend {
-        shown_root,
+        inventory,
+        info,
+        tools: ToolWorker::default(),
         config: workspace.config().clone(),
         job_names: history.names().map(str::to_owned).collect(),
         workspace: Arc::new(Mutex::new(workspace)),
@@ -108,7 +124,6 @@ pub fn open(
         preparer,
         epoch: 0,
         _demo_dir: demo_dir,
-        demo,
     })
 }
 
@@ -157,16 +172,27 @@ fn open_demo(workspace: Option<&Path>) -> Result<(Workspace, Option<tempfile::Te
     }
 }
 
-/// The workspace, also after a worker panicked while holding it (its files are whole either
-/// way: every change is an atomic replace).
-fn lock(workspace: &Mutex<Workspace>) -> std::sync::MutexGuard<'_, Workspace> {
-    workspace.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 /// What the UI is told when it asks, while a job's end is being recorded, for what the
 /// recording holds (the UI's state refuses such requests first; this is the backstop).
 const RECORDING: &str =
     "the last job's end is being recorded: try again when the screen says it is done";
+
+/// What the UI is told when it asks, while a workspace tool's worker holds the workspace, for
+/// what writes to it (the UI's state refuses such requests first; this is the backstop).
+const TOOL_AT_WORK: &str =
+    "a workspace tool is at work on the workspace: try again when Tools shows its result";
+
+/// The workspace, unless a worker holds it (never waited for); also after a worker panicked
+/// while holding it (its files are whole either way: every change is an atomic replace).
+fn try_workspace(
+    workspace: &Mutex<Workspace>,
+) -> Result<std::sync::MutexGuard<'_, Workspace>, String> {
+    match workspace.try_lock() {
+        Ok(workspace) => Ok(workspace),
+        Err(std::sync::TryLockError::Poisoned(poisoned)) => Ok(poisoned.into_inner()),
+        Err(std::sync::TryLockError::WouldBlock) => Err(TOOL_AT_WORK.to_owned()),
+    }
+}
 
 /// What the UI is told when the download worker holds the history for a moment (its first
 /// or last step) just as the UI thread asks for it.
@@ -333,31 +359,21 @@ impl Backend for RealBackend {
     }
 
     fn workspace_info(&self) -> WorkspaceInfo {
-        let workspace = lock(&self.workspace);
-        WorkspaceInfo {
-            path: self.shown_root.clone(),
-            demo: self.demo,
-            tokens: workspace.inventory().len(),
-            assigned: workspace
-                .inventory()
-                .iter()
-                .filter(|t| t.user.is_some())
-                .count(),
-        }
+        self.info.clone()
     }
 
-    fn tokens(&self) -> TokenInventory {
-        // Built by the worker when the workspace opened: only a browser opened within the
-        // first second waits for it.
-        let index = Arc::clone(self.index.wait());
-        TokenInventory {
+    fn tokens(&self) -> Option<TokenInventory> {
+        // Built by the counting worker (about a second at a million tokens, at start and
+        // after a tool changed the inventory): until then the browser says "indexing…".
+        let index = Arc::clone(self.index.get()?);
+        Some(TokenInventory {
             assigned: index.assigned(),
             rows: Rows::new(IndexRows {
                 index,
                 positions: None,
                 today: now().date(),
             }),
-        }
+        })
     }
 
     fn default_job_name(&self) -> String {
@@ -421,15 +437,15 @@ impl Backend for RealBackend {
             // The inventory is being changed: the UI asks again once it is recorded.
             return None;
         }
-        let workspace = lock(&self.workspace);
+        // The inventory as the last worker that changed it handed it back: a tool at work
+        // meanwhile does not hold the review up (what it changes makes the review again).
         let snapshot = Snapshot {
             config: self.config.clone(),
-            inventory: workspace.inventory().clone(),
+            inventory: self.inventory.clone(),
             job_names: self.job_names.clone(),
             today: now().date(),
             epoch: self.epoch,
         };
-        drop(workspace);
         self.preparer.review(generation, spec.clone(), snapshot);
         None
     }
@@ -440,7 +456,7 @@ impl Backend for RealBackend {
         }
         let started = now();
         let mut history = try_history(&self.history, self.recording)?;
-        let workspace = lock(&self.workspace);
+        let workspace = try_workspace(&self.workspace)?;
         // The job the review prepared, unless something changed since; then (rarely: a day
         // boundary passed) it is prepared again here.
         let prepared = match self.preparer.take(&spec, started.date(), self.epoch) {
@@ -541,10 +557,13 @@ impl Backend for RealBackend {
         self.epoch += 1;
         if let Some(recorded) = self.recorder.take() {
             self.index = recorded.index;
+            self.inventory = recorded.inventory;
         }
         // Built by the worker before it answered: nothing to wait for here.
-        self.info_from_index()
-            .unwrap_or_else(|| self.workspace_info())
+        if let Some(info) = self.info_from_index() {
+            self.info = info;
+        }
+        self.info.clone()
     }
 
     fn jobs(&self) -> Result<Vec<JobRow>, String> {
@@ -640,40 +659,31 @@ impl Backend for RealBackend {
 
     fn start_admin(&mut self, task: AdminTask) -> Option<Answer> {
         let kind = task.kind();
-        let workspace = Arc::clone(&self.workspace);
-        let sender = self.counter.outbox();
-        let spawned = std::thread::Builder::new()
-            .name("ui-workspace-tool".into())
-            .spawn(move || {
-                let mut workspace = lock(&workspace);
-                let answer = admin::tasks::perform(&mut workspace, task, now().date());
-                drop(workspace);
-                let _ = sender.send(Answer::Admin(answer));
-            });
-        match spawned {
-            Ok(_) => None,
-            Err(error) => Some(Answer::Admin(AdminAnswer::refused(
-                kind,
-                format!("cannot start the worker: {error}"),
-            ))),
+        let started = self.tools.start(tool_worker::Work {
+            workspace: Arc::clone(&self.workspace),
+            task,
+            today: now().date(),
+            indexer: self.counter.indexer(),
+            outbox: self.counter.outbox(),
+        });
+        match started {
+            Ok(()) => None,
+            Err(error) => Some(Answer::Admin(AdminAnswer::refused(kind, error))),
         }
     }
 
     fn inventory_changed(&mut self) -> WorkspaceInfo {
-        if self.recording {
-            // The recording takes up the newest inventory when it is done (this one too).
-            return self.info_from_index().unwrap_or_else(|| WorkspaceInfo {
-                path: self.shown_root.clone(),
-                demo: self.demo,
-                ..WorkspaceInfo::default()
-            });
+        // A tool retired or assigned tokens: its worker counted them and asked the counting
+        // worker to index the new inventory (the browser says "indexing…" and the counts
+        // "counting…" until it is built); a review prepared before is stale.
+        if let Some(changed) = self.tools.take() {
+            self.inventory = changed.inventory;
+            self.index = changed.index;
+            self.info.tokens = changed.tokens;
+            self.info.assigned = changed.assigned;
+            self.epoch += 1;
         }
-        // A tool retired or assigned tokens: the counting worker indexes the new inventory
-        // (the browser and counts wait for it), and a review prepared before is stale.
-        let inventory = lock(&self.workspace).inventory().clone();
-        self.index = self.counter.reindex(inventory);
-        self.epoch += 1;
-        self.workspace_info()
+        self.info.clone()
     }
 }
 
@@ -682,10 +692,9 @@ impl RealBackend {
     fn info_from_index(&self) -> Option<WorkspaceInfo> {
         let index = self.index.get()?;
         Some(WorkspaceInfo {
-            path: self.shown_root.clone(),
-            demo: self.demo,
             tokens: index.len(),
             assigned: index.assigned(),
+            ..self.info.clone()
         })
     }
 }
@@ -701,5 +710,159 @@ pub(crate) fn directory_info(settings: &crate::directory::DirectorySettings) -> 
             .bind_password_file
             .as_ref()
             .map(|p| p.display().to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jobs::{Binding, Protection, SelectionCriteria};
+    use crossbeam_channel::bounded;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    const WAIT: Duration = Duration::from_secs(60);
+
+    /// The next answer of `kind` (others, such as an index announced, are passed over).
+    fn next_admin(backend: &RealBackend) -> AdminAnswer {
+        loop {
+            match backend
+                .answers()
+                .recv_timeout(WAIT)
+                .expect("the worker answers")
+            {
+                Answer::Admin(answer) => return answer,
+                _ => continue,
+            }
+        }
+    }
+
+    fn next_indexed(backend: &RealBackend) {
+        while backend
+            .answers()
+            .recv_timeout(WAIT)
+            .expect("an index is announced")
+            != Answer::Indexed
+        {}
+    }
+
+    /// Holds the workspace on another thread, as a tool's worker does, while `calls` run on
+    /// this one; true if they all returned before it let go (it does after a minute, so a
+    /// call that waited makes the test fail instead of hang).
+    fn while_held(backend: &mut RealBackend, calls: impl FnOnce(&mut RealBackend)) -> bool {
+        let workspace = Arc::clone(&backend.workspace);
+        let released = Arc::new(AtomicBool::new(false));
+        let (held, is_held) = bounded(0);
+        let (release, let_go) = bounded::<()>(0);
+        let flag = Arc::clone(&released);
+        let holder = std::thread::spawn(move || {
+            let guard = workspace.lock().unwrap();
+            held.send(()).unwrap();
+            let _ = let_go.recv_timeout(WAIT);
+            flag.store(true, Ordering::SeqCst);
+            drop(guard);
+        });
+        is_held.recv().unwrap();
+        calls(backend);
+        let answered_while_held = !released.load(Ordering::SeqCst);
+        let _ = release.send(());
+        holder.join().unwrap();
+        answered_while_held
+    }
+
+    fn spec(backend: &RealBackend) -> JobSpec {
+        JobSpec {
+            name: "While a tool works".into(),
+            profile: backend.config.profiles[0].name.clone(),
+            binding: Binding::DeviceClass,
+            nickname: None,
+            protection: Protection::None,
+            password: None,
+            selection: SelectionCriteria::default(),
+        }
+    }
+
+    #[test]
+    fn the_ui_thread_never_waits_for_a_tool_s_worker_and_takes_up_what_it_changed() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().join("ws");
+        let mut backend = open(Some(&dir), None, true).unwrap();
+        next_indexed(&backend);
+        let before = backend.workspace_info();
+        assert_eq!(before.tokens, 300);
+
+        // What the UI thread may ask while a tool's worker holds the workspace: the reads
+        // answer from the backend's own copies, a new job is refused in one line, and a
+        // download or a delete is handed to its worker (which waits there, not here).
+        let answered = while_held(&mut backend, |backend| {
+            assert_eq!(backend.workspace_info(), before);
+            assert_eq!(backend.tokens().expect("indexed").rows.len(), 300);
+            assert_eq!(
+                backend.review(&spec(backend), 1),
+                None,
+                "sent to the preparer"
+            );
+            backend.dispatch();
+            let refused = backend.start_job(spec(backend)).err();
+            assert_eq!(refused.as_deref(), Some(TOOL_AT_WORK));
+            let target = temp.path().join("out");
+            assert_eq!(backend.download("no-such-job", &target, false), None);
+            assert_eq!(backend.delete_output("no-such-job", "no such job"), None);
+            // Both workers start and wait for the lock on their own threads.
+            backend.dispatch();
+            // The review is prepared from the backend's copy of the inventory meanwhile.
+            loop {
+                match backend.answers().recv_timeout(WAIT).unwrap() {
+                    Answer::Reviewed { generation, result } => {
+                        assert_eq!(generation, 1);
+                        assert!(result.is_ok(), "{result:?}");
+                        break;
+                    }
+                    _ => continue,
+                }
+            }
+        });
+        assert!(answered, "a call on the UI thread waited for the workspace");
+
+        // A tool retires two tokens: its worker counts them and asks for the new index.
+        let ranges =
+            crate::tui::wizard::selection::parse_ranges("000500000003-000500000004").unwrap();
+        assert_eq!(
+            backend.start_admin(AdminTask::PlanRemoval {
+                ranges,
+                expired_only: false
+            }),
+            None
+        );
+        let AdminAnswer::RemovalPlanned(Ok(review)) = next_admin(&backend) else {
+            panic!("the removal is planned");
+        };
+        assert_eq!(backend.start_admin(AdminTask::Remove(review.plan)), None);
+        assert!(matches!(next_admin(&backend), AdminAnswer::Removed(Ok(2))));
+        let mut info = WorkspaceInfo::default();
+        let answered = while_held(&mut backend, |backend| {
+            info = backend.inventory_changed();
+        });
+        assert!(
+            answered,
+            "taking up a tool's change waited for the workspace"
+        );
+        assert_eq!((info.tokens, info.path), (298, before.path));
+        let assigned = (backend.workspace.lock().unwrap().inventory().iter())
+            .filter(|t| t.user.is_some())
+            .count();
+        assert_eq!(info.assigned, assigned);
+        // The browser never waits for the new index: it is there once announced (maybe
+        // announced already, before the tool's answer).
+        let inventory = loop {
+            match backend.tokens() {
+                Some(inventory) => break inventory,
+                None => next_indexed(&backend),
+            }
+        };
+        assert_eq!(
+            (inventory.rows.len(), inventory.assigned),
+            (298, info.assigned)
+        );
     }
 }

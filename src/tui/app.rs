@@ -146,6 +146,11 @@ impl JobsState {
 pub struct TokensState {
     /// The whole inventory; `None` until loaded.
     pub all: Option<Rows>,
+    /// The backend is indexing the inventory (at start, or after a tool changed it): no rows
+    /// and no counts until it is ready, then the browser loads itself ([`Msg::Indexed`]).
+    ///
+    /// [`Msg::Indexed`]: super::msg::Msg::Indexed
+    pub indexing: bool,
     pub assigned: usize,
     /// The rows the filter lets through (all of them without a filter).
     pub shown: Rows,

@@ -235,6 +235,8 @@ pub enum Answer {
         job_id: String,
         result: Result<DownloadReport, DownloadError>,
     },
+    /// The worker finished indexing an inventory: a browser waiting for it asks again.
+    Indexed,
 }
 
 /// The review summary shown before Submit (built by the job engine, shared with the CLI).
@@ -394,8 +396,10 @@ pub trait Backend {
     fn profiles(&self) -> Vec<Profile>;
     /// Which workspace is open and how full its inventory is.
     fn workspace_info(&self) -> WorkspaceInfo;
-    /// The whole inventory for the browser, in serial order (shared, not copied).
-    fn tokens(&self) -> TokenInventory;
+    /// The whole inventory for the browser, in serial order (shared, not copied); `None`
+    /// while the backend's worker indexes it (at start, after a tool changed it), never
+    /// waited for: [`Answer::Indexed`] says when it is ready.
+    fn tokens(&self) -> Option<TokenInventory>;
     /// A fresh, unused default job name.
     fn default_job_name(&self) -> String;
     /// The job engine's rules for `fields` (the current step's), one message per failure.

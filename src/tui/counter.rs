@@ -5,7 +5,9 @@
 //!
 //! The worker also builds the index (about a second at a million tokens): when the workspace
 //! opens, so the first panel does not wait for it, and after a job changed the inventory, so
-//! the screen does not freeze then. Counts asked meanwhile queue behind it ("counting…").
+//! the screen does not freeze then. Counts asked meanwhile queue behind it ("counting…"),
+//! and each index built is announced ([`Answer::Indexed`]) so that a Tokens browser that
+//! found it missing loads itself then, without ever waiting for it.
 
 use super::backend::{Answer, RowSource, Rows, SelectionPreview, TokenRow};
 use crate::jobs::index::{ContextReasons, IndexedRow, InventoryIndex, REASON_CODES};
@@ -16,9 +18,14 @@ use crate::workspace::{Inventory, Profile};
 use crossbeam_channel::{Receiver, Sender, unbounded};
 use std::sync::{Arc, OnceLock};
 
-/// The index the worker builds, shared with the UI thread: [`OnceLock::wait`] blocks until it
-/// is there (only the Tokens browser opened in the first second after start would wait).
+/// The index the worker builds, shared with the UI thread, which only looks
+/// ([`OnceLock::get`]) and never waits: [`Answer::Indexed`] says when another one is there.
+/// The workers that need it built (the recording of a job's end) wait ([`OnceLock::wait`]).
 pub type SharedIndex = Arc<OnceLock<Arc<InventoryIndex>>>;
+
+/// The name of the pause site before the worker indexes an inventory (tests make indexing
+/// slow with `TOKENDIST_PAUSE_AT`, to watch the Tokens browser wait for it).
+pub const INDEX_PAUSE_POINT: &str = "tui.index-inventory";
 
 /// The job context a count depends on, owned so it can travel to the worker.
 pub struct CountContext {
@@ -191,9 +198,15 @@ fn work(inbox: &Receiver<Request>, outbox: &Sender<Answer>) {
                 Request::Preview { .. } => preview = Some(request),
                 Request::Filter { .. } => filter = Some(request),
                 Request::Index { inventory, into } => {
+                    crate::crashpoint::pause(INDEX_PAUSE_POINT);
                     index = Arc::new(InventoryIndex::build(inventory.iter()));
                     let _ = into.set(Arc::clone(&index));
                     reasons = None;
+                    // A browser that found the index missing waits for this, never for
+                    // the index itself.
+                    if outbox.send(Answer::Indexed).is_err() {
+                        return;
+                    }
                 }
             }
         }
@@ -355,10 +368,12 @@ mod tests {
         // A job changed the inventory: requests after the rebuild see the new index.
         let second = counter.reindex(inventory(25));
         counter.filter(1, "7000000".into(), date!(2026 - 11 - 30));
-        let answer = counter
-            .answers()
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap();
+        // Each index built is announced before the answers asked after it.
+        let answers = counter.answers();
+        let next = || answers.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert_eq!(next(), Answer::Indexed, "the first index");
+        assert_eq!(next(), Answer::Indexed, "the second index");
+        let answer = next();
         match answer {
             Answer::Filtered { generation, rows } => {
                 assert_eq!(generation, 1);

@@ -55,7 +55,10 @@ pub fn perform(backend: &mut dyn Backend, effect: Effect) -> Performed {
             default_name: backend.default_job_name(),
         },
         Effect::LoadJobs => Msg::JobsLoaded(backend.jobs()),
-        Effect::LoadTokens => Msg::TokensLoaded(backend.tokens()),
+        Effect::LoadTokens => match backend.tokens() {
+            Some(inventory) => Msg::TokensLoaded(inventory),
+            None => Msg::TokensIndexing,
+        },
         Effect::SuggestDownloadPath(job) => Msg::DownloadPathSuggested {
             path: backend.default_download_path(&job),
             job_id: job.id,

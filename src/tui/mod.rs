@@ -29,6 +29,7 @@ pub mod runtime;
 pub mod terminal;
 pub mod theme;
 pub mod tokens_view;
+pub mod tool_worker;
 pub mod update;
 pub mod view;
 pub mod wizard;

@@ -62,6 +62,11 @@ pub enum Msg {
     JobFinished(JobOutcome),
     JobsLoaded(Result<Vec<JobRow>, String>),
     TokensLoaded(TokenInventory),
+    /// The browser asked for the inventory while it is being indexed: "indexing…" until
+    /// [`Msg::Indexed`].
+    TokensIndexing,
+    /// An inventory's index is ready (the browser asks again if it waits for one).
+    Indexed,
     /// The Tokens filter's rows for request `generation`.
     TokensFiltered {
         generation: u64,
@@ -170,6 +175,7 @@ impl From<Answer> for Msg {
             },
             Answer::Downloaded { job_id, result } => Msg::DownloadDone { job_id, result },
             Answer::Deleted { job_name, result } => Msg::Deleted { job_name, result },
+            Answer::Indexed => Msg::Indexed,
         }
     }
 }

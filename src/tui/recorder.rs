@@ -13,7 +13,7 @@
 use super::backend::{Answer, JobOutcome};
 use super::counter::{Indexer, SharedIndex};
 use crate::jobs::{self, History, JobError, JobRecord, JobStatus};
-use crate::workspace::Workspace;
+use crate::workspace::{Inventory, Workspace};
 use crossbeam_channel::Sender;
 use std::sync::{Arc, Mutex};
 
@@ -21,8 +21,10 @@ use std::sync::{Arc, Mutex};
 /// `TOKENDIST_PAUSE_AT`, to watch the screen meanwhile).
 pub const PAUSE_POINT: &str = "tui.record-job-end";
 
-/// What the worker hands back besides its answer: the changed inventory's index (built).
+/// What the worker hands back besides its answer: the changed inventory (shared, not
+/// copied) and its index (built).
 pub struct Recorded {
+    pub inventory: Inventory,
     pub index: SharedIndex,
 }
 
@@ -108,9 +110,9 @@ fn record(work: Work, handed_back: &Mutex<Option<Recorded>>) {
     };
     // Distributions changed "distributed before" for the tokens of the job: the counts and
     // the Tokens browser take up the new index once it is built, never waiting for it.
-    let index = indexer.reindex(inventory);
+    let index = indexer.reindex(inventory.clone());
     index.wait();
-    *handed_back.lock().unwrap_or_else(|p| p.into_inner()) = Some(Recorded { index });
+    *handed_back.lock().unwrap_or_else(|p| p.into_inner()) = Some(Recorded { inventory, index });
     guard.armed = false;
     let _ = outbox.send(Answer::Recorded(recorded_outcome(result, &reported)));
 }

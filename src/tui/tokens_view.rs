@@ -5,7 +5,7 @@
 //! the filter runs on the backend's worker (the newest filter wins; older answers are
 //! dropped), so a million tokens scroll and filter without holding up a keystroke.
 
-use super::app::State;
+use super::app::{Screen, State};
 use super::backend::{Rows, TokenInventory, TokenRow};
 use super::keymap::{Action, global_key_label};
 use super::msg::Effect;
@@ -96,11 +96,33 @@ fn refilter(state: &mut State) -> Vec<Effect> {
 
 /// The inventory arrived (on opening the screen).
 pub fn loaded(state: &mut State, inventory: TokenInventory) -> Vec<Effect> {
+    state.tokens.indexing = false;
     state.tokens.all = Some(inventory.rows);
     state.tokens.assigned = inventory.assigned;
     let effects = refilter(state);
     clamp_cursor(state);
     effects
+}
+
+/// The backend is indexing the inventory: nothing to show (not the old rows: their counts
+/// would pass for the new inventory's) until [`indexed`].
+pub fn indexing(state: &mut State) {
+    let tokens = &mut state.tokens;
+    tokens.indexing = true;
+    tokens.all = None;
+    tokens.shown = Rows::default();
+    tokens.counting = false;
+    tokens.generation += 1;
+}
+
+/// An index is ready: a browser on screen waiting for one asks again (and keeps waiting if
+/// the one it needs is still being built). The UI never waits for it.
+pub fn indexed(state: &mut State) -> Vec<Effect> {
+    if state.tokens.indexing && state.screen == Screen::Tokens {
+        vec![Effect::LoadTokens]
+    } else {
+        Vec::new()
+    }
 }
 
 /// The filter's answer: shown only if it answers the newest request.
@@ -191,17 +213,26 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
     let mut table_state =
         TableState::default().with_selected((!empty).then(|| tokens.cursor - first));
     frame.render_stateful_widget(table, table_area, &mut table_state);
-    let status = if tokens.all.is_none() {
+    // While a job's end is recorded the rows are the inventory before it (its distributions
+    // follow when it is recorded): the line says so instead of passing them for current.
+    let kind = if state.recording() {
+        "updating after the job…"
+    } else {
+        "read-only"
+    };
+    let status = if tokens.indexing {
+        "indexing the inventory… the table shows it when it is ready · read-only".to_owned()
+    } else if tokens.all.is_none() {
         "loading the inventory…".to_owned()
     } else if tokens.counting {
         format!(
-            "filtering {} tokens… · {} assigned · read-only",
+            "filtering {} tokens… · {} assigned · {kind}",
             tokens.total(),
             tokens.assigned
         )
     } else {
         format!(
-            "{} of {} tokens shown · {} assigned · read-only",
+            "{} of {} tokens shown · {} assigned · {kind}",
             tokens.shown.len(),
             tokens.total(),
             tokens.assigned

@@ -12,10 +12,53 @@ use crossterm::event::{KeyEvent, KeyEventKind};
 pub const RECORDING_NOTICE: &str =
     "The last job's end is being recorded (history, inventory): try again when it is done.";
 
+/// The notice of a request refused while a workspace tool's worker holds the workspace.
+pub const TOOL_AT_WORK_NOTICE: &str =
+    "A workspace tool is at work (Tools): try again when it shows its result.";
+
 /// Applies one message to the state; returns what the runtime must do.
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     let effects = apply(state, msg);
-    hold_while_recording(state, effects)
+    let effects = hold_while_recording(state, effects);
+    refuse_while_a_tool_works(state, effects)
+}
+
+/// While a workspace tool's worker runs, it holds the workspace: a new job, a download or a
+/// delete (which write to it) would wait for it on the UI thread, so they are refused where
+/// their answer would show, saying why. The Tools screen takes no keys meanwhile, so this
+/// is the state's own guard for a request that comes any other way; what reads no workspace
+/// (counts, the review, which the backend prepares from its own copy of the inventory, the
+/// job list, the browser) goes on.
+fn refuse_while_a_tool_works(state: &mut State, effects: Vec<Effect>) -> Vec<Effect> {
+    if !state.admin.is_busy() {
+        return effects;
+    }
+    let mut kept = Vec::new();
+    for effect in effects {
+        match effect {
+            Effect::StartJob(_) => {
+                kept.extend(apply(
+                    state,
+                    Msg::JobStartFailed(TOOL_AT_WORK_NOTICE.into()),
+                ));
+            }
+            Effect::Download { job_id, .. } => {
+                let refused = DownloadError::Failed(TOOL_AT_WORK_NOTICE.into());
+                kept.extend(download_done(state, job_id, Err(refused)));
+            }
+            Effect::DeleteOutput { job_name, .. } => {
+                kept.extend(apply(
+                    state,
+                    Msg::Deleted {
+                        job_name,
+                        result: Err(format!("Nothing was deleted. {TOOL_AT_WORK_NOTICE}")),
+                    },
+                ));
+            }
+            other => kept.push(other),
+        }
+    }
+    kept
 }
 
 /// While a job's end is being recorded, nothing reads or changes the history or the
@@ -178,6 +221,11 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::TokensLoaded(inventory) => tokens_view::loaded(state, inventory),
+        Msg::TokensIndexing => {
+            tokens_view::indexing(state);
+            Vec::new()
+        }
+        Msg::Indexed => tokens_view::indexed(state),
         Msg::DownloadPathSuggested { job_id, path } => {
             dialog::path_suggested(state, &job_id, path);
             Vec::new()
@@ -200,15 +248,7 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Admin(answer) => admin::answered(state, answer),
         Msg::WorkspaceChanged(info) => workspace_changed(state, info),
-        Msg::RecordingTakenUp(info) => {
-            let mut effects = workspace_changed(state, info);
-            // A browser on screen shows the distributions just recorded (the backend built
-            // the new index before it answered: loading it does not wait).
-            if state.screen == Screen::Tokens {
-                effects.push(Effect::LoadTokens);
-            }
-            effects
-        }
+        Msg::RecordingTakenUp(info) => workspace_changed(state, info),
         Msg::Deleted { job_name, result } => {
             state.deleting = None;
             let waiting = match &state.overlay {
@@ -246,18 +286,22 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
 /// The inventory changed (a tool, a job's distributions): the header's counts now.
 fn workspace_changed(state: &mut State, info: super::backend::WorkspaceInfo) -> Vec<Effect> {
     state.workspace = info;
-    // The browser reloads the changed inventory when it is opened next.
+    // The browser reloads the changed inventory when it is opened next; one on screen asks
+    // for it now (it says "indexing…" until the backend's worker has indexed it, and loads
+    // itself then: nothing waits for the index).
     state.tokens.all = None;
+    let mut effects = Vec::new();
+    if state.screen == Screen::Tokens {
+        effects.push(Effect::LoadTokens);
+    }
     // A count or review the wizard holds was made on the old inventory (a token retired or
     // assigned since from the Tools screen, a job's distributions): made again, so what
     // Submit starts is what the screen last showed. A wizard already submitted (a job's
     // panel on screen) is left as it is: the next job starts from a new one.
-    match state.wizard.step {
-        Step::Selection | Step::Review if state.run.is_none() => {
-            state.wizard.enter(state.wizard.step, &state.profiles)
-        }
-        _ => Vec::new(),
+    if matches!(state.wizard.step, Step::Selection | Step::Review) && state.run.is_none() {
+        effects.extend(state.wizard.enter(state.wizard.step, &state.profiles));
     }
+    effects
 }
 
 /// A download ended (or was refused before it started). Its dialog, if on screen (also under

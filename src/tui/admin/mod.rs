@@ -501,6 +501,8 @@ pub fn answered(state: &mut State, answer: AdminAnswer) -> Vec<Effect> {
     } else {
         Vec::new()
     };
+    // A notice given while the tool was at work is answered now.
+    admin.notice = None;
     admin.scroll = 0;
     admin.phase = match answer {
         AdminAnswer::PassphraseChanged(Ok(report)) => Phase::Done(Outcome {

@@ -45,7 +45,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         Phase::Menu => render_menu(frame, content, state),
         Phase::Form => render_form(frame, content, state),
         Phase::Working(words) => {
-            let lines = vec![
+            let mut lines = vec![
                 Line::from(Span::styled(words.clone(), theme.warning())),
                 Line::from(""),
                 Line::from(Span::styled(
@@ -53,6 +53,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
                     theme.dim(),
                 )),
             ];
+            // The answer to a key pressed meanwhile (Ctrl-C: leaving waits for the tool).
+            if let Some(notice) = &admin.notice {
+                lines.push(Line::from(""));
+                lines.push(Line::from(Span::styled(notice.clone(), theme.warning())));
+            }
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), content);
         }
         Phase::ReviewRemoval(review) => {

@@ -150,6 +150,10 @@ pub struct FakeBackend {
     pub recording_channel: Option<(Sender<Answer>, crossbeam_channel::Receiver<Answer>)>,
     /// How often the UI asked the download under way to stop.
     pub download_cancels: usize,
+    /// The inventory is being indexed (as the real backend's worker does at start and after
+    /// a tool changed it): the browser gets no rows until a test clears this and delivers
+    /// [`Answer::Indexed`].
+    pub indexing: bool,
 }
 
 /// The demo workspace (`tokendist --demo`) made at a fixed time, run through the real job
@@ -255,6 +259,7 @@ impl Default for FakeBackend {
             taken_up: 0,
             recording_channel: None,
             download_cancels: 0,
+            indexing: false,
         }
     }
 }
@@ -694,11 +699,14 @@ impl Backend for FakeBackend {
         }
     }
 
-    fn tokens(&self) -> TokenInventory {
-        TokenInventory {
+    fn tokens(&self) -> Option<TokenInventory> {
+        if self.indexing {
+            return None;
+        }
+        Some(TokenInventory {
             rows: self.tokens.clone().into(),
             assigned: self.tokens.iter().filter(|t| t.login.is_some()).count(),
-        }
+        })
     }
 
     fn default_job_name(&self) -> String {

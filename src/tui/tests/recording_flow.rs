@@ -111,11 +111,21 @@ fn a_browser_on_screen_when_the_end_is_recorded_shows_the_new_inventory() {
     let mut h = Harness::new();
     recording(&mut h, completed());
     h.press(KeyCode::F(4));
+    // Meanwhile the rows are the inventory before the job: the status line says they are
+    // being updated, not that they are current.
+    let screen = h.render(80, 24);
+    assert!(
+        screen.contains("assigned · updating after the job…"),
+        "{screen}"
+    );
     recorded(&mut h);
     assert!(
         h.state.tokens.all.is_some(),
         "the browser loaded the inventory the recording changed"
     );
+    let screen = h.render(80, 24);
+    assert!(screen.contains("assigned · read-only"), "{screen}");
+    assert!(!screen.contains("updating"), "{screen}");
 }
 
 #[test]
