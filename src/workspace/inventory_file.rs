@@ -75,30 +75,92 @@ fn write_chunked(
     out: &mut dyn std::io::Write,
     chunk_bytes: usize,
 ) -> std::io::Result<()> {
-    let plain_len = store::encoded_len(inventory);
-    let chunks = plain_len.div_ceil(chunk_bytes).max(1);
-    let body_len = (CHUNKED_PREFIX_LEN + plain_len + chunks * vault::TAG_LEN) as u64;
-    let mut prefix = Vec::with_capacity(PREFIX_LEN);
-    prefix.extend_from_slice(&header.to_bytes());
-    prefix.extend_from_slice(&body_len.to_le_bytes());
     let mut nonce_prefix = [0u8; 8];
     getrandom::fill(&mut nonce_prefix).expect("the operating system CSPRNG is unavailable");
-    let mut body_prefix = [0u8; CHUNKED_PREFIX_LEN];
-    body_prefix[0] = CHUNKED;
-    let chunk_size = u32::try_from(chunk_bytes).expect("chunks are far below 4 GiB");
-    body_prefix[1..5].copy_from_slice(&chunk_size.to_le_bytes());
-    body_prefix[5..].copy_from_slice(&nonce_prefix);
-    out.write_all(&prefix)?;
-    out.write_all(&body_prefix)?;
+    let layout = BodyLayout::new(header, inventory, chunk_bytes, nonce_prefix);
+    if layout.chunks >= PIPELINE_MIN_CHUNKS {
+        write_pipelined(&layout, key, inventory, out)
+    } else {
+        write_sequential(&layout, key, inventory, out)
+    }
+}
+
+/// From this many chunks on, a second thread seals chunk N while chunk N+1 is encoded (a
+/// thread costs more than it saves on a one-chunk inventory).
+const PIPELINE_MIN_CHUNKS: usize = 2;
+
+/// Everything about the body that is fixed before the first chunk: its length, the chunk
+/// count, the nonce prefix and the associated data every chunk is sealed with.
+struct BodyLayout {
+    /// Vault header and body length, then the body prefix (written before the chunks).
+    front: Vec<u8>,
+    context: Vec<u8>,
+    nonce_prefix: [u8; 8],
+    chunk_bytes: usize,
+    chunks: usize,
+    plain_len: usize,
+}
+
+impl BodyLayout {
+    fn new(
+        header: &VaultHeader,
+        inventory: &Inventory,
+        chunk_bytes: usize,
+        nonce_prefix: [u8; 8],
+    ) -> BodyLayout {
+        let plain_len = store::encoded_len(inventory);
+        let chunks = plain_len.div_ceil(chunk_bytes).max(1);
+        let body_len = (CHUNKED_PREFIX_LEN + plain_len + chunks * vault::TAG_LEN) as u64;
+        let mut prefix = Vec::with_capacity(PREFIX_LEN);
+        prefix.extend_from_slice(&header.to_bytes());
+        prefix.extend_from_slice(&body_len.to_le_bytes());
+        let mut body_prefix = [0u8; CHUNKED_PREFIX_LEN];
+        body_prefix[0] = CHUNKED;
+        let chunk_size = u32::try_from(chunk_bytes).expect("chunks are far below 4 GiB");
+        body_prefix[1..5].copy_from_slice(&chunk_size.to_le_bytes());
+        body_prefix[5..].copy_from_slice(&nonce_prefix);
+        BodyLayout {
+            context: chunk_context(&prefix, &body_prefix),
+            front: [&prefix[..], &body_prefix].concat(),
+            nonce_prefix,
+            chunk_bytes,
+            chunks,
+            plain_len,
+        }
+    }
+
+    fn check_plain_len(&self, plain: usize) -> std::io::Result<()> {
+        if plain == self.plain_len {
+            Ok(())
+        } else {
+            Err(changed_size())
+        }
+    }
+}
+
+fn changed_size() -> std::io::Error {
+    std::io::Error::other(
+        "internal error: the inventory's encoding changed size while it was saved",
+    )
+}
+
+/// Encodes and seals on the calling thread, one chunk at a time.
+fn write_sequential(
+    layout: &BodyLayout,
+    key: &VaultKey,
+    inventory: &Inventory,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    out.write_all(&layout.front)?;
     let mut sealer = ChunkSealer {
         key,
-        context: chunk_context(&prefix, &body_prefix),
-        nonce_prefix,
-        chunk_bytes,
-        chunks,
+        context: layout.context.clone(),
+        nonce_prefix: layout.nonce_prefix,
+        chunk_bytes: layout.chunk_bytes,
+        chunks: layout.chunks,
         sealed: 0,
         plain: 0,
-        buffer: Zeroizing::new(Vec::with_capacity(chunk_bytes + 4096)),
+        buffer: Zeroizing::new(Vec::with_capacity(layout.chunk_bytes + 4096)),
     };
     store::encode_start(inventory, &mut sealer.buffer);
     for token in inventory.iter() {
@@ -106,12 +168,88 @@ fn write_chunked(
         sealer.seal_full_chunks(out)?;
     }
     sealer.seal_last(out)?;
-    if sealer.plain != plain_len {
-        return Err(std::io::Error::other(
-            "internal error: the inventory's encoding changed size while it was saved",
-        ));
-    }
-    Ok(())
+    layout.check_plain_len(sealer.plain)
+}
+
+/// A chunk of plaintext on its way to the sealing thread: its number, whether it is the
+/// last, and its bytes (sealed in place and sent back).
+type ChunkToSeal = (usize, bool, Zeroizing<Vec<u8>>);
+
+/// The same bytes as [`write_sequential`], on two cores: the calling thread encodes chunk
+/// N+1 and writes chunk N-1 while a sealing thread encrypts chunk N. The writes stay on the
+/// calling thread, in order. At most three chunk buffers exist (the one being encoded, the
+/// one being sealed, the one being written), each wiped when dropped.
+fn write_pipelined(
+    layout: &BodyLayout,
+    key: &VaultKey,
+    inventory: &Inventory,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    out.write_all(&layout.front)?;
+    let size = layout.chunk_bytes;
+    std::thread::scope(|scope| {
+        let (to_seal, sealing) = std::sync::mpsc::sync_channel::<ChunkToSeal>(1);
+        let (to_write, sealed) = std::sync::mpsc::sync_channel(1);
+        scope.spawn(move || {
+            for (index, last, mut chunk) in sealing {
+                let nonce = chunk_nonce(&layout.nonce_prefix, index, last);
+                let tag = key.seal_chunk(&nonce, &layout.context, &mut chunk);
+                if to_write.send((chunk, tag)).is_err() {
+                    break;
+                }
+            }
+        });
+        // Chunks sent to the sealing thread and not yet written, and the count sent.
+        let mut in_flight = 0usize;
+        let mut sent = 0usize;
+        let mut plain = 0usize;
+        let mut spare: Option<Zeroizing<Vec<u8>>> = None;
+        let mut write_next = |spare: &mut Option<Zeroizing<Vec<u8>>>| -> std::io::Result<()> {
+            let (mut chunk, tag): (Zeroizing<Vec<u8>>, [u8; vault::TAG_LEN]) = sealed
+                .recv()
+                .map_err(|_| std::io::Error::other("internal error: the sealing thread stopped"))?;
+            out.write_all(&chunk)?;
+            out.write_all(&tag)?;
+            chunk.clear();
+            *spare = Some(chunk);
+            Ok(())
+        };
+        let mut buffer = Zeroizing::new(Vec::with_capacity(size + 4096));
+        store::encode_start(inventory, &mut buffer);
+        for token in inventory.iter() {
+            store::encode_token(token, &mut buffer);
+            while buffer.len() >= size && sent + 1 < layout.chunks {
+                let mut next = spare
+                    .take()
+                    .unwrap_or_else(|| Zeroizing::new(Vec::with_capacity(size + 4096)));
+                next.extend_from_slice(&buffer[size..]);
+                buffer.truncate(size);
+                let full = std::mem::replace(&mut buffer, next);
+                plain += size;
+                to_seal.send((sent, false, full)).map_err(|_| {
+                    std::io::Error::other("internal error: the sealing thread stopped")
+                })?;
+                sent += 1;
+                in_flight += 1;
+                if in_flight > 1 {
+                    write_next(&mut spare)?;
+                    in_flight -= 1;
+                }
+            }
+        }
+        if sent + 1 != layout.chunks || buffer.len() > size {
+            return Err(changed_size());
+        }
+        plain += buffer.len();
+        to_seal
+            .send((sent, true, buffer))
+            .map_err(|_| std::io::Error::other("internal error: the sealing thread stopped"))?;
+        drop(to_seal);
+        for _ in 0..=in_flight {
+            write_next(&mut spare)?;
+        }
+        layout.check_plain_len(plain)
+    })
 }
 
 fn chunk_context(prefix: &[u8], body_prefix: &[u8]) -> Vec<u8> {
@@ -157,9 +295,7 @@ impl ChunkSealer<'_> {
 
     fn seal_last(&mut self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         if self.sealed + 1 != self.chunks || self.buffer.len() > self.chunk_bytes {
-            return Err(std::io::Error::other(
-                "internal error: the inventory's encoding changed size while it was saved",
-            ));
+            return Err(changed_size());
         }
         let len = self.buffer.len();
         self.seal(len, true, out)?;
@@ -543,6 +679,64 @@ mod tests {
             );
             let (_, _, back) = open(&file, &passphrase).unwrap();
             assert_eq!(back, inventory, "{chunk_bytes}");
+        }
+    }
+
+    /// A writer that accepts `room` bytes, then fails.
+    struct FullDisk {
+        room: usize,
+    }
+
+    impl std::io::Write for FullDisk {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.room == 0 {
+                return Err(std::io::Error::other("disk full"));
+            }
+            let written = buf.len().min(self.room);
+            self.room -= written;
+            Ok(written)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_pipelined_save_writes_the_same_bytes_as_the_sequential_one() {
+        let passphrase = SecretString::from("pass");
+        let (key, header) = VaultKey::create(&passphrase, KdfParams::INSECURE_FOR_TESTS);
+        let inventory = tokens(40);
+        let plain_len = store::encoded_len(&inventory);
+        let nonce_prefix = [7, 1, 2, 3, 4, 5, 6, 9];
+        // Chunks smaller than a record, about a record, several records, all but a byte of
+        // the plaintext, and two chunks with a one-byte last chunk.
+        for chunk_bytes in [1, 16, 61, 200, 1000, plain_len - 1, plain_len / 2 + 1] {
+            let layout = BodyLayout::new(&header, &inventory, chunk_bytes, nonce_prefix);
+            assert!(layout.chunks >= PIPELINE_MIN_CHUNKS, "{chunk_bytes}");
+            let mut sequential = Vec::new();
+            write_sequential(&layout, &key, &inventory, &mut sequential).unwrap();
+            let mut pipelined = Vec::new();
+            write_pipelined(&layout, &key, &inventory, &mut pipelined).unwrap();
+            assert!(sequential == pipelined, "{chunk_bytes}: the bytes differ");
+            let (_, _, back) = open(&pipelined, &passphrase).unwrap();
+            assert_eq!(back, inventory, "{chunk_bytes}");
+        }
+    }
+
+    #[test]
+    fn a_failing_write_stops_the_pipelined_save_with_the_error() {
+        let passphrase = SecretString::from("pass");
+        let (key, header) = VaultKey::create(&passphrase, KdfParams::INSECURE_FOR_TESTS);
+        let inventory = tokens(40);
+        let layout = BodyLayout::new(&header, &inventory, 61, [0; 8]);
+        let mut whole = Vec::new();
+        write_pipelined(&layout, &key, &inventory, &mut whole).unwrap();
+        // Failing in the front, in the first chunk, mid-file and at the last tag.
+        for room in [0, PREFIX_LEN + 20, whole.len() / 2, whole.len() - 1] {
+            let error =
+                write_pipelined(&layout, &key, &inventory, &mut FullDisk { room }).unwrap_err();
+            assert_eq!(error.to_string(), "disk full", "{room}");
         }
     }
 
