@@ -35,8 +35,9 @@ fn context(prefix: &[u8]) -> Vec<u8> {
     [CONTEXT, prefix].concat()
 }
 
-/// Plaintext bytes per sealed chunk of the body: saving holds one chunk of plaintext, never
-/// the whole encoded inventory (about 80 MB for a million tokens).
+/// Plaintext bytes per sealed chunk of the body: saving holds at most three chunks (one being
+/// encoded, one sealed, one written), never the whole encoded inventory (about 80 MB for a
+/// million tokens).
 const CHUNK_BYTES: usize = 1 << 20;
 /// The body's first byte for a chunked body (a single sealed blob starts with 1).
 const CHUNKED: u8 = 2;

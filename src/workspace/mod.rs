@@ -380,8 +380,8 @@ impl Workspace {
 
     fn save(&self, inventory: &Inventory) -> Result<(), WorkspaceError> {
         let path = self.root.join(INVENTORY_FILE);
-        // Encrypted and written a chunk at a time: the save holds one chunk of plaintext, not
-        // the whole encoded inventory.
+        // Encrypted and written a chunk at a time (sealed on a second thread while the next is
+        // encoded): the save holds at most three chunks, not the whole encoded inventory.
         write_atomic_streamed_as("inventory", &path, |out| {
             inventory_file::write_to(&self.header, &self.key, inventory, out)
         })
