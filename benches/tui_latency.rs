@@ -24,7 +24,8 @@
 //!   marks a job ("● job N%" or "● recording": the run, then the recording of its end — the
 //!   inventory saved whole and indexed again), `2` and `1` switch between the Jobs view and
 //!   the job's panel, each key timed until its screen shows. "recording span" is how long
-//!   that lasted (submit to the end recorded); the keys are the point.
+//!   that lasted (submit to the end recorded); the keys are the point. "submit key" is the
+//!   key that starts the job (Enter, or `y` to the warning's question) until its panel shows.
 //! - keys while a download is written ("download keys"): on a copy of the workspace, a job of
 //!   every selectable token (half the inventory) is submitted and recorded, then Jobs ›
 //!   Download Output File to the default path; `?` is sent right after the Enter that starts
@@ -639,12 +640,16 @@ fn recording_round(binary: &Binary, workspace: &Path, dir: &Path, results: &mut 
     let submitted = Instant::now();
     pty.send("\r");
     let panel = |t: &str| t.contains("┌ Job \"");
-    pty.until(submitted, "the job's panel or a question", |t| {
+    let first = pty.until(submitted, "the job's panel or a question", |t| {
         panel(t) || t.contains("y yes")
     });
+    // The key that starts the job, until its panel shows ("submit key").
     if pty.screen_text().contains("y yes") {
+        let confirmed = Instant::now();
         pty.send("y");
-        pty.until(submitted, "the job's panel", panel);
+        results.add("submit key", pty.until(confirmed, "the job's panel", panel));
+    } else {
+        results.add("submit key", first);
     }
     // The header marks the job until its end is recorded ("● job N%", "● recording").
     let marked = |t: &str| t.lines().next().is_some_and(|header| header.contains('●'));
