@@ -25,7 +25,8 @@
 //!   inventory saved whole and indexed again), `2` and `1` switch between the Jobs view and
 //!   the job's panel, each key timed until its screen shows. "recording span" is how long
 //!   that lasted (submit to the end recorded); the keys are the point. "submit key" is the
-//!   key that starts the job (Enter, or `y` to the warning's question) until its panel shows.
+//!   key that starts the job (Enter, or `y` to the warning's question) until the screen
+//!   answers (its "Starting the job…" phase or its panel).
 //! - the start of a big job ("start" scenario): on a copy of the workspace, every serial is
 //!   selected (half the inventory distributed before: at 1M, 500,000 tokens excluded, each
 //!   written to the job's sealed exclusion list when it starts); "big submit key" is the key
@@ -648,17 +649,21 @@ fn recording_round(binary: &Binary, workspace: &Path, dir: &Path, results: &mut 
     let submitted = Instant::now();
     pty.send("\r");
     let panel = |t: &str| t.contains("┌ Job \"");
+    let starting = |t: &str| t.contains("Starting the job");
     let first = pty.until(submitted, "the job's panel or a question", |t| {
-        panel(t) || t.contains("y yes")
+        panel(t) || starting(t) || t.contains("y yes")
     });
-    // The key that starts the job, until its panel shows ("submit key").
-    if pty.screen_text().contains("y yes") {
+    // The key that starts the job, until the screen answers ("submit key": its "Starting
+    // the job…" phase or its panel).
+    if pty.screen_text().contains("y yes") && !starting(&pty.screen_text()) {
         let confirmed = Instant::now();
         pty.send("y");
-        results.add("submit key", pty.until(confirmed, "the job's panel", panel));
+        let answered = pty.until(confirmed, "the start answered", |t| panel(t) || starting(t));
+        results.add("submit key", answered);
     } else {
         results.add("submit key", first);
     }
+    pty.until(submitted, "the job's panel", |t| panel(t) && !starting(t));
     // The header marks the job until its end is recorded ("● job N%", "● recording").
     let marked = |t: &str| t.lines().next().is_some_and(|header| header.contains('●'));
     let mut on_jobs = false;
