@@ -25,7 +25,13 @@
 //!   inventory saved whole and indexed again), `2` and `1` switch between the Jobs view and
 //!   the job's panel, each key timed until its screen shows. "recording span" is how long
 //!   that lasted (submit to the end recorded); the keys are the point. "submit key" is the
-//!   key that starts the job (Enter, or `y` to the warning's question) until its panel shows.
+//!   key that starts the job (Enter, or `y` to the warning's question) until the screen
+//!   answers (its "Starting the job…" phase or its panel).
+//! - the start of a big job ("start" scenario): on a copy of the workspace, every serial is
+//!   selected (half the inventory distributed before: at 1M, 500,000 tokens excluded, each
+//!   written to the job's sealed exclusion list when it starts); "big submit key" is the key
+//!   that starts it (Enter, or `y`) until the screen answers (its "Starting the job…" phase
+//!   or its panel), "big start span" until the job's panel shows; then `c` cancels the job.
 //! - keys while a download is written ("download keys"): on a copy of the workspace, a job of
 //!   every selectable token (half the inventory) is submitted and recorded, then Jobs ›
 //!   Download Output File to the default path; `?` is sent right after the Enter that starts
@@ -47,7 +53,7 @@
 //! `TUI_BENCH_BASELINE_ENV=NAME=VALUE,…` sets environment variables for the baseline only
 //! (e.g. this build again as the baseline with `RAYON_NUM_THREADS=2`, to compare a setting).
 //! `TUI_BENCH_VERBOSE=1` also prints every sample in the order taken.
-//! `TUI_BENCH_ONLY=recording`, `download` or `tool` runs only that scenario (with startup).
+//! `TUI_BENCH_ONLY=recording`, `start`, `download` or `tool` runs only that scenario (with startup).
 //!
 //! The workspaces are written through the library (no import), once: they are kept under
 //! Cargo's target temporary directory and reused by later runs (`TUI_BENCH_FRESH=1` writes
@@ -127,6 +133,9 @@ fn main() {
                 }
                 if only.is_empty() || only == "recording" {
                     recording_round(binary, &workspace, &dir, results);
+                }
+                if only.is_empty() || only == "start" {
+                    start_round(binary, &workspace, &dir, size, results);
                 }
                 if only.is_empty() || only == "download" {
                     download_round(binary, &workspace, &dir, size, results);
@@ -640,17 +649,21 @@ fn recording_round(binary: &Binary, workspace: &Path, dir: &Path, results: &mut 
     let submitted = Instant::now();
     pty.send("\r");
     let panel = |t: &str| t.contains("┌ Job \"");
+    let starting = |t: &str| t.contains("Starting the job");
     let first = pty.until(submitted, "the job's panel or a question", |t| {
-        panel(t) || t.contains("y yes")
+        panel(t) || starting(t) || t.contains("y yes")
     });
-    // The key that starts the job, until its panel shows ("submit key").
-    if pty.screen_text().contains("y yes") {
+    // The key that starts the job, until the screen answers ("submit key": its "Starting
+    // the job…" phase or its panel).
+    if pty.screen_text().contains("y yes") && !starting(&pty.screen_text()) {
         let confirmed = Instant::now();
         pty.send("y");
-        results.add("submit key", pty.until(confirmed, "the job's panel", panel));
+        let answered = pty.until(confirmed, "the start answered", |t| panel(t) || starting(t));
+        results.add("submit key", answered);
     } else {
         results.add("submit key", first);
     }
+    pty.until(submitted, "the job's panel", |t| panel(t) && !starting(t));
     // The header marks the job until its end is recorded ("● job N%", "● recording").
     let marked = |t: &str| t.lines().next().is_some_and(|header| header.contains('●'));
     let mut on_jobs = false;
@@ -669,6 +682,69 @@ fn recording_round(binary: &Binary, workspace: &Path, dir: &Path, results: &mut 
         on_jobs = !on_jobs;
     }
     results.add("recording span", submitted.elapsed());
+    drop(pty);
+    std::fs::remove_dir_all(&copy).unwrap();
+}
+
+/// The start of a job that excludes half the inventory (see the module's doc), on a fresh copy
+/// of the workspace (the job changes it).
+fn start_round(binary: &Binary, workspace: &Path, dir: &Path, size: usize, results: &mut Results) {
+    let copy = dir.join("start-copy");
+    if copy.exists() {
+        std::fs::remove_dir_all(&copy).unwrap();
+    }
+    copy_dir(workspace, &copy);
+    let started = Instant::now();
+    let mut pty = Pty::start(binary, &copy, dir);
+    results.add(
+        "startup",
+        pty.until(started, "the first panel", |t| t.contains("Step 1 of 8")),
+    );
+    for (keys, then) in [
+        ("\r", "Step 2 of 8"),
+        ("\r", "Step 3 of 8"),
+        ("\r", "Step 4 of 8"),
+        ("\r", "Step 5 of 8"),
+        ("\r", "Step 6 of 8"),
+        ("Bench123\tBench123\r", "Step 7 of 8"),
+    ] {
+        pty.key(keys, then, |t| t.contains(then));
+    }
+    // Every serial: half were distributed before and are excluded.
+    let range = format!("{FIRST_SERIAL}-{}", FIRST_SERIAL + size as u64 - 1);
+    pty.send(&range);
+    pty.until(Instant::now(), "the range's count", |t| {
+        t.contains("tokens match") && counted(t)
+    });
+    pty.key("\r", "the review", |t| {
+        t.contains("will be distributed") && !t.contains("preparing")
+    });
+    let panel = |t: &str| t.contains("┌ Job \"");
+    let starting = |t: &str| t.contains("Starting the job");
+    let mut submitted = Instant::now();
+    pty.send("\r");
+    pty.until(submitted, "the job's panel or a question", |t| {
+        panel(t) || starting(t) || t.contains("y yes")
+    });
+    if pty.screen_text().contains("y yes") && !panel(&pty.screen_text()) {
+        submitted = Instant::now();
+        pty.send("y");
+    }
+    results.add(
+        "big submit key",
+        pty.until(submitted, "the start answered", |t| panel(t) || starting(t)),
+    );
+    pty.until(submitted, "the job's panel", |t| panel(t) && !starting(t));
+    results.add("big start span", submitted.elapsed());
+    pty.send("c");
+    pty.until(Instant::now(), "the cancel's question", |t| {
+        t.contains("y yes")
+    });
+    pty.send("y");
+    let marked = |t: &str| t.lines().next().is_some_and(|header| header.contains('●'));
+    pty.until(Instant::now(), "the job's end recorded", |t| {
+        panel(t) && !marked(t)
+    });
     drop(pty);
     std::fs::remove_dir_all(&copy).unwrap();
 }

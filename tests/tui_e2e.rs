@@ -22,6 +22,10 @@
 //!    temporary file, no note left in the history, the job downloadable again); quitting
 //!    cancels it with a message.
 //!
+//!    A job's start on a worker (made slow the same way): the message closes, help and the
+//!    Jobs view answer meanwhile, a second submit is refused in one line, and the job then
+//!    runs; quitting while it starts waits for the start and cancels the job.
+//!
 //! 6. Workspace tools (F5): the passphrase changed in the full screen, then the workspace opens
 //!    with the new one only (the library and the wizard itself); tokens assigned from a real
 //!    OpenLDAP server (the slapd the directory tests start), the bind password typed masked;
@@ -1181,4 +1185,79 @@ fn delete_from_the_jobs_view_removes_the_staged_output_on_the_worker() {
     );
     let staged = workspace.join("jobs").join("staged").join(&record.id);
     assert!(!staged.exists(), "{} is left", staged.display());
+}
+
+/// How long the test build pauses before starting a job (the worker holds the history and
+/// the workspace meanwhile): long enough to use the screen on a loaded machine.
+const START_PAUSE: &str = "tui.start-job=6000";
+
+/// Sends `keys` and waits for `then`, checking the header still says the job is being
+/// started: the keystroke was answered during the start, not after it.
+fn answered_while_starting(s: &mut Session, keys: &str, then: &str) {
+    s.press(keys, then);
+    assert!(
+        s.contents().contains("● starting"),
+        "the start ended before {then:?} showed:\n{}",
+        s.contents()
+    );
+}
+
+#[test]
+fn keys_answer_while_a_job_starts_on_the_worker_and_the_job_runs_after() {
+    let temp = tempfile::tempdir().unwrap();
+    let workspace = temp.path().join("ws");
+    let env = [("TOKENDIST_PAUSE_AT", START_PAUSE)];
+    let mut s = submit_small_job(&workspace, temp.path(), &env, "Starting the job");
+    assert!(s.contents().contains("● starting"), "{}", s.contents());
+    // The message closes, help opens, the Jobs view opens and comes back.
+    s.send("\x1b");
+    s.wait_gone("writing its history record");
+    answered_while_starting(&mut s, "?", "(Esc closes)");
+    s.send("\x1b");
+    s.wait_gone("(Esc closes)");
+    answered_while_starting(&mut s, "\x1bOR", "the list follows when it has started");
+    answered_while_starting(&mut s, "\x1bOQ", "Submit Job");
+    // A second submit is refused in one line.
+    answered_while_starting(&mut s, ENTER, "A job is being started");
+    // Then the job starts and runs: its panel, its end recorded.
+    s.wait_for("┌ Job \"recorded run\"");
+    s.wait_gone("● starting");
+    s.wait_for("✓ Completed");
+    s.wait_gone("● recording");
+    s.send("q");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    let ws = open_workspace(&workspace);
+    let history = History::open(&ws).unwrap();
+    let records: Vec<_> = history
+        .records()
+        .iter()
+        .filter(|r| r.name == "recorded run")
+        .collect();
+    assert_eq!(records.len(), 1, "one job started");
+    assert_eq!(records[0].status, JobStatus::Completed);
+}
+
+#[test]
+fn quitting_while_a_job_starts_waits_for_the_start_then_cancels_the_job() {
+    let temp = tempfile::tempdir().unwrap();
+    let workspace = temp.path().join("ws");
+    let env = [("TOKENDIST_PAUSE_AT", START_PAUSE)];
+    let mut s = submit_small_job(&workspace, temp.path(), &env, "Starting the job");
+    s.send("\x03");
+    s.press("y", "Starting the job before leaving");
+    let status = s.wait_exit();
+    assert!(status.success(), "exit status {status:?}");
+    let ws = open_workspace(&workspace);
+    let record = History::open(&ws)
+        .unwrap()
+        .find("recorded run")
+        .cloned()
+        .expect("the job was started before leaving");
+    // Cancelled as soon as it started (a job of 20 tokens may have finished by then):
+    // either way recorded to its end, never left running.
+    assert!(
+        matches!(record.status, JobStatus::Cancelled | JobStatus::Completed),
+        "{record:?}"
+    );
 }

@@ -3,7 +3,8 @@
 //! filter ([`super::counter`]), the review's preparation of the job ([`super::preparer`]) and
 //! the job itself, whose events are translated on a small forwarding thread, the recording
 //! of its end ([`super::recorder`]), the workspace tools ([`super::tool_worker`]), a
-//! download ([`super::downloader`]) and a delete ([`super::deleter`]).
+//! download ([`super::downloader`]), a delete ([`super::deleter`]) and a job's start
+//! ([`super::starter`]).
 //!
 //! The UI thread never waits for a worker: it keeps its own copies of what does not need
 //! the workspace (configuration, job names, the inventory's shared handle, the header's
@@ -13,9 +14,8 @@
 
 use super::admin::port::{AdminAnswer, AdminTask, DirectoryInfo};
 use super::backend::{
-    Answer, Backend, CancelHandle, DownloadError, Exclusion, ExclusionGroup, FieldIssue, JobEvent,
-    JobHandle, JobOutcome, JobRow, Progress, REVIEW_LISTED, Redistributed, ReviewSummary, Rows,
-    TokenInventory, WorkspaceInfo,
+    Answer, Backend, DownloadError, Exclusion, ExclusionGroup, FieldIssue, JobHandle, JobOutcome,
+    JobRow, REVIEW_LISTED, Redistributed, ReviewSummary, Rows, TokenInventory, WorkspaceInfo,
 };
 use super::counter::{CountContext, Counter, IndexRows, SharedIndex};
 use super::download_path;
@@ -25,7 +25,7 @@ use super::tool_worker::{self, ToolWorker};
 use crate::jobs::{self, History, JobError, JobField, JobRecord, JobSpec};
 use crate::secret::SecretString;
 use crate::workspace::{Config, Inventory, Profile, Workspace, demo};
-use crossbeam_channel::{Receiver, unbounded};
+use crossbeam_channel::Receiver;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
@@ -65,6 +65,10 @@ pub struct RealBackend {
     download_cancel: Option<jobs::CancelToken>,
     /// A delete's work, until [`Backend::dispatch`] starts it on its worker.
     held_delete: Option<super::deleter::Work>,
+    /// A job's start, until [`Backend::dispatch`] starts it on its worker.
+    held_start: Option<super::starter::Work>,
+    /// Where the start worker leaves the started job for [`Backend::take_started_job`].
+    started_job: super::starter::Slot,
     /// The inventory's selection columns (no seeds), built by the counting worker and shared
     /// with the Tokens browser; built again when a job or a tool changes the inventory.
     index: SharedIndex,
@@ -119,6 +123,8 @@ pub fn open(
         held_download: None,
         download_cancel: None,
         held_delete: None,
+        held_start: None,
+        started_job: Arc::default(),
         index,
         counter,
         preparer,
@@ -450,67 +456,47 @@ impl Backend for RealBackend {
         None
     }
 
-    fn start_job(&mut self, spec: JobSpec) -> Result<JobHandle, String> {
+    fn start_job(&mut self, spec: JobSpec) -> Option<Result<JobHandle, String>> {
         if self.recording {
-            return Err(RECORDING.to_owned());
+            return Some(Err(RECORDING.to_owned()));
+        }
+        // Refused at once when another worker holds them (a tool, a download's first step):
+        // the start would wait for it behind a "Starting the job…" that says nothing of why.
+        if let Err(error) = try_history(&self.history, self.recording) {
+            return Some(Err(error));
+        }
+        if let Err(error) = try_workspace(&self.workspace) {
+            return Some(Err(error));
         }
         let started = now();
-        let mut history = try_history(&self.history, self.recording)?;
-        let workspace = try_workspace(&self.workspace)?;
         // The job the review prepared, unless something changed since; then (rarely: a day
-        // boundary passed) it is prepared again here.
-        let prepared = match self.preparer.take(&spec, started.date(), self.epoch) {
-            Some(prepared) => prepared,
-            None => jobs::prepare(&workspace, &history, spec, started.date())
-                .map_err(|rejected| rejected.to_string())?,
-        };
+        // boundary passed) the worker prepares it again.
+        let prepared = self.preparer.take(&spec, started.date(), self.epoch);
         self.epoch += 1;
-        let handle =
-            jobs::start(&*workspace, &mut history, prepared, started).map_err(|e| e.to_string())?;
-        drop(workspace);
-        self.job_names = history.names().map(str::to_owned).collect();
-        drop(history);
-        let token = handle.cancel_token();
-        let (sender, events) = unbounded();
-        let ended = Arc::clone(&self.ended);
-        let engine_events = handle.events.clone();
-        std::thread::Builder::new()
-            .name(format!("ui-{}", handle.id))
-            .spawn(move || {
-                for event in engine_events.iter() {
-                    let forwarded = match event {
-                        jobs::JobEvent::Progress(p) => JobEvent::Progress(Progress {
-                            done: p.done as u64,
-                            total: p.total as u64,
-                            rate: p.rate(),
-                            eta: p.eta(),
-                        }),
-                        jobs::JobEvent::Finished(outcome) => {
-                            let reported = match &outcome.result {
-                                jobs::RunResult::Completed(_) => JobOutcome::Completed {
-                                    tokens: outcome.done,
-                                },
-                                jobs::RunResult::Failed(error) => JobOutcome::Failed(error.clone()),
-                                jobs::RunResult::Cancelled => JobOutcome::Cancelled,
-                            };
-                            *ended.lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
-                            let _ = sender.send(JobEvent::Finished(reported));
-                            return;
-                        }
-                    };
-                    if sender.send(forwarded).is_err() {
-                        return;
-                    }
-                }
-            })
-            .map_err(|e| format!("cannot watch the job: {e}"))?;
-        Ok(JobHandle {
-            id: handle.id.clone(),
-            name: handle.name.clone(),
-            total: handle.total as u64,
-            events,
-            cancel: CancelHandle::with_hook(move || token.cancel()),
-        })
+        self.held_start = Some(super::starter::Work {
+            workspace: Arc::clone(&self.workspace),
+            history: Arc::clone(&self.history),
+            spec,
+            prepared,
+            started,
+            ended: Arc::clone(&self.ended),
+            slot: Arc::clone(&self.started_job),
+            outbox: self.counter.outbox(),
+        });
+        None
+    }
+
+    fn take_started_job(&mut self) -> Option<Result<JobHandle, String>> {
+        let started = self
+            .started_job
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()?;
+        if let Ok(handle) = &started {
+            // The history's names now: the new job's is taken.
+            self.job_names.push(handle.name.clone());
+        }
+        Some(started)
     }
 
     fn record_job_end(&mut self, reported: JobOutcome) -> Option<Answer> {
@@ -537,6 +523,9 @@ impl Backend for RealBackend {
         }
         if let Some(work) = self.held_delete.take() {
             super::deleter::start(work);
+        }
+        if let Some(work) = self.held_start.take() {
+            super::starter::start(work);
         }
         if let Some(work) = self.held_recording.take() {
             let reported = super::recorder::reported_words(&work.outcome);
@@ -717,6 +706,7 @@ pub(crate) fn directory_info(settings: &crate::directory::DirectorySettings) -> 
 mod tests {
     use super::*;
     use crate::jobs::{Binding, Protection, SelectionCriteria};
+    use crate::tui::backend::JobEvent;
     use crossbeam_channel::bounded;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
@@ -803,7 +793,7 @@ mod tests {
                 "sent to the preparer"
             );
             backend.dispatch();
-            let refused = backend.start_job(spec(backend)).err();
+            let refused = backend.start_job(spec(backend)).and_then(Result::err);
             assert_eq!(refused.as_deref(), Some(TOOL_AT_WORK));
             let target = temp.path().join("out");
             assert_eq!(backend.download("no-such-job", &target, false), None);
@@ -864,5 +854,45 @@ mod tests {
             (inventory.rows.len(), inventory.assigned),
             (298, info.assigned)
         );
+    }
+
+    #[test]
+    fn a_job_is_started_on_the_worker_and_taken_up_once_it_answers() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().join("ws");
+        let mut backend = open(Some(&dir), None, true).unwrap();
+        next_indexed(&backend);
+        let spec = spec(&backend);
+        // Nothing is started until the frame is drawn (`dispatch`), and the UI thread gets
+        // no handle yet.
+        assert!(
+            backend.start_job(spec.clone()).is_none(),
+            "held for the worker"
+        );
+        assert!(backend.take_started_job().is_none());
+        backend.dispatch();
+        loop {
+            match backend.answers().recv_timeout(WAIT).unwrap() {
+                Answer::StartDone => break,
+                _ => continue,
+            }
+        }
+        let handle = backend
+            .take_started_job()
+            .expect("the worker left its result")
+            .expect("the job started");
+        assert_eq!(handle.name, spec.name);
+        assert!(backend.take_started_job().is_none(), "taken up once");
+        // The new job's name is taken: a second job of that name is refused.
+        let issues = backend.validate(&spec, &[JobField::Name]);
+        assert!(!issues.is_empty(), "{issues:?}");
+        // The runtime watches the job's events as before: it runs to its end.
+        let ended = loop {
+            match handle.events.recv_timeout(WAIT).unwrap() {
+                JobEvent::Finished(outcome) => break outcome,
+                JobEvent::Progress(_) => continue,
+            }
+        };
+        assert!(matches!(ended, JobOutcome::Completed { .. }), "{ended:?}");
     }
 }

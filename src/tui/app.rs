@@ -277,9 +277,19 @@ pub struct State {
     /// The job whose output the backend's worker is deleting, if any (one at a time; a
     /// "Deleting…" message shows until its answer).
     pub deleting: Option<String>,
+    /// The job the backend's worker is starting, if any (its name): the history record, the
+    /// sealed key and the sealed list of every excluded token are written (hundreds of
+    /// milliseconds at a million tokens). A "Starting the job…" message shows until its
+    /// answer; keys answer meanwhile, and a second submit, a download, a delete or a tool is
+    /// refused in one line.
+    pub starting: Option<String>,
     /// A one-line message in place of the footer's keys, until the next key (a refusal).
     pub notice: Option<String>,
 }
+
+/// The title of the message shown while a job is being started (its panel or its failure
+/// replaces it).
+pub const STARTING_TITLE: &str = "Starting the job";
 
 /// The title of the message shown while a job's output is being deleted (its answer replaces
 /// it).
@@ -316,6 +326,7 @@ impl State {
             recording: None,
             download: None,
             deleting: None,
+            starting: None,
             notice: None,
         }
     }

@@ -237,6 +237,9 @@ pub enum Answer {
     },
     /// The worker finished indexing an inventory: a browser waiting for it asks again.
     Indexed,
+    /// The job's start on the worker is over (started or failed): the UI takes it up with
+    /// [`Backend::take_started_job`].
+    StartDone,
 }
 
 /// The review summary shown before Submit (built by the job engine, shared with the CLI).
@@ -420,8 +423,15 @@ pub trait Backend {
     /// whole job, a pass over the inventory. Answered like [`Backend::preview`].
     fn review(&mut self, spec: &JobSpec, generation: u64) -> Option<Answer>;
     /// Starts the job in the background (the job its newest review prepared, when `spec` is
-    /// the one reviewed and nothing changed since).
-    fn start_job(&mut self, spec: JobSpec) -> Result<JobHandle, String>;
+    /// the one reviewed and nothing changed since). Starting writes the history record, the
+    /// sealed key and the sealed list of every excluded token (hundreds of milliseconds at a
+    /// million tokens), so a backend may do it on a worker: it returns `None` and sends
+    /// [`Answer::StartDone`] when it is over; one that starts at once returns the result.
+    fn start_job(&mut self, spec: JobSpec) -> Option<Result<JobHandle, String>>;
+    /// The job a worker started (or why it did not start), once [`Answer::StartDone`] came.
+    fn take_started_job(&mut self) -> Option<Result<JobHandle, String>> {
+        None
+    }
     /// The job reported its end: record it (inventory, history), on a worker when that takes
     /// long (a million-token inventory is saved whole). Answered like [`Backend::preview`]
     /// with [`Answer::Recorded`]: how the job ended for good (a completed run can still fail

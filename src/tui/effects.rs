@@ -42,8 +42,14 @@ pub fn perform(backend: &mut dyn Backend, effect: Effect) -> Performed {
             None => return Performed::Msgs(Vec::new()),
         },
         Effect::StartJob(spec) => match backend.start_job(*spec) {
-            Ok(handle) => return Performed::Started(handle),
-            Err(error) => Msg::JobStartFailed(error),
+            Some(Ok(handle)) => return Performed::Started(handle),
+            Some(Err(error)) => Msg::JobStartFailed(error),
+            None => return Performed::Msgs(Vec::new()),
+        },
+        Effect::TakeUpStartedJob => match backend.take_started_job() {
+            Some(Ok(handle)) => return Performed::Started(handle),
+            Some(Err(error)) => Msg::JobStartFailed(error),
+            None => return Performed::Msgs(Vec::new()),
         },
         Effect::RecordJobEnd(reported) => match backend.record_job_end(reported) {
             Some(answer) => answer.into(),

@@ -315,7 +315,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State) {
         .row_highlight_style(theme.focus());
     let mut table_state = TableState::default().with_selected((!empty).then_some(cursor - first));
     frame.render_stateful_widget(table, table_area, &mut table_state);
-    let mut spans = if state.recording() {
+    let mut spans = if state.starting.is_some() {
+        // The list is as it was loaded before: the worker starting the job holds the history.
+        vec![Span::styled(
+            "Starting a job… the list follows when it has started.",
+            theme.warning(),
+        )]
+    } else if state.recording() {
         // The list is as it was loaded before: it follows once the end is recorded.
         vec![Span::styled(
             "Recording the last job's end… the list follows when it is done.",

@@ -26,6 +26,7 @@ pub mod preparer;
 pub mod progress;
 pub mod recorder;
 pub mod runtime;
+pub mod starter;
 pub mod terminal;
 pub mod theme;
 pub mod tokens_view;

@@ -55,6 +55,8 @@ pub enum Msg {
         total: u64,
     },
     JobStartFailed(String),
+    /// The backend's worker is done starting the job (or failed to): take it up.
+    StartDone,
     JobProgress(Progress),
     /// The job's thread reported its end; not recorded yet.
     JobEnded(JobOutcome),
@@ -125,6 +127,9 @@ pub enum Effect {
         generation: u64,
     },
     StartJob(Box<JobSpec>),
+    /// The job's start on the worker is over: the runtime takes up the started job (and
+    /// watches its events) or its failure.
+    TakeUpStartedJob,
     /// Record a job's end (inventory and history), on the backend's worker.
     RecordJobEnd(JobOutcome),
     /// The job's end is recorded: the backend takes up the changed history and inventory.
@@ -176,6 +181,7 @@ impl From<Answer> for Msg {
             Answer::Downloaded { job_id, result } => Msg::DownloadDone { job_id, result },
             Answer::Deleted { job_name, result } => Msg::Deleted { job_name, result },
             Answer::Indexed => Msg::Indexed,
+            Answer::StartDone => Msg::StartDone,
         }
     }
 }

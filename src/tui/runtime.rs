@@ -238,8 +238,14 @@ impl Loop {
         state: &mut State,
         backend: &mut dyn Backend,
     ) -> Ended {
+        let mut start_answered = false;
         for msg in std::mem::take(&mut self.queue) {
             match msg {
+                Msg::StartDone => start_answered = true,
+                // Started at once (a backend without a worker): `self.job` already has it.
+                msg @ Msg::JobStarted { .. } => {
+                    update(state, msg);
+                }
                 Msg::JobEnded(reported) => {
                     self.record_before_leaving(terminal, state, backend, Some(reported))
                 }
@@ -254,6 +260,7 @@ impl Loop {
                 _ => {}
             }
         }
+        self.finish_start_before_leaving(terminal, state, backend, start_answered);
         self.record_before_leaving(terminal, state, backend, None);
         if let Some(job) = self.job.take() {
             job.cancel.cancel();
@@ -292,6 +299,47 @@ impl Loop {
             Some(name) => Ended::Signal(name),
             None => Ended::Quit,
         }
+    }
+
+    /// A job being started is let start (its durable steps are never cut short), saying so on
+    /// the screen; the started job is then cancelled as a running one is. No deadline: the
+    /// worker always answers (also when it fails or panics).
+    fn finish_start_before_leaving<B: ratatui::backend::Backend>(
+        &mut self,
+        terminal: &mut Terminal<B>,
+        state: &mut State,
+        backend: &mut dyn Backend,
+        answered: bool,
+    ) {
+        if state.starting.is_none() {
+            return;
+        }
+        if !answered {
+            say(
+                terminal,
+                state,
+                "Starting the job before leaving (it is cancelled then)…",
+            );
+            backend.dispatch();
+            while !self.answers_closed {
+                match self.answers.recv() {
+                    Ok(Answer::StartDone) => break,
+                    Ok(answer) => self.take_up(state, backend, answer),
+                    Err(_) => self.answers_closed = true,
+                }
+            }
+        }
+        match backend.take_started_job() {
+            Some(Ok(handle)) => {
+                update(state, started_msg(&handle));
+                self.job = Some(handle);
+            }
+            Some(Err(error)) => {
+                update(state, Msg::JobStartFailed(error));
+            }
+            None => {}
+        }
+        state.starting = None;
     }
 
     /// Cancels a download under way and waits for its worker to remove what it wrote and

@@ -20,7 +20,71 @@ pub const TOOL_AT_WORK_NOTICE: &str =
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     let effects = apply(state, msg);
     let effects = hold_while_recording(state, effects);
-    refuse_while_a_tool_works(state, effects)
+    let effects = refuse_while_a_tool_works(state, effects);
+    start_on_the_worker(state, effects)
+}
+
+/// The notice of a request refused while a job is being started.
+pub const STARTING_NOTICE: &str =
+    "A job is being started (history, exclusion list): try again when its panel shows.";
+
+/// A job's start (the history record, its key and the sealed list of every excluded token)
+/// runs on the backend's worker: the state says so ([`State::starting`]) until
+/// [`Msg::StartDone`]. Meanwhile the worker holds the history and the workspace: a second
+/// start, a download, a delete or a workspace tool is refused in one line, and the job list
+/// is asked again once the job started.
+fn start_on_the_worker(state: &mut State, effects: Vec<Effect>) -> Vec<Effect> {
+    let mut kept = Vec::new();
+    for effect in effects {
+        if state.starting.is_none() {
+            if let Effect::StartJob(spec) = &effect {
+                state.starting = Some(spec.name.clone());
+                state.overlay = Some(Overlay::Message {
+                    title: super::app::STARTING_TITLE.into(),
+                    text: format!(
+                        "Starting the job {:?}: writing its history record and its list of excluded tokens…",
+                        spec.name
+                    ),
+                    error: false,
+                });
+            }
+            kept.push(effect);
+            continue;
+        }
+        match effect {
+            Effect::StartJob(_) => state.notice = Some(STARTING_NOTICE.into()),
+            Effect::LoadJobs => {}
+            Effect::Download { job_id, .. } => {
+                let refused = DownloadError::Failed(STARTING_NOTICE.into());
+                kept.extend(download_done(state, job_id, Err(refused)));
+            }
+            Effect::DeleteOutput { job_name, .. } => {
+                kept.extend(apply(
+                    state,
+                    Msg::Deleted {
+                        job_name,
+                        result: Err(format!("Nothing was deleted. {STARTING_NOTICE}")),
+                    },
+                ));
+            }
+            Effect::Admin(task) => {
+                let refused = admin::port::AdminAnswer::refused(task.kind(), STARTING_NOTICE);
+                kept.extend(admin::answered(state, refused));
+            }
+            other => kept.push(other),
+        }
+    }
+    kept
+}
+
+/// Closes the "Starting the job…" message, if it is still the dialog on screen.
+fn close_starting_message(state: &mut State) {
+    if matches!(
+        &state.overlay,
+        Some(Overlay::Message { title, .. }) if title == super::app::STARTING_TITLE
+    ) {
+        state.overlay = None;
+    }
 }
 
 /// While a workspace tool's worker runs, it holds the workspace: a new job, a download or a
@@ -145,7 +209,10 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.screen = Screen::Wizard;
             Vec::new()
         }
+        Msg::StartDone => vec![Effect::TakeUpStartedJob],
         Msg::JobStarted { id, name, total } => {
+            state.starting = None;
+            close_starting_message(state);
             state.run = Some(RunningJob {
                 id,
                 name,
@@ -159,12 +226,18 @@ fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
             vec![Effect::LoadJobs]
         }
         Msg::JobStartFailed(error) => {
+            let was_starting = state.starting.take().is_some();
             state.overlay = Some(Overlay::Message {
                 title: "The job did not start".into(),
                 text: error,
                 error: true,
             });
-            Vec::new()
+            // The job list was not asked while the worker held the history.
+            if was_starting {
+                vec![Effect::LoadJobs]
+            } else {
+                Vec::new()
+            }
         }
         Msg::JobProgress(progress) => {
             if let Some(run) = state.run.as_mut().filter(|r| r.is_running()) {
@@ -454,7 +527,8 @@ fn quit(state: &mut State) -> Vec<Effect> {
     }
     // While the job's end is being recorded there is nothing to cancel: leaving waits for
     // the recording (the screen says so), which is never abandoned half-way.
-    let job_running = state.job_running() && !state.recording();
+    // A job being started counts as running: leaving waits for the start, then cancels it.
+    let job_running = (state.job_running() || state.starting.is_some()) && !state.recording();
     let downloading = state.downloading();
     if !asked && (job_running || downloading || state.wizard.dirty) {
         let question = match (job_running, downloading) {

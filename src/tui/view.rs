@@ -154,7 +154,9 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State) {
             Span::raw(text)
         });
     }
-    if state.recording() {
+    if state.starting.is_some() {
+        spans.push(Span::styled("  ● starting", theme.warning()));
+    } else if state.recording() {
         spans.push(Span::styled("  ● recording", theme.warning()));
     } else if let Some(run) = state.run.as_ref().filter(|r| r.is_running()) {
         let p = &run.progress;

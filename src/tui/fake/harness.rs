@@ -98,6 +98,12 @@ impl Harness {
         self.send(answer.into());
     }
 
+    /// The backend's worker is done starting the job held by
+    /// [`FakeBackend::hold_start`](super::FakeBackend::hold_start).
+    pub fn deliver_start(&mut self) {
+        self.send(Msg::StartDone);
+    }
+
     /// Sends pasted text (bracketed paste).
     pub fn paste(&mut self, text: &str) {
         self.send(Msg::Paste(zeroize::Zeroizing::new(text.to_owned())));

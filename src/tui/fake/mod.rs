@@ -154,6 +154,13 @@ pub struct FakeBackend {
     /// a tool changed it): the browser gets no rows until a test clears this and delivers
     /// [`Answer::Indexed`].
     pub indexing: bool,
+    /// Start jobs as the real backend's worker does: the start is held here until a test
+    /// delivers [`Msg::StartDone`](crate::tui::msg::Msg::StartDone)
+    /// ([`Harness::deliver_start`](super::fake::Harness::deliver_start)).
+    pub hold_start: bool,
+    pub held_start: Option<Result<JobHandle, String>>,
+    /// Starting a job fails with this error.
+    pub start_failure: Option<String>,
 }
 
 /// The demo workspace (`tokendist --demo`) made at a fixed time, run through the real job
@@ -258,6 +265,9 @@ impl Default for FakeBackend {
             recorded: None,
             taken_up: 0,
             recording_channel: None,
+            hold_start: false,
+            held_start: None,
+            start_failure: None,
             download_cancels: 0,
             indexing: false,
         }
@@ -800,8 +810,20 @@ impl Backend for FakeBackend {
         self.answer(Answer::Reviewed { generation, result })
     }
 
-    fn start_job(&mut self, spec: JobSpec) -> Result<JobHandle, String> {
-        self.start_now(spec)
+    fn start_job(&mut self, spec: JobSpec) -> Option<Result<JobHandle, String>> {
+        let started = match self.start_failure.clone() {
+            Some(error) => Err(error),
+            None => self.start_now(spec),
+        };
+        if self.hold_start {
+            self.held_start = Some(started);
+            return None;
+        }
+        Some(started)
+    }
+
+    fn take_started_job(&mut self) -> Option<Result<JobHandle, String>> {
+        self.held_start.take()
     }
 
     fn record_job_end(&mut self, reported: JobOutcome) -> Option<Answer> {

@@ -11,6 +11,7 @@ mod render_edges;
 mod review_flow;
 mod runtime_loop;
 mod speed_flow;
+mod start_flow;
 mod tool_flow;
 mod ux;
 mod wizard_flow;

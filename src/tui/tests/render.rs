@@ -32,6 +32,7 @@ pub const SCENARIOS: &[&str] = &[
     "07_selection",
     "07_selection_filtered",
     "08_review",
+    "08_review_starting",
     "09_progress",
     "09_progress_cancel_confirm",
     "09_progress_recording",
@@ -140,6 +141,11 @@ pub fn scenario_on(name: &str, mut h: Harness) -> Harness {
             h.press(Tab);
             h.press(Char(' '));
             h.press(Enter);
+        }
+        "08_review_starting" => {
+            // The backend starts the job on its worker: the answer has not come yet.
+            h.backend.hold_start = true;
+            run(&mut h);
         }
         "09_progress" | "09_progress_cancel_confirm" => {
             run(&mut h);
