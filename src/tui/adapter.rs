@@ -545,8 +545,11 @@ impl Backend for RealBackend {
         self.recording = false;
         self.epoch += 1;
         if let Some(recorded) = self.recorder.take() {
-            self.index = recorded.index;
-            self.inventory = recorded.inventory;
+            let replaced = (
+                std::mem::replace(&mut self.index, recorded.index),
+                std::mem::replace(&mut self.inventory, recorded.inventory),
+            );
+            super::counter::let_go(replaced);
         }
         // Built by the worker before it answered: nothing to wait for here.
         if let Some(info) = self.info_from_index() {
@@ -666,8 +669,11 @@ impl Backend for RealBackend {
         // worker to index the new inventory (the browser says "indexing…" and the counts
         // "counting…" until it is built); a review prepared before is stale.
         if let Some(changed) = self.tools.take() {
-            self.inventory = changed.inventory;
-            self.index = changed.index;
+            let replaced = (
+                std::mem::replace(&mut self.index, changed.index),
+                std::mem::replace(&mut self.inventory, changed.inventory),
+            );
+            super::counter::let_go(replaced);
             self.info.tokens = changed.tokens;
             self.info.assigned = changed.assigned;
             self.epoch += 1;

@@ -81,6 +81,19 @@ pub fn behind_the_screen() {
     }
 }
 
+/// Drops `value` on a background thread. A replaced inventory snapshot or index can be the
+/// last reference to a million tokens: freeing them (a user's text and a key each) takes
+/// about 20 ms, which on the thread that draws would hold the next key that long.
+pub fn let_go<T: Send + 'static>(value: T) {
+    // If the system refuses a thread, the value is freed here with the closure, as before.
+    let _ = std::thread::Builder::new()
+        .name("ui-let-go".into())
+        .spawn(move || {
+            behind_the_screen();
+            drop(value);
+        });
+}
+
 enum Request {
     Preview {
         generation: u64,
@@ -323,6 +336,25 @@ fn token_row(row: IndexedRow, today: time::Date) -> TokenRow {
 mod tests {
     use super::*;
     use crate::secret::Seed;
+
+    /// Tells on which thread it was dropped.
+    struct Tell(crossbeam_channel::Sender<std::thread::ThreadId>);
+
+    impl Drop for Tell {
+        fn drop(&mut self) {
+            let _ = self.0.send(std::thread::current().id());
+        }
+    }
+
+    #[test]
+    fn a_value_let_go_is_freed_on_another_thread_than_the_one_that_draws() {
+        let (sender, dropped_on) = crossbeam_channel::unbounded();
+        let_go(Tell(sender));
+        let thread = dropped_on
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the value is freed");
+        assert_ne!(thread, std::thread::current().id());
+    }
     use crate::token::{Digits, Interval, KeySize, PinMode, Serial};
     use crate::workspace::{Distributions, InventoryToken};
     use std::time::Duration;
