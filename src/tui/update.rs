@@ -52,26 +52,10 @@ fn start_on_the_worker(state: &mut State, effects: Vec<Effect>) -> Vec<Effect> {
             continue;
         }
         match effect {
+            // A second submit: the first one's message is on screen; a notice says why.
             Effect::StartJob(_) => state.notice = Some(STARTING_NOTICE.into()),
             Effect::LoadJobs => {}
-            Effect::Download { job_id, .. } => {
-                let refused = DownloadError::Failed(STARTING_NOTICE.into());
-                kept.extend(download_done(state, job_id, Err(refused)));
-            }
-            Effect::DeleteOutput { job_name, .. } => {
-                kept.extend(apply(
-                    state,
-                    Msg::Deleted {
-                        job_name,
-                        result: Err(format!("Nothing was deleted. {STARTING_NOTICE}")),
-                    },
-                ));
-            }
-            Effect::Admin(task) => {
-                let refused = admin::port::AdminAnswer::refused(task.kind(), STARTING_NOTICE);
-                kept.extend(admin::answered(state, refused));
-            }
-            other => kept.push(other),
+            other => kept.extend(refused(state, other, STARTING_NOTICE)),
         }
     }
     kept
@@ -100,26 +84,9 @@ fn refuse_while_a_tool_works(state: &mut State, effects: Vec<Effect>) -> Vec<Eff
     let mut kept = Vec::new();
     for effect in effects {
         match effect {
-            Effect::StartJob(_) => {
-                kept.extend(apply(
-                    state,
-                    Msg::JobStartFailed(TOOL_AT_WORK_NOTICE.into()),
-                ));
-            }
-            Effect::Download { job_id, .. } => {
-                let refused = DownloadError::Failed(TOOL_AT_WORK_NOTICE.into());
-                kept.extend(download_done(state, job_id, Err(refused)));
-            }
-            Effect::DeleteOutput { job_name, .. } => {
-                kept.extend(apply(
-                    state,
-                    Msg::Deleted {
-                        job_name,
-                        result: Err(format!("Nothing was deleted. {TOOL_AT_WORK_NOTICE}")),
-                    },
-                ));
-            }
-            other => kept.push(other),
+            // The Tools screen's own requests: it shows the busy state and takes none.
+            Effect::Admin(task) => kept.push(Effect::Admin(task)),
+            other => kept.extend(refused(state, other, TOOL_AT_WORK_NOTICE)),
         }
     }
     kept
@@ -139,27 +106,7 @@ fn hold_while_recording(state: &mut State, effects: Vec<Effect>) -> Vec<Effect> 
         match effect {
             // Asked again once the end is recorded (`JobFinished`, `WorkspaceChanged`).
             Effect::LoadJobs | Effect::Review { .. } | Effect::InventoryChanged => {}
-            Effect::StartJob(_) => {
-                kept.extend(apply(state, Msg::JobStartFailed(RECORDING_NOTICE.into())));
-            }
-            Effect::Download { job_id, .. } => {
-                let refused = DownloadError::Failed(RECORDING_NOTICE.into());
-                kept.extend(download_done(state, job_id, Err(refused)));
-            }
-            Effect::DeleteOutput { job_name, .. } => {
-                kept.extend(apply(
-                    state,
-                    Msg::Deleted {
-                        job_name,
-                        result: Err(format!("Nothing was deleted. {RECORDING_NOTICE}")),
-                    },
-                ));
-            }
-            Effect::Admin(task) => {
-                let refused = admin::port::AdminAnswer::refused(task.kind(), RECORDING_NOTICE);
-                kept.extend(admin::answered(state, refused));
-            }
-            other => kept.push(other),
+            other => kept.extend(refused(state, other, RECORDING_NOTICE)),
         }
     }
     // What the refusals asked for in turn (a job list) waits too.
@@ -170,6 +117,30 @@ fn hold_while_recording(state: &mut State, effects: Vec<Effect>) -> Vec<Effect> 
         )
     });
     kept
+}
+
+/// An administrator's request (a new job, a download, a delete, a workspace tool) refused
+/// while a worker holds what it needs (the history, the workspace), answered where its answer
+/// would show, saying why; any other effect is kept as it is.
+fn refused(state: &mut State, effect: Effect, notice: &str) -> Vec<Effect> {
+    match effect {
+        Effect::StartJob(_) => apply(state, Msg::JobStartFailed(notice.into())),
+        Effect::Download { job_id, .. } => {
+            download_done(state, job_id, Err(DownloadError::Failed(notice.into())))
+        }
+        Effect::DeleteOutput { job_name, .. } => apply(
+            state,
+            Msg::Deleted {
+                job_name,
+                result: Err(format!("Nothing was deleted. {notice}")),
+            },
+        ),
+        Effect::Admin(task) => admin::answered(
+            state,
+            admin::port::AdminAnswer::refused(task.kind(), notice),
+        ),
+        other => vec![other],
+    }
 }
 
 fn apply(state: &mut State, msg: Msg) -> Vec<Effect> {
