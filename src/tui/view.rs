@@ -154,20 +154,18 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State) {
             Span::raw(text)
         });
     }
-    if state.starting.is_some() {
-        spans.push(Span::styled("  ● starting", theme.warning()));
-    } else if state.recording() {
-        spans.push(Span::styled("  ● recording", theme.warning()));
-    } else if let Some(run) = state.run.as_ref().filter(|r| r.is_running()) {
-        let p = &run.progress;
-        let percent = p.percent();
-        spans.push(Span::styled(format!("  ● job {percent}%"), theme.warning()));
-    }
-    if let Some(download) = &state.download {
-        let text = if download.cancelling {
-            "  ● download stops".to_owned()
+    // What runs, after the tabs: in full when it fits, else in short forms, else cut with …
+    // (at 80 columns a job and a download together need the short forms).
+    let marks = header_marks(state);
+    if !marks.is_empty() {
+        let tabs: usize = spans.iter().map(|s| s.width()).sum();
+        let room = usize::from(area.width).saturating_sub(tabs);
+        let full: String = marks.iter().map(|(full, _)| full.as_str()).collect();
+        let text = if full.chars().count() <= room {
+            full
         } else {
-            format!("  ● download {}%", download.percent())
+            let short: String = marks.iter().map(|(_, short)| short.as_str()).collect();
+            fit(&short, room)
         };
         spans.push(Span::styled(text, theme.warning()));
     }
@@ -193,6 +191,32 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State) {
         spans.push(Span::styled(format!("{path} "), theme.dim()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The header's marks of what runs (a job's start, its run or the recording of its end, and
+/// a download), each in full and in a short form.
+fn header_marks(state: &State) -> Vec<(String, String)> {
+    let mut marks = Vec::new();
+    if state.starting.is_some() {
+        marks.push(("  ● starting".to_owned(), " ●start".to_owned()));
+    } else if state.recording() {
+        marks.push(("  ● recording".to_owned(), " ●rec".to_owned()));
+    } else if let Some(run) = state.run.as_ref().filter(|r| r.is_running()) {
+        let percent = run.progress.percent();
+        marks.push((format!("  ● job {percent}%"), format!(" ●job {percent}%")));
+    }
+    if let Some(download) = &state.download {
+        marks.push(if download.cancelling {
+            ("  ● download stops".to_owned(), " ●dl stops".to_owned())
+        } else {
+            let percent = download.percent();
+            (
+                format!("  ● download {percent}%"),
+                format!(" ●dl {percent}%"),
+            )
+        });
+    }
+    marks
 }
 
 #[cfg(test)]

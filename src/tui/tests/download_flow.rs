@@ -374,3 +374,35 @@ fn an_end_under_the_help_opened_over_the_dialog_is_shown_when_the_help_closes() 
         h.state.overlay
     );
 }
+
+#[test]
+fn at_80_columns_a_running_job_and_a_download_both_show_their_percent_in_the_header() {
+    let mut h = Harness::new();
+    let job_id = downloading(&mut h);
+    let half = h.state.download.as_ref().unwrap().total / 2;
+    progress(&mut h, &job_id, half);
+    h.state.run = Some(crate::tui::app::RunningJob {
+        id: "j".into(),
+        name: "Running".into(),
+        progress: crate::tui::backend::Progress {
+            done: 42,
+            total: 100,
+            rate: 0.0,
+            eta: None,
+        },
+        outcome: None,
+    });
+    let percent = h.state.download.as_ref().unwrap().percent();
+    let screen = h.render(80, 24);
+    let header = screen.lines().next().unwrap();
+    assert!(header.contains("●job 42%"), "{header}");
+    assert!(header.contains(&format!("●dl {percent}%")), "{header}");
+    // With room, the marks are written out in full.
+    let wide = h.render(120, 40);
+    let header = wide.lines().next().unwrap();
+    assert!(header.contains("● job 42%"), "{header}");
+    assert!(
+        header.contains(&format!("● download {percent}%")),
+        "{header}"
+    );
+}
