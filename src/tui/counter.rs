@@ -336,6 +336,10 @@ fn token_row(row: IndexedRow, today: time::Date) -> TokenRow {
 mod tests {
     use super::*;
     use crate::secret::Seed;
+    use crate::token::{Digits, Interval, KeySize, PinMode, Serial};
+    use crate::workspace::{Distributions, InventoryToken};
+    use std::time::Duration;
+    use time::macros::date;
 
     /// Tells on which thread it was dropped.
     struct Tell(crossbeam_channel::Sender<std::thread::ThreadId>);
@@ -351,14 +355,10 @@ mod tests {
         let (sender, dropped_on) = crossbeam_channel::unbounded();
         let_go(Tell(sender));
         let thread = dropped_on
-            .recv_timeout(std::time::Duration::from_secs(10))
+            .recv_timeout(Duration::from_secs(10))
             .expect("the value is freed");
         assert_ne!(thread, std::thread::current().id());
     }
-    use crate::token::{Digits, Interval, KeySize, PinMode, Serial};
-    use crate::workspace::{Distributions, InventoryToken};
-    use std::time::Duration;
-    use time::macros::date;
 
     fn inventory(size: u64) -> Inventory {
         let tokens = (0..size)
